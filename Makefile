@@ -1,0 +1,38 @@
+# The two commands: `make run` (the whole suite) and `make test` (the default test suite).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test bootstrap lint typecheck pytest asyncapi bench down status clean
+
+run: bootstrap
+	$(BIN)/callisto up
+
+test: bootstrap lint typecheck pytest
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+lint:
+	$(BIN)/ruff check .
+
+typecheck:
+	$(BIN)/mypy libs/protocol/src libs/runtime/src libs/devkit/src services/core-bus/src
+
+pytest:
+	$(BIN)/pytest -q --timeout=300
+
+asyncapi: bootstrap
+	$(BIN)/python -m callisto_protocol.asyncapi docs/asyncapi.json
+
+bench: bootstrap
+	$(BIN)/python bench/bus.py
+
+status:
+	$(BIN)/callisto status
+
+down:
+	$(BIN)/callisto down
+
+clean: down
+	rm -rf .callisto

@@ -1,0 +1,93 @@
+"""pytest fixtures: real NATS, Redis and PostgreSQL, started once per test session on free loopback
+ports (only when a test asks for them) and stopped by PID at the end; and helpers to run a service
+in-process or as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callisto_devkit.processes import ManagedProcess, free_port, wait_until
+from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[NatsServer]:
+    server = NatsServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_nats(tmp_path: Path) -> Iterator[NatsServer]:
+    """A NATS server of the test's own, for tests that stop or restart it."""
+    server = NatsServer(store_dir=tmp_path / "nats").start()
+    yield server
+    server.stop()
+
+
+@contextlib.asynccontextmanager
+async def serve_in_process(app: Any, port: int | None = None) -> AsyncIterator[str]:
+    """Run an ASGI app (lifespan included) with uvicorn in this event loop; yields its base URL."""
+    import uvicorn
+
+    port = port or free_port()
+
+    class QuietServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:  # the test runner keeps its own signal handlers
+            yield
+
+    server = QuietServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("uvicorn stopped before it started")
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+def spawn_service(module: str, env: dict[str, str], log_path: Path) -> ManagedProcess:
+    """Start ``python -m module`` as a subprocess with ``env`` added; stop it with ``.stop()``."""
+    full_env = {**os.environ, **env}
+    return ManagedProcess.spawn(module, [sys.executable, "-m", module], log_path, env=full_env)
+
+
+def wait_http(url: str, timeout: float = 20.0, status: int = 200, process: ManagedProcess | None = None) -> None:
+    import httpx
+
+    def answered() -> bool:
+        if process is not None and not process.alive():
+            raise RuntimeError(f"{process.name} exited:\n{process.tail(40)}")
+        try:
+            return httpx.get(url, timeout=0.5).status_code == status
+        except httpx.HTTPError:
+            return False
+
+    wait_until(answered, timeout, f"{url} to answer {status}")

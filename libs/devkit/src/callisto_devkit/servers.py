@@ -1,0 +1,272 @@
+"""Real NATS, Redis and PostgreSQL servers on loopback, started from Debian's binaries.
+
+Each ``start()`` returns when the server answers; ``stop()`` signals exactly the process it started.
+PostgreSQL refuses to run as root, so as root it is started as user ``postgres`` through
+``setpriv``, which executes in place: the PID we hold is the postmaster's own.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from callisto_devkit.processes import DevkitError, ManagedProcess, free_port, port_in_use, wait_until
+
+START_TIMEOUT_S = 30.0
+
+
+def _require(binary: str, package: str) -> str:
+    path = shutil.which(binary)
+    if path is None:
+        raise DevkitError(f"{binary} not found: install the Debian package {package} (make test does)")
+    return path
+
+
+@dataclass
+class NatsServer:
+    port: int = field(default_factory=free_port)
+    monitor_port: int = field(default_factory=free_port)
+    store_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="callisto-nats-")))
+    log_path: Path | None = None
+    process: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> NatsServer:
+        binary = _require("nats-server", "nats-server")
+        if port_in_use(self.port):
+            raise DevkitError(f"port {self.port} for NATS is already in use")
+        argv = [
+            binary,
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-m",
+            str(self.monitor_port),
+            "-js",
+            "-sd",
+            str(self.store_dir),
+        ]
+        log_path = self.log_path or self.store_dir / "nats.log"
+        self.process = ManagedProcess.spawn("nats", argv, log_path)
+        wait_until(self._healthy, START_TIMEOUT_S, f"NATS on port {self.port} to answer")
+        return self
+
+    def _healthy(self) -> bool:
+        if self.process is not None and not self.process.alive():
+            raise DevkitError(f"nats-server exited:\n{self.process.tail()}")
+        try:
+            url = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
+            with urllib.request.urlopen(url, timeout=0.5) as reply:
+                return bool(json.loads(reply.read()).get("status") == "ok")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same ports with the same store (streams and KV survive)."""
+        self.stop()
+        self.start()
+
+
+@dataclass
+class RedisServer:
+    port: int = field(default_factory=free_port)
+    data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="callisto-redis-")))
+    log_path: Path | None = None
+    process: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        binary = _require("redis-server", "redis-server")
+        if port_in_use(self.port):
+            raise DevkitError(f"port {self.port} for Redis is already in use")
+        argv = [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.data_dir),
+            "--daemonize",
+            "no",
+        ]
+        self.process = ManagedProcess.spawn("redis", argv, self.log_path or self.data_dir / "redis.log")
+        wait_until(self._healthy, START_TIMEOUT_S, f"Redis on port {self.port} to answer")
+        return self
+
+    def _healthy(self) -> bool:
+        if self.process is not None and not self.process.alive():
+            raise DevkitError(f"redis-server exited:\n{self.process.tail()}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def postgres_bindir() -> Path:
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/postgres"), key=lambda p: int(Path(p).parent.parent.name)
+    )
+    if not candidates:
+        raise DevkitError("PostgreSQL not found: install the Debian package postgresql (make test does)")
+    return Path(candidates[-1]).parent
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return argv
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise DevkitError("running as root needs the 'postgres' user (Debian package postgresql)") from None
+    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", *argv]
+
+
+@dataclass
+class PostgresServer:
+    port: int = field(default_factory=free_port)
+    data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="callisto-pg-")) / "data")
+    database: str = "callisto"
+    log_path: Path | None = None
+    process: ManagedProcess | None = None
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    def start(self) -> PostgresServer:
+        bindir = postgres_bindir()
+        if port_in_use(self.port):
+            raise DevkitError(f"port {self.port} for PostgreSQL is already in use")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            self.data_dir.parent.chmod(0o755)  # postgres must reach the data folder
+            shutil.chown(self.data_dir, "postgres", "postgres")
+            self.data_dir.chmod(0o700)
+        if not (self.data_dir / "PG_VERSION").exists():
+            subprocess.run(
+                _as_postgres(
+                    [
+                        str(bindir / "initdb"),
+                        "-D",
+                        str(self.data_dir),
+                        "-U",
+                        "postgres",
+                        "--auth=trust",
+                        "--encoding=UTF8",
+                        "--locale=C.UTF-8",
+                        "--no-sync",
+                    ]
+                ),
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+        argv = _as_postgres(
+            [
+                str(bindir / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.data_dir),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ]
+        )
+        self.process = ManagedProcess.spawn(
+            "postgres", argv, self.log_path or self.data_dir.parent / "pg.log"
+        )
+        wait_until(self._healthy, START_TIMEOUT_S, f"PostgreSQL on port {self.port} to answer")
+        self._ensure_database()
+        return self
+
+    def _psql(self, sql: str, database: str = "postgres") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                str(postgres_bindir() / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-tAc",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+    def _healthy(self) -> bool:
+        if self.process is not None and not self.process.alive():
+            raise DevkitError(f"postgres exited:\n{self.process.tail()}")
+        return self._psql("SELECT 1").returncode == 0
+
+    def _ensure_database(self) -> None:
+        if self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'").stdout.strip() != "1":
+            result = self._psql(f'CREATE DATABASE "{self.database}"')
+            if result.returncode != 0:
+                raise DevkitError(f"could not create database {self.database}: {result.stderr}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop(sig=2)  # SIGINT: PostgreSQL's fast shutdown
+            self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()

@@ -1,0 +1,44 @@
+"""Calls: the summary of a call's state every other service sees. call-manager owns calls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from callisto_protocol.ids import AgentId, CallId, QueueId
+from callisto_protocol.messages import Event
+
+
+class CallDirection(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+class CallState(StrEnum):
+    CREATED = "created"
+    IVR = "ivr"
+    QUEUED = "queued"
+    RINGING = "ringing"
+    CONNECTED = "connected"
+    HELD = "held"
+    ENDED = "ended"
+
+
+class CallStateChanged(Event):
+    """A call entered a state; ``seq`` grows by one per change of that call."""
+
+    message_type: ClassVar[str] = "call.state"
+    subject: ClassVar[str] = "cc.call.{call_id}.state"
+    call_id: CallId
+    seq: int = Field(ge=0)
+    state: CallState
+    since: datetime
+    direction: CallDirection = CallDirection.INBOUND
+    caller: str = Field(default="", max_length=128)
+    dialled: str = Field(default="", max_length=128)
+    queue_id: QueueId | None = None
+    agent_id: AgentId | None = None

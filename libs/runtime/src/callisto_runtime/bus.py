@@ -1,0 +1,417 @@
+"""The typed bus: publish events, serve and send commands, over nats-py.
+
+Subscriptions are declared on the Bus at any time, connected or not; they are applied once the
+first connection succeeds, and nats-py renews them after every reconnect. Events whose subject is
+kept by ``CC_EVENTS`` go through the outbox (acknowledged, resent, de-duplicated); all others are
+published best effort, buffered by nats-py while reconnecting (bounded, overflow counted).
+
+Received messages are decoded into their classes; a malformed event is counted and dropped, a
+malformed command gets an ErrorReply. Handlers never bring a subscription down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js.api import DeliverPolicy
+
+from callisto_protocol import Command, Envelope, ErrorReply, Event, Message, ProtocolError, Reply
+from callisto_protocol.envelope import CORRELATION_ID, MESSAGE_TYPE
+from callisto_protocol.streams import (
+    EVENTS_DUPLICATE_WINDOW_S,
+    EVENTS_STREAM,
+    EVENTS_STREAM_SUBJECTS,
+    is_stream_subject,
+)
+from callisto_runtime.errors import (
+    CallistoError,
+    NoResponders,
+    NotConnected,
+    RemoteError,
+    RequestTimeout,
+)
+from callisto_runtime.metrics import BusMetrics
+from callisto_runtime.outbox import Outbox, Pending
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+C = TypeVar("C", bound=Command)
+R = TypeVar("R", bound=Reply)
+EventHandler = Callable[[E, Envelope], Awaitable[None]]
+CommandHandler = Callable[[C, Envelope], Awaitable[Reply]]
+
+
+@dataclass
+class _Spec:
+    subject: str
+    queue: str
+    callback: Callable[[Msg], Awaitable[None]]
+    takes_work: bool
+    sub: Subscription | None = field(default=None)
+
+
+class Bus:
+    def __init__(
+        self,
+        service: str,
+        instance: str,
+        metrics: BusMetrics,
+        *,
+        outbox_limit: int = 10_000,
+        pending_bytes: int = 8 * 1024 * 1024,
+        reconnect_wait_s: float = 0.25,
+    ) -> None:
+        self.service = service
+        self.instance = instance
+        self.metrics = metrics
+        self.outbox = Outbox(outbox_limit, metrics)
+        self._pending_bytes = pending_bytes
+        self._reconnect_wait_s = reconnect_wait_s
+        self._nc: Client | None = None
+        self._specs: list[_Spec] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._connected = asyncio.Event()
+        self._on_connect: list[Callable[[], Awaitable[None]]] = []
+        self._closing = False
+
+    # connection -------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._nc is not None and self._nc.is_connected
+
+    @property
+    def nc(self) -> Client:
+        if self._nc is None:
+            raise NotConnected("the bus has not connected yet")
+        return self._nc
+
+    def on_connect(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run ``callback`` after the first connection and after every reconnection."""
+        self._on_connect.append(callback)
+
+    async def start(self, servers: str | list[str]) -> None:
+        """Connect in the background, retrying until NATS answers; returns at once."""
+        self._tasks.append(asyncio.create_task(self._connect_loop(servers), name="bus-connect"))
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        try:
+            await asyncio.wait_for(self._connected.wait(), timeout)
+        except TimeoutError:
+            raise NotConnected(f"NATS not reachable within {timeout} s") from None
+
+    async def _connect_loop(self, servers: str | list[str]) -> None:
+        while not self._closing:
+            try:
+                self._nc = await nats.connect(
+                    servers,
+                    name=f"{self.service}/{self.instance}",
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=self._reconnect_wait_s,
+                    connect_timeout=2,
+                    ping_interval=5,
+                    max_outstanding_pings=2,
+                    pending_size=self._pending_bytes,
+                    disconnected_cb=self._disconnected,
+                    reconnected_cb=self._reconnected,
+                    error_cb=self._error,
+                )
+                break
+            except Exception as exc:  # first connection failed: retry, the service stays not-ready
+                log.warning("NATS not reachable yet (%r); retrying", exc)
+                await asyncio.sleep(self._reconnect_wait_s * 2)
+        if self._closing or self._nc is None:
+            return
+        for spec in self._specs:
+            await self._apply(spec)
+        self._tasks.append(
+            asyncio.create_task(
+                self.outbox.run(self._nc.jetstream(), lambda: self.connected), name="bus-outbox"
+            )
+        )
+        await self._after_connect()
+
+    async def _after_connect(self) -> None:
+        self.metrics.connected.set(1)
+        try:
+            await ensure_events_stream(self.nc)
+        except Exception as exc:
+            log.warning("could not ensure stream %s: %r", EVENTS_STREAM, exc)
+        for callback in self._on_connect:
+            try:
+                await callback()
+            except Exception:
+                log.exception("on-connect callback failed")
+        self._connected.set()
+        log.info("connected to NATS", extra={"server": str(self.nc.connected_url)})
+
+    async def _disconnected(self) -> None:
+        self.metrics.connected.set(0)
+        if not self._closing:
+            log.warning("disconnected from NATS")
+
+    async def _reconnected(self) -> None:
+        self.metrics.reconnects.inc()
+        await self._after_connect()
+
+    async def _error(self, exc: Exception) -> None:
+        log.debug("NATS client error: %r", exc)
+
+    async def close(self, flush_timeout: float = 5.0) -> None:
+        """Deliver what the outbox holds (up to ``flush_timeout``), drain subscriptions, close."""
+        if self.connected and len(self.outbox) and not await self.outbox.wait_empty(flush_timeout):
+            log.error("closing with %d unacknowledged events", len(self.outbox))
+        self._closing = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._nc is not None and not self._nc.is_closed:
+            try:
+                if self._nc.is_connected:
+                    await asyncio.wait_for(self._nc.drain(), flush_timeout)
+                else:
+                    await self._nc.close()
+            except Exception as exc:
+                log.warning("closing NATS connection: %r", exc)
+                await self._nc.close()
+        self.metrics.connected.set(0)
+
+    # publishing -------------------------------------------------------------------------------
+    def envelope(self, message: Message, correlation_id: str | None = None) -> Envelope:
+        return Envelope(
+            message_type=message.message_type,
+            origin_service=self.service,
+            origin_instance=self.instance,
+            correlation_id=correlation_id,
+        )
+
+    async def publish(self, event: Event, *, correlation_id: str | None = None) -> Envelope:
+        """Publish an event. Stream events are accepted into the outbox (PublishBufferFull when it is
+        full); others are sent best effort and counted when dropped."""
+        env = self.envelope(event, correlation_id)
+        subject = event.render_subject()
+        if is_stream_subject(subject):
+            self.outbox.put(Pending(subject, event.encode(), env.to_headers()))
+            return env
+        await self.publish_raw(subject, event.encode(), env.to_headers())
+        return env
+
+    async def publish_raw(self, subject: str, body: bytes, headers: dict[str, str]) -> None:
+        if self._nc is None or self._nc.is_closed:
+            self.metrics.publish_dropped.labels(reason="not-connected").inc()
+            return
+        try:
+            await self._nc.publish(subject, body, headers=headers)
+            self.metrics.published.labels(mode="core").inc()
+        except nats.errors.OutboundBufferLimitError:
+            self.metrics.publish_dropped.labels(reason="reconnect-buffer-full").inc()
+        except nats.errors.ConnectionClosedError:
+            self.metrics.publish_dropped.labels(reason="not-connected").inc()
+
+    async def request(
+        self, command: Command, *, timeout: float = 2.0, correlation_id: str | None = None
+    ) -> Reply:
+        """Send a command and wait for its reply; raises NoResponders, RequestTimeout, RemoteError."""
+        if not self.connected:
+            raise NotConnected("NATS is not connected", {"subject": command.render_subject()})
+        env = self.envelope(command, correlation_id)
+        subject = command.render_subject()
+        try:
+            msg = await self.nc.request(subject, command.encode(), timeout=timeout, headers=env.to_headers())
+        except nats.errors.NoRespondersError:
+            raise NoResponders(f"no responders on {subject}", {"subject": subject}) from None
+        except nats.errors.TimeoutError:
+            raise RequestTimeout(f"no reply on {subject} within {timeout} s", {"subject": subject}) from None
+        except (nats.errors.ConnectionClosedError, nats.errors.OutboundBufferLimitError):
+            raise NotConnected("NATS connection lost", {"subject": subject}) from None
+        reply_type = (msg.headers or {}).get(MESSAGE_TYPE)
+        if reply_type == ErrorReply.message_type:
+            raise RemoteError(ErrorReply.decode(msg.data))
+        return command.reply_type.decode(msg.data)
+
+    async def call(
+        self,
+        command: Command,
+        reply_type: type[R],
+        *,
+        timeout: float = 2.0,
+        correlation_id: str | None = None,
+    ) -> R:
+        """``request`` with the reply's class checked, for typed callers."""
+        reply = await self.request(command, timeout=timeout, correlation_id=correlation_id)
+        if not isinstance(reply, reply_type):
+            raise TypeError(f"{command.message_type} answered {type(reply).__name__}")
+        return reply
+
+    # subscribing ------------------------------------------------------------------------------
+    async def subscribe(
+        self,
+        event_type: type[E],
+        handler: EventHandler[E],
+        *,
+        queue: str = "",
+        takes_work: bool = False,
+        **params: str,
+    ) -> None:
+        """Handle every ``event_type`` matching ``params``; with ``queue``, one member of the group
+        gets each event."""
+
+        async def callback(msg: Msg) -> None:
+            await self._decode_event(event_type, handler, msg)
+
+        await self._add(_Spec(event_type.subscription(**params), queue, callback, takes_work))
+
+    async def _decode_event(self, event_type: type[E], handler: EventHandler[E], msg: Msg) -> None:
+        message_type = event_type.message_type
+        self.metrics.received.labels(message_type=message_type).inc()
+        try:
+            env = Envelope.from_headers(msg.headers)
+            event = event_type.decode(msg.data)
+        except ProtocolError as exc:
+            self.metrics.rejected.labels(message_type=message_type, error_id=exc.error_id).inc()
+            log.warning("dropped malformed %s on %s: %s", message_type, msg.subject, exc.message)
+            return
+        started = time.perf_counter()
+        try:
+            await handler(event, env)
+        except Exception:
+            self.metrics.handler_errors.labels(message_type=message_type).inc()
+            log.exception("handler for %s failed", message_type)
+        finally:
+            self.metrics.handle_seconds.labels(message_type=message_type).observe(
+                time.perf_counter() - started
+            )
+
+    async def serve(
+        self,
+        command_type: type[C],
+        handler: CommandHandler[C],
+        *,
+        queue: str | None = None,
+        takes_work: bool = True,
+        **params: str,
+    ) -> None:
+        """Answer ``command_type``. Instances of a service share the work through a queue group named
+        after the service unless ``queue`` says otherwise ("" for every instance)."""
+        message_type = command_type.message_type
+        group = self.service if queue is None else queue
+
+        async def callback(msg: Msg) -> None:
+            self.metrics.received.labels(message_type=message_type).inc()
+            if not msg.reply:
+                self.metrics.rejected.labels(message_type=message_type, error_id="no-reply-subject").inc()
+                return
+            correlation_id = (msg.headers or {}).get(CORRELATION_ID)
+            started = time.perf_counter()
+            try:
+                env = Envelope.from_headers(msg.headers)
+                command = command_type.decode(msg.data)
+                reply: Reply = await handler(command, env)
+            except ProtocolError as exc:
+                self.metrics.rejected.labels(message_type=message_type, error_id=exc.error_id).inc()
+                reply = ErrorReply(error_id=exc.error_id, message=exc.message, details=exc.details)
+            except CallistoError as exc:
+                reply = exc.to_reply()
+            except Exception:
+                self.metrics.handler_errors.labels(message_type=message_type).inc()
+                log.exception("handler for %s failed", message_type)
+                reply = ErrorReply(error_id="internal-error", message=f"{message_type} failed unexpectedly")
+            finally:
+                self.metrics.handle_seconds.labels(message_type=message_type).observe(
+                    time.perf_counter() - started
+                )
+            env_out = self.envelope(reply, correlation_id)
+            try:
+                await self.nc.publish(msg.reply, reply.encode(), headers=env_out.to_headers())
+            except Exception as exc:
+                log.warning("could not reply to %s: %r", message_type, exc)
+
+        await self._add(_Spec(command_type.subscription(**params), group, callback, takes_work))
+
+    async def follow(self, event_type: type[E], handler: EventHandler[E], **params: str) -> None:
+        """Replay the latest ``event_type`` of every matching subject kept by ``CC_EVENTS``, then
+        follow new ones. The replay is done again after every reconnection, so the handler must
+        tolerate events it has seen (they carry sequence numbers for that)."""
+        subject = event_type.subscription(**params)
+        current: list[Any] = []
+
+        async def deliver(msg: Msg) -> None:
+            await self._decode_event(event_type, handler, msg)
+
+        async def resubscribe() -> None:
+            for sub in current:
+                try:
+                    await sub.unsubscribe()
+                except Exception as exc:
+                    log.debug("follow %s: unsubscribe: %r", subject, exc)
+            current.clear()
+            js = self.nc.jetstream()
+            current.append(
+                await js.subscribe(
+                    subject,
+                    cb=deliver,
+                    ordered_consumer=True,
+                    stream=EVENTS_STREAM,
+                    deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+                    idle_heartbeat=2.0,
+                )
+            )
+
+        self.on_connect(resubscribe)
+        if self.connected:
+            await resubscribe()
+
+    async def _add(self, spec: _Spec) -> None:
+        self._specs.append(spec)
+        if self._nc is not None and not self._nc.is_closed:
+            await self._apply(spec)
+
+    async def _apply(self, spec: _Spec) -> None:
+        spec.sub = await self.nc.subscribe(
+            spec.subject, queue=spec.queue, cb=spec.callback, pending_msgs_limit=65536
+        )
+
+    async def drain_work(self) -> int:
+        """Stop taking new work: drain every subscription that takes work. Returns how many."""
+        drained = 0
+        for spec in self._specs:
+            if spec.takes_work and spec.sub is not None:
+                try:
+                    await spec.sub.drain()  # type: ignore[no-untyped-call]
+                except Exception as exc:
+                    log.warning("draining %s: %r", spec.subject, exc)
+                spec.sub = None
+                drained += 1
+        self._specs = [s for s in self._specs if not s.takes_work]
+        return drained
+
+
+async def ensure_events_stream(nc: Client) -> None:
+    """Create ``CC_EVENTS`` if it does not exist (every service may; the config is the same)."""
+    js = nc.jetstream()
+    try:
+        await js.stream_info(EVENTS_STREAM)
+        return
+    except nats.js.errors.NotFoundError:
+        pass
+    try:
+        await js.add_stream(
+            name=EVENTS_STREAM,
+            subjects=list(EVENTS_STREAM_SUBJECTS),
+            duplicate_window=EVENTS_DUPLICATE_WINDOW_S,
+            max_age=7 * 24 * 3600.0,
+        )
+    except nats.js.errors.BadRequestError as exc:  # created by another instance meanwhile
+        log.debug("add_stream: %r", exc)

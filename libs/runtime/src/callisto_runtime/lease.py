@@ -1,0 +1,132 @@
+"""Leader lease on a NATS KV bucket, for active/standby singletons.
+
+The lease is one key in bucket ``cc_leases``, whose bucket-level TTL is the lease time. The holder
+renews it with a compare-and-set on the revision several times per TTL; a contender creates the key
+only when it is absent (the previous holder stopped renewing and the server expired it).
+
+Safety: a holder counts itself leader only until ``t_sent + ttl - margin``, where ``t_sent`` is when
+it sent its last acknowledged write. The server cannot expire that write before ``t_recv + ttl`` with
+``t_recv >= t_sent``, so the old leader has stepped down before anyone else can acquire. The
+revision of the holder's last write is a fencing token for the work it does as leader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import nats.errors
+import nats.js.errors
+from nats.js.kv import KeyValue
+
+from callisto_runtime.errors import LeaseError
+
+log = logging.getLogger(__name__)
+
+ChangeCallback = Callable[[bool], Awaitable[None]]
+
+
+class LeaderLease:
+    def __init__(
+        self,
+        kv: KeyValue,
+        key: str,
+        holder: str,
+        *,
+        ttl_s: float,
+        renew_every_s: float | None = None,
+        margin_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if ttl_s <= 0:
+            raise LeaseError("lease TTL must be positive")
+        self.kv = kv
+        self.key = key
+        self.holder = holder
+        self.ttl_s = ttl_s
+        self.renew_every_s = renew_every_s if renew_every_s is not None else ttl_s / 5
+        self.margin_s = margin_s if margin_s is not None else ttl_s / 10
+        if self.renew_every_s >= self.ttl_s - self.margin_s:
+            raise LeaseError("renew interval must be well below the lease TTL minus the margin")
+        self._clock = clock
+        self._deadline = 0.0
+        self._revision: int | None = None
+        self._was_leader = False
+        self._callbacks: list[ChangeCallback] = []
+        self._task: asyncio.Task[None] | None = None
+        self.paused = False  # a test hook: stop renewing, as a frozen process would
+
+    @property
+    def is_leader(self) -> bool:
+        return self._revision is not None and self._clock() < self._deadline
+
+    @property
+    def token(self) -> int | None:
+        """The fencing token (revision of the last write) while leader, else None."""
+        return self._revision if self.is_leader else None
+
+    def on_change(self, callback: ChangeCallback) -> None:
+        self._callbacks.append(callback)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"lease-{self.key}")
+
+    async def stop(self, *, release: bool = True) -> None:
+        """Stop competing; a leader releases the key so a standby takes over at once."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if release and self.is_leader and self._revision is not None:
+            try:
+                await self.kv.delete(self.key, last=self._revision)
+            except Exception as exc:
+                log.warning("lease %s: release failed: %r", self.key, exc)
+        self._revision = None
+        await self._notify()
+
+    async def _run(self) -> None:
+        while True:
+            if self.paused:
+                await self._notify()
+                await asyncio.sleep(self.renew_every_s / 2)
+                continue
+            sent = self._clock()
+            try:
+                if self._revision is None:
+                    revision = await asyncio.wait_for(
+                        self.kv.create(self.key, self.holder.encode()), self.renew_every_s * 2
+                    )
+                else:
+                    revision = await asyncio.wait_for(
+                        self.kv.update(self.key, self.holder.encode(), last=self._revision),
+                        self.renew_every_s * 2,
+                    )
+                self._revision = revision
+                self._deadline = sent + self.ttl_s - self.margin_s
+            except nats.js.errors.KeyWrongLastSequenceError:
+                if self._revision is not None:
+                    log.warning("lease %s lost to another holder", self.key)
+                self._revision = None  # someone else holds it
+            except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as exc:
+                log.debug("lease %s: write failed: %r", self.key, exc)
+                if not self.is_leader:
+                    self._revision = None
+            await self._notify()
+            delay = self.renew_every_s if self._revision is not None else self.renew_every_s / 2
+            await asyncio.sleep(delay)
+
+    async def _notify(self) -> None:
+        now_leader = self.is_leader
+        if now_leader == self._was_leader:
+            return
+        self._was_leader = now_leader
+        log.info("lease %s: %s is %s", self.key, self.holder, "leader" if now_leader else "standby")
+        for callback in self._callbacks:
+            try:
+                await callback(now_leader)
+            except Exception:
+                log.exception("lease callback failed")

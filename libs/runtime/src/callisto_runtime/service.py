@@ -1,0 +1,289 @@
+"""The service skeleton every Callisto service is built on.
+
+``Service`` owns the bus connection, the registry heartbeat, readiness checks, the optional leader
+lease of a singleton, draining and shutdown. ``Service.create_app()`` gives the FastAPI app with
+``/healthz``, ``/readyz``, ``/metrics`` and ``/docs``; ``run()`` serves it with uvicorn, which turns
+SIGTERM into a graceful shutdown: stop taking work, deliver the outbox, drain NATS, exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+
+from callisto_protocol import Envelope
+from callisto_protocol.control import DrainInstance, DrainStarted
+from callisto_protocol.registry import InstanceRole, ServiceHeartbeat
+from callisto_protocol.streams import LEASES_BUCKET
+from callisto_runtime import problems
+from callisto_runtime.body_limit import BodyLimitMiddleware
+from callisto_runtime.bus import Bus
+from callisto_runtime.kv import ensure_bucket
+from callisto_runtime.lease import LeaderLease
+from callisto_runtime.logs import setup_logging
+from callisto_runtime.metrics import BusMetrics
+from callisto_runtime.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Check = Callable[[], Awaitable[bool] | bool]
+Hook = Callable[[], Awaitable[None]]
+RoleHook = Callable[[bool], Awaitable[None]]
+CHECK_TIMEOUT_S = 1.0
+
+
+class Service:
+    def __init__(
+        self, name: str, version: str, settings: ServiceSettings, *, singleton: bool = False
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.settings = settings
+        self.instance = settings.instance_id
+        self.singleton = singleton
+        self.metrics_registry = CollectorRegistry()
+        self.bus = Bus(
+            name, self.instance, BusMetrics(self.metrics_registry), outbox_limit=settings.outbox_limit
+        )
+        self.lease: LeaderLease | None = None
+        self.draining = False
+        self.started_at = datetime.now(UTC)
+        self.http_url = settings.advertised_url(settings.http_port)
+        self._checks: dict[str, Check] = {"nats": lambda: self.bus.connected}
+        self._startup: list[Hook] = []
+        self._shutdown: list[Hook] = []
+        self._drain: list[Hook] = []
+        self._role: list[RoleHook] = []
+        self._routers: list[APIRouter] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._ready_gauge = Gauge(
+            "callisto_service_ready", "1 when the instance is ready.", registry=self.metrics_registry
+        )
+        self._leader_gauge = Gauge(
+            "callisto_service_leader",
+            "1 while this instance holds its lease (always 1 for services that are not singletons).",
+            registry=self.metrics_registry,
+        )
+        info = Gauge(
+            "callisto_service_info",
+            "Static facts about the instance.",
+            ["service", "instance", "version"],
+            registry=self.metrics_registry,
+        )
+        info.labels(service=name, instance=self.instance, version=version).set(1)
+
+    # wiring -----------------------------------------------------------------------------------
+    def add_check(self, name: str, check: Check) -> None:
+        self._checks[name] = check
+
+    def on_startup(self, hook: Hook) -> Hook:
+        self._startup.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: Hook) -> Hook:
+        self._shutdown.append(hook)
+        return hook
+
+    def on_drain(self, hook: Hook) -> Hook:
+        self._drain.append(hook)
+        return hook
+
+    def on_role_change(self, hook: RoleHook) -> RoleHook:
+        """``hook(active)`` when a singleton becomes active (True) or standby (False)."""
+        self._role.append(hook)
+        return hook
+
+    def include_router(self, router: APIRouter) -> None:
+        self._routers.append(router)
+
+    # state ------------------------------------------------------------------------------------
+    @property
+    def is_active(self) -> bool:
+        if not self.singleton:
+            return True
+        return self.lease is not None and self.lease.is_leader
+
+    @property
+    def role(self) -> InstanceRole:
+        return InstanceRole.ACTIVE if self.is_active else InstanceRole.STANDBY
+
+    async def readiness(self) -> tuple[bool, dict[str, bool]]:
+        results: dict[str, bool] = {}
+        for name, check in self._checks.items():
+            try:
+                outcome = check()
+                if inspect.isawaitable(outcome):
+                    outcome = await asyncio.wait_for(outcome, CHECK_TIMEOUT_S)
+                results[name] = bool(outcome)
+            except Exception:
+                results[name] = False
+        ready = all(results.values()) and not self.draining
+        self._ready_gauge.set(1 if ready else 0)
+        self._leader_gauge.set(1 if self.is_active else 0)
+        return ready, results
+
+    async def heartbeat(self) -> ServiceHeartbeat:
+        ready, checks = await self.readiness()
+        return ServiceHeartbeat(
+            service=self.name,
+            instance=self.instance,
+            version=self.version,
+            host=socket.gethostname(),
+            http_url=self.http_url,
+            role=self.role,
+            ready=ready,
+            draining=self.draining,
+            checks=checks,
+            started_at=self.started_at,
+            interval_s=self.settings.heartbeat_interval_s,
+        )
+
+    # life -------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.bus.serve(
+            DrainInstance,
+            self._on_drain_command,
+            queue="",
+            takes_work=False,
+            service=self.name,
+            instance=self.instance,
+        )
+        if self.singleton:
+            self.bus.on_connect(self._start_lease)
+        self.bus.on_connect(self._beat_once)
+        for hook in self._startup:
+            await hook()
+        await self.bus.start(self.settings.nats_url)
+        self._tasks.append(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"))
+        log.info("%s %s started", self.name, self.instance, extra={"http_url": self.http_url})
+
+    async def stop(self) -> None:
+        """Stop taking work, tell the registry, run shutdown hooks, deliver events, close."""
+        await self.drain("shutdown")
+        await self._beat_once()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for hook in reversed(self._shutdown):
+            try:
+                await hook()
+            except Exception:
+                log.exception("shutdown hook failed")
+        if self.lease is not None:
+            await self.lease.stop(release=True)
+        await self.bus.close(flush_timeout=self.settings.drain_timeout_s)
+        log.info("%s %s stopped", self.name, self.instance)
+
+    async def drain(self, reason: str) -> bool:
+        """Stop taking new work; returns False when the instance was already draining."""
+        if self.draining:
+            return False
+        self.draining = True
+        log.info("draining: %s", reason)
+        await self.bus.drain_work()
+        for hook in self._drain:
+            try:
+                await hook()
+            except Exception:
+                log.exception("drain hook failed")
+        await self._beat_once()
+        return True
+
+    async def _on_drain_command(self, command: DrainInstance, env: Envelope) -> DrainStarted:
+        started = await self.drain(command.reason or f"asked by {env.origin_service}")
+        return DrainStarted(service=self.name, instance=self.instance, already_draining=not started)
+
+    async def _start_lease(self) -> None:
+        if self.lease is not None:
+            return
+        kv = await ensure_bucket(self.bus.nc, LEASES_BUCKET, ttl_s=self.settings.lease_ttl_s)
+        self.lease = LeaderLease(kv, self.name, self.instance, ttl_s=self.settings.lease_ttl_s)
+        self.lease.on_change(self._role_changed)
+        self.lease.start()
+
+    async def _role_changed(self, active: bool) -> None:
+        self._leader_gauge.set(1 if active else 0)
+        for hook in self._role:
+            try:
+                await hook(active)
+            except Exception:
+                log.exception("role hook failed")
+        await self._beat_once()
+
+    async def _beat_once(self) -> None:
+        if self.bus.connected:
+            await self.bus.publish(await self.heartbeat())
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_interval_s)
+            try:
+                await self._beat_once()
+            except Exception:
+                log.exception("heartbeat failed")
+
+    # HTTP -------------------------------------------------------------------------------------
+    def create_app(self, **fastapi_args: Any) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=f"Callisto {self.name}", version=self.version, lifespan=lifespan, **fastapi_args)
+        app.add_middleware(BodyLimitMiddleware, max_bytes=self.settings.max_body_bytes)
+        problems.install(app)
+
+        @app.get("/healthz", tags=["operations"], summary="The process is alive")
+        async def healthz() -> dict[str, str]:
+            return {"status": "alive", "service": self.name, "instance": self.instance}
+
+        @app.get("/readyz", tags=["operations"], summary="Dependencies reachable; role of the instance")
+        async def readyz() -> JSONResponse:
+            ready, checks = await self.readiness()
+            status = "ready" if ready else ("draining" if self.draining else "not-ready")
+            body = {
+                "status": status,
+                "role": self.role.value,
+                "checks": checks,
+                "service": self.name,
+                "instance": self.instance,
+            }
+            return JSONResponse(body, status_code=200 if ready else 503)
+
+        @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+        async def metrics() -> Response:
+            await self.readiness()
+            return Response(generate_latest(self.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+
+        for router in self._routers:
+            app.include_router(router)
+        return app
+
+
+def run(service: Service, app: FastAPI) -> None:
+    """Serve ``app`` until SIGTERM or SIGINT; then shut down gracefully."""
+    settings = service.settings
+    setup_logging(service.name, service.instance, settings.log_level, settings.log_json)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=int(settings.drain_timeout_s) or None,
+    )
+    uvicorn.Server(config).run()

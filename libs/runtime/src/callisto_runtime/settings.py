@@ -1,0 +1,50 @@
+"""Settings every service shares. A service subclasses ``ServiceSettings`` with its own env prefix
+(``CALLISTO_<NAME>_``); nothing else in a service reads the environment."""
+
+from __future__ import annotations
+
+import os
+import socket
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from callisto_protocol import new_id
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+def default_instance_id() -> str:
+    host = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname())[:24]
+    return f"{host}-{os.getpid()}-{new_id()[:6]}"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLISTO_", extra="ignore", frozen=True)
+
+    mode: Mode = Mode.PRODUCTION
+    nats_url: str = "nats://127.0.0.1:4222"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8100, ge=0, le=65535)
+    public_url: str | None = Field(default=None, description="URL other parts reach this instance at")
+    instance_id: str = Field(default_factory=default_instance_id, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    log_level: str = "INFO"
+    log_json: bool = True
+    heartbeat_interval_s: float = Field(default=1.0, gt=0, le=10)
+    outbox_limit: int = Field(default=10_000, ge=1)
+    drain_timeout_s: float = Field(default=10.0, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    lease_ttl_s: float = Field(default=1.5, gt=0.2, le=60)
+
+    @model_validator(mode="after")
+    def _check(self) -> ServiceSettings:
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError(f"log_level {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
+        return self
+
+    def advertised_url(self, port: int) -> str:
+        return self.public_url or f"http://{self.http_host}:{port}"

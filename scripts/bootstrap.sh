@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install what Callisto needs on Debian 12, idempotently: Debian packages (only those missing, as
+# root), then the virtual environment .venv with every library and service installed editable.
+# Usage: scripts/bootstrap.sh [run|test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+purpose=${1:-test}
+
+# Debian packages: the servers the suite and the tests run for real.
+packages=(python3 python3-venv python3-dev build-essential nats-server redis-server postgresql
+          postgresql-client prometheus util-linux procps ca-certificates curl)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: need root to install ${missing[*]} (or install them and re-run)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts the packaged daemons; Callisto runs its own on its own ports and folders.
+  for svc in nats-server redis-server postgresql prometheus; do
+    (command -v systemctl >/dev/null && systemctl disable --now "$svc" >/dev/null 2>&1) || true
+    (command -v service >/dev/null && service "$svc" stop >/dev/null 2>&1) || true
+  done
+fi
+
+# Virtual environment, rebuilt only when a package definition or the pins change.
+python=${PYTHON:-python3}
+stamp=.venv/.bootstrap-stamp
+want=$(cat requirements-dev.txt libs/*/pyproject.toml services/*/pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "bootstrap: preparing .venv"
+  [ -x .venv/bin/python ] || "$python" -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  editable=()
+  for d in libs/*/ services/*/; do [ -f "$d/pyproject.toml" ] && editable+=(-e "$d"); done
+  .venv/bin/python -m pip install -q -c requirements-dev.txt -r requirements-dev.txt "${editable[@]}"
+  echo "$want" > "$stamp"
+fi
+echo "bootstrap: ready ($purpose)"

@@ -1,0 +1,3 @@
+"""core-bus: the registry of running instances, the control API, suite health and list broadcasts."""
+
+__version__ = "0.1.0"

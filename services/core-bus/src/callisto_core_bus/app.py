@@ -1,0 +1,37 @@
+"""core-bus: wiring of the service (a singleton: one active, others standby)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from callisto_core_bus import __version__, handlers
+from callisto_core_bus.api import health, lists, services
+from callisto_core_bus.metrics import SuiteCollector
+from callisto_core_bus.settings import CoreBusSettings
+from callisto_core_bus.suite import Suite
+from callisto_runtime import Service
+
+
+def build(settings: CoreBusSettings | None = None) -> tuple[Service, Suite, FastAPI]:
+    settings = settings or CoreBusSettings()
+    service = Service("core-bus", __version__, settings, singleton=True)
+    suite = Suite(service, settings)
+
+    @service.on_startup
+    async def startup() -> None:
+        service.bus.on_connect(suite.on_connected)
+        await handlers.subscribe(service.bus, suite)
+        suite.start_loops()
+
+    @service.on_shutdown
+    async def shutdown() -> None:
+        await suite.stop_loops()
+
+    service.metrics_registry.register(SuiteCollector(suite))
+    for router in (services.router(suite), health.router(suite), lists.router(suite)):
+        service.include_router(router)
+    return service, suite, service.create_app()
+
+
+def create_app() -> FastAPI:
+    return build()[2]

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from callisto_runtime import ServiceSettings
+
+
+class CoreBusSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLISTO_CORE_BUS_", extra="ignore", frozen=True)
+
+    http_port: int = Field(default=8100, ge=0, le=65535)
+    missed_heartbeats_gone: int = Field(default=3, ge=1, le=20)
+    gone_retention_s: float = Field(default=300.0, ge=0)
+    sweep_every_s: float = Field(default=0.25, gt=0, le=5)
+    list_snapshot_every_s: float = Field(default=5.0, gt=0)
+    list_delta_every_s: float = Field(default=0.2, gt=0)
