@@ -79,7 +79,9 @@ def spawn_service(module: str, env: dict[str, str], log_path: Path) -> ManagedPr
     return ManagedProcess.spawn(module, [sys.executable, "-m", module], log_path, env=full_env)
 
 
-def wait_http(url: str, timeout: float = 20.0, status: int = 200, process: ManagedProcess | None = None) -> None:
+def wait_http(
+    url: str, timeout: float = 20.0, status: int = 200, process: ManagedProcess | None = None
+) -> None:
     import httpx
 
     def answered() -> bool:

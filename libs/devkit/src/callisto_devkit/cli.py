@@ -1,0 +1,215 @@
+"""``callisto``: run the whole suite locally.
+
+callisto up       NATS, Redis, PostgreSQL and every service under services/, on the ports of
+                  ARCHITECTURE.md; data and logs under .callisto/ (or --home)
+callisto status   a table of processes and of the services' health
+callisto down     stop exactly what ``up`` started (PID and start time both checked)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from callisto_devkit.processes import DevkitError, ManagedProcess, wait_until
+from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer
+from callisto_devkit.suite import ServiceSpec, SuiteState, discover_services, postgres_data_dir, repo_root
+
+app = typer.Typer(help="Run the Callisto suite on this machine.", no_args_is_help=True, add_completion=False)
+console = Console()
+
+HomeOption = Annotated[
+    Path | None, typer.Option("--home", envvar="CALLISTO_HOME", help="data, logs and state [.callisto]")
+]
+READY_TIMEOUT_S = 60.0
+
+
+def _home(home: Path | None) -> Path:
+    return (home or repo_root() / ".callisto").resolve()
+
+
+@app.command()
+def up(
+    home: HomeOption = None,
+    nats_port: Annotated[int, typer.Option(help="NATS client port")] = 4222,
+    nats_monitor_port: Annotated[int, typer.Option(help="NATS monitoring port")] = 8222,
+    redis_port: Annotated[int, typer.Option(help="Redis port")] = 6379,
+    pg_port: Annotated[int, typer.Option(help="PostgreSQL port")] = 5432,
+    port_offset: Annotated[int, typer.Option(help="added to every service's HTTP port")] = 0,
+) -> None:
+    """Start NATS, Redis, PostgreSQL and every service; return when all are ready."""
+    root = repo_root()
+    folder = _home(home)
+    state = SuiteState.load(folder)
+    running = [p for p in state.processes if p.alive()]
+    if running:
+        names = ", ".join(p.name for p in running)
+        console.print(f"[yellow]already running ({names}); `callisto down` first[/yellow]")
+        raise typer.Exit(1)
+    state.clear()
+    logs = folder / "logs"
+    try:
+        nats = NatsServer(
+            port=nats_port,
+            monitor_port=nats_monitor_port,
+            store_dir=folder / "nats",
+            log_path=logs / "nats.log",
+        )
+        _started(state, "nats", nats.start().process, nats.url)
+        redis = RedisServer(port=redis_port, data_dir=folder / "redis", log_path=logs / "redis.log")
+        redis.data_dir.mkdir(parents=True, exist_ok=True)
+        _started(state, "redis", redis.start().process, redis.url)
+        pg = PostgresServer(port=pg_port, data_dir=postgres_data_dir(folder), log_path=logs / "postgres.log")
+        _started(state, "postgres", pg.start().process, pg.dsn)
+        for spec in discover_services(root):
+            port = spec.port + port_offset
+            env = _service_env(spec, port, nats.url, redis.url, pg.dsn)
+            process = ManagedProcess.spawn(
+                spec.name,
+                [sys.executable, "-m", spec.module],
+                logs / f"{spec.name}.log",
+                env={**os.environ, **env},
+                cwd=root,
+            )
+            _started(state, spec.name, process, f"http://127.0.0.1:{port}")
+        for spec in discover_services(root):
+            _wait_ready(state, spec)
+    except (DevkitError, OSError) as exc:
+        console.print(f"[red]callisto up failed: {exc}[/red]")
+        _stop_all(state)
+        raise typer.Exit(1) from None
+    _print_processes(state)
+    console.print(f"\nAll up. Data and logs: {folder}")
+    if "core-bus" in state.urls:
+        base = state.urls["core-bus"]
+        console.print(
+            f"Registry: {base}/api/v1/services   Health: {base}/api/v1/health   API docs: {base}/docs"
+        )
+    console.print("`callisto status` shows health; `callisto down` stops everything.")
+
+
+def _service_env(spec: ServiceSpec, port: int, nats_url: str, redis_url: str, dsn: str) -> dict[str, str]:
+    p = spec.env_prefix
+    return {
+        f"{p}NATS_URL": nats_url,
+        f"{p}REDIS_URL": redis_url,
+        f"{p}DATABASE_URL": dsn,
+        f"{p}HTTP_PORT": str(port),
+        f"{p}MODE": "development",
+        f"{p}LOG_JSON": "true",
+        f"{p}INSTANCE_ID": f"{spec.name}-local",
+    }
+
+
+def _started(state: SuiteState, name: str, process: ManagedProcess | None, url: str) -> None:
+    if process is None:
+        raise DevkitError(f"{name} did not start")
+    state.processes.append(process)
+    state.urls[name] = url
+    state.save()
+    console.print(f"started {name:<14} pid {process.pid:<8} {url}")
+
+
+def _wait_ready(state: SuiteState, spec: ServiceSpec) -> None:
+    process = next(p for p in state.processes if p.name == spec.name)
+    url = state.urls[spec.name] + "/readyz"
+
+    def ready() -> bool:
+        if not process.alive():
+            raise DevkitError(f"{spec.name} exited; last lines of {process.log_path}:\n{process.tail(20)}")
+        try:
+            return httpx.get(url, timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(ready, READY_TIMEOUT_S, f"{spec.name} to be ready at {url}", interval=0.2)
+
+
+def _stop_all(state: SuiteState) -> list[str]:
+    stopped: list[str] = []
+    for process in reversed(state.processes):
+        if process.alive():
+            process.stop(sig=signal.SIGINT if process.name == "postgres" else signal.SIGTERM)
+            stopped.append(process.name)
+    state.clear()
+    return stopped
+
+
+def _print_processes(state: SuiteState) -> bool:
+    table = Table(title="Callisto processes")
+    for column in ("name", "pid", "process", "ready", "url"):
+        table.add_column(column)
+    all_ok = True
+    for process in state.processes:
+        alive = process.alive()
+        ready = "-"
+        if alive and state.urls.get(process.name, "").startswith("http"):
+            try:
+                reply = httpx.get(state.urls[process.name] + "/readyz", timeout=1.0)
+                ready = reply.json().get("status", str(reply.status_code))
+            except (httpx.HTTPError, ValueError):
+                ready = "no answer"
+            all_ok = all_ok and ready == "ready"
+        all_ok = all_ok and alive
+        table.add_row(
+            process.name,
+            str(process.pid),
+            "[green]running[/green]" if alive else "[red]stopped[/red]",
+            ready,
+            state.urls.get(process.name, ""),
+        )
+    console.print(table)
+    return all_ok
+
+
+@app.command()
+def status(home: HomeOption = None) -> None:
+    """Show the processes ``up`` started and the health the registry reports."""
+    state = SuiteState.load(_home(home))
+    if not state.processes:
+        console.print("nothing is running (no state); `callisto up` starts the suite")
+        raise typer.Exit(1)
+    ok = _print_processes(state)
+    base = state.urls.get("core-bus")
+    if base:
+        try:
+            health = httpx.get(f"{base}/api/v1/health", timeout=2.0).json()
+            table = Table(title=f"Suite health: {health['status']}")
+            for column in ("service", "status", "alive", "ready", "active", "standby", "gone"):
+                table.add_column(column)
+            for svc in health["services"]:
+                table.add_row(
+                    *(
+                        str(svc[c])
+                        for c in ("service", "status", "alive", "ready", "active", "standby", "gone")
+                    )
+                )
+            console.print(table)
+            ok = ok and health["status"] == "ok"
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            console.print(f"[red]core-bus does not answer: {exc}[/red]")
+            ok = False
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def down(home: HomeOption = None) -> None:
+    """Stop exactly the processes ``up`` started, services first."""
+    state = SuiteState.load(_home(home))
+    if not state.processes:
+        console.print("nothing to stop")
+        return
+    stopped = _stop_all(state)
+    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was still running'}")
+
+
+if __name__ == "__main__":
+    app()
