@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 class BusMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         self.published = Counter(
             "callisto_bus_published",
             "Messages handed to NATS, by delivery mode.",
