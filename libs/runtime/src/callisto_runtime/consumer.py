@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import nats.errors
 import nats.js.errors
@@ -47,6 +48,7 @@ class DurableConsumer:
         self.retry_delay_s = retry_delay_s
         self.deliver_policy = DeliverPolicy.NEW if deliver_new_only else DeliverPolicy.ALL
         self._task: asyncio.Task[None] | None = None
+        self._sub: Any = None
         self.handled = 0
 
     def start(self) -> None:
@@ -58,15 +60,20 @@ class DurableConsumer:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._sub is not None:
+            try:
+                await self._sub.unsubscribe()
+            except Exception as exc:
+                log.debug("consumer %s: unsubscribe: %r", self.durable, exc)
+            self._sub = None
 
     async def _run(self) -> None:
         await self.bus.wait_connected()
         js = self.bus.nc.jetstream()
-        sub = None
         while True:
             try:
-                if sub is None:
-                    sub = await js.pull_subscribe(
+                if self._sub is None:
+                    self._sub = await js.pull_subscribe(
                         self.subject_filter,
                         durable=self.durable,
                         stream=EVENTS_STREAM,
@@ -77,13 +84,13 @@ class DurableConsumer:
                             max_ack_pending=self.batch * 10,
                         ),
                     )
-                msgs = await sub.fetch(self.batch, timeout=1.0)
+                msgs = await self._sub.fetch(self.batch, timeout=1.0)
             except nats.errors.TimeoutError:
                 continue
             except (nats.errors.Error, nats.js.errors.Error, OSError) as exc:
                 log.debug("consumer %s: %r; retrying", self.durable, exc)
                 if isinstance(exc, nats.js.errors.NotFoundError):
-                    sub = None
+                    self._sub = None
                 await asyncio.sleep(0.5)
                 continue
             for msg in msgs:
