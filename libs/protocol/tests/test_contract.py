@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from protocol_examples import EXAMPLES
 
 import callisto_protocol
 from callisto_protocol import (
@@ -27,8 +28,6 @@ from callisto_protocol.control import DrainInstance
 from callisto_protocol.ids import is_token
 from callisto_protocol.registry import ServiceHeartbeat
 from callisto_protocol.streams import is_stream_subject
-
-from .examples import EXAMPLES
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[3]
@@ -106,8 +105,12 @@ def test_subscription_fills_wildcards() -> None:
 
 
 def test_envelope_round_trips_through_headers() -> None:
-    env = Envelope(message_type="agent.state", origin_service="queue-manager", origin_instance="qm-1",
-                   correlation_id="c-1")
+    env = Envelope(
+        message_type="agent.state",
+        origin_service="queue-manager",
+        origin_instance="qm-1",
+        correlation_id="c-1",
+    )
     headers = env.to_headers()
     assert headers["Nats-Msg-Id"] == env.message_id
     assert Envelope.from_headers(headers) == env
@@ -115,8 +118,18 @@ def test_envelope_round_trips_through_headers() -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [None, {}, {"Cc-Message-Id": "x"}, {"Cc-Message-Id": "x", "Cc-Message-Type": "t", "Cc-Origin-Service": "s",
-                                        "Cc-Origin-Instance": "i", "Cc-Timestamp": "yesterday"}],
+    [
+        None,
+        {},
+        {"Cc-Message-Id": "x"},
+        {
+            "Cc-Message-Id": "x",
+            "Cc-Message-Type": "t",
+            "Cc-Origin-Service": "s",
+            "Cc-Origin-Instance": "i",
+            "Cc-Timestamp": "yesterday",
+        },
+    ],
 )
 def test_malformed_envelopes_are_refused(headers: dict[str, str] | None) -> None:
     with pytest.raises(EnvelopeError):
@@ -137,9 +150,28 @@ def test_stream_subjects() -> None:
 
 def test_exported_names() -> None:
     assert sorted(callisto_protocol.__all__) == sorted(
-        ["Command", "Envelope", "EnvelopeError", "ErrorReply", "Event", "Message", "MessageDecodeError",
-         "ProtocolError", "Reply", "SubjectError", "UnknownMessageType", "agents", "all_message_classes",
-         "calls", "control", "lists", "message_class", "new_id", "registry"])
+        [
+            "Command",
+            "Envelope",
+            "EnvelopeError",
+            "ErrorReply",
+            "Event",
+            "Message",
+            "MessageDecodeError",
+            "ProtocolError",
+            "Reply",
+            "SubjectError",
+            "UnknownMessageType",
+            "agents",
+            "all_message_classes",
+            "calls",
+            "control",
+            "lists",
+            "message_class",
+            "new_id",
+            "registry",
+        ]
+    )
     for name in callisto_protocol.__all__:
         assert hasattr(callisto_protocol, name)
 

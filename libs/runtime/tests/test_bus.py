@@ -6,14 +6,13 @@ import asyncio
 
 import nats
 import pytest
+from bus_testing import Noted, Ping, Pong, QueueTouched, connected_bus, eventually, metric
 
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope, ErrorReply
 from callisto_protocol.streams import EVENTS_STREAM
 from callisto_runtime import NoResponders, RemoteError, RequestTimeout
 from callisto_runtime.errors import NotFound
-
-from .helpers import Noted, Ping, Pong, QueueTouched, connected_bus, eventually, metric
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +73,7 @@ async def test_malformed_command_gets_an_error_reply_and_service_goes_on(nats_se
         await bus.serve(Ping, handler)
         raw = await nats.connect(nats_server.url)
         try:
-            good_headers = bus.envelope(Ping(n=1)).to_headers()
+            good_headers = bus.headers(Ping(n=1))
             cases = [
                 (b'{"n": "many"}', good_headers, "invalid-message"),
                 (b"\xff\xfe", good_headers, "invalid-message"),
@@ -88,7 +87,10 @@ async def test_malformed_command_gets_an_error_reply_and_service_goes_on(nats_se
         finally:
             await raw.close()
         assert await bus.call(Ping(n=7), Pong) == Pong(n=7)
-        assert metric(bus, "callisto_bus_rejected_total", message_type="test.ping", error_id="invalid-message") == 2
+        assert (
+            metric(bus, "callisto_bus_rejected_total", message_type="test.ping", error_id="invalid-message")
+            == 2
+        )
 
 
 async def test_malformed_event_is_counted_and_dropped(nats_server: NatsServer) -> None:
@@ -100,13 +102,19 @@ async def test_malformed_event_is_counted_and_dropped(nats_server: NatsServer) -
     async with connected_bus(nats_server.url) as bus:
         await bus.subscribe(Noted, handler)
         await bus.nc.flush()
-        headers = bus.envelope(Noted(item="x")).to_headers()
+        headers = bus.headers(Noted(item="x"))
         await bus.nc.publish("cc.test.x.noted", b'{"item": 5}', headers=headers)
         await bus.nc.publish("cc.test.x.noted", b'{"item": "x"}')  # no envelope
         await bus.publish(Noted(item="x", n=3))
         await eventually(lambda: len(got) == 1)
-        assert metric(bus, "callisto_bus_rejected_total", message_type="test.noted", error_id="invalid-message") == 1
-        assert metric(bus, "callisto_bus_rejected_total", message_type="test.noted", error_id="invalid-envelope") == 1
+        assert (
+            metric(bus, "callisto_bus_rejected_total", message_type="test.noted", error_id="invalid-message")
+            == 1
+        )
+        assert (
+            metric(bus, "callisto_bus_rejected_total", message_type="test.noted", error_id="invalid-envelope")
+            == 1
+        )
     assert got == [Noted(item="x", n=3)]
 
 
@@ -139,10 +147,10 @@ async def test_stream_events_are_acknowledged_and_deduplicated(nats_server: Nats
     async with connected_bus(nats_server.url) as bus:
         js = bus.nc.jetstream()
         before = (await js.stream_info(EVENTS_STREAM)).state.messages
-        envs = [await bus.publish(QueueTouched(queue_id="q1", n=n)) for n in range(50)]
+        ids = [await bus.publish(QueueTouched(queue_id="q1", n=n)) for n in range(50)]
         assert await bus.outbox.wait_empty(10)
         # the same message id sent again is dropped by the server
-        again = envs[0].to_headers()
+        again = {**bus.headers(QueueTouched(queue_id="q1", n=0)), "Nats-Msg-Id": ids[0]}
         await js.publish("cc.queue.q1.test-touched", QueueTouched(queue_id="q1", n=0).encode(), headers=again)
         after = (await js.stream_info(EVENTS_STREAM)).state.messages
     assert after - before == 50

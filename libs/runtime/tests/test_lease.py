@@ -12,14 +12,13 @@ from pathlib import Path
 
 import nats
 import pytest
+from bus_testing import eventually
 
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import new_id
 from callisto_runtime.errors import LeaseError
 from callisto_runtime.kv import ensure_bucket
 from callisto_runtime.lease import LeaderLease
-
-from .helpers import eventually
 
 pytestmark = pytest.mark.integration
 TTL = 1.0
@@ -120,8 +119,17 @@ async def test_standby_takes_over_after_the_holder_is_killed(nats_server: NatsSe
     bucket = f"lease_kill_{new_id()[:8]}"
     kv = await ensure_bucket(nc, bucket, ttl_s=ttl, memory=True)
     holder = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("lease_holder.py")), nats_server.url, bucket, str(ttl), "p1"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            str(Path(__file__).with_name("lease_holder.py")),
+            nats_server.url,
+            bucket,
+            str(ttl),
+            "p1",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None
         line = await asyncio.wait_for(asyncio.to_thread(holder.stdout.readline), 15)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar
 
 import httpx
 import nats
 import pytest
+from bus_testing import QueueTouched, connected_bus, eventually, metric
 from pydantic_settings import SettingsConfigDict
 
 from callisto_devkit.processes import free_port
@@ -16,8 +16,6 @@ from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope, Event
 from callisto_protocol.registry import ServiceHeartbeat
 from callisto_runtime import DurableConsumer, PublishBufferFull, Service, ServiceSettings
-
-from .helpers import QueueTouched, connected_bus, eventually, metric
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +66,7 @@ async def test_nats_restart_readiness_reregistration_and_buffered_events(private
         beats: list[ServiceHeartbeat] = []
         watcher = await nats.connect(private_nats.url)
         try:
+
             async def on_beat(msg: nats.aio.msg.Msg) -> None:
                 beats.append(ServiceHeartbeat.decode(msg.data))
 
@@ -108,7 +107,9 @@ async def test_durable_consumer_redelivers_until_the_work_is_stored(nats_server:
 
     async with connected_bus(nats_server.url) as bus:
         queue = f"redeliver{id(attempts)}"
-        consumer = DurableConsumer(bus, f"durable-{queue}", f"cc.queue.{queue}.>", flaky_store, retry_delay_s=0.1)
+        consumer = DurableConsumer(
+            bus, f"durable-{queue}", f"cc.queue.{queue}.>", flaky_store, retry_delay_s=0.1
+        )
         consumer.start()
         for n in range(12):
             await bus.publish(QueueTouched(queue_id=queue, n=n))
@@ -117,7 +118,9 @@ async def test_durable_consumer_redelivers_until_the_work_is_stored(nats_server:
         # a new consumer with the same durable name resumes after what was acknowledged
         for n in range(12, 15):
             await bus.publish(QueueTouched(queue_id=queue, n=n))
-        resumed = DurableConsumer(bus, f"durable-{queue}", f"cc.queue.{queue}.>", flaky_store, retry_delay_s=0.1)
+        resumed = DurableConsumer(
+            bus, f"durable-{queue}", f"cc.queue.{queue}.>", flaky_store, retry_delay_s=0.1
+        )
         resumed.start()
         await eventually(lambda: len(stored) == 15, what="resumed")
         await asyncio.sleep(0.3)
@@ -141,6 +144,13 @@ async def test_malformed_stream_message_is_terminated_not_redelivered(nats_serve
         await eventually(lambda: len(stored) == 1, what="the good event")
         await asyncio.sleep(0.5)
         await consumer.stop()
-        assert metric(bus, "callisto_bus_rejected_total", message_type="test.queue-touched",
-                      error_id="invalid-envelope") == 1
+        assert (
+            metric(
+                bus,
+                "callisto_bus_rejected_total",
+                message_type="test.queue-touched",
+                error_id="invalid-envelope",
+            )
+            == 1
+        )
     assert stored == [QueueTouched(queue_id="badq", n=1)]

@@ -7,6 +7,7 @@ import subprocess
 
 import httpx
 import pytest
+from bus_testing import eventually
 from fastapi import APIRouter
 from pydantic import BaseModel, ValidationError
 
@@ -14,8 +15,6 @@ from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_runtime import Mode, NotFound, Service, ServiceSettings
-
-from .helpers import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +25,9 @@ class Item(BaseModel):
 
 
 def service_with_routes(nats_url: str, port: int) -> Service:
-    service = Service("probe", "0.0.1", ServiceSettings(nats_url=nats_url, http_port=port, max_body_bytes=4096))
+    service = Service(
+        "probe", "0.0.1", ServiceSettings(nats_url=nats_url, http_port=port, max_body_bytes=4096)
+    )
     router = APIRouter(prefix="/api/v1")
 
     @router.post("/items")
@@ -52,8 +53,13 @@ async def test_operations_endpoints_and_problem_details(nats_server: NatsServer)
         await eventually(lambda: service.bus.connected)
         assert (await http.get("/healthz")).json()["status"] == "alive"
         ready = (await http.get("/readyz")).json()
-        assert ready == {"status": "ready", "role": "active", "checks": {"nats": True}, "service": "probe",
-                         "instance": service.instance}
+        assert ready == {
+            "status": "ready",
+            "role": "active",
+            "checks": {"nats": True},
+            "service": "probe",
+            "instance": service.instance,
+        }
         assert (await http.get("/docs")).status_code == 200
         assert "/api/v1/items" in (await http.get("/openapi.json")).json()["paths"]
 
@@ -66,14 +72,18 @@ async def test_operations_endpoints_and_problem_details(nats_server: NatsServer)
         assert invalid.status_code == 422 and invalid.json()["error_id"] == "invalid-request"
         assert invalid.json()["errors"][0]["loc"] == ["body", "size"]
 
-        huge = await http.post("/api/v1/items", content=b"x" * 10_000, headers={"content-type": "application/json"})
+        huge = await http.post(
+            "/api/v1/items", content=b"x" * 10_000, headers={"content-type": "application/json"}
+        )
         assert huge.status_code == 413 and huge.json()["error_id"] == "body-too-large"
 
         async def chunks():  # type: ignore[no-untyped-def]
             for _ in range(10):
                 yield b"x" * 1000
 
-        streamed = await http.post("/api/v1/items", content=chunks(), headers={"content-type": "application/json"})
+        streamed = await http.post(
+            "/api/v1/items", content=chunks(), headers={"content-type": "application/json"}
+        )
         assert streamed.status_code == 413
 
         unexpected = await http.get("/api/v1/boom")
@@ -88,7 +98,8 @@ async def test_operations_endpoints_and_problem_details(nats_server: NatsServer)
 
         metrics = (await http.get("/metrics")).text
         assert "callisto_service_ready 0.0" in metrics
-        assert 'callisto_service_info{instance="%s",service="probe",version="0.0.1"} 1.0' % service.instance in metrics
+        info = f'callisto_service_info{{instance="{service.instance}",service="probe",version="0.0.1"}} 1.0'
+        assert info in metrics
 
     promtool = shutil.which("promtool")
     if promtool is None:

@@ -43,8 +43,15 @@ async def eventually(condition, timeout: float = 10.0, what: str = "condition") 
 @contextlib.asynccontextmanager
 async def core_bus(nats_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Service]]:
     port = free_port()
-    settings = CoreBusSettings(nats_url=nats_url, http_port=port, heartbeat_interval_s=BEAT, lease_ttl_s=1.0,
-                               sweep_every_s=0.05, list_delta_every_s=0.05, list_snapshot_every_s=0.5)
+    settings = CoreBusSettings(
+        nats_url=nats_url,
+        http_port=port,
+        heartbeat_interval_s=BEAT,
+        lease_ttl_s=1.0,
+        sweep_every_s=0.05,
+        list_delta_every_s=0.05,
+        list_snapshot_every_s=0.5,
+    )
     service, _, app = build(settings)
     async with serve_in_process(app, port) as base, httpx.AsyncClient(base_url=base) as http:
         await eventually(lambda: service.is_active, what="core-bus active")
@@ -54,7 +61,9 @@ async def core_bus(nats_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Serv
 @contextlib.asynccontextmanager
 async def instance(nats_url: str, name: str = "probe") -> AsyncIterator[tuple[httpx.AsyncClient, Service]]:
     port = free_port()
-    service = Service(name, "9.9.9", ServiceSettings(nats_url=nats_url, http_port=port, heartbeat_interval_s=BEAT))
+    service = Service(
+        name, "9.9.9", ServiceSettings(nats_url=nats_url, http_port=port, heartbeat_interval_s=BEAT)
+    )
     async with serve_in_process(service.create_app(), port) as base, httpx.AsyncClient(base_url=base) as http:
         yield http, service
 
@@ -92,8 +101,12 @@ async def test_registry_lists_instances_and_marks_the_silent_gone(private_nats: 
             listed = await instances(http)
             assert listed[cb.instance]["service"] == "core-bus"  # the registry lists itself
             entry = listed[probe.instance]
-            assert (entry["service"], entry["version"], entry["state"], entry["ready"]) == ("probe", "9.9.9", "alive",
-                                                                                          True)
+            assert (entry["service"], entry["version"], entry["state"], entry["ready"]) == (
+                "probe",
+                "9.9.9",
+                "alive",
+                True,
+            )
             assert (await http.get("/api/v1/health")).json()["status"] == "ok"
             one = await http.get(f"/api/v1/services/probe/{probe.instance}")
             assert one.json()["http_url"] == probe.http_url
@@ -150,7 +163,9 @@ async def test_draining_a_gone_instance_is_a_conflict(private_nats: NatsServer) 
         assert (conflict.status_code, conflict.json()["error_id"]) == (409, "instance-gone")
 
 
-async def test_agent_and_call_lists_are_broadcast_and_rebuilt_after_a_restart(private_nats: NatsServer) -> None:
+async def test_agent_and_call_lists_are_broadcast_and_rebuilt_after_a_restart(
+    private_nats: NatsServer,
+) -> None:
     deltas: list[AgentListDelta] = []
     snapshots: list[AgentListSnapshot] = []
 
@@ -165,22 +180,38 @@ async def test_agent_and_call_lists_are_broadcast_and_rebuilt_after_a_restart(pr
         await bus.subscribe(AgentListDelta, on_delta)
         await bus.subscribe(AgentListSnapshot, on_snapshot)
         async with core_bus(private_nats.url) as (http, _):
-            await bus.publish(AgentStateChanged(agent_id="a1", seq=1, state=AgentState.READY, since=now, name="Ann"))
+            await bus.publish(
+                AgentStateChanged(agent_id="a1", seq=1, state=AgentState.READY, since=now, name="Ann")
+            )
             await bus.publish(AgentStateChanged(agent_id="a2", seq=1, state=AgentState.NOT_READY, since=now))
-            await bus.publish(AgentStateChanged(agent_id="a1", seq=2, state=AgentState.ON_CALL, since=now,
-                                                call_id="c1"))
-            await bus.publish(CallStateChanged(call_id="c1", seq=1, state=CallState.CONNECTED, since=now,
-                                               agent_id="a1", caller="+15550001"))
+            await bus.publish(
+                AgentStateChanged(agent_id="a1", seq=2, state=AgentState.ON_CALL, since=now, call_id="c1")
+            )
+            await bus.publish(
+                CallStateChanged(
+                    call_id="c1",
+                    seq=1,
+                    state=CallState.CONNECTED,
+                    since=now,
+                    agent_id="a1",
+                    caller="+15550001",
+                )
+            )
             await bus.publish(CallStateChanged(call_id="c2", seq=1, state=CallState.QUEUED, since=now))
             await bus.publish(CallStateChanged(call_id="c2", seq=2, state=CallState.ENDED, since=now))
 
             async def agents_listed() -> bool:
                 body = (await http.get("/api/v1/agents")).json()
-                return {a["agent_id"]: a["state"] for a in body["agents"]} == {"a1": "on_call", "a2": "not_ready"}
+                return {a["agent_id"]: a["state"] for a in body["agents"]} == {
+                    "a1": "on_call",
+                    "a2": "not_ready",
+                }
 
             await eventually(agents_listed, what="agent list")
             calls = (await http.get("/api/v1/calls")).json()["calls"]
-            assert [(c["call_id"], c["state"], c["caller"]) for c in calls] == [("c1", "connected", "+15550001")]
+            assert [(c["call_id"], c["state"], c["caller"]) for c in calls] == [
+                ("c1", "connected", "+15550001")
+            ]
             reply = await bus.call(GetAgentList(), AgentList)
             assert {a.agent_id for a in reply.agents} == {"a1", "a2"}
             await eventually(lambda: bool(snapshots), what="a snapshot broadcast")

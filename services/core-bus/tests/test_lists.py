@@ -28,7 +28,10 @@ def test_deltas_gather_changes_and_are_numbered() -> None:
     book.apply(agent("a2", 1, AgentState.NOT_READY))
     seq, upserted, removed = book.take_delta()  # type: ignore[misc]
     assert seq == 1 and removed == []
-    assert [(e.agent_id, e.state) for e in upserted] == [("a1", AgentState.RESERVED), ("a2", AgentState.NOT_READY)]
+    assert [(e.agent_id, e.state) for e in upserted] == [
+        ("a1", AgentState.RESERVED),
+        ("a2", AgentState.NOT_READY),
+    ]
     book.apply(agent("a2", 2, AgentState.LOGGED_OUT))
     assert book.take_delta() == (2, [], ["a2"])
     assert [e.agent_id for e in book.entries()] == ["a1"]
@@ -50,8 +53,12 @@ def test_an_ended_call_leaves_the_list_and_late_events_do_not_bring_it_back() ->
     assert book.entries() == []
 
 
-@given(st.lists(st.tuples(st.sampled_from(["a1", "a2", "a3"]), st.integers(0, 30),
-                          st.sampled_from(list(AgentState))), max_size=60))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a1", "a2", "a3"]), st.integers(0, 30), st.sampled_from(list(AgentState))),
+        max_size=60,
+    )
+)
 def test_the_book_holds_each_agents_highest_sequence_whatever_the_order(
     events: list[tuple[str, int, AgentState]],
 ) -> None:

@@ -15,8 +15,16 @@ T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
 def beat(service: str = "auth", instance: str = "a1", **changes: object) -> ServiceHeartbeat:
-    fields: dict[str, object] = dict(service=service, instance=instance, version="1", host="h",
-                                     http_url="http://h:1", ready=True, started_at=T0, interval_s=1.0)
+    fields: dict[str, object] = dict(
+        service=service,
+        instance=instance,
+        version="1",
+        host="h",
+        http_url="http://h:1",
+        ready=True,
+        started_at=T0,
+        interval_s=1.0,
+    )
     fields.update(changes)
     return ServiceHeartbeat.model_validate(fields)
 
@@ -81,8 +89,11 @@ def test_health_of_the_suite() -> None:
     reg.observe(beat("auth", "a2", ready=False, checks={"postgres": False}), at(0))
     health = reg.health(at(0))
     auth = next(s for s in health.services if s.service == "auth")
-    assert (health.status, auth.status, auth.failing_checks) == (HealthStatus.DEGRADED, HealthStatus.DEGRADED,
-                                                                 ["postgres"])
+    assert (health.status, auth.status, auth.failing_checks) == (
+        HealthStatus.DEGRADED,
+        HealthStatus.DEGRADED,
+        ["postgres"],
+    )
     reg.observe(beat("queue-manager", "q1", role=InstanceRole.STANDBY), at(0))  # no active instance
     qm = next(s for s in reg.health(at(0)).services if s.service == "queue-manager")
     assert (qm.status, qm.active, qm.standby) == (HealthStatus.DOWN, 0, 2)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from callisto_protocol.errors import EnvelopeError
-from callisto_protocol.ids import MessageId, new_id
+from callisto_protocol.ids import new_id
 
 MESSAGE_ID = "Cc-Message-Id"
 MESSAGE_TYPE = "Cc-Message-Type"
@@ -19,24 +19,18 @@ CORRELATION_ID = "Cc-Correlation-Id"
 # JetStream drops a second message with the same id inside its duplicate window.
 NATS_MSG_ID = "Nats-Msg-Id"
 
-_FIELDS = {
-    "message_id": MESSAGE_ID,
-    "message_type": MESSAGE_TYPE,
-    "origin_service": ORIGIN_SERVICE,
-    "origin_instance": ORIGIN_INSTANCE,
-    "timestamp": TIMESTAMP,
-    "correlation_id": CORRELATION_ID,
-}
+_REQUIRED = (MESSAGE_ID, MESSAGE_TYPE, ORIGIN_SERVICE, ORIGIN_INSTANCE, TIMESTAMP)
 
 
-class Envelope(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Facts about one message. A plain dataclass: it is read for every message received."""
 
-    message_id: MessageId = Field(default_factory=new_id)
     message_type: str
     origin_service: str
     origin_instance: str
-    timestamp: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    message_id: str = field(default_factory=new_id)
+    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
     correlation_id: str | None = None
 
     def to_headers(self) -> dict[str, str]:
@@ -54,15 +48,44 @@ class Envelope(BaseModel):
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str] | None) -> Envelope:
+        """Read an envelope from received headers (checked by hand: this runs for every message)."""
         if not headers:
             raise EnvelopeError("message has no envelope headers")
-        missing = [h for f, h in _FIELDS.items() if f != "correlation_id" and not headers.get(h)]
+        missing = [h for h in _REQUIRED if not headers.get(h)]
         if missing:
             raise EnvelopeError(f"envelope headers missing: {', '.join(missing)}", {"missing": missing})
+        message_id = headers[MESSAGE_ID]
+        if len(message_id) > 64:
+            raise EnvelopeError("envelope message id is longer than 64 characters")
         try:
-            return cls.model_validate({f: headers.get(h) for f, h in _FIELDS.items()})
-        except ValidationError as exc:
+            timestamp = datetime.fromisoformat(headers[TIMESTAMP])
+        except ValueError:
             raise EnvelopeError(
-                "envelope headers are malformed",
-                {"errors": [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]},
+                "envelope timestamp is not an ISO 8601 date-time", {"timestamp": headers[TIMESTAMP][:64]}
             ) from None
+        return cls(
+            message_id=message_id,
+            message_type=headers[MESSAGE_TYPE],
+            origin_service=headers[ORIGIN_SERVICE],
+            origin_instance=headers[ORIGIN_INSTANCE],
+            timestamp=timestamp,
+            correlation_id=headers.get(CORRELATION_ID) or None,
+        )
+
+
+def envelope_headers(
+    message_type: str, origin_service: str, origin_instance: str, correlation_id: str | None = None
+) -> dict[str, str]:
+    """The headers of a new envelope, built directly (the publish path of every message)."""
+    message_id = os.urandom(16).hex()
+    headers = {
+        MESSAGE_ID: message_id,
+        NATS_MSG_ID: message_id,
+        MESSAGE_TYPE: message_type,
+        ORIGIN_SERVICE: origin_service,
+        ORIGIN_INSTANCE: origin_instance,
+        TIMESTAMP: datetime.now(UTC).isoformat(),
+    }
+    if correlation_id is not None:
+        headers[CORRELATION_ID] = correlation_id
+    return headers

@@ -146,7 +146,10 @@ def message_class(message_type: str) -> type[Message]:
         raise UnknownMessageType(f"no message type {message_type!r}") from None
 
 
-def all_message_classes() -> Iterator[type[Message]]:
-    """Every registered message class, in a stable order."""
+def all_message_classes(*, protocol_only: bool = True) -> Iterator[type[Message]]:
+    """Every registered message class, in a stable order. The bus's own messages are those declared
+    in ``callisto_protocol``; ``protocol_only=False`` adds classes declared elsewhere (tests)."""
     for name in sorted(_REGISTRY):
-        yield _REGISTRY[name]
+        cls = _REGISTRY[name]
+        if not protocol_only or cls.__module__.startswith("callisto_protocol."):
+            yield cls

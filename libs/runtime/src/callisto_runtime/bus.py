@@ -27,7 +27,7 @@ from nats.aio.subscription import Subscription
 from nats.js.api import DeliverPolicy
 
 from callisto_protocol import Command, Envelope, ErrorReply, Event, Message, ProtocolError, Reply
-from callisto_protocol.envelope import CORRELATION_ID, MESSAGE_TYPE
+from callisto_protocol.envelope import CORRELATION_ID, MESSAGE_ID, MESSAGE_TYPE, envelope_headers
 from callisto_protocol.streams import (
     EVENTS_DUPLICATE_WINDOW_S,
     EVENTS_STREAM,
@@ -85,6 +85,7 @@ class Bus:
         self._connected = asyncio.Event()
         self._on_connect: list[Callable[[], Awaitable[None]]] = []
         self._closing = False
+        self._published_core = metrics.published.labels(mode="core")
 
     # connection -------------------------------------------------------------------------------
     @property
@@ -189,24 +190,20 @@ class Bus:
         self.metrics.connected.set(0)
 
     # publishing -------------------------------------------------------------------------------
-    def envelope(self, message: Message, correlation_id: str | None = None) -> Envelope:
-        return Envelope(
-            message_type=message.message_type,
-            origin_service=self.service,
-            origin_instance=self.instance,
-            correlation_id=correlation_id,
-        )
+    def headers(self, message: Message, correlation_id: str | None = None) -> dict[str, str]:
+        """The envelope headers of a new message sent by this instance."""
+        return envelope_headers(message.message_type, self.service, self.instance, correlation_id)
 
-    async def publish(self, event: Event, *, correlation_id: str | None = None) -> Envelope:
-        """Publish an event. Stream events are accepted into the outbox (PublishBufferFull when it is
-        full); others are sent best effort and counted when dropped."""
-        env = self.envelope(event, correlation_id)
+    async def publish(self, event: Event, *, correlation_id: str | None = None) -> str:
+        """Publish an event and return its message id. Stream events are accepted into the outbox
+        (PublishBufferFull when it is full); others are sent best effort and counted when dropped."""
+        headers = self.headers(event, correlation_id)
         subject = event.render_subject()
         if is_stream_subject(subject):
-            self.outbox.put(Pending(subject, event.encode(), env.to_headers()))
-            return env
-        await self.publish_raw(subject, event.encode(), env.to_headers())
-        return env
+            self.outbox.put(Pending(subject, event.encode(), headers))
+        else:
+            await self.publish_raw(subject, event.encode(), headers)
+        return headers[MESSAGE_ID]
 
     async def publish_raw(self, subject: str, body: bytes, headers: dict[str, str]) -> None:
         if self._nc is None or self._nc.is_closed:
@@ -214,7 +211,7 @@ class Bus:
             return
         try:
             await self._nc.publish(subject, body, headers=headers)
-            self.metrics.published.labels(mode="core").inc()
+            self._published_core.inc()
         except nats.errors.OutboundBufferLimitError:
             self.metrics.publish_dropped.labels(reason="reconnect-buffer-full").inc()
         except nats.errors.ConnectionClosedError:
@@ -226,10 +223,11 @@ class Bus:
         """Send a command and wait for its reply; raises NoResponders, RequestTimeout, RemoteError."""
         if not self.connected:
             raise NotConnected("NATS is not connected", {"subject": command.render_subject()})
-        env = self.envelope(command, correlation_id)
         subject = command.render_subject()
         try:
-            msg = await self.nc.request(subject, command.encode(), timeout=timeout, headers=env.to_headers())
+            msg = await self.nc.request(
+                subject, command.encode(), timeout=timeout, headers=self.headers(command, correlation_id)
+            )
         except nats.errors.NoRespondersError:
             raise NoResponders(f"no responders on {subject}", {"subject": subject}) from None
         except nats.errors.TimeoutError:
@@ -268,14 +266,32 @@ class Bus:
         """Handle every ``event_type`` matching ``params``; with ``queue``, one member of the group
         gets each event."""
 
-        async def callback(msg: Msg) -> None:
-            await self._decode_event(event_type, handler, msg)
+        await self._add(
+            _Spec(
+                event_type.subscription(**params),
+                queue,
+                self._event_callback(event_type, handler),
+                takes_work,
+            )
+        )
 
-        await self._add(_Spec(event_type.subscription(**params), queue, callback, takes_work))
-
-    async def _decode_event(self, event_type: type[E], handler: EventHandler[E], msg: Msg) -> None:
+    def _event_callback(
+        self, event_type: type[E], handler: EventHandler[E]
+    ) -> Callable[[Msg], Awaitable[None]]:
         message_type = event_type.message_type
-        self.metrics.received.labels(message_type=message_type).inc()
+        received = self.metrics.received.labels(message_type=message_type)
+        handle_seconds = self.metrics.handle_seconds.labels(message_type=message_type)
+
+        async def callback(msg: Msg) -> None:
+            received.inc()
+            await self._handle_event(event_type, handler, msg, handle_seconds)
+
+        return callback
+
+    async def _handle_event(
+        self, event_type: type[E], handler: EventHandler[E], msg: Msg, handle_seconds: Any
+    ) -> None:
+        message_type = event_type.message_type
         try:
             env = Envelope.from_headers(msg.headers)
             event = event_type.decode(msg.data)
@@ -290,9 +306,7 @@ class Bus:
             self.metrics.handler_errors.labels(message_type=message_type).inc()
             log.exception("handler for %s failed", message_type)
         finally:
-            self.metrics.handle_seconds.labels(message_type=message_type).observe(
-                time.perf_counter() - started
-            )
+            handle_seconds.observe(time.perf_counter() - started)
 
     async def serve(
         self,
@@ -307,9 +321,11 @@ class Bus:
         after the service unless ``queue`` says otherwise ("" for every instance)."""
         message_type = command_type.message_type
         group = self.service if queue is None else queue
+        received = self.metrics.received.labels(message_type=message_type)
+        handle_seconds = self.metrics.handle_seconds.labels(message_type=message_type)
 
         async def callback(msg: Msg) -> None:
-            self.metrics.received.labels(message_type=message_type).inc()
+            received.inc()
             if not msg.reply:
                 self.metrics.rejected.labels(message_type=message_type, error_id="no-reply-subject").inc()
                 return
@@ -329,12 +345,9 @@ class Bus:
                 log.exception("handler for %s failed", message_type)
                 reply = ErrorReply(error_id="internal-error", message=f"{message_type} failed unexpectedly")
             finally:
-                self.metrics.handle_seconds.labels(message_type=message_type).observe(
-                    time.perf_counter() - started
-                )
-            env_out = self.envelope(reply, correlation_id)
+                handle_seconds.observe(time.perf_counter() - started)
             try:
-                await self.nc.publish(msg.reply, reply.encode(), headers=env_out.to_headers())
+                await self.nc.publish(msg.reply, reply.encode(), headers=self.headers(reply, correlation_id))
             except Exception as exc:
                 log.warning("could not reply to %s: %r", message_type, exc)
 
@@ -347,8 +360,7 @@ class Bus:
         subject = event_type.subscription(**params)
         current: list[Any] = []
 
-        async def deliver(msg: Msg) -> None:
-            await self._decode_event(event_type, handler, msg)
+        deliver = self._event_callback(event_type, handler)
 
         async def resubscribe() -> None:
             for sub in current:

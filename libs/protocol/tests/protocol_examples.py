@@ -41,14 +41,37 @@ from callisto_protocol.registry import (
 )
 
 T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
-DESCRIPTION = dict(service="queue-manager", instance="qm-1", version="1.2.3", host="node-a",
-                   http_url="http://10.0.0.5:8103", role=InstanceRole.STANDBY, ready=True, draining=False,
-                   checks={"nats": True, "redis": True}, started_at=T0)
+DESCRIPTION = dict(
+    service="queue-manager",
+    instance="qm-1",
+    version="1.2.3",
+    host="node-a",
+    http_url="http://10.0.0.5:8103",
+    role=InstanceRole.STANDBY,
+    ready=True,
+    draining=False,
+    checks={"nats": True, "redis": True},
+    started_at=T0,
+)
 STATUS = InstanceStatus(**DESCRIPTION, state=InstanceState.ALIVE, first_seen=T0, last_seen=T0)
-AGENT = AgentEntry(agent_id="agent-7", name="Alma Ruiz", state=AgentState.ON_CALL, since=T0, call_id="c-1",
-                   queues=["water-leaks", "billing"])
-CALL = CallEntry(call_id="c-1", state=CallState.CONNECTED, since=T0, direction=CallDirection.INBOUND,
-                 caller="+15551230000", dialled="311", queue_id="water-leaks", agent_id="agent-7")
+AGENT = AgentEntry(
+    agent_id="agent-7",
+    name="Alma Ruiz",
+    state=AgentState.ON_CALL,
+    since=T0,
+    call_id="c-1",
+    queues=["water-leaks", "billing"],
+)
+CALL = CallEntry(
+    call_id="c-1",
+    state=CallState.CONNECTED,
+    since=T0,
+    direction=CallDirection.INBOUND,
+    caller="+15551230000",
+    dialled="311",
+    queue_id="water-leaks",
+    agent_id="agent-7",
+)
 
 EXAMPLES: list[Message] = [
     ServiceHeartbeat(**DESCRIPTION, interval_s=1.0),
@@ -58,15 +81,45 @@ EXAMPLES: list[Message] = [
     ListServices(service="queue-manager"),
     ServiceList(instances=[STATUS]),
     GetSuiteHealth(),
-    SuiteHealth(status=HealthStatus.DEGRADED, checked_at=T0, services=[ServiceHealth(
-        service="queue-manager", status=HealthStatus.DEGRADED, alive=2, ready=1, active=1, standby=1,
-        draining=0, gone=1, failing_checks=["redis"])]),
+    SuiteHealth(
+        status=HealthStatus.DEGRADED,
+        checked_at=T0,
+        services=[
+            ServiceHealth(
+                service="queue-manager",
+                status=HealthStatus.DEGRADED,
+                alive=2,
+                ready=1,
+                active=1,
+                standby=1,
+                draining=0,
+                gone=1,
+                failing_checks=["redis"],
+            )
+        ],
+    ),
     DrainInstance(service="queue-manager", instance="qm-1", reason="rolling upgrade"),
     DrainStarted(service="queue-manager", instance="qm-1", already_draining=False),
-    AgentStateChanged(agent_id="agent-7", seq=12, state=AgentState.ON_CALL, previous=AgentState.RESERVED,
-                      since=T0, name="Alma Ruiz", call_id="c-1", queues=["water-leaks"]),
-    CallStateChanged(call_id="c-1", seq=4, state=CallState.CONNECTED, since=T0, caller="+15551230000",
-                     dialled="311", queue_id="water-leaks", agent_id="agent-7"),
+    AgentStateChanged(
+        agent_id="agent-7",
+        seq=12,
+        state=AgentState.ON_CALL,
+        previous=AgentState.RESERVED,
+        since=T0,
+        name="Alma Ruiz",
+        call_id="c-1",
+        queues=["water-leaks"],
+    ),
+    CallStateChanged(
+        call_id="c-1",
+        seq=4,
+        state=CallState.CONNECTED,
+        since=T0,
+        caller="+15551230000",
+        dialled="311",
+        queue_id="water-leaks",
+        agent_id="agent-7",
+    ),
     AgentListSnapshot(seq=40, agents=[AGENT]),
     AgentListDelta(seq=41, upserted=[AGENT], removed=["agent-9"]),
     GetAgentList(),

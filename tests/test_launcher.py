@@ -1,0 +1,77 @@
+"""`callisto up / status / down`: the whole suite from the checkout, stopped exactly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from callisto_devkit.processes import free_port, proc_start_time
+from callisto_devkit.suite import SuiteState
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def callisto(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    cli = Path(sys.executable).with_name("callisto")
+    return subprocess.run(
+        [str(cli), *args, "--home", str(home)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=180,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def test_up_status_down() -> None:
+    home = Path("/tmp") / f"callisto-launcher-{os.getpid()}"  # PostgreSQL (user postgres) must reach it
+    offset = 20000 + (os.getpid() % 20000)  # service ports far from the defaults of a running suite
+    ports = [str(free_port()) for _ in range(4)]
+    try:
+        up = callisto(
+            "up",
+            "--nats-port",
+            ports[0],
+            "--nats-monitor-port",
+            ports[1],
+            "--redis-port",
+            ports[2],
+            "--pg-port",
+            ports[3],
+            "--port-offset",
+            str(offset - 8100),
+            home=home,
+        )
+        assert up.returncode == 0, up.stdout + up.stderr
+        state = SuiteState.load(home)
+        names = [p.name for p in state.processes]
+        assert names[:3] == ["nats", "redis", "postgres"] and "core-bus" in names
+        assert all(p.alive() for p in state.processes)
+
+        services = httpx.get(f"{state.urls['core-bus']}/api/v1/services", timeout=5).json()
+        assert [s["service"] for s in services] == ["core-bus"]
+        assert services[0]["ready"] is True
+
+        status = callisto("status", home=home)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "Suite health: ok" in status.stdout
+
+        again = callisto("up", home=home)
+        assert again.returncode == 1 and "already running" in again.stdout
+
+        recorded = [(p.pid, p.start_time) for p in state.processes]
+        down = callisto("down", home=home)
+        assert down.returncode == 0, down.stdout + down.stderr
+        for pid, started in recorded:
+            assert proc_start_time(pid) != started, f"pid {pid} still runs"
+        assert not (home / "state.json").exists()
+        assert callisto("status", home=home).returncode == 1
+    finally:
+        callisto("down", home=home)
+        subprocess.run(["rm", "-rf", str(home)], check=False)
