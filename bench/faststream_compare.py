@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bus import SAMPLE, throughput  # type: ignore[import-not-found]
 from faststream.nats import NatsBroker
 
-from bus import SAMPLE, throughput  # type: ignore[import-not-found]
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import new_id
 from callisto_protocol.lists import AgentListDelta
