@@ -81,11 +81,21 @@ def main() -> None:
         typed = throughput(server.url, "typed", count)
     finally:
         server.stop()
-    print(f"raw nats-py {raw:,.0f} msg/s; FastStream {fast:,.0f} msg/s (ratio {fast / raw:.2f}); "
-          f"callisto_runtime {typed:,.0f} msg/s (ratio {typed / raw:.2f})")
-    print(json.dumps({"raw_msgs_per_s": round(raw), "faststream_msgs_per_s": round(fast),
-                      "faststream_ratio": round(fast / raw, 3), "callisto_msgs_per_s": round(typed),
-                      "callisto_ratio": round(typed / raw, 3)}))
+    print(
+        f"raw nats-py {raw:,.0f} msg/s; FastStream {fast:,.0f} msg/s (ratio {fast / raw:.2f}); "
+        f"callisto_runtime {typed:,.0f} msg/s (ratio {typed / raw:.2f})"
+    )
+    print(
+        json.dumps(
+            {
+                "raw_msgs_per_s": round(raw),
+                "faststream_msgs_per_s": round(fast),
+                "faststream_ratio": round(fast / raw, 3),
+                "callisto_msgs_per_s": round(typed),
+                "callisto_ratio": round(typed / raw, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
