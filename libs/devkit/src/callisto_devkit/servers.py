@@ -12,12 +12,15 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import urllib.request
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from callisto_devkit.processes import DevkitError, ManagedProcess, free_port, port_in_use, wait_until
 
@@ -32,51 +35,34 @@ def _require(binary: str, package: str) -> str:
 
 
 @dataclass
-class NatsServer:
+class LocalServer(ABC):
+    """A server process of ours: started, probed until it answers, stopped by the PID it got."""
+
     port: int = field(default_factory=free_port)
-    monitor_port: int = field(default_factory=free_port)
-    store_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="callisto-nats-")))
     log_path: Path | None = None
     process: ManagedProcess | None = None
 
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+    name: ClassVar[str] = "server"
+    stop_signal: ClassVar[int] = signal.SIGTERM
 
-    def start(self) -> NatsServer:
-        binary = _require("nats-server", "nats-server")
+    def _spawn(self, argv: list[str], default_log: Path) -> None:
         if port_in_use(self.port):
-            raise DevkitError(f"port {self.port} for NATS is already in use")
-        argv = [
-            binary,
-            "-a",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-m",
-            str(self.monitor_port),
-            "-js",
-            "-sd",
-            str(self.store_dir),
-        ]
-        log_path = self.log_path or self.store_dir / "nats.log"
-        self.process = ManagedProcess.spawn("nats", argv, log_path)
-        wait_until(self._healthy, START_TIMEOUT_S, f"NATS on port {self.port} to answer")
-        return self
+            raise DevkitError(f"port {self.port} for {self.name} is already in use")
+        self.process = ManagedProcess.spawn(self.name, argv, self.log_path or default_log)
+        wait_until(self._answers, START_TIMEOUT_S, f"{self.name} on port {self.port} to answer")
 
-    def _healthy(self) -> bool:
+    def _answers(self) -> bool:
         if self.process is not None and not self.process.alive():
-            raise DevkitError(f"nats-server exited:\n{self.process.tail()}")
-        try:
-            url = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
-            with urllib.request.urlopen(url, timeout=0.5) as reply:
-                return bool(json.loads(reply.read()).get("status") == "ok")
-        except OSError:
-            return False
+            raise DevkitError(f"{self.name} exited:\n{self.process.tail()}")
+        return self.probe()
+
+    @abstractmethod
+    def probe(self) -> bool:
+        """True once the server answers."""
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.stop()
+            self.process.stop(sig=self.stop_signal)
             self.process = None
 
     def kill(self) -> None:
@@ -85,17 +71,46 @@ class NatsServer:
             self.process = None
 
     def restart(self) -> None:
-        """Stop and start again on the same ports with the same store (streams and KV survive)."""
+        """Stop and start again on the same ports with the same data."""
         self.stop()
         self.start()
 
+    @abstractmethod
+    def start(self) -> LocalServer:
+        """Start the server and return when it answers."""
+
 
 @dataclass
-class RedisServer:
-    port: int = field(default_factory=free_port)
+class NatsServer(LocalServer):
+    name: ClassVar[str] = "nats"
+    monitor_port: int = field(default_factory=free_port)
+    store_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="callisto-nats-")))
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> NatsServer:
+        """Start with JetStream on ``store_dir``: streams and KV survive a restart."""
+        binary = _require("nats-server", "nats-server")
+        argv = [binary, "-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.monitor_port), "-js",
+                "-sd", str(self.store_dir)]  # fmt: skip
+        self._spawn(argv, self.store_dir / "nats.log")
+        return self
+
+    def probe(self) -> bool:
+        try:
+            url = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
+            with urllib.request.urlopen(url, timeout=0.5) as reply:
+                return bool(json.loads(reply.read()).get("status") == "ok")
+        except OSError:
+            return False
+
+
+@dataclass
+class RedisServer(LocalServer):
+    name: ClassVar[str] = "redis"
     data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="callisto-redis-")))
-    log_path: Path | None = None
-    process: ManagedProcess | None = None
 
     @property
     def url(self) -> str:
@@ -103,45 +118,18 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         binary = _require("redis-server", "redis-server")
-        if port_in_use(self.port):
-            raise DevkitError(f"port {self.port} for Redis is already in use")
-        argv = [
-            binary,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(self.data_dir),
-            "--daemonize",
-            "no",
-        ]
-        self.process = ManagedProcess.spawn("redis", argv, self.log_path or self.data_dir / "redis.log")
-        wait_until(self._healthy, START_TIMEOUT_S, f"Redis on port {self.port} to answer")
+        argv = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+                "--dir", str(self.data_dir), "--daemonize", "no"]  # fmt: skip
+        self._spawn(argv, self.data_dir / "redis.log")
         return self
 
-    def _healthy(self) -> bool:
-        if self.process is not None and not self.process.alive():
-            raise DevkitError(f"redis-server exited:\n{self.process.tail()}")
+    def probe(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
                 return s.recv(16).startswith(b"+PONG")
         except OSError:
             return False
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-            self.process = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
 
 
 def postgres_bindir() -> Path:
@@ -164,12 +152,11 @@ def _as_postgres(argv: list[str]) -> list[str]:
 
 
 @dataclass
-class PostgresServer:
-    port: int = field(default_factory=free_port)
+class PostgresServer(LocalServer):
+    name: ClassVar[str] = "postgres"
+    stop_signal: ClassVar[int] = signal.SIGINT  # PostgreSQL's fast shutdown
     data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="callisto-pg-")) / "data")
     database: str = "callisto"
-    log_path: Path | None = None
-    process: ManagedProcess | None = None
 
     @property
     def dsn(self) -> str:
@@ -177,83 +164,29 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         bindir = postgres_bindir()
-        if port_in_use(self.port):
-            raise DevkitError(f"port {self.port} for PostgreSQL is already in use")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             self.data_dir.parent.chmod(0o755)  # postgres must reach the data folder
             shutil.chown(self.data_dir, "postgres", "postgres")
             self.data_dir.chmod(0o700)
         if not (self.data_dir / "PG_VERSION").exists():
-            subprocess.run(
-                _as_postgres(
-                    [
-                        str(bindir / "initdb"),
-                        "-D",
-                        str(self.data_dir),
-                        "-U",
-                        "postgres",
-                        "--auth=trust",
-                        "--encoding=UTF8",
-                        "--locale=C.UTF-8",
-                        "--no-sync",
-                    ]
-                ),
-                check=True,
-                capture_output=True,
-                timeout=120,
-            )
-        argv = _as_postgres(
-            [
-                str(bindir / "postgres"),
-                "-D",
-                str(self.data_dir),
-                "-p",
-                str(self.port),
-                "-k",
-                str(self.data_dir),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=200",
-            ]
-        )
-        self.process = ManagedProcess.spawn(
-            "postgres", argv, self.log_path or self.data_dir.parent / "pg.log"
-        )
-        wait_until(self._healthy, START_TIMEOUT_S, f"PostgreSQL on port {self.port} to answer")
+            initdb = [str(bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
+                      "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]  # fmt: skip
+            subprocess.run(_as_postgres(initdb), check=True, capture_output=True, timeout=120)
+        argv = [str(bindir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
+                "-k", str(self.data_dir), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                "-c", "max_connections=200"]  # fmt: skip
+        self._spawn(_as_postgres(argv), self.data_dir.parent / "pg.log")
         self._ensure_database()
         return self
 
     def _psql(self, sql: str, database: str = "postgres") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                str(postgres_bindir() / "psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                database,
-                "-tAc",
-                sql,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        argv = [str(postgres_bindir() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                "-d", database, "-tAc", sql]  # fmt: skip
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30)
 
-    def _healthy(self) -> bool:
-        if self.process is not None and not self.process.alive():
-            raise DevkitError(f"postgres exited:\n{self.process.tail()}")
+    def probe(self) -> bool:
         return self._psql("SELECT 1").returncode == 0
 
     def _ensure_database(self) -> None:
@@ -261,12 +194,3 @@ class PostgresServer:
             result = self._psql(f'CREATE DATABASE "{self.database}"')
             if result.returncode != 0:
                 raise DevkitError(f"could not create database {self.database}: {result.stderr}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop(sig=2)  # SIGINT: PostgreSQL's fast shutdown
-            self.process = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()

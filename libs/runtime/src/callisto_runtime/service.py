@@ -33,6 +33,7 @@ from callisto_runtime.kv import ensure_bucket
 from callisto_runtime.lease import LeaderLease
 from callisto_runtime.logs import setup_logging
 from callisto_runtime.metrics import BusMetrics
+from callisto_runtime.periodic import periodic
 from callisto_runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ class Service:
         for hook in self._startup:
             await hook()
         await self.bus.start(self.settings.nats_url)
-        self._tasks.append(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"))
+        self._tasks.append(periodic(self.settings.heartbeat_interval_s, self._beat_once, "heartbeat"))
         log.info("%s %s started", self.name, self.instance, extra={"http_url": self.http_url})
 
     async def stop(self) -> None:
@@ -224,14 +225,6 @@ class Service:
     async def _beat_once(self) -> None:
         if self.bus.connected:
             await self.bus.publish(await self.heartbeat())
-
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.heartbeat_interval_s)
-            try:
-                await self._beat_once()
-            except Exception:
-                log.exception("heartbeat failed")
 
     # HTTP -------------------------------------------------------------------------------------
     def create_app(self, **fastapi_args: Any) -> FastAPI:

@@ -22,6 +22,7 @@ from callisto_protocol.calls import CallStateChanged
 from callisto_protocol.control import DrainInstance, DrainStarted, SuiteHealth
 from callisto_protocol.registry import InstanceState, InstanceStatus, ServiceHeartbeat
 from callisto_runtime import Service
+from callisto_runtime.periodic import periodic
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,13 @@ class Suite:
             self.registry.restore(status)
 
     def start_loops(self) -> None:
-        self._tasks.append(asyncio.create_task(self._sweep_loop(), name="registry-sweep"))
-        self._tasks.append(asyncio.create_task(self._delta_loop(), name="list-deltas"))
-        self._tasks.append(asyncio.create_task(self._snapshot_loop(), name="list-snapshots"))
+        self._tasks += [
+            periodic(self.settings.sweep_every_s, self.sweep, "registry sweep"),
+            periodic(self.settings.list_delta_every_s, self.broadcast_deltas, "list delta broadcast"),
+            periodic(
+                self.settings.list_snapshot_every_s, self.broadcast_snapshots, "list snapshot broadcast"
+            ),
+        ]
 
     async def stop_loops(self) -> None:
         for task in self._tasks:
@@ -90,14 +95,6 @@ class Suite:
             await self.notifier.instance_changed(status)
         else:
             await self.notifier.instance_gone(status)
-
-    async def _sweep_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.sweep_every_s)
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("registry sweep failed")
 
     def instances(self, service: str | None = None) -> list[InstanceStatus]:
         found = self.registry.instances(service)
@@ -149,19 +146,3 @@ class Suite:
         if self.service.is_active:
             await self.notifier.agent_snapshot(self.agents.seq, self.agents.entries())
             await self.notifier.call_snapshot(self.calls.seq, self.calls.entries())
-
-    async def _delta_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.list_delta_every_s)
-            try:
-                await self.broadcast_deltas()
-            except Exception:
-                log.exception("list delta broadcast failed")
-
-    async def _snapshot_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.list_snapshot_every_s)
-            try:
-                await self.broadcast_snapshots()
-            except Exception:
-                log.exception("list snapshot broadcast failed")
