@@ -26,7 +26,8 @@ COMPACT = {
     "u": "Allow-Events", "v": "Via", "x": "Session-Expires", "y": "Identity",
 }  # fmt: skip
 _SPECIAL = {
-    "call-id": "Call-ID", "cseq": "CSeq", "www-authenticate": "WWW-Authenticate", "mime-version": "MIME-Version",
+    "call-id": "Call-ID", "cseq": "CSeq", "www-authenticate": "WWW-Authenticate",
+    "mime-version": "MIME-Version",
     "rack": "RAck", "rseq": "RSeq", "sip-etag": "SIP-ETag", "sip-if-match": "SIP-If-Match",
 }  # fmt: skip
 # header fields whose value is a comma-separated list (RFC 3261 7.3.1): one value per element

@@ -81,9 +81,11 @@ class Message:
         raise ParseError("a message is a Request or a Response")
 
     def __bytes__(self) -> bytes:
+        length = f"Content-Length: {len(self.body)}"
         lines = [self.start_line()]
-        lines += [f"{name}: {value}" for name, value in self.headers if name != "Content-Length"]
-        lines.append(f"Content-Length: {len(self.body)}")
+        lines += [length if name == "Content-Length" else f"{name}: {value}" for name, value in self.headers]
+        if "Content-Length" not in self.headers:
+            lines.append(length)
         return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape") + self.body
 
 
