@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 purpose=${1:-test}
 
 # Debian packages: the servers the suite and the tests run for real.
-packages=(python3 python3-venv python3-dev build-essential nats-server redis-server postgresql
+packages=(python3 python3-venv python3-dev build-essential nats-server redis-server postgresql sip-tester
           postgresql-client prometheus util-linux procps ca-certificates curl)
 missing=()
 for p in "${packages[@]}"; do
