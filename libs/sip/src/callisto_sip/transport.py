@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from callisto_sip.errors import IncompleteMessage, ParseError, SipError
 from callisto_sip.grammar import split_top
@@ -120,6 +121,8 @@ class UdpTransport(Transport, asyncio.DatagramProtocol):
     def __init__(self, sink: Sink, max_bytes: int = MAX_MESSAGE_BYTES) -> None:
         super().__init__(sink, max_bytes)
         self._transport: asyncio.DatagramTransport | None = None
+        # simulated packet loss (tests and benchmarks): called per datagram, True drops it
+        self.drop: Callable[[], bool] | None = None
 
     async def listen(self, host: str, port: int) -> UdpTransport:
         loop = asyncio.get_running_loop()
@@ -127,12 +130,14 @@ class UdpTransport(Transport, asyncio.DatagramProtocol):
         return self
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self._transport = transport
+        self._transport = cast(asyncio.DatagramTransport, transport)  # 3.11's class does not say so
         self.local = transport.get_extra_info("sockname")[:2]
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         source = (str(addr[0]), int(addr[1]))
+        if self.drop is not None and self.drop():
+            self.stats["dropped-in"] += 1
+            return
         if not data.strip(b"\r\n"):
             return  # keep-alive
         try:
@@ -153,6 +158,9 @@ class UdpTransport(Transport, asyncio.DatagramProtocol):
             raise SipError(f"message of {len(data)} octets is too large for UDP")
         if self._transport is None:
             raise SipError("UDP transport is not listening")
+        if self.drop is not None and self.drop():
+            self.stats["dropped-out"] += 1
+            return
         self._transport.sendto(data, address)
         self.stats["sent"] += 1
 

@@ -137,10 +137,13 @@ class Dialog:
         return response
 
     async def bye(self) -> Response:
-        response = await self.request("BYE")
-        if self.state is not DialogState.TERMINATED:
-            self._set_state(DialogState.TERMINATED)
-        return response
+        """End the dialog. It ends once the BYE is sent (RFC 3261 15.1.1), whatever comes back; a BYE
+        that gets no answer raises TransactionError."""
+        try:
+            return await self.request("BYE")
+        finally:
+            if self.state is not DialogState.TERMINATED:
+                self._set_state(DialogState.TERMINATED)
 
 
 class IncomingCall:
@@ -335,7 +338,10 @@ class UserAgent:
                 interval = min(interval * 2, timers.t2)
             log.info("dialog %s: no ACK for 2xx; ending it", dialog.call_id)
             dialog._set_state(DialogState.CONFIRMED)
-            await dialog.bye()
+            try:
+                await dialog.bye()
+            except SipError as exc:
+                log.info("dialog %s: BYE after the missing ACK: %s", dialog.call_id, exc.message)
 
         self._spawn(loop())
 
