@@ -96,11 +96,17 @@ class Endpoint:
         peer: Address,
         protocol: str = "UDP",
         on_provisional: Callable[[Response], None] | None = None,
+        *,
+        keep_via: bool = False,
     ) -> ClientTransaction:
-        """Start a client transaction; the request's top Via is set here (a new branch)."""
+        """Start a client transaction. The request's top Via is added here with a new branch, unless
+        ``keep_via`` (a CANCEL carries the Via of the INVITE it cancels, RFC 3261 9.1)."""
         transport = self.transport(protocol)
-        branch = new_branch()
-        request.headers.add("Via", self.via(transport.protocol, branch), first=True)
+        if keep_via:
+            branch = request.top_via.branch or new_branch()
+        else:
+            branch = new_branch()
+            request.headers.add("Via", self.via(transport.protocol, branch), first=True)
         key = (branch, request.method)
         tx = ClientTransaction(key, request, transport, peer, self.timers, self._ended, on_provisional)
         self.client[key] = tx

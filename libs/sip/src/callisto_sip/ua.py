@@ -16,12 +16,13 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from enum import Enum
+from typing import Any
 
 from callisto_sip.endpoint import Endpoint, new_branch, new_tag, response_to
 from callisto_sip.errors import DialogError, SipError
 from callisto_sip.headers import Headers, NameAddr
 from callisto_sip.message import Request, Response
-from callisto_sip.transaction import ServerTransaction
+from callisto_sip.transaction import ClientTransaction, ServerTransaction
 from callisto_sip.transport import Address, Incoming
 from callisto_sip.uri import SipUri, Uri, parse_uri
 
@@ -246,8 +247,11 @@ class UserAgent:
         from_uri: str | None = None,
         content_type: str = "application/sdp",
         on_provisional: Callable[[Response], None] | None = None,
+        cancel: asyncio.Event | None = None,
     ) -> Dialog:
-        """Send an INVITE; return the confirmed dialog on 2xx, raise CallFailed otherwise."""
+        """Send an INVITE; return the confirmed dialog on 2xx, raise CallFailed otherwise. Setting
+        ``cancel`` sends a CANCEL (once a provisional response came, RFC 3261 9.1); the INVITE then
+        ends with 487 unless the answer crossed it."""
         local = NameAddr(
             parse_uri(from_uri or f"sip:{self.user}@{self.endpoint.host}"), None, {"tag": new_tag()}
         )
@@ -262,7 +266,16 @@ class UserAgent:
         if body:
             headers.add("Content-Type", content_type)
         invite = Request(method="INVITE", uri=parse_uri(target), headers=headers, body=body)
-        tx = self.endpoint.send_request(invite, peer, protocol, on_provisional)
+        provisional = asyncio.Event()
+
+        def provisional_seen(response: Response) -> None:
+            provisional.set()
+            if on_provisional is not None:
+                on_provisional(response)
+
+        tx = self.endpoint.send_request(invite, peer, protocol, provisional_seen)
+        if cancel is not None:
+            self._spawn(self._cancel_when(cancel, provisional, tx, peer, protocol))
         response = await tx.final
         if response.status >= 300:
             raise CallFailed(response)
@@ -283,6 +296,34 @@ class UserAgent:
         await self.send_ack(dialog, response)
         dialog._set_state(DialogState.CONFIRMED)
         return dialog
+
+    async def _cancel_when(
+        self,
+        cancel: asyncio.Event,
+        provisional: asyncio.Event,
+        tx: ClientTransaction,
+        peer: Address,
+        protocol: str,
+    ) -> None:
+        waiting: asyncio.Future[Any] = asyncio.ensure_future(cancel.wait())
+        futures: list[asyncio.Future[Any]] = [waiting, tx.final]
+        done, _ = await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+        if waiting not in done:
+            waiting.cancel()
+            return
+        await provisional.wait()
+        if tx.final.done():
+            return
+        invite = tx.request
+        headers = Headers()
+        headers.add("Via", invite.headers.values("Via")[0])
+        for name in ("Route", "From", "To", "Call-ID"):
+            for value in invite.headers.raw_values(name):
+                headers.add(name, value)
+        headers.add("CSeq", f"{invite.cseq.number} CANCEL")
+        headers.add("Max-Forwards", "70")
+        request = Request(method="CANCEL", uri=invite.uri, headers=headers)
+        self.endpoint.send_request(request, peer, protocol, keep_via=True)
 
     async def send_ack(self, dialog: Dialog, response: Response) -> None:
         ack = dialog.build("ACK")
