@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 from callisto_sip.errors import ParseError
@@ -11,8 +12,11 @@ WORD_CHARS = TOKEN_CHARS | frozenset('()<>:\\"/[]?{}')
 WSP = " \t"
 
 
+_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+
+
 def is_token(text: str) -> bool:
-    return bool(text) and all(c in TOKEN_CHARS for c in text)
+    return _TOKEN_RE.fullmatch(text) is not None
 
 
 def unquote(text: str, error_id: str = "bad-quoted-string") -> str:
@@ -55,6 +59,8 @@ def end_of_quoted(text: str, start: int, error_id: str = "unterminated-quote") -
 
 def split_top(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside quoted strings and angle brackets."""
+    if '"' not in text and "<" not in text:
+        return text.split(sep)
     parts: list[str] = []
     depth = 0
     i = 0

@@ -3,6 +3,7 @@ values SIP needs (name-addr with parameters, Via, CSeq)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -45,6 +46,7 @@ SINGLE_HEADERS = frozenset({
 MAX_CSEQ = 2**32 - 1
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_name(name: str) -> str:
     lower = name.lower()
     if lower in COMPACT:

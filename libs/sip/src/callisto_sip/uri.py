@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from callisto_sip.errors import ParseError
 
 _HEX = frozenset(string.hexdigits)
+_FORBIDDEN = frozenset(' \t\r\n<>"')
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 _HOST_RE = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?$"
@@ -121,7 +122,7 @@ def parse_uri(text: str) -> Uri:
     scheme, colon, rest = text.partition(":")
     if not colon or not _SCHEME_RE.match(scheme):
         raise ParseError(f"not a URI: {text[:60]!r}", error_id="bad-uri")
-    if any(c in ' \t\r\n<>"' for c in text):
+    if not _FORBIDDEN.isdisjoint(text):
         raise ParseError("white space, quotes or angle brackets inside a URI", error_id="bad-uri")
     scheme = scheme.lower()
     if scheme not in ("sip", "sips"):
