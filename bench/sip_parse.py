@@ -33,23 +33,25 @@ COMMON = (
     'From: "Caller" <sip:+15551230000@trunk.example.net>;tag=1928301774\r\n'
     "Call-ID: a84b4c76e66710@pc33.example.net\r\n"
 )
+TO = "To: <sip:311@callisto.example>"
 MESSAGES = [
     (
-        f"INVITE sip:311@callisto.example SIP/2.0\r\n{COMMON}To: <sip:311@callisto.example>\r\nCSeq: 314159 INVITE\r\n"
-        f"Max-Forwards: 70\r\nContact: <sip:+15551230000@192.0.2.10:5060>\r\nAllow: INVITE, ACK, CANCEL, BYE\r\n"
+        f"INVITE sip:311@callisto.example SIP/2.0\r\n{COMMON}{TO}\r\nCSeq: 314159 INVITE\r\n"
+        f"Max-Forwards: 70\r\nContact: <sip:+15551230000@192.0.2.10:5060>\r\n"
+        f"Allow: INVITE, ACK, CANCEL, BYE\r\n"
         f"Content-Type: application/sdp\r\nContent-Length: {len(SDP)}\r\n\r\n{SDP}"
     ),
     (
-        f"SIP/2.0 200 OK\r\n{COMMON}To: <sip:311@callisto.example>;tag=a6c85cf\r\nCSeq: 314159 INVITE\r\n"
+        f"SIP/2.0 200 OK\r\n{COMMON}{TO};tag=a6c85cf\r\nCSeq: 314159 INVITE\r\n"
         f"Contact: <sip:callisto@198.51.100.7:5060>\r\nContent-Type: application/sdp\r\n"
         f"Content-Length: {len(SDP)}\r\n\r\n{SDP}"
     ),
     (
-        f"ACK sip:callisto@198.51.100.7:5060 SIP/2.0\r\n{COMMON}To: <sip:311@callisto.example>;tag=a6c85cf\r\n"
+        f"ACK sip:callisto@198.51.100.7:5060 SIP/2.0\r\n{COMMON}{TO};tag=a6c85cf\r\n"
         "CSeq: 314159 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
     ),
     (
-        f"BYE sip:callisto@198.51.100.7:5060 SIP/2.0\r\n{COMMON}To: <sip:311@callisto.example>;tag=a6c85cf\r\n"
+        f"BYE sip:callisto@198.51.100.7:5060 SIP/2.0\r\n{COMMON}{TO};tag=a6c85cf\r\n"
         "CSeq: 314160 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
     ),
 ]
