@@ -225,3 +225,33 @@ def test_response_to_copies_what_rfc3261_8_2_6_lists() -> None:
         invite.from_.tag,
     )
     assert response.to.tag == "1918181833n"  # an existing To tag is kept
+
+
+async def test_calls_complete_with_loss_on_both_sides(pair: tuple[UserAgent, UserAgent]) -> None:
+    """10 % of datagrams dropped in and out at both ends (every message, including the answers to
+    INVITE, which sipp's UAS cannot lose): every call still completes and nothing is left open."""
+    import random
+
+    caller, callee = pair
+    rng = random.Random(4475)
+    for ua in (caller, callee):
+        ua.endpoint.transports["UDP"].drop = lambda: rng.random() < 0.10  # type: ignore[attr-defined]
+
+    async def on_invite(call: IncomingCall) -> None:
+        call.ring()
+        await call.answer(b"v=0\r\n")
+
+    callee.on_invite = on_invite
+    uri, peer = target(callee)
+
+    async def one() -> int:
+        dialog = await caller.call(uri, peer, body=b"v=0\r\n")
+        return (await dialog.bye()).status
+
+    statuses = await asyncio.gather(*(one() for _ in range(40)))
+    assert statuses == [200] * 40
+    stats = caller.endpoint.transports["UDP"].stats + callee.endpoint.transports["UDP"].stats
+    assert stats["dropped-in"] + stats["dropped-out"] > 20
+    for ua in (caller, callee):
+        assert await ua.endpoint.wait_idle(15)
+        assert ua.dialogs == {}

@@ -142,9 +142,8 @@ class Endpoint:
     def _request(self, request: Request, incoming: Incoming) -> None:
         key = server_key(request)
         tx = self.server.get(key)
-        if tx is not None:
+        if tx is not None and tx.receive_retransmission(request):
             self.stats["retransmitted-requests"] += 1
-            tx.receive_retransmission(request)
             return
         if request.method == "ACK":
             self.on_ack(request, incoming)  # ACK for a 2xx: the dialog's business
@@ -154,7 +153,7 @@ class Endpoint:
         self.stats["server-transactions"] += 1
         if request.method == "CANCEL":
             invite = self.server.get((*key[:-1], "INVITE"))
-            if invite is None or invite.final_sent:
+            if invite is None or invite.final_sent:  # nothing left to cancel
                 tx.respond(response_to(request, 481, "Call/Transaction Does Not Exist"))
                 return
             tx.respond(response_to(request, 200, "OK"))

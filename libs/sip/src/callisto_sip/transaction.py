@@ -6,6 +6,7 @@ table of allowed transitions). Timers (RFC 3261 table 4):
     client INVITE      A: retransmit INVITE (T1, doubling)   B: give up (64*T1)   D: absorb final (32 s)
     client non-INVITE  E: retransmit (T1 doubling to T2)     F: give up (64*T1)   K: absorb (T4)
     server INVITE      G: retransmit final (T1 doubling to T2)  H: wait for ACK (64*T1)  I: absorb ACK (T4)
+                       L: after a 2xx, absorb INVITE retransmissions (64*T1; RFC 6026 "Accepted")
     server non-INVITE  J: absorb request retransmissions (64*T1)
 
 Over a reliable transport (TCP) A, E and G do not run and D, I, J, K are zero.
@@ -46,6 +47,7 @@ class State(Enum):
     TRYING = "trying"
     PROCEEDING = "proceeding"
     COMPLETED = "completed"
+    ACCEPTED = "accepted"
     CONFIRMED = "confirmed"
     TERMINATED = "terminated"
 
@@ -56,8 +58,8 @@ _ALLOWED: dict[str, dict[State, set[State]]] = {
                       S.PROCEEDING: {S.COMPLETED, S.TERMINATED}, S.COMPLETED: {S.TERMINATED}},
     "client-non-invite": {S.TRYING: {S.PROCEEDING, S.COMPLETED, S.TERMINATED},
                           S.PROCEEDING: {S.COMPLETED, S.TERMINATED}, S.COMPLETED: {S.TERMINATED}},
-    "server-invite": {S.PROCEEDING: {S.COMPLETED, S.TERMINATED}, S.COMPLETED: {S.CONFIRMED, S.TERMINATED},
-                      S.CONFIRMED: {S.TERMINATED}},
+    "server-invite": {S.PROCEEDING: {S.COMPLETED, S.ACCEPTED, S.TERMINATED}, S.ACCEPTED: {S.TERMINATED},
+                      S.COMPLETED: {S.CONFIRMED, S.TERMINATED}, S.CONFIRMED: {S.TERMINATED}},
     "server-non-invite": {S.TRYING: {S.PROCEEDING, S.COMPLETED, S.TERMINATED},
                           S.PROCEEDING: {S.COMPLETED, S.TERMINATED}, S.COMPLETED: {S.TERMINATED}},
 }  # fmt: skip
@@ -271,7 +273,10 @@ class ServerTransaction(Transaction):
             return
         if self.kind == "server-invite":
             if response.status < 300:
-                self._set_state(State.TERMINATED)  # the TU (dialog) retransmits 2xx until ACK
+                # the TU (dialog) retransmits the 2xx until the ACK; the transaction stays to absorb
+                # INVITE retransmissions, so a lost 2xx never starts a second call (RFC 6026)
+                self._set_state(State.ACCEPTED)
+                self._start_timer("L", self.timers.b, self._end)
                 return
             self._set_state(State.COMPLETED)
             if not self.transport.reliable:
@@ -281,7 +286,11 @@ class ServerTransaction(Transaction):
             self._set_state(State.COMPLETED)
             self._start_timer("J", 0 if self.transport.reliable else self.timers.b, self._end)
 
-    def receive_retransmission(self, request: Request) -> None:
+    def receive_retransmission(self, request: Request) -> bool:
+        """Absorb a retransmitted request; False when it is not ours to absorb (an ACK for a 2xx
+        matched by RFC 2543 rules belongs to the dialog)."""
+        if self.state is State.ACCEPTED:
+            return request.method != "ACK"
         if request.method == "ACK":
             if self.state is State.COMPLETED:
                 self._stop_timer("G")
@@ -290,10 +299,11 @@ class ServerTransaction(Transaction):
                     self.acked.set_result(None)
                 self._set_state(State.CONFIRMED)
                 self._start_timer("I", 0 if self.transport.reliable else self.timers.t4, self._end)
-            return
+            return True
         if self.last_response is not None and self.state in (State.PROCEEDING, State.COMPLETED):
             self.retransmissions += 1
             self._send(self.last_response)
+        return True
 
     def _retransmit_final(self) -> None:
         if self.state is State.COMPLETED and self.last_response is not None:
