@@ -27,6 +27,7 @@ asyncapi: bootstrap
 
 bench: bootstrap
 	$(BIN)/python bench/bus.py
+	$(BIN)/python bench/sip_parse.py
 
 status:
 	$(BIN)/callisto status
