@@ -4,12 +4,28 @@ message. ``outcome`` renders the line the README's conformance table shows."""
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from callisto_sip import ParseError, parse_message
 
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "conformance" / "rfc4475"
+
+def _corpus() -> Path:
+    """``CALLISTO_RFC4475_DIR``, or ``shared/conformance/rfc4475`` beside the checkout or above it."""
+    if os.environ.get("CALLISTO_RFC4475_DIR"):
+        return Path(os.environ["CALLISTO_RFC4475_DIR"])
+    for folder in Path(__file__).resolve().parents:
+        candidate = folder / "shared" / "conformance" / "rfc4475"
+        if (candidate / "MANIFEST.tsv").is_file():
+            return candidate
+    raise FileNotFoundError(
+        "the RFC 4475 corpus (shared/conformance/rfc4475) is not beside this checkout; "
+        "set CALLISTO_RFC4475_DIR"
+    )
+
+
+CORPUS = _corpus()
 
 
 @dataclass(frozen=True)
