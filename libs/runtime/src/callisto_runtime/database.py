@@ -111,9 +111,10 @@ class Database:
             await conn.execute("SELECT pg_advisory_lock($1)", lock)
             try:
                 await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                table = f'"{self.schema}".schema_migrations'
                 await conn.execute(
-                    f'CREATE TABLE IF NOT EXISTS "{self.schema}".schema_migrations (number integer PRIMARY KEY, '
-                    "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+                    f"CREATE TABLE IF NOT EXISTS {table} (number integer PRIMARY KEY, name text NOT NULL, "
+                    "applied_at timestamptz NOT NULL DEFAULT now())"
                 )
                 done = {
                     r["number"]
