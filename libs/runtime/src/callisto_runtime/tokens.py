@@ -1,0 +1,160 @@
+"""Access tokens verified locally: signed JWTs (EdDSA or ES256 only) checked against the issuer's
+JWKS, cached and fetched again when a token names a key id not seen yet (key rotation), at most once
+per ``refresh_min_s``. No call to the auth service per request.
+
+``require(verifier, "core-bus.services.{service}.drain")`` is a FastAPI dependency: it reads the
+``Authorization: Bearer`` header, verifies the token (401 otherwise), fills the permission's
+placeholders from the path parameters and checks it (403 otherwise), and returns the claims.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+from fastapi import Request
+
+from callisto_runtime.errors import CallistoError
+from callisto_runtime.permissions import allowed
+
+ALGORITHMS = ("EdDSA", "ES256")
+
+
+class TokenInvalid(CallistoError):
+    status = 401
+    error_id = "token-invalid"
+
+
+class TokenExpired(TokenInvalid):
+    error_id = "token-expired"
+
+
+class PermissionDenied(CallistoError):
+    status = 403
+    error_id = "permission-denied"
+
+
+@dataclass(frozen=True)
+class Claims:
+    subject: str
+    roles: tuple[str, ...]
+    permissions: tuple[str, ...]
+    agent_id: str | None
+    expires_at: int
+    token_id: str
+
+    def can(self, permission: str) -> bool:
+        return allowed(self.permissions, permission, self.agent_id)
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks_url: str | None = None,
+        jwks: dict[str, Any] | None = None,
+        leeway_s: float = 5.0,
+        refresh_min_s: float = 30.0,
+    ) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.jwks_url = jwks_url
+        self.leeway_s = leeway_s
+        self.refresh_min_s = refresh_min_s
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+        if jwks is not None:
+            self.load(jwks)
+
+    def load(self, jwks: dict[str, Any]) -> None:
+        keys: dict[str, jwt.PyJWK] = {}
+        for entry in jwks.get("keys", []):
+            if entry.get("kid") and entry.get("alg") in ALGORITHMS:
+                keys[entry["kid"]] = jwt.PyJWK(entry)
+        self._keys = keys
+
+    async def refresh(self) -> None:
+        if self.jwks_url is None:
+            return
+        async with self._lock:
+            if time.monotonic() - self._fetched_at < self.refresh_min_s:
+                return
+            self._fetched_at = time.monotonic()
+            async with httpx.AsyncClient(timeout=3.0) as client:
+                reply = await client.get(self.jwks_url)
+                reply.raise_for_status()
+                self.load(reply.json())
+
+    async def verify(self, token: str) -> Claims:
+        kid = self._kid(token)
+        if kid not in self._keys:
+            try:
+                await self.refresh()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise TokenInvalid("the signing keys cannot be fetched", {"reason": repr(exc)}) from None
+        return self.verify_cached(token)
+
+    def verify_cached(self, token: str) -> Claims:
+        kid = self._kid(token)
+        key = self._keys.get(kid)
+        if key is None:
+            raise TokenInvalid("the token is signed by an unknown key", {"kid": kid})
+        try:
+            payload = jwt.decode(
+                token,
+                key,
+                algorithms=[key.algorithm_name],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway_s,
+                options={"require": ["exp", "iat", "sub", "jti", "aud", "iss"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenExpired("the token has expired") from None
+        except jwt.InvalidTokenError as exc:
+            raise TokenInvalid(f"the token is not valid: {exc}") from None
+        if payload.get("typ") != "access":
+            raise TokenInvalid("not an access token")
+        return Claims(
+            subject=str(payload["sub"]),
+            roles=tuple(payload.get("roles", ())),
+            permissions=tuple(payload.get("permissions", ())),
+            agent_id=payload.get("agent_id"),
+            expires_at=int(payload["exp"]),
+            token_id=str(payload["jti"]),
+        )
+
+    @staticmethod
+    def _kid(token: str) -> str:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise TokenInvalid("the token is not a JWT") from None
+        if header.get("alg") not in ALGORITHMS:
+            raise TokenInvalid(f"algorithm {header.get('alg')!r} is not accepted")
+        return str(header.get("kid", ""))
+
+
+def require(verifier: TokenVerifier, permission: str) -> Callable[[Request], Awaitable[Claims]]:
+    """A FastAPI dependency checking a bearer token and the permission (placeholders from the path)."""
+
+    async def dependency(request: Request) -> Claims:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise TokenInvalid("an Authorization: Bearer token is required")
+        claims = await verifier.verify(token.strip())
+        required = permission.format(**request.path_params)
+        if not claims.can(required):
+            raise PermissionDenied(f"permission {required} is required", {"permission": required})
+        return claims
+
+    return dependency
