@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from callisto_protocol import Message
 from callisto_protocol.agents import AgentState, AgentStateChanged
+from callisto_protocol.auth import AuditRecorded, GetJwks, Jwks
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_protocol.control import (
     DrainInstance,
@@ -128,5 +129,19 @@ EXAMPLES: list[Message] = [
     CallListDelta(seq=8, upserted=[CALL], removed=["c-0"]),
     GetCallList(),
     CallList(seq=8, calls=[CALL]),
+    AuditRecorded(
+        action="login-failed",
+        actor="anonymous",
+        target="operator1",
+        source="10.1.2.3",
+        at=T0,
+        details={"failures": 3},
+    ),
+    GetJwks(),
+    Jwks(
+        keys=[
+            {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "k1"}
+        ]
+    ),
     ErrorReply(error_id="unknown-queue", message="no queue 'x'", details={"queue_id": "x"}),
 ]

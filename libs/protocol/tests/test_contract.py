@@ -163,6 +163,7 @@ def test_exported_names() -> None:
             "SubjectError",
             "UnknownMessageType",
             "agents",
+            "auth",
             "all_message_classes",
             "calls",
             "control",

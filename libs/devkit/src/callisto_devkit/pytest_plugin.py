@@ -40,6 +40,12 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
+def postgres_database(postgres_server: PostgresServer) -> str:
+    """The DSN of an empty database of the test's own, on the session's PostgreSQL."""
+    return postgres_server.create_database(f"test_{os.urandom(6).hex()}")
+
+
+@pytest.fixture
 def private_nats(tmp_path: Path) -> Iterator[NatsServer]:
     """A NATS server of the test's own, for tests that stop or restart it."""
     server = NatsServer(store_dir=tmp_path / "nats").start()

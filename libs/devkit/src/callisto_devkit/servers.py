@@ -189,6 +189,15 @@ class PostgresServer(LocalServer):
     def probe(self) -> bool:
         return self._psql("SELECT 1").returncode == 0
 
+    def create_database(self, name: str) -> str:
+        """A new empty database on this server; returns its DSN."""
+        if not name.replace("_", "").isalnum():
+            raise DevkitError(f"database name {name!r}")
+        result = self._psql(f'CREATE DATABASE "{name}"')
+        if result.returncode != 0:
+            raise DevkitError(f"could not create database {name}: {result.stderr}")
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
     def _ensure_database(self) -> None:
         if self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'").stdout.strip() != "1":
             result = self._psql(f'CREATE DATABASE "{self.database}"')

@@ -4,7 +4,7 @@ Importing the package registers every message family, so ``message_class(type_na
 declared message.
 """
 
-from callisto_protocol import agents, calls, control, lists, registry
+from callisto_protocol import agents, auth, calls, control, lists, registry
 from callisto_protocol.envelope import Envelope
 from callisto_protocol.errors import (
     EnvelopeError,
@@ -38,6 +38,7 @@ __all__ = [
     "UnknownMessageType",
     "agents",
     "all_message_classes",
+    "auth",
     "calls",
     "control",
     "lists",

@@ -1,0 +1,208 @@
+"""Logins, sessions and signing keys.
+
+Login: failures are counted per login and per source address over a window; past the limit the
+login (or address) is locked out for the rest of the window. The password is verified in every case
+(also for an unknown login or a locked one), so neither the answer nor its timing tells whether a
+login exists. A session is an access token (a short-lived signed JWT) and a refresh token (opaque,
+stored hashed, rotated at every use; presenting a replaced one revokes the whole family).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from callisto_auth.errors import BadCredentials, BadRefreshToken, LockedOut
+from callisto_auth.keys import SigningKey
+from callisto_auth.notifier import Notifier
+from callisto_auth.passwords import hash_password, verify_password
+from callisto_auth.roles import Role, permissions_of
+from callisto_auth.settings import AuthSettings
+from callisto_auth.store import Store, User
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    login: str
+    display_name: str
+    roles: tuple[Role, ...]
+    agent_id: str | None = None
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("admin", "Demo Administrator", (Role.ADMINISTRATOR,)),
+    DemoAccount("supervisor1", "Sam Supervisor", (Role.SUPERVISOR,)),
+    DemoAccount("quality1", "Quinn Quality", (Role.QUALITY_MANAGER,)),
+    DemoAccount("operator1", "Olga Operator", (Role.OPERATOR,), "agent-1"),
+    DemoAccount("operator2", "Omar Operator", (Role.OPERATOR,), "agent-2"),
+    DemoAccount("operator3", "Ona Operator", (Role.OPERATOR,), "agent-3"),
+    DemoAccount("integrator1", "CRM Integration", (Role.INTEGRATOR,)),
+)
+
+
+class Accounts:
+    def __init__(
+        self, store: Store, settings: AuthSettings, notifier: Notifier, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.notifier = notifier
+        self.clock = clock
+
+    async def _audit(
+        self,
+        action: str,
+        actor: str,
+        target: str = "",
+        source: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        await self.store.audit(actor, action, target, source, details)
+        await self.notifier.audit(action, actor, target, source, self.clock(), details or {})
+
+    # sessions -----------------------------------------------------------------------------------
+    async def login(self, login: str, password: str, source: str) -> TokenPair:
+        now = self.clock()
+        keys = [f"login:{login.lower()}", f"source:{source}"]
+        failures = await self.store.failures_since(
+            keys, now - timedelta(seconds=self.settings.lockout_window_s)
+        )
+        locked = (
+            failures.get(keys[0], 0) >= self.settings.lockout_failures
+            or failures.get(keys[1], 0) >= self.settings.source_lockout_failures
+        )
+        user = await self.store.user_by_login(login)
+        good = verify_password(user.password_hash if user else None, password)
+        if locked:
+            await self._audit("login-locked", "anonymous", login, source, {"failures": failures})
+            raise LockedOut("too many failed logins; try again later")
+        if user is None or not good or not user.active:
+            await self.store.record_failure(keys)
+            await self._audit("login-failed", "anonymous", login, source)
+            raise BadCredentials("the login or the password is wrong")
+        await self.store.clear_failures(keys[0])
+        await self._audit("login", user.id, user.login, source)
+        return await self._issue(user, family=None)
+
+    async def refresh(self, refresh_token: str, source: str) -> TokenPair:
+        now = self.clock()
+        new_token = secrets.token_urlsafe(32)
+        rotated = await self.store.rotate_refresh(
+            refresh_token,
+            now,
+            os.urandom(8).hex(),
+            new_token,
+            now + timedelta(seconds=self.settings.refresh_ttl_s),
+        )
+        if rotated is None:
+            await self._audit("refresh-refused", "anonymous", "", source)
+            raise BadRefreshToken(
+                "the refresh token is not valid (unknown, expired, revoked or used already)"
+            )
+        user_id, family = rotated
+        user = await self.store.user_by_id(user_id)
+        if user is None or not user.active:
+            await self.store.revoke_family_of(new_token, now)
+            raise BadRefreshToken("the account is no longer active")
+        return self._access(user, family, new_token)
+
+    async def logout(self, refresh_token: str, source: str) -> None:
+        family = await self.store.revoke_family_of(refresh_token, self.clock())
+        await self._audit("logout", "anonymous", family or "", source)
+
+    async def _issue(self, user: User, family: str | None) -> TokenPair:
+        family = family or os.urandom(8).hex()
+        refresh_token = secrets.token_urlsafe(32)
+        expires = self.clock() + timedelta(seconds=self.settings.refresh_ttl_s)
+        await self.store.add_refresh(
+            self.store.pool, os.urandom(8).hex(), family, user.id, refresh_token, expires
+        )
+        return self._access(user, family, refresh_token)
+
+    def _access(self, user: User, family: str, refresh_token: str) -> TokenPair:
+        now = int(self.clock().timestamp())
+        claims = {
+            "iss": self.settings.issuer, "aud": self.settings.audience, "sub": user.id, "iat": now,
+            "exp": now + self.settings.access_ttl_s, "jti": os.urandom(12).hex(), "typ": "access",
+            "name": user.display_name, "login": user.login, "roles": user.roles,
+            "permissions": permissions_of(user.roles), "agent_id": user.agent_id, "sid": family,
+        }  # fmt: skip
+        return TokenPair(
+            access_token=self.signing_key.sign(claims),
+            expires_in=self.settings.access_ttl_s,
+            refresh_token=refresh_token,
+            refresh_expires_in=self.settings.refresh_ttl_s,
+        )
+
+    # keys ---------------------------------------------------------------------------------------
+    signing_key: SigningKey
+    _published: list[dict[str, Any]]
+
+    async def load_keys(self) -> None:
+        retention = timedelta(seconds=self.settings.key_retention_s)
+        keys = await self.store.signing_keys(self.clock(), retention)
+        if not any(active for _, active in keys):
+            await self.store.add_signing_key(SigningKey.generate(), self.clock())
+            keys = await self.store.signing_keys(self.clock(), retention)
+        self.signing_key = next(key for key, active in keys if active)
+        self._published = [key.public_jwk for key, _ in keys]
+
+    async def rotate_key(self, actor: str) -> str:
+        key = SigningKey.generate()
+        await self.store.add_signing_key(key, self.clock())
+        await self.load_keys()
+        await self._audit("key-rotated", actor, key.kid)
+        return key.kid
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": list(getattr(self, "_published", []))}
+
+    # first start --------------------------------------------------------------------------------
+    async def bootstrap(self, development: bool) -> str | None:
+        """Create the first accounts when there is none: the demo accounts in development mode, else
+        one administrator whose generated password is returned (to be shown once)."""
+        if await self.store.count_users() > 0:
+            return None
+        accounts = (
+            DEMO_ACCOUNTS if development else (DemoAccount("admin", "Administrator", (Role.ADMINISTRATOR,)),)
+        )
+        password = self.settings.demo_password if development else secrets.token_urlsafe(18)
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            for account in accounts:
+                await self.store.create_user(
+                    conn,
+                    User(
+                        id=os.urandom(8).hex(),
+                        login=account.login,
+                        display_name=account.display_name,
+                        password_hash=hash_password(password),
+                        active=True,
+                        agent_id=account.agent_id,
+                        roles=[r.value for r in account.roles],
+                    ),
+                )
+        await self._audit(
+            "bootstrap", "system", ",".join(a.login for a in accounts), "", {"development": development}
+        )
+        return None if development else password

@@ -1,0 +1,61 @@
+"""/api/v1/token and /api/v1/jwks: sessions and the public keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field, model_validator
+
+from callisto_auth.accounts import Accounts, TokenPair
+
+
+class TokenRequest(BaseModel):
+    """Either ``username`` and ``password``, or ``refresh_token``."""
+
+    username: str | None = Field(default=None, min_length=1, max_length=100)
+    password: str | None = Field(default=None, min_length=1, max_length=200)
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_grant(self) -> TokenRequest:
+        password_grant = self.username is not None and self.password is not None
+        if password_grant == (self.refresh_token is not None):
+            raise ValueError("give either username and password, or refresh_token")
+        return self
+
+
+class LogoutRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+def source(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def router(accounts: Accounts) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["tokens"])
+
+    @api.post(
+        "/token",
+        summary="Log in (username and password) or refresh a session",
+        responses={
+            401: {"description": "bad credentials or refresh token"},
+            429: {"description": "locked out after repeated failures"},
+        },
+    )
+    async def token(body: TokenRequest, request: Request) -> TokenPair:
+        if body.refresh_token is not None:
+            return await accounts.refresh(body.refresh_token, source(request))
+        return await accounts.login(body.username or "", body.password or "", source(request))
+
+    @api.delete("/token", status_code=204, summary="Log out: revoke the session of a refresh token")
+    async def logout(body: LogoutRequest, request: Request) -> Response:
+        await accounts.logout(body.refresh_token, source(request))
+        return Response(status_code=204)
+
+    @api.get("/jwks", summary="The public keys access tokens are signed with")
+    async def jwks() -> dict[str, Any]:
+        return accounts.jwks()
+
+    return api

@@ -1,0 +1,63 @@
+"""auth: wiring of the service (stateless; instances share PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from callisto_auth import __version__, handlers
+from callisto_auth.accounts import Accounts
+from callisto_auth.api import admin, tokens
+from callisto_auth.notifier import Notifier
+from callisto_auth.settings import AuthSettings
+from callisto_auth.store import Store
+from callisto_runtime import Mode, Service
+from callisto_runtime.database import Database
+from callisto_runtime.tokens import TokenVerifier
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def build(settings: AuthSettings | None = None) -> tuple[Service, Accounts, FastAPI]:
+    settings = settings or AuthSettings()
+    service = Service("auth", __version__, settings)
+    database = Database(settings.database_url, "auth", MIGRATIONS)
+    accounts = Accounts(Store(database), settings, Notifier(service.bus))
+    verifier = TokenVerifier(issuer=settings.issuer, audience=settings.audience)
+    prepared = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    service.add_check("postgres", database.healthy)
+    service.add_check("keys", prepared.is_set)
+
+    async def prepare() -> None:
+        """Once PostgreSQL answers: load (or create) the signing keys and the first accounts."""
+        await database.wait_ready()
+        await accounts.load_keys()
+        verifier.load(accounts.jwks())
+        password = await accounts.bootstrap(development=settings.mode is Mode.DEVELOPMENT)
+        if password is not None:
+            message = (
+                f"auth: first start: administrator 'admin' created with password {password} (shown once)"
+            )
+            print(message, file=sys.stderr, flush=True)
+        prepared.set()
+
+    @service.on_startup
+    async def startup() -> None:
+        database.start()
+        tasks.append(asyncio.create_task(prepare(), name="auth-prepare"))
+        await handlers.subscribe(service.bus, accounts)
+
+    @service.on_shutdown
+    async def shutdown() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await database.close()
+
+    service.include_router(tokens.router(accounts))
+    service.include_router(admin.router(accounts, verifier))
+    return service, accounts, service.create_app()

@@ -1,0 +1,45 @@
+"""Built-in roles and the permissions they grant (dotted, ``<service>.<resource>...``; see
+callisto_runtime.permissions for ``*``, ``#`` and ``{agent_id}``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    ADMINISTRATOR = "administrator"
+    QUALITY_MANAGER = "quality-manager"
+    INTEGRATOR = "integrator"
+    SERVICE = "service"
+
+
+PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.OPERATOR: (
+        "qm.agents.{agent_id}.#",  # the operator's own agent: state, skills read, help requests
+        "qm.queues.read",
+        "helpdesk.contacts.read",
+        "helpdesk.tickets.#",
+        "cm.calls.{agent_id}.#",
+        "core-bus.agents.read",
+        "core-bus.calls.read",
+    ),
+    Role.SUPERVISOR: ("qm.#", "cm.#", "helpdesk.#", "snitch.#", "core-bus.services.read",
+                      "core-bus.health.read", "core-bus.agents.read", "core-bus.calls.read",
+                      "recording.listen"),
+    Role.ADMINISTRATOR: ("#",),
+    Role.QUALITY_MANAGER: ("recording.#", "snitch.reports.#", "helpdesk.tickets.read", "qm.queues.read"),
+    Role.INTEGRATOR: ("core-bus.services.read", "core-bus.health.read", "helpdesk.#", "snitch.kpis.read",
+                      "cm.calls.originate"),
+    Role.SERVICE: ("#",),
+}  # fmt: skip
+
+
+def permissions_of(roles: list[str]) -> list[str]:
+    granted: list[str] = []
+    for name in roles:
+        for permission in PERMISSIONS.get(Role(name), ()):
+            if permission not in granted:
+                granted.append(permission)
+    return granted

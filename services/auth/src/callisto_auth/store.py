@@ -1,0 +1,205 @@
+"""PostgreSQL access of auth (schema ``auth``), parameterised SQL only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from callisto_auth.keys import SigningKey
+from callisto_runtime.database import Database
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    login: str
+    display_name: str
+    password_hash: str
+    active: bool
+    agent_id: str | None
+    roles: list[str]
+
+
+REVOKE_FAMILY = "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE family = $1"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Store:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.database.pool  # DatabaseUnavailable (503) until PostgreSQL is reached
+
+    # users --------------------------------------------------------------------------------------
+    async def user_by_login(self, login: str) -> User | None:
+        return await self._user("u.login = $1", login)
+
+    async def user_by_id(self, user_id: str) -> User | None:
+        return await self._user("u.id = $1", user_id)
+
+    async def _user(self, where: str, value: str) -> User | None:
+        row = await self.pool.fetchrow(
+            "SELECT u.*, coalesce(array_agg(r.role ORDER BY r.role) FILTER (WHERE r.role IS NOT NULL), '{}') "
+            f"AS roles FROM users u LEFT JOIN user_roles r ON r.user_id = u.id WHERE {where} GROUP BY u.id",
+            value,
+        )
+        if row is None:
+            return None
+        return User(
+            row["id"],
+            row["login"],
+            row["display_name"],
+            row["password_hash"],
+            row["active"],
+            row["agent_id"],
+            list(row["roles"]),
+        )
+
+    async def create_user(self, conn: asyncpg.Connection, user: User) -> bool:
+        inserted = await conn.fetchval(
+            "INSERT INTO users (id, login, display_name, password_hash, active, agent_id) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (login) DO NOTHING RETURNING id",
+            user.id,
+            user.login,
+            user.display_name,
+            user.password_hash,
+            user.active,
+            user.agent_id,
+        )
+        if inserted is None:
+            return False
+        await conn.executemany(
+            "INSERT INTO user_roles (user_id, role) VALUES ($1, $2)", [(user.id, role) for role in user.roles]
+        )
+        return True
+
+    async def count_users(self) -> int:
+        return int(await self.pool.fetchval("SELECT count(*) FROM users"))
+
+    # lockout ------------------------------------------------------------------------------------
+    async def failures_since(self, keys: list[str], since: datetime) -> dict[str, int]:
+        rows = await self.pool.fetch(
+            "SELECT key, count(*) AS n FROM login_failures WHERE key = ANY($1) AND failed_at > $2 "
+            "GROUP BY key",
+            keys,
+            since,
+        )
+        return {r["key"]: int(r["n"]) for r in rows}
+
+    async def record_failure(self, keys: list[str]) -> None:
+        await self.pool.executemany("INSERT INTO login_failures (key) VALUES ($1)", [(k,) for k in keys])
+
+    async def clear_failures(self, key: str) -> None:
+        await self.pool.execute("DELETE FROM login_failures WHERE key = $1", key)
+
+    # refresh tokens -----------------------------------------------------------------------------
+    async def add_refresh(
+        self,
+        conn: asyncpg.Connection | asyncpg.Pool,
+        token_id: str,
+        family: str,
+        user_id: str,
+        token: str,
+        expires_at: datetime,
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO refresh_tokens (id, family, user_id, token_hash, expires_at) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            token_id,
+            family,
+            user_id,
+            token_hash(token),
+            expires_at,
+        )
+
+    async def rotate_refresh(
+        self, token: str, now: datetime, new_id: str, new_token: str, expires_at: datetime
+    ) -> tuple[str, str] | None:
+        """Replace a valid refresh token by a new one of the same family; (user id, family) or None.
+        A token that was already replaced is a reuse: its whole family is revoked."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT * FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE", token_hash(token)
+            )
+            if row is None:
+                return None
+            if row["replaced_at"] is not None or row["revoked_at"] is not None:
+                await conn.execute(REVOKE_FAMILY, row["family"], now)
+                return None
+            if row["expires_at"] <= now:
+                return None
+            await conn.execute("UPDATE refresh_tokens SET replaced_at = $2 WHERE id = $1", row["id"], now)
+            await self.add_refresh(conn, new_id, row["family"], row["user_id"], new_token, expires_at)
+            return row["user_id"], row["family"]
+
+    async def revoke_family_of(self, token: str, now: datetime) -> str | None:
+        family: str | None = await self.pool.fetchval(
+            "SELECT family FROM refresh_tokens WHERE token_hash = $1", token_hash(token)
+        )
+        if family is not None:
+            await self.pool.execute(REVOKE_FAMILY, family, now)
+        return family
+
+    async def family_revoked(self, family: str) -> bool:
+        return bool(
+            await self.pool.fetchval(
+                "SELECT bool_or(revoked_at IS NOT NULL) FROM refresh_tokens WHERE family = $1", family
+            )
+        )
+
+    # signing keys -------------------------------------------------------------------------------
+    async def signing_keys(self, now: datetime, retention: timedelta) -> list[tuple[SigningKey, bool]]:
+        """Keys still published (active or retired within ``retention``), newest first, with 'active'."""
+        rows = await self.pool.fetch(
+            "SELECT * FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1 ORDER BY created_at DESC",
+            now - retention,
+        )
+        return [
+            (
+                SigningKey.load(r["kid"], r["private_pem"], json.loads(r["public_jwk"])),
+                r["retired_at"] is None,
+            )
+            for r in rows
+        ]
+
+    async def add_signing_key(self, key: SigningKey, now: datetime) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL", now)
+            await conn.execute(
+                "INSERT INTO signing_keys (kid, private_pem, public_jwk) VALUES ($1, $2, $3)",
+                key.kid,
+                key.private_pem(),
+                json.dumps(key.public_jwk),
+            )
+
+    # audit --------------------------------------------------------------------------------------
+    async def audit(
+        self,
+        actor: str,
+        action: str,
+        target: str = "",
+        source: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        await self.pool.execute(
+            "INSERT INTO audit_log (actor, action, target, source, details) VALUES ($1, $2, $3, $4, $5)",
+            actor,
+            action,
+            target,
+            source,
+            json.dumps(details or {}),
+        )
+
+    async def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1", limit)
+        return [{**dict(r), "details": json.loads(r["details"])} for r in rows]

@@ -1,0 +1,160 @@
+"""auth against real PostgreSQL and NATS: logins, lockout, sessions, keys, audit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from callisto_auth.app import build
+from callisto_auth.settings import AuthSettings
+from callisto_devkit.processes import free_port
+from callisto_devkit.pytest_plugin import serve_in_process
+from callisto_devkit.servers import NatsServer
+from callisto_protocol.auth import GetJwks, Jwks
+from callisto_runtime import Mode, Service
+from callisto_runtime.tokens import TokenVerifier
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def auth(
+    nats_server: NatsServer, postgres_database: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, Service]]:
+    port = free_port()
+    settings = AuthSettings(
+        nats_url=nats_server.url,
+        http_port=port,
+        database_url=postgres_database,
+        mode=Mode.DEVELOPMENT,
+        lockout_failures=3,
+        max_body_bytes=4096,
+    )
+    service, _, app = build(settings)
+    async with serve_in_process(app, port) as base, httpx.AsyncClient(base_url=base) as http:
+        for _ in range(200):
+            if (await http.get("/readyz")).status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        yield http, service
+
+
+async def login(http: httpx.AsyncClient, username: str, password: str = "callisto") -> httpx.Response:
+    return await http.post("/api/v1/token", json={"username": username, "password": password})
+
+
+async def verifier_for(http: httpx.AsyncClient) -> TokenVerifier:
+    return TokenVerifier(
+        issuer="callisto-auth", audience="callisto", jwks=(await http.get("/api/v1/jwks")).json()
+    )
+
+
+async def test_demo_operator_logs_in_and_the_token_verifies_locally(
+    auth: tuple[httpx.AsyncClient, Service],
+) -> None:
+    http, _ = auth
+    reply = await login(http, "operator1")
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 300
+    claims = (await verifier_for(http)).verify_cached(body["access_token"])
+    assert (claims.roles, claims.agent_id) == (("operator",), "agent-1")
+    assert claims.can("qm.agents.agent-1.state.update") and not claims.can("qm.agents.agent-2.state.update")
+    assert not claims.can("auth.audit.read")
+
+
+async def test_wrong_password_and_unknown_login_look_the_same(
+    auth: tuple[httpx.AsyncClient, Service],
+) -> None:
+    http, _ = auth
+    wrong = await login(http, "operator2", "nope")
+    unknown = await login(http, "nobody-here", "nope")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+    assert wrong.json()["error_id"] == unknown.json()["error_id"] == "bad-credentials"
+
+
+async def test_a_burst_of_wrong_passwords_locks_the_login_and_is_audited(
+    auth: tuple[httpx.AsyncClient, Service],
+) -> None:
+    http, _ = auth
+    for _ in range(3):
+        assert (await login(http, "operator3", "guess")).status_code == 401
+    locked = await login(http, "operator3")  # the right password, too late
+    assert (locked.status_code, locked.json()["error_id"]) == (429, "locked-out")
+    admin = (await login(http, "admin")).json()["access_token"]
+    audit = (await http.get("/api/v1/audit", headers={"Authorization": f"Bearer {admin}"})).json()
+    actions = [(e["action"], e["target"]) for e in audit]
+    assert ("login-locked", "operator3") in actions
+    assert actions.count(("login-failed", "operator3")) == 3
+    operator = (await login(http, "operator1")).json()["access_token"]
+    refused = await http.get("/api/v1/audit", headers={"Authorization": f"Bearer {operator}"})
+    assert (refused.status_code, refused.json()["error_id"]) == (403, "permission-denied")
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_whole_family(
+    auth: tuple[httpx.AsyncClient, Service],
+) -> None:
+    http, _ = auth
+    first = (await login(http, "supervisor1")).json()
+    second = (await http.post("/api/v1/token", json={"refresh_token": first["refresh_token"]})).json()
+    assert second["refresh_token"] != first["refresh_token"]
+    reuse = await http.post("/api/v1/token", json={"refresh_token": first["refresh_token"]})
+    assert (reuse.status_code, reuse.json()["error_id"]) == (401, "bad-refresh-token")
+    after = await http.post("/api/v1/token", json={"refresh_token": second["refresh_token"]})
+    assert after.status_code == 401  # the stolen token's whole family is gone
+
+
+async def test_logout_ends_the_session(auth: tuple[httpx.AsyncClient, Service]) -> None:
+    http, _ = auth
+    session = (await login(http, "quality1")).json()
+    out = await http.request("DELETE", "/api/v1/token", json={"refresh_token": session["refresh_token"]})
+    assert out.status_code == 204
+    assert (
+        await http.post("/api/v1/token", json={"refresh_token": session["refresh_token"]})
+    ).status_code == 401
+
+
+async def test_key_rotation_keeps_old_tokens_valid(auth: tuple[httpx.AsyncClient, Service]) -> None:
+    http, service = auth
+    admin = (await login(http, "admin")).json()["access_token"]
+    rotated = await http.post("/api/v1/keys/rotate", headers={"Authorization": f"Bearer {admin}"})
+    assert rotated.status_code == 200
+    verifier = await verifier_for(http)
+    assert len((await http.get("/api/v1/jwks")).json()["keys"]) == 2
+    verifier.verify_cached(admin)  # signed with the retired key: still valid until it expires
+    fresh = (await login(http, "admin")).json()["access_token"]
+    verifier.verify_cached(fresh)
+    reply = await service.bus.call(GetJwks(), Jwks)  # the same keys over the bus
+    assert {k["kid"] for k in reply.keys} == {
+        k["kid"] for k in (await http.get("/api/v1/jwks")).json()["keys"]
+    }
+
+
+@pytest.mark.parametrize("body", [
+    {"username": "' OR '1'='1' --", "password": "x' OR 'x'='x"},
+    {"username": "admin'; DROP TABLE users; --", "password": "callisto"},
+])  # fmt: skip
+async def test_injection_strings_are_only_data(
+    auth: tuple[httpx.AsyncClient, Service], body: dict[str, str]
+) -> None:
+    http, _ = auth
+    reply = await http.post("/api/v1/token", json=body)
+    assert (reply.status_code, reply.json()["error_id"]) == (401, "bad-credentials")
+    assert (await login(http, "admin")).status_code == 200  # the users table is still there
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ({"username": "admin"}, 422),
+    ({"username": "admin", "password": "x", "refresh_token": "y"}, 422),
+    ({"username": "", "password": "x"}, 422),
+    ({"username": "a" * 5000, "password": "x"}, 413),
+])  # fmt: skip
+async def test_bad_requests(
+    auth: tuple[httpx.AsyncClient, Service], body: dict[str, str], status: int
+) -> None:
+    http, _ = auth
+    assert (await http.post("/api/v1/token", json=body)).status_code == status
