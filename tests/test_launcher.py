@@ -57,8 +57,11 @@ def test_up_status_down() -> None:
         services = httpx.get(f"{state.urls['core-bus']}/api/v1/services", timeout=5).json()
         assert sorted(s["service"] for s in services) == ["auth", "core-bus"]
         assert all(s["ready"] for s in services)
-        session = httpx.post(f"{state.urls['auth']}/api/v1/token",
-                             json={"username": "operator1", "password": "callisto"}, timeout=10)
+        session = httpx.post(
+            f"{state.urls['auth']}/api/v1/token",
+            json={"username": "operator1", "password": "callisto"},
+            timeout=10,
+        )
         assert session.status_code == 200, session.text  # the demo accounts of development mode
 
         status = callisto("status", home=home)
