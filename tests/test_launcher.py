@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from callisto_devkit.processes import free_port, proc_start_time
+from callisto_devkit.processes import free_port, proc_start_time, wait_until
 from callisto_devkit.suite import SuiteState
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -54,9 +54,12 @@ def test_up_status_down() -> None:
         assert names[:3] == ["nats", "redis", "postgres"] and "core-bus" in names
         assert all(p.alive() for p in state.processes)
 
-        services = httpx.get(f"{state.urls['core-bus']}/api/v1/services", timeout=5).json()
-        assert sorted(s["service"] for s in services) == ["auth", "core-bus"]
-        assert all(s["ready"] for s in services)
+        def registry() -> list[dict[str, object]]:
+            return list(httpx.get(f"{state.urls['core-bus']}/api/v1/services", timeout=5).json())
+
+        # the registry learns readiness from heartbeats (one a second), a moment after /readyz does
+        wait_until(lambda: all(s["ready"] for s in registry()), 10, "every service ready in the registry")
+        assert sorted(str(s["service"]) for s in registry()) == ["auth", "core-bus"]
         session = httpx.post(
             f"{state.urls['auth']}/api/v1/token",
             json={"username": "operator1", "password": "callisto"},
