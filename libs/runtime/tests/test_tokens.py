@@ -139,3 +139,13 @@ async def test_rotation_and_the_route_dependency() -> None:
             expired = token(KEY1, "k1", exp=int(time.time()) - 60)
             late = await http.post("/agents/a7/state", headers={"Authorization": f"Bearer {expired}"})
             assert (late.status_code, late.json()["error_id"]) == (401, "token-expired")
+
+
+def test_a_remembered_token_still_expires() -> None:
+    verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, jwks={"keys": [JWK1]}, leeway_s=0)
+    fresh = token(KEY1, "k1")
+    first = verifier.verify_cached(fresh)
+    assert verifier.verify_cached(fresh) is first  # the signature is checked once per token
+    verifier._verified[fresh] = Claims("u1", (), (), None, int(time.time()) - 1, "t1")  # its time has come
+    with pytest.raises(TokenExpired):
+        verifier.verify_cached(fresh)

@@ -1,6 +1,8 @@
 """Access tokens verified locally: signed JWTs (EdDSA or ES256 only) checked against the issuer's
 JWKS, cached and fetched again when a token names a key id not seen yet (key rotation), at most once
-per ``refresh_min_s``. No call to the auth service per request.
+per ``refresh_min_s``. No call to the auth service per request. A client sends the same token for its
+whole life, so verified tokens are remembered (bounded, keyed by the whole token) until they expire:
+the signature is checked once per token, the expiry on every use.
 
 ``require(verifier, "core-bus.services.{service}.drain")`` is a FastAPI dependency: it reads the
 ``Authorization: Bearer`` header, verifies the token (401 otherwise), fills the permission's
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +65,7 @@ class TokenVerifier:
         jwks: dict[str, Any] | None = None,
         leeway_s: float = 5.0,
         refresh_min_s: float = 30.0,
+        cache_size: int = 10_000,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
@@ -71,6 +75,8 @@ class TokenVerifier:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
+        self._verified: OrderedDict[str, Claims] = OrderedDict()
+        self.cache_size = cache_size
         if jwks is not None:
             self.load(jwks)
 
@@ -103,6 +109,21 @@ class TokenVerifier:
         return self.verify_cached(token)
 
     def verify_cached(self, token: str) -> Claims:
+        """Verify with the keys at hand (no fetch)."""
+        known = self._verified.get(token)
+        if known is not None:
+            if known.expires_at + self.leeway_s > time.time():
+                self._verified.move_to_end(token)
+                return known
+            del self._verified[token]
+            raise TokenExpired("the token has expired")
+        claims = self._verify_signature(token)
+        self._verified[token] = claims
+        if len(self._verified) > self.cache_size:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _verify_signature(self, token: str) -> Claims:
         kid = self._kid(token)
         key = self._keys.get(kid)
         if key is None:
