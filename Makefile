@@ -28,6 +28,7 @@ asyncapi: bootstrap
 bench: bootstrap
 	$(BIN)/python bench/bus.py
 	$(BIN)/python bench/sip_parse.py
+	$(BIN)/python bench/auth.py
 
 status:
 	$(BIN)/callisto status
