@@ -18,6 +18,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from callisto_protocol import Envelope, Event, ProtocolError, message_class
+from callisto_protocol.envelope import MESSAGE_TYPE
 from callisto_protocol.streams import EVENTS_STREAM
 from callisto_runtime.bus import Bus
 
@@ -107,7 +108,7 @@ class DurableConsumer:
         except (ProtocolError, TypeError) as exc:
             error_id = exc.error_id if isinstance(exc, ProtocolError) else "not-an-event"
             metrics.rejected.labels(
-                message_type=(msg.headers or {}).get("Cc-Message-Type", "?"), error_id=error_id
+                message_type=(msg.headers or {}).get(MESSAGE_TYPE, "?"), error_id=error_id
             ).inc()
             log.warning("consumer %s dropped a malformed message on %s", self.durable, msg.subject)
             await _quietly(msg.term())

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from callisto_sip.errors import SipError
-from callisto_sip.headers import Via
+from callisto_sip.headers import Headers, Via
 from callisto_sip.message import Request, Response
 from callisto_sip.transaction import ClientTransaction, ServerTransaction, Timers, Transaction
 from callisto_sip.transport import Address, Incoming, TcpTransport, Transport, UdpTransport
@@ -182,8 +182,6 @@ class Endpoint:
 
 def response_to(request: Request, status: int, reason: str, *, to_tag: str | None = None) -> Response:
     """A response copying Via, From, To (with ``to_tag`` added), Call-ID and CSeq (RFC 3261 8.2.6)."""
-    from callisto_sip.headers import Headers
-
     headers = Headers()
     for value in request.headers.raw_values("Via"):
         headers.add("Via", value)

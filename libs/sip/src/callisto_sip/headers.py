@@ -188,10 +188,6 @@ class NameAddr:
         return cls(uri, None, params)
 
 
-def parse_name_addr_list(values: list[str], what: str) -> list[NameAddr]:
-    return [NameAddr.parse(v, what) for v in values]
-
-
 @dataclass(frozen=True)
 class Via:
     transport: str

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from callisto_sip.errors import IncompleteMessage, MessageTooLarge, ParseError
 from callisto_sip.grammar import WSP, is_token
-from callisto_sip.headers import SINGLE_HEADERS, CSeq, Headers, NameAddr, Via, canonical_name
+from callisto_sip.headers import SINGLE_HEADERS, CSeq, Headers, NameAddr, Via
 from callisto_sip.uri import SipUri, Uri, parse_uri
 
 SIP_VERSION = "SIP/2.0"
@@ -272,8 +272,3 @@ def _validate(message: Request | Response) -> None:
             not max_forwards.isdigit() or int(max_forwards) > MAX_FORWARDS_LIMIT
         ):
             raise ParseError(f"Max-Forwards {max_forwards[:12]!r} is not 0-255", error_id="bad-max-forwards")
-
-
-def header_name(name: str) -> str:
-    """The canonical form of a header name (``i`` -> ``Call-ID``)."""
-    return canonical_name(name)

@@ -22,6 +22,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from callisto_sip.errors import TransactionError
+from callisto_sip.headers import Headers
 from callisto_sip.message import Request, Response
 
 if TYPE_CHECKING:
@@ -326,18 +327,21 @@ class ServerTransaction(Transaction):
             self.on_cancel()
 
 
-def ack_for_failure(invite: Request, response: Response) -> Request:
-    """The ACK a client INVITE transaction sends for a 3xx-6xx (RFC 3261 17.1.1.3)."""
-    from callisto_sip.headers import Headers
-
+def same_transaction_request(invite: Request, method: str, to: str) -> Request:
+    """A request that belongs with an INVITE's transaction: its Via (branch included), Route, From,
+    Call-ID and CSeq number, with ``method`` and the given To (RFC 3261 9.1 CANCEL, 17.1.1.3 ACK)."""
     headers = Headers()
     headers.add("Via", invite.headers.values("Via")[0])
-    for name in ("Route",):
-        for value in invite.headers.raw_values(name):
-            headers.add(name, value)
+    for value in invite.headers.raw_values("Route"):
+        headers.add("Route", value)
     headers.add("From", invite.headers.get("From") or "")
-    headers.add("To", response.headers.get("To") or "")
+    headers.add("To", to)
     headers.add("Call-ID", invite.call_id)
-    headers.add("CSeq", f"{invite.cseq.number} ACK")
+    headers.add("CSeq", f"{invite.cseq.number} {method}")
     headers.add("Max-Forwards", "70")
-    return Request(method="ACK", uri=invite.uri, headers=headers)
+    return Request(method=method, uri=invite.uri, headers=headers)
+
+
+def ack_for_failure(invite: Request, response: Response) -> Request:
+    """The ACK a client INVITE transaction sends for a 3xx-6xx (RFC 3261 17.1.1.3): To from the response."""
+    return same_transaction_request(invite, "ACK", response.headers.get("To") or "")

@@ -22,7 +22,7 @@ from callisto_sip.endpoint import Endpoint, new_branch, new_tag, response_to
 from callisto_sip.errors import DialogError, SipError
 from callisto_sip.headers import Headers, NameAddr
 from callisto_sip.message import Request, Response
-from callisto_sip.transaction import ClientTransaction, ServerTransaction
+from callisto_sip.transaction import ClientTransaction, ServerTransaction, same_transaction_request
 from callisto_sip.transport import Address, Incoming
 from callisto_sip.uri import SipUri, Uri, parse_uri
 
@@ -315,14 +315,7 @@ class UserAgent:
         if tx.final.done():
             return
         invite = tx.request
-        headers = Headers()
-        headers.add("Via", invite.headers.values("Via")[0])
-        for name in ("Route", "From", "To", "Call-ID"):
-            for value in invite.headers.raw_values(name):
-                headers.add(name, value)
-        headers.add("CSeq", f"{invite.cseq.number} CANCEL")
-        headers.add("Max-Forwards", "70")
-        request = Request(method="CANCEL", uri=invite.uri, headers=headers)
+        request = same_transaction_request(invite, "CANCEL", invite.headers.get("To") or "")
         self.endpoint.send_request(request, peer, protocol, keep_via=True)
 
     async def send_ack(self, dialog: Dialog, response: Response) -> None:

@@ -27,6 +27,7 @@ from callisto_auth.passwords import hash_password, verify_password
 from callisto_auth.roles import Role, permissions_of
 from callisto_auth.settings import AuthSettings
 from callisto_auth.store import Store, User
+from callisto_runtime.database import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class Accounts:
         self.settings = settings
         self.notifier = notifier
         self.clock = clock
+        self._signing_key: SigningKey | None = None  # set by load_keys() once PostgreSQL answers
+        self._published: list[dict[str, Any]] = []
 
     async def _audit(
         self,
@@ -158,8 +161,11 @@ class Accounts:
         )
 
     # keys ---------------------------------------------------------------------------------------
-    signing_key: SigningKey
-    _published: list[dict[str, Any]]
+    @property
+    def signing_key(self) -> SigningKey:
+        if self._signing_key is None:
+            raise DatabaseUnavailable("the signing keys are not loaded yet")
+        return self._signing_key
 
     async def load_keys(self) -> None:
         retention = timedelta(seconds=self.settings.key_retention_s)
@@ -167,7 +173,7 @@ class Accounts:
         if not any(active for _, active in keys):
             await self.store.add_signing_key(SigningKey.generate(), self.clock())
             keys = await self.store.signing_keys(self.clock(), retention)
-        self.signing_key = next(key for key, active in keys if active)
+        self._signing_key = next(key for key, active in keys if active)
         self._published = [key.public_jwk for key, _ in keys]
 
     async def rotate_key(self, actor: str) -> str:
@@ -178,7 +184,7 @@ class Accounts:
         return key.kid
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": list(getattr(self, "_published", []))}
+        return {"keys": list(self._published)}
 
     # first start --------------------------------------------------------------------------------
     async def bootstrap(self, development: bool) -> str | None:

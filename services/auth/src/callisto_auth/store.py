@@ -150,13 +150,6 @@ class Store:
             await self.pool.execute(REVOKE_FAMILY, family, now)
         return family
 
-    async def family_revoked(self, family: str) -> bool:
-        return bool(
-            await self.pool.fetchval(
-                "SELECT bool_or(revoked_at IS NOT NULL) FROM refresh_tokens WHERE family = $1", family
-            )
-        )
-
     # signing keys -------------------------------------------------------------------------------
     async def signing_keys(self, now: datetime, retention: timedelta) -> list[tuple[SigningKey, bool]]:
         """Keys still published (active or retired within ``retention``), newest first, with 'active'."""

@@ -22,6 +22,7 @@ class Transition(StrEnum):
     REGISTERED = "registered"
     CHANGED = "changed"
     GONE = "gone"
+    FORGOTTEN = "forgotten"  # gone for longer than the retention: removed here and from the store
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ class Registry:
         return None
 
     def sweep(self, now: datetime) -> list[Change]:
-        """Mark silent instances gone and forget long-gone ones."""
+        """Mark silent instances gone and forget long-gone ones (both reported as changes)."""
         changes: list[Change] = []
         for key, status in list(self._instances.items()):
             silence = now - status.last_seen
@@ -72,6 +73,7 @@ class Registry:
             elif silence > self.retention:
                 del self._instances[key]
                 self._intervals.pop(key, None)
+                changes.append(Change(Transition.FORGOTTEN, status))
         return changes
 
     def restore(self, status: InstanceStatus) -> None:

@@ -88,6 +88,9 @@ class Suite:
         )
         if not self.service.is_active:
             return
+        if change.transition is Transition.FORGOTTEN:
+            await self.store.forget(status.service, status.instance)
+            return
         await self.store.save(status)
         if change.transition is Transition.REGISTERED:
             await self.notifier.instance_registered(status)
