@@ -144,7 +144,7 @@ def _responder(url: str, ready: Any, stop: Any) -> None:
         async def handler(command: GetAgentList, env: Envelope) -> AgentList:
             return reply
 
-        await bus.serve(GetAgentList, handler)
+        await bus.serve(GetAgentList, handler, permission=None)
         await bus.start(url)
         await bus.wait_connected(10)
         await bus.nc.flush()

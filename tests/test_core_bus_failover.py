@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import ManagedProcess, free_port, wait_until
 from callisto_devkit.pytest_plugin import spawn_service, wait_http
 from callisto_devkit.servers import NatsServer
@@ -20,6 +21,7 @@ LEASE_TTL = 1.5
 def start_core_bus(nats: NatsServer, name: str, tmp_path: Path) -> tuple[ManagedProcess, str]:
     port = free_port()
     env = {
+        "CALLISTO_CORE_BUS_MODE": "development",
         "CALLISTO_CORE_BUS_NATS_URL": nats.url,
         "CALLISTO_CORE_BUS_HTTP_PORT": str(port),
         "CALLISTO_CORE_BUS_INSTANCE_ID": name,
@@ -38,14 +40,17 @@ def role(base: str) -> str:
         return "unreachable"
 
 
-def test_standby_takes_over_when_the_active_is_killed(private_nats: NatsServer, tmp_path: Path) -> None:
+def test_standby_takes_over_when_the_active_is_killed(
+    private_nats: NatsServer, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    reader = token_issuer.bearer("core-bus.services.read", "core-bus.health.read")
     first, first_url = start_core_bus(private_nats, "cb-one", tmp_path)
     wait_until(lambda: role(first_url) == "active", 10, "cb-one active")
     second, second_url = start_core_bus(private_nats, "cb-two", tmp_path)
     try:
         time.sleep(LEASE_TTL)
         assert (role(first_url), role(second_url)) == ("active", "standby")
-        listed = {i["instance"]: i for i in httpx.get(f"{second_url}/api/v1/services").json()}
+        listed = {i["instance"]: i for i in httpx.get(f"{second_url}/api/v1/services", headers=reader).json()}
         assert listed["cb-one"]["role"] == "active" and listed["cb-two"]["role"] == "standby"
 
         first.kill()
@@ -55,11 +60,13 @@ def test_standby_takes_over_when_the_active_is_killed(private_nats: NatsServer, 
         assert takeover < LEASE_TTL + 1.5, f"takeover took {takeover:.2f} s"
 
         def first_gone() -> bool:
-            listed = {i["instance"]: i for i in httpx.get(f"{second_url}/api/v1/services").json()}
+            listed = {
+                i["instance"]: i for i in httpx.get(f"{second_url}/api/v1/services", headers=reader).json()
+            }
             return listed["cb-one"]["state"] == "gone"
 
         wait_until(first_gone, 10, "cb-one marked gone")
-        health = httpx.get(f"{second_url}/api/v1/health").json()
+        health = httpx.get(f"{second_url}/api/v1/health", headers=reader).json()
         assert health["services"][0]["active"] == 1
     finally:
         first.kill()

@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 
 from callisto_protocol import Message
 from callisto_protocol.agents import AgentState, AgentStateChanged
-from callisto_protocol.auth import AuditRecorded, GetJwks, Jwks
+from callisto_protocol.auth import (
+    AuditRecorded,
+    GetJwks,
+    GetSipCredentials,
+    IssueServiceToken,
+    Jwks,
+    ServiceToken,
+    SipCredentials,
+    UserChanged,
+)
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_protocol.control import (
     DrainInstance,
@@ -142,6 +151,27 @@ EXAMPLES: list[Message] = [
         keys=[
             {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "k1"}
         ]
+    ),
+    IssueServiceToken(client_id="call-manager", client_secret="s3cret-from-the-vault"),
+    ServiceToken(access_token="eyJhbGciOiJFZERTQSJ9.e30.c2ln", expires_in=300),
+    GetSipCredentials(username="operator1"),
+    SipCredentials(
+        username="operator1",
+        realm="callisto",
+        ha1_md5="939e7578ed9e3c518a452acee763bce9",
+        ha1_sha256="0" * 64,
+        user_id="u-1",
+        agent_id="agent-1",
+    ),
+    UserChanged(
+        user_id="u-1",
+        login="operator1",
+        display_name="Olga Operator",
+        roles=["operator"],
+        agent_id="agent-1",
+        active=True,
+        change="updated",
+        by="u-admin",
     ),
     ErrorReply(error_id="unknown-queue", message="no queue 'x'", details={"queue_id": "x"}),
 ]

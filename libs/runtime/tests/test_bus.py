@@ -49,7 +49,7 @@ async def test_request_reply_and_errors(nats_server: NatsServer) -> None:
     async with connected_bus(nats_server.url) as bus:
         with pytest.raises(NoResponders):
             await bus.request(Ping(n=1), timeout=1)
-        await bus.serve(Ping, handler)
+        await bus.serve(Ping, handler, permission=None)
         await bus.nc.flush()
         assert await bus.call(Ping(n=1), Pong) == Pong(n=2)
         with pytest.raises(RemoteError) as caught:
@@ -70,7 +70,7 @@ async def test_malformed_command_gets_an_error_reply_and_service_goes_on(nats_se
         return Pong(n=command.n)
 
     async with connected_bus(nats_server.url) as bus:
-        await bus.serve(Ping, handler)
+        await bus.serve(Ping, handler, permission=None)
         raw = await nats.connect(nats_server.url)
         try:
             good_headers = bus.headers(Ping(n=1))
@@ -133,8 +133,8 @@ async def test_queue_group_shares_commands_between_instances(nats_server: NatsSe
         connected_bus(nats_server.url, instance="b") as b,
         connected_bus(nats_server.url, service="caller") as caller,
     ):
-        await a.serve(Ping, handler_for("a"))
-        await b.serve(Ping, handler_for("b"))
+        await a.serve(Ping, handler_for("a"), permission=None)
+        await b.serve(Ping, handler_for("b"), permission=None)
         await a.nc.flush()
         await b.nc.flush()
         for n in range(200):

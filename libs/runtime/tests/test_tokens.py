@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI
 
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_runtime import problems
-from callisto_runtime.tokens import Claims, TokenExpired, TokenInvalid, TokenVerifier, require
+from callisto_runtime.tokens import Claims, TokenExpired, TokenInvalid, TokenVerifier, jwks_over_http, require
 
 pytestmark = pytest.mark.unit
 ISSUER, AUDIENCE = "callisto-auth", "callisto"
@@ -108,7 +108,7 @@ async def test_rotation_and_the_route_dependency() -> None:
 
     async with serve_in_process(jwks_app) as jwks_base:
         verifier = TokenVerifier(
-            issuer=ISSUER, audience=AUDIENCE, jwks_url=f"{jwks_base}/jwks", refresh_min_s=0
+            issuer=ISSUER, audience=AUDIENCE, fetch=jwks_over_http(f"{jwks_base}/jwks"), refresh_min_s=0
         )
         api = FastAPI()
         problems.install(api)

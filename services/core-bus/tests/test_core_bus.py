@@ -13,15 +13,17 @@ from prometheus_client import CollectorRegistry
 
 from callisto_core_bus.app import build
 from callisto_core_bus.settings import CoreBusSettings
+from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope
 from callisto_protocol.agents import AgentState, AgentStateChanged
 from callisto_protocol.calls import CallState, CallStateChanged
+from callisto_protocol.control import DrainInstance, DrainStarted
 from callisto_protocol.lists import AgentList, AgentListDelta, AgentListSnapshot, GetAgentList
 from callisto_protocol.registry import ServiceGone, ServiceRegistered
-from callisto_runtime import Bus, Service, ServiceSettings
+from callisto_runtime import Bus, Mode, RemoteError, Service, ServiceSettings
 from callisto_runtime.metrics import BusMetrics
 
 pytestmark = pytest.mark.integration
@@ -41,9 +43,13 @@ async def eventually(condition, timeout: float = 10.0, what: str = "condition") 
 
 
 @contextlib.asynccontextmanager
-async def core_bus(nats_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Service]]:
+async def core_bus(
+    nats_url: str, issuer: TestIssuer, *permissions: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, Service]]:
+    """core-bus, and an HTTP client whose token grants ``permissions`` (all of core-bus's by default)."""
     port = free_port()
     settings = CoreBusSettings(
+        mode=Mode.DEVELOPMENT,  # its service account logs in with the development secret
         nats_url=nats_url,
         http_port=port,
         heartbeat_interval_s=BEAT,
@@ -53,7 +59,8 @@ async def core_bus(nats_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Serv
         list_snapshot_every_s=0.5,
     )
     service, _, app = build(settings)
-    async with serve_in_process(app, port) as base, httpx.AsyncClient(base_url=base) as http:
+    headers = issuer.bearer(*(permissions or ("core-bus.#",)))
+    async with serve_in_process(app, port) as base, httpx.AsyncClient(base_url=base, headers=headers) as http:
         await eventually(lambda: service.is_active, what="core-bus active")
         yield http, service
 
@@ -83,7 +90,9 @@ async def instances(http: httpx.AsyncClient) -> dict[str, dict[str, object]]:
     return {i["instance"]: i for i in (await http.get("/api/v1/services")).json()}
 
 
-async def test_registry_lists_instances_and_marks_the_silent_gone(private_nats: NatsServer) -> None:
+async def test_registry_lists_instances_and_marks_the_silent_gone(
+    private_nats: NatsServer, token_issuer: TestIssuer
+) -> None:
     registered: list[ServiceRegistered] = []
     gone: list[ServiceGone] = []
 
@@ -93,7 +102,7 @@ async def test_registry_lists_instances_and_marks_the_silent_gone(private_nats: 
     async def on_gone(event: ServiceGone, _: Envelope) -> None:
         gone.append(event)
 
-    async with core_bus(private_nats.url) as (http, cb), listener(private_nats.url) as bus:
+    async with core_bus(private_nats.url, token_issuer) as (http, cb), listener(private_nats.url) as bus:
         await bus.subscribe(ServiceRegistered, on_registered)
         await bus.subscribe(ServiceGone, on_gone)
         async with instance(private_nats.url) as (_, probe):
@@ -121,8 +130,13 @@ async def test_registry_lists_instances_and_marks_the_silent_gone(private_nats: 
         assert 'callisto_registry_service_up{service="core-bus"} 1.0' in metrics
 
 
-async def test_drain_an_instance_through_the_control_api(private_nats: NatsServer) -> None:
-    async with core_bus(private_nats.url) as (http, _), instance(private_nats.url) as (probe_http, probe):
+async def test_drain_an_instance_through_the_control_api(
+    private_nats: NatsServer, token_issuer: TestIssuer
+) -> None:
+    async with (
+        core_bus(private_nats.url, token_issuer) as (http, _),
+        instance(private_nats.url) as (probe_http, probe),
+    ):
         await eventually(lambda: _listed(http, probe.instance), what="probe listed")
         reply = await http.post(f"/api/v1/services/probe/{probe.instance}/drain", json={"reason": "upgrade"})
         assert reply.status_code == 202, reply.text
@@ -150,8 +164,10 @@ async def _listed(http: httpx.AsyncClient, instance_id: str) -> bool:
     return instance_id in await instances(http)
 
 
-async def test_draining_a_gone_instance_is_a_conflict(private_nats: NatsServer) -> None:
-    async with core_bus(private_nats.url) as (http, _):
+async def test_draining_a_gone_instance_is_a_conflict(
+    private_nats: NatsServer, token_issuer: TestIssuer
+) -> None:
+    async with core_bus(private_nats.url, token_issuer) as (http, _):
         async with instance(private_nats.url) as (_, probe):
             await eventually(lambda: _listed(http, probe.instance), what="listed")
 
@@ -164,7 +180,7 @@ async def test_draining_a_gone_instance_is_a_conflict(private_nats: NatsServer) 
 
 
 async def test_agent_and_call_lists_are_broadcast_and_rebuilt_after_a_restart(
-    private_nats: NatsServer,
+    private_nats: NatsServer, token_issuer: TestIssuer
 ) -> None:
     deltas: list[AgentListDelta] = []
     snapshots: list[AgentListSnapshot] = []
@@ -179,7 +195,7 @@ async def test_agent_and_call_lists_are_broadcast_and_rebuilt_after_a_restart(
     async with listener(private_nats.url) as bus:
         await bus.subscribe(AgentListDelta, on_delta)
         await bus.subscribe(AgentListSnapshot, on_snapshot)
-        async with core_bus(private_nats.url) as (http, _):
+        async with core_bus(private_nats.url, token_issuer) as (http, _):
             await bus.publish(
                 AgentStateChanged(agent_id="a1", seq=1, state=AgentState.READY, since=now, name="Ann")
             )
@@ -212,7 +228,9 @@ async def test_agent_and_call_lists_are_broadcast_and_rebuilt_after_a_restart(
             assert [(c["call_id"], c["state"], c["caller"]) for c in calls] == [
                 ("c1", "connected", "+15550001")
             ]
-            reply = await bus.call(GetAgentList(), AgentList)
+            reply = await bus.call(
+                GetAgentList(), AgentList, token=token_issuer.token("core-bus.agents.read")
+            )
             assert {a.agent_id for a in reply.agents} == {"a1", "a2"}
             await eventually(lambda: bool(snapshots), what="a snapshot broadcast")
             assert [d.seq for d in deltas] == list(range(1, len(deltas) + 1))
@@ -221,7 +239,47 @@ async def test_agent_and_call_lists_are_broadcast_and_rebuilt_after_a_restart(
                 merged.update({e.agent_id: e.state.value for e in d.upserted})
             assert merged == {"a1": "on_call", "a2": "not_ready"}
         # a new core-bus rebuilds both lists from the event stream
-        async with core_bus(private_nats.url) as (http, _):
+        async with core_bus(private_nats.url, token_issuer) as (http, _):
             await eventually(agents_listed, what="agent list rebuilt")
             calls = (await http.get("/api/v1/calls")).json()["calls"]
             assert [c["call_id"] for c in calls] == ["c1"]
+
+
+async def test_the_control_api_and_bus_commands_need_the_right_token(
+    private_nats: NatsServer, token_issuer: TestIssuer
+) -> None:
+    async with (
+        core_bus(private_nats.url, token_issuer, "core-bus.agents.read") as (http, cb),
+        listener(private_nats.url) as bus,
+    ):
+        for path in ("/healthz", "/readyz", "/metrics"):  # open, for probes and Prometheus
+            assert (await http.get(path, headers={"Authorization": ""})).status_code == 200
+        anonymous = await http.get("/api/v1/services", headers={"Authorization": ""})
+        assert (anonymous.status_code, anonymous.json()["error_id"]) == (401, "token-invalid")
+        forged = await http.get("/api/v1/services", headers={"Authorization": "Bearer not.a.jwt"})
+        assert forged.status_code == 401
+        expired = await http.get("/api/v1/services", headers=token_issuer.bearer("#", ttl_s=-60))
+        assert (expired.status_code, expired.json()["error_id"]) == (401, "token-expired")
+        lacking = await http.get("/api/v1/services")  # this client may read agents only
+        assert (lacking.status_code, lacking.json()["error_id"]) == (403, "permission-denied")
+        assert (await http.get("/api/v1/agents")).status_code == 200
+        drain = await http.post(f"/api/v1/services/core-bus/{cb.instance}/drain")
+        assert drain.status_code == 403 and not cb.draining
+        only_probe = token_issuer.bearer("core-bus.services.probe.drain")
+        assert (
+            await http.post(f"/api/v1/services/core-bus/{cb.instance}/drain", headers=only_probe)
+        ).status_code == 403
+
+        with pytest.raises(RemoteError) as refused:
+            await bus.call(GetAgentList(), AgentList)  # no token at all
+        assert refused.value.error_id == "token-invalid"
+        with pytest.raises(RemoteError) as denied:
+            await bus.call(GetAgentList(), AgentList, token=token_issuer.token("core-bus.calls.read"))
+        assert denied.value.error_id == "permission-denied"
+        with pytest.raises(RemoteError) as drained:  # an instance obeys only a token that may drain it
+            await bus.call(
+                DrainInstance(service="core-bus", instance=cb.instance),
+                DrainStarted,
+                token=token_issuer.token("probe.instance.drain"),
+            )
+        assert drained.value.error_id == "permission-denied" and not cb.draining

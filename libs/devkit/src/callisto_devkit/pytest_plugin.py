@@ -8,12 +8,14 @@ import asyncio
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import ManagedProcess, free_port, wait_until
 from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer
 
@@ -99,3 +101,22 @@ def wait_http(
             return False
 
     wait_until(answered, timeout, f"{url} to answer {status}")
+
+
+@pytest.fixture
+def token_issuer(private_nats: NatsServer) -> Iterator[TestIssuer]:
+    """A TestIssuer answering on ``private_nats`` from a thread of its own (so that synchronous tests
+    may block); core-bus's account may read everything of core-bus and drain instances, as auth
+    grants it by default."""
+    issuer = TestIssuer({"core-bus": ["core-bus.#", "*.instance.drain"]})
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="token-issuer", daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(issuer.start(private_nats.url), loop).result(15)
+    try:
+        yield issuer
+    finally:
+        asyncio.run_coroutine_threadsafe(issuer.stop(), loop).result(15)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()

@@ -30,6 +30,10 @@ def _headers_schema() -> dict[str, Any]:
     props[envelope.TIMESTAMP]["format"] = "date-time"
     props[envelope.CORRELATION_ID] = {"type": "string", "description": "the call id where there is one"}
     props[envelope.NATS_MSG_ID] = {"type": "string", "description": "equals Cc-Message-Id"}
+    props[envelope.AUTHORIZATION] = {
+        "type": "string",
+        "description": "commands: the sender's access token (JWT), checked against the command's permission",
+    }
     return {"type": "object", "required": names, "properties": props}
 
 

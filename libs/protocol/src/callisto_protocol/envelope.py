@@ -16,6 +16,8 @@ ORIGIN_SERVICE = "Cc-Origin-Service"
 ORIGIN_INSTANCE = "Cc-Origin-Instance"
 TIMESTAMP = "Cc-Timestamp"
 CORRELATION_ID = "Cc-Correlation-Id"
+# The access token of the identity a command is sent by (a user's, or the sending service's own).
+AUTHORIZATION = "Cc-Authorization"
 # JetStream drops a second message with the same id inside its duplicate window.
 NATS_MSG_ID = "Nats-Msg-Id"
 
@@ -32,6 +34,7 @@ class Envelope:
     message_id: str = field(default_factory=new_id)
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
     correlation_id: str | None = None
+    authorization: str | None = field(default=None, repr=False)
 
     def to_headers(self) -> dict[str, str]:
         headers = {
@@ -44,6 +47,8 @@ class Envelope:
         }
         if self.correlation_id is not None:
             headers[CORRELATION_ID] = self.correlation_id
+        if self.authorization is not None:
+            headers[AUTHORIZATION] = self.authorization
         return headers
 
     @classmethod
@@ -70,11 +75,16 @@ class Envelope:
             origin_instance=headers[ORIGIN_INSTANCE],
             timestamp=timestamp,
             correlation_id=headers.get(CORRELATION_ID) or None,
+            authorization=headers.get(AUTHORIZATION) or None,
         )
 
 
 def envelope_headers(
-    message_type: str, origin_service: str, origin_instance: str, correlation_id: str | None = None
+    message_type: str,
+    origin_service: str,
+    origin_instance: str,
+    correlation_id: str | None = None,
+    authorization: str | None = None,
 ) -> dict[str, str]:
     """The headers of a new envelope, built directly (the publish path of every message)."""
     message_id = os.urandom(16).hex()
@@ -88,4 +98,6 @@ def envelope_headers(
     }
     if correlation_id is not None:
         headers[CORRELATION_ID] = correlation_id
+    if authorization is not None:
+        headers[AUTHORIZATION] = authorization
     return headers

@@ -10,6 +10,7 @@ EVENTS_STREAM_SUBJECTS = (
     "cc.ticket.>",
     "cc.recording.>",
     "cc.dialer.>",
+    "cc.auth.>",
 )
 # A message id seen again inside this window is dropped by the server: replays after a reconnect
 # are safe.

@@ -7,6 +7,12 @@ published best effort, buffered by nats-py while reconnecting (bounded, overflow
 
 Received messages are decoded into their classes; a malformed event is counted and dropped, a
 malformed command gets an ErrorReply. Handlers never bring a subscription down.
+
+Commands are authorised like HTTP routes: ``serve`` must say which permission a command needs
+(``permission=None`` only for the few open ones: the public keys, a service account's login). The
+sender's access token travels in the ``Cc-Authorization`` header: the token a caller passes (a user's,
+when a service acts on a user's behalf) or else the instance's own service-account token
+(``token_source``). The receiver verifies it locally (``verifier``) before the handler runs.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from callisto_runtime.errors import (
 )
 from callisto_runtime.metrics import BusMetrics
 from callisto_runtime.outbox import Outbox, Pending
+from callisto_runtime.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,7 @@ C = TypeVar("C", bound=Command)
 R = TypeVar("R", bound=Reply)
 EventHandler = Callable[[E, Envelope], Awaitable[None]]
 CommandHandler = Callable[[C, Envelope], Awaitable[Reply]]
+TokenSource = Callable[[], Awaitable[str]]
 
 
 @dataclass
@@ -86,6 +94,8 @@ class Bus:
         self._on_connect: list[Callable[[], Awaitable[None]]] = []
         self._closing = False
         self._published_core = metrics.published.labels(mode="core")
+        self.verifier: TokenVerifier | None = None  # checks the tokens of commands served
+        self.token_source: TokenSource | None = None  # this instance's own token, for commands sent
 
     # connection -------------------------------------------------------------------------------
     @property
@@ -190,9 +200,13 @@ class Bus:
         self.metrics.connected.set(0)
 
     # publishing -------------------------------------------------------------------------------
-    def headers(self, message: Message, correlation_id: str | None = None) -> dict[str, str]:
+    def headers(
+        self, message: Message, correlation_id: str | None = None, authorization: str | None = None
+    ) -> dict[str, str]:
         """The envelope headers of a new message sent by this instance."""
-        return envelope_headers(message.message_type, self.service, self.instance, correlation_id)
+        return envelope_headers(
+            message.message_type, self.service, self.instance, correlation_id, authorization
+        )
 
     async def publish(self, event: Event, *, correlation_id: str | None = None) -> str:
         """Publish an event and return its message id. Stream events are accepted into the outbox
@@ -218,15 +232,27 @@ class Bus:
             self.metrics.publish_dropped.labels(reason="not-connected").inc()
 
     async def request(
-        self, command: Command, *, timeout: float = 2.0, correlation_id: str | None = None
+        self,
+        command: Command,
+        *,
+        timeout: float = 2.0,
+        correlation_id: str | None = None,
+        token: str | None = None,
+        anonymous: bool = False,
     ) -> Reply:
-        """Send a command and wait for its reply; raises NoResponders, RequestTimeout, RemoteError."""
+        """Send a command and wait for its reply; raises NoResponders, RequestTimeout, RemoteError.
+        It carries ``token`` when given, else this instance's own token (none when ``anonymous``)."""
         if not self.connected:
             raise NotConnected("NATS is not connected", {"subject": command.render_subject()})
         subject = command.render_subject()
+        if token is None and not anonymous and self.token_source is not None:
+            token = await self.token_source()
         try:
             msg = await self.nc.request(
-                subject, command.encode(), timeout=timeout, headers=self.headers(command, correlation_id)
+                subject,
+                command.encode(),
+                timeout=timeout,
+                headers=self.headers(command, correlation_id, token),
             )
         except nats.errors.NoRespondersError:
             raise NoResponders(f"no responders on {subject}", {"subject": subject}) from None
@@ -246,9 +272,13 @@ class Bus:
         *,
         timeout: float = 2.0,
         correlation_id: str | None = None,
+        token: str | None = None,
+        anonymous: bool = False,
     ) -> R:
         """``request`` with the reply's class checked, for typed callers."""
-        reply = await self.request(command, timeout=timeout, correlation_id=correlation_id)
+        reply = await self.request(
+            command, timeout=timeout, correlation_id=correlation_id, token=token, anonymous=anonymous
+        )
         if not isinstance(reply, reply_type):
             raise TypeError(f"{command.message_type} answered {type(reply).__name__}")
         return reply
@@ -313,13 +343,19 @@ class Bus:
         command_type: type[C],
         handler: CommandHandler[C],
         *,
+        permission: str | None,
         queue: str | None = None,
         takes_work: bool = True,
         **params: str,
     ) -> None:
         """Answer ``command_type``. Instances of a service share the work through a queue group named
-        after the service unless ``queue`` says otherwise ("" for every instance)."""
+        after the service unless ``queue`` says otherwise ("" for every instance).
+
+        The sender must hold ``permission`` (its ``{field}`` placeholders are filled from the command,
+        so they should name fields that cannot hold a dot); ``None`` serves an open command."""
         message_type = command_type.message_type
+        if permission is not None and self.verifier is None:
+            raise RuntimeError(f"{message_type} needs a permission but the bus has no token verifier")
         group = self.service if queue is None else queue
         received = self.metrics.received.labels(message_type=message_type)
         handle_seconds = self.metrics.handle_seconds.labels(message_type=message_type)
@@ -334,11 +370,15 @@ class Bus:
             try:
                 env = Envelope.from_headers(msg.headers)
                 command = command_type.decode(msg.data)
+                if permission is not None:
+                    await self._authorize(env, command, permission)
                 reply: Reply = await handler(command, env)
             except ProtocolError as exc:
                 self.metrics.rejected.labels(message_type=message_type, error_id=exc.error_id).inc()
                 reply = ErrorReply(error_id=exc.error_id, message=exc.message, details=exc.details)
             except CallistoError as exc:
+                if exc.status in (401, 403):
+                    self.metrics.rejected.labels(message_type=message_type, error_id=exc.error_id).inc()
                 reply = exc.to_reply()
             except Exception:
                 self.metrics.handler_errors.labels(message_type=message_type).inc()
@@ -352,6 +392,11 @@ class Bus:
                 log.warning("could not reply to %s: %r", message_type, exc)
 
         await self._add(_Spec(command_type.subscription(**params), group, callback, takes_work))
+
+    async def _authorize(self, env: Envelope, command: Command, permission: str) -> None:
+        assert self.verifier is not None  # checked by serve()
+        fields = {name: getattr(command, name) for name in type(command).model_fields}
+        await self.verifier.authorize(env.authorization, permission.format_map(fields))
 
     async def follow(self, event_type: type[E], handler: EventHandler[E], **params: str) -> None:
         """Replay the latest ``event_type`` of every matching subject kept by ``CC_EVENTS``, then
@@ -411,13 +456,18 @@ class Bus:
 
 
 async def ensure_events_stream(nc: Client) -> None:
-    """Create ``CC_EVENTS`` if it does not exist (every service may; the config is the same)."""
+    """Create ``CC_EVENTS`` if it does not exist, or give it the subjects of this release (every service
+    may; the config is the same)."""
     js = nc.jetstream()
     try:
-        await js.stream_info(EVENTS_STREAM)
-        return
+        info = await js.stream_info(EVENTS_STREAM)
     except nats.js.errors.NotFoundError:
-        pass
+        info = None
+    if info is not None:
+        if set(info.config.subjects or ()) != set(EVENTS_STREAM_SUBJECTS):  # a newer release added some
+            info.config.subjects = list(EVENTS_STREAM_SUBJECTS)
+            await js.update_stream(info.config)
+        return
     try:
         await js.add_stream(
             name=EVENTS_STREAM,

@@ -18,23 +18,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
 from callisto_protocol import Envelope
+from callisto_protocol.auth import GetJwks, Jwks
 from callisto_protocol.control import DrainInstance, DrainStarted
 from callisto_protocol.registry import InstanceRole, ServiceHeartbeat
 from callisto_protocol.streams import LEASES_BUCKET
 from callisto_runtime import problems
 from callisto_runtime.body_limit import BodyLimitMiddleware
 from callisto_runtime.bus import Bus
+from callisto_runtime.identity import ServiceIdentity
 from callisto_runtime.kv import ensure_bucket
 from callisto_runtime.lease import LeaderLease
 from callisto_runtime.logs import setup_logging
 from callisto_runtime.metrics import BusMetrics
 from callisto_runtime.periodic import periodic
 from callisto_runtime.settings import ServiceSettings
+from callisto_runtime.tokens import TokenVerifier, require
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,15 @@ class Service:
         self.bus = Bus(
             name, self.instance, BusMetrics(self.metrics_registry), outbox_limit=settings.outbox_limit
         )
+        # tokens are verified locally against auth's keys, fetched over the bus when a new key appears
+        self.verifier = TokenVerifier(
+            issuer=settings.token_issuer, audience=settings.token_audience, fetch=self._fetch_jwks
+        )
+        self.bus.verifier = self.verifier
+        secret = settings.secret()
+        self.identity = ServiceIdentity(self.bus, name, secret) if secret is not None else None
+        if self.identity is not None:
+            self.bus.token_source = self.identity.token
         self.lease: LeaderLease | None = None
         self.draining = False
         self.started_at = datetime.now(UTC)
@@ -108,6 +120,15 @@ class Service:
     def include_router(self, router: APIRouter) -> None:
         self._routers.append(router)
 
+    def require(self, permission: str) -> Any:
+        """A route dependency: a valid bearer token granting ``permission`` (placeholders from the
+        path), e.g. ``claims: Claims = service.require("core-bus.services.read")``."""
+        return Depends(require(self.verifier, permission))
+
+    async def _fetch_jwks(self) -> dict[str, Any]:
+        reply = await self.bus.call(GetJwks(), Jwks, anonymous=True)
+        return {"keys": reply.keys}
+
     # state ------------------------------------------------------------------------------------
     @property
     def is_active(self) -> bool:
@@ -155,6 +176,7 @@ class Service:
         await self.bus.serve(
             DrainInstance,
             self._on_drain_command,
+            permission="{service}.instance.drain",
             queue="",
             takes_work=False,
             service=self.name,

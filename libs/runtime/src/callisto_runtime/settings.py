@@ -7,10 +7,13 @@ import os
 import socket
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from callisto_protocol import new_id
+
+# The secret every service account has in development mode (``make run``); refused in production.
+DEVELOPMENT_SECRET = "callisto-development-secret"
 
 
 class Mode(StrEnum):
@@ -39,12 +42,26 @@ class ServiceSettings(BaseSettings):
     drain_timeout_s: float = Field(default=10.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     lease_ttl_s: float = Field(default=1.5, gt=0.2, le=60)
+    token_issuer: str = "callisto-auth"
+    token_audience: str = "callisto"
+    service_secret: SecretStr | None = Field(
+        default=None,
+        description="secret of this service's account at auth (development mode: a known default)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ServiceSettings:
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError(f"log_level {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
+        if self.mode is Mode.PRODUCTION and self.secret() == DEVELOPMENT_SECRET:
+            raise ValueError("the development service secret is refused outside development mode")
         return self
+
+    def secret(self) -> str | None:
+        """The service account's secret: the configured one, the known default in development."""
+        if self.service_secret is not None:
+            return self.service_secret.get_secret_value()
+        return DEVELOPMENT_SECRET if self.mode is Mode.DEVELOPMENT else None
 
     def advertised_url(self, port: int) -> str:
         return self.public_url or f"http://{self.http_host}:{port}"

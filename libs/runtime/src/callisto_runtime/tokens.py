@@ -2,7 +2,8 @@
 JWKS, cached and fetched again when a token names a key id not seen yet (key rotation), at most once
 per ``refresh_min_s``. No call to the auth service per request. A client sends the same token for its
 whole life, so verified tokens are remembered (bounded, keyed by the whole token) until they expire:
-the signature is checked once per token, the expiry on every use.
+the signature is checked once per token, the expiry on every use. Where the keys come from is the
+caller's choice: ``fetch`` (over the bus for services, see ``Service``; ``jwks_over_http`` otherwise).
 
 ``require(verifier, "core-bus.services.{service}.drain")`` is a FastAPI dependency: it reads the
 ``Authorization: Bearer`` header, verifies the token (401 otherwise), fills the permission's
@@ -26,6 +27,7 @@ from callisto_runtime.errors import CallistoError
 from callisto_runtime.permissions import allowed
 
 ALGORITHMS = ("EdDSA", "ES256")
+JwksFetch = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class TokenInvalid(CallistoError):
@@ -35,6 +37,13 @@ class TokenInvalid(CallistoError):
 
 class TokenExpired(TokenInvalid):
     error_id = "token-expired"
+
+
+class KeysUnavailable(CallistoError):
+    """The token names a key not known yet and the key set cannot be fetched: not the client's fault."""
+
+    status = 503
+    error_id = "keys-unavailable"
 
 
 class PermissionDenied(CallistoError):
@@ -61,7 +70,7 @@ class TokenVerifier:
         *,
         issuer: str,
         audience: str,
-        jwks_url: str | None = None,
+        fetch: JwksFetch | None = None,
         jwks: dict[str, Any] | None = None,
         leeway_s: float = 5.0,
         refresh_min_s: float = 30.0,
@@ -69,7 +78,7 @@ class TokenVerifier:
     ) -> None:
         self.issuer = issuer
         self.audience = audience
-        self.jwks_url = jwks_url
+        self.fetch = fetch
         self.leeway_s = leeway_s
         self.refresh_min_s = refresh_min_s
         self._keys: dict[str, jwt.PyJWK] = {}
@@ -88,25 +97,31 @@ class TokenVerifier:
         self._keys = keys
 
     async def refresh(self) -> None:
-        if self.jwks_url is None:
+        if self.fetch is None:
             return
         async with self._lock:
             if time.monotonic() - self._fetched_at < self.refresh_min_s:
                 return
             self._fetched_at = time.monotonic()
-            async with httpx.AsyncClient(timeout=3.0) as client:
-                reply = await client.get(self.jwks_url)
-                reply.raise_for_status()
-                self.load(reply.json())
+            self.load(await self.fetch())
 
     async def verify(self, token: str) -> Claims:
         kid = self._kid(token)
         if kid not in self._keys:
             try:
                 await self.refresh()
-            except (httpx.HTTPError, ValueError) as exc:
-                raise TokenInvalid("the signing keys cannot be fetched", {"reason": repr(exc)}) from None
+            except Exception as exc:  # HTTP, bus or decoding errors alike
+                raise KeysUnavailable("the signing keys cannot be fetched", {"reason": repr(exc)}) from None
         return self.verify_cached(token)
+
+    async def authorize(self, token: str | None, required: str) -> Claims:
+        """The claims of ``token`` when it is valid (401) and grants ``required`` (403)."""
+        if not token:
+            raise TokenInvalid("an access token is required")
+        claims = await self.verify(token)
+        if not claims.can(required):
+            raise PermissionDenied(f"permission {required} is required", {"permission": required})
+        return claims
 
     def verify_cached(self, token: str) -> Claims:
         """Verify with the keys at hand (no fetch)."""
@@ -172,10 +187,19 @@ def require(verifier: TokenVerifier, permission: str) -> Callable[[Request], Awa
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenInvalid("an Authorization: Bearer token is required")
-        claims = await verifier.verify(token.strip())
-        required = permission.format(**request.path_params)
-        if not claims.can(required):
-            raise PermissionDenied(f"permission {required} is required", {"permission": required})
-        return claims
+        return await verifier.authorize(token.strip(), permission.format(**request.path_params))
 
     return dependency
+
+
+def jwks_over_http(url: str, timeout_s: float = 3.0) -> JwksFetch:
+    """A ``fetch`` for TokenVerifier reading the key set from an HTTP URL."""
+
+    async def fetch() -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=timeout_s) as client:
+            reply = await client.get(url)
+            reply.raise_for_status()
+            keys: dict[str, Any] = reply.json()
+            return keys
+
+    return fetch

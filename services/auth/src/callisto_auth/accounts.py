@@ -10,26 +10,30 @@ stored hashed, rotated at every use; presenting a replaced one revokes the whole
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
-from callisto_auth.errors import BadCredentials, BadRefreshToken, LockedOut
+from callisto_auth.errors import BadClientSecret, BadCredentials, BadRefreshToken, LockedOut
 from callisto_auth.keys import SigningKey
-from callisto_auth.notifier import Notifier
-from callisto_auth.passwords import hash_password, verify_password
+from callisto_auth.notifier import AuditTrail
+from callisto_auth.passwords import verify_password
 from callisto_auth.roles import Role, permissions_of
 from callisto_auth.settings import AuthSettings
-from callisto_auth.store import Store, User
+from callisto_auth.store import Store, User, token_hash
+from callisto_protocol.auth import ServiceToken
 from callisto_runtime.database import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+
+
+NO_SECRET = token_hash("callisto: no such service account")  # compared against when there is none
 
 
 def utcnow() -> datetime:
@@ -44,46 +48,17 @@ class TokenPair(BaseModel):
     refresh_expires_in: int
 
 
-@dataclass(frozen=True)
-class DemoAccount:
-    login: str
-    display_name: str
-    roles: tuple[Role, ...]
-    agent_id: str | None = None
-
-
-DEMO_ACCOUNTS = (
-    DemoAccount("admin", "Demo Administrator", (Role.ADMINISTRATOR,)),
-    DemoAccount("supervisor1", "Sam Supervisor", (Role.SUPERVISOR,)),
-    DemoAccount("quality1", "Quinn Quality", (Role.QUALITY_MANAGER,)),
-    DemoAccount("operator1", "Olga Operator", (Role.OPERATOR,), "agent-1"),
-    DemoAccount("operator2", "Omar Operator", (Role.OPERATOR,), "agent-2"),
-    DemoAccount("operator3", "Ona Operator", (Role.OPERATOR,), "agent-3"),
-    DemoAccount("integrator1", "CRM Integration", (Role.INTEGRATOR,)),
-)
-
-
 class Accounts:
     def __init__(
-        self, store: Store, settings: AuthSettings, notifier: Notifier, clock: Callable[[], datetime] = utcnow
+        self, store: Store, trail: AuditTrail, settings: AuthSettings, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.store = store
         self.settings = settings
-        self.notifier = notifier
+        self.trail = trail
+        self._audit = trail.record
         self.clock = clock
         self._signing_key: SigningKey | None = None  # set by load_keys() once PostgreSQL answers
         self._published: list[dict[str, Any]] = []
-
-    async def _audit(
-        self,
-        action: str,
-        actor: str,
-        target: str = "",
-        source: str = "",
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        await self.store.audit(actor, action, target, source, details)
-        await self.notifier.audit(action, actor, target, source, self.clock(), details or {})
 
     # sessions -----------------------------------------------------------------------------------
     async def login(self, login: str, password: str, source: str) -> TokenPair:
@@ -136,6 +111,30 @@ class Accounts:
         family = await self.store.revoke_family_of(refresh_token, self.clock())
         await self._audit("logout", "anonymous", family or "", source)
 
+    async def service_login(self, client_id: str, secret: str, source: str) -> ServiceToken:
+        """A service account's login: one answer for every failure, counted for lockout like people's."""
+        key = f"client:{client_id}"
+        failures = await self.store.failures_since(
+            [key], self.clock() - timedelta(seconds=self.settings.lockout_window_s)
+        )
+        account = await self.store.service_account(client_id)
+        good = hmac.compare_digest(account.secret_hash if account else NO_SECRET, token_hash(secret))
+        if failures.get(key, 0) >= self.settings.lockout_failures:
+            await self._audit("service-login-locked", "anonymous", client_id, source)
+            raise LockedOut("too many failed logins; try again later")
+        if account is None or not good or not account.active:
+            await self.store.record_failure([key])
+            await self._audit("service-login-failed", "anonymous", client_id, source)
+            raise BadClientSecret("the service account or its secret is wrong")
+        now = int(self.clock().timestamp())
+        claims = {
+            "iss": self.settings.issuer, "aud": self.settings.audience, "sub": f"service:{account.name}",
+            "iat": now, "exp": now + self.settings.access_ttl_s, "jti": os.urandom(12).hex(), "typ": "access",
+            "name": account.name, "login": account.name, "roles": [Role.SERVICE.value],
+            "permissions": account.permissions, "agent_id": None,
+        }  # fmt: skip
+        return ServiceToken(access_token=self.signing_key.sign(claims), expires_in=self.settings.access_ttl_s)
+
     async def _issue(self, user: User, family: str | None) -> TokenPair:
         family = family or os.urandom(8).hex()
         refresh_token = secrets.token_urlsafe(32)
@@ -185,32 +184,3 @@ class Accounts:
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": list(self._published)}
-
-    # first start --------------------------------------------------------------------------------
-    async def bootstrap(self, development: bool) -> str | None:
-        """Create the first accounts when there is none: the demo accounts in development mode, else
-        one administrator whose generated password is returned (to be shown once)."""
-        if await self.store.count_users() > 0:
-            return None
-        accounts = (
-            DEMO_ACCOUNTS if development else (DemoAccount("admin", "Administrator", (Role.ADMINISTRATOR,)),)
-        )
-        password = self.settings.demo_password if development else secrets.token_urlsafe(18)
-        async with self.store.pool.acquire() as conn, conn.transaction():
-            for account in accounts:
-                await self.store.create_user(
-                    conn,
-                    User(
-                        id=os.urandom(8).hex(),
-                        login=account.login,
-                        display_name=account.display_name,
-                        password_hash=hash_password(password),
-                        active=True,
-                        agent_id=account.agent_id,
-                        roles=[r.value for r in account.roles],
-                    ),
-                )
-        await self._audit(
-            "bootstrap", "system", ",".join(a.login for a in accounts), "", {"development": development}
-        )
-        return None if development else password

@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from callisto_auth import __version__, handlers
-from callisto_auth.accounts import Accounts
-from callisto_auth.api import admin, tokens
-from callisto_auth.notifier import Notifier
+from callisto_auth.accounts import Accounts, utcnow
+from callisto_auth.api import admin, service_accounts, tokens, users
+from callisto_auth.directory import Directory
+from callisto_auth.notifier import AuditTrail
 from callisto_auth.settings import AuthSettings
 from callisto_auth.store import Store
 from callisto_runtime import Mode, Service
 from callisto_runtime.database import Database
-from callisto_runtime.tokens import TokenVerifier
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -25,19 +26,27 @@ def build(settings: AuthSettings | None = None) -> tuple[Service, Accounts, Fast
     settings = settings or AuthSettings()
     service = Service("auth", __version__, settings)
     database = Database(settings.database_url, "auth", MIGRATIONS)
-    accounts = Accounts(Store(database), settings, Notifier(service.bus))
-    verifier = TokenVerifier(issuer=settings.issuer, audience=settings.audience)
+    store = Store(database)
+    trail = AuditTrail(store, service.bus, utcnow)
+    accounts = Accounts(store, trail, settings)
+    directory = Directory(store, trail, settings, utcnow)
     prepared = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     service.add_check("postgres", database.healthy)
     service.add_check("keys", prepared.is_set)
 
+    async def own_keys() -> dict[str, Any]:  # auth verifies with the keys it holds, not over the bus
+        await accounts.load_keys()
+        return accounts.jwks()
+
+    service.verifier.fetch = own_keys
+
     async def prepare() -> None:
         """Once PostgreSQL answers: load (or create) the signing keys and the first accounts."""
         await database.wait_ready()
         await accounts.load_keys()
-        verifier.load(accounts.jwks())
-        password = await accounts.bootstrap(development=settings.mode is Mode.DEVELOPMENT)
+        service.verifier.load(accounts.jwks())
+        password = await directory.bootstrap(development=settings.mode is Mode.DEVELOPMENT)
         if password is not None:
             message = (
                 f"auth: first start: administrator 'admin' created with password {password} (shown once)"
@@ -49,7 +58,7 @@ def build(settings: AuthSettings | None = None) -> tuple[Service, Accounts, Fast
     async def startup() -> None:
         database.start()
         tasks.append(asyncio.create_task(prepare(), name="auth-prepare"))
-        await handlers.subscribe(service.bus, accounts)
+        await handlers.subscribe(service.bus, accounts, directory)
 
     @service.on_shutdown
     async def shutdown() -> None:
@@ -59,5 +68,7 @@ def build(settings: AuthSettings | None = None) -> tuple[Service, Accounts, Fast
         await database.close()
 
     service.include_router(tokens.router(accounts))
-    service.include_router(admin.router(accounts, verifier))
+    service.include_router(users.router(service, directory))
+    service.include_router(service_accounts.router(service, directory))
+    service.include_router(admin.router(service, accounts))
     return service, accounts, service.create_app()

@@ -5,7 +5,13 @@ AuthError (CallistoError)
 ├── LockedOut        429 too many failures for this login or source address
 ├── BadRefreshToken  401 unknown, expired, revoked or reused refresh token
 ├── UnknownUser      404
-└── Conflict         409 a login that exists already
+├── LoginTaken       409 a login that exists already
+├── AgentTaken       409 an agent bound to another active user
+├── LastAdministrator 409 the change would leave no active administrator
+├── UnknownServiceAccount 404
+├── ServiceAccountExists  409
+├── BadClientSecret  401 a service account's login failed (one message for every reason)
+└── UnknownSipUser   404 no active user with SIP credentials under that name
 """
 
 from __future__ import annotations
@@ -40,3 +46,33 @@ class UnknownUser(AuthError):
 class LoginTaken(AuthError):
     status = 409
     error_id = "login-taken"
+
+
+class AgentTaken(AuthError):
+    status = 409
+    error_id = "agent-taken"
+
+
+class LastAdministrator(AuthError):
+    status = 409
+    error_id = "last-administrator"
+
+
+class UnknownServiceAccount(AuthError):
+    status = 404
+    error_id = "unknown-service-account"
+
+
+class ServiceAccountExists(AuthError):
+    status = 409
+    error_id = "service-account-exists"
+
+
+class BadClientSecret(AuthError):
+    status = 401
+    error_id = "bad-client-secret"
+
+
+class UnknownSipUser(AuthError):
+    status = 404
+    error_id = "unknown-sip-user"

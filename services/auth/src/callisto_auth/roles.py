@@ -32,11 +32,28 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.QUALITY_MANAGER: ("recording.#", "snitch.reports.#", "helpdesk.tickets.read", "qm.queues.read"),
     Role.INTEGRATOR: ("core-bus.services.read", "core-bus.health.read", "helpdesk.#", "snitch.kpis.read",
                       "cm.calls.originate"),
-    Role.SERVICE: ("#",),
+    Role.SERVICE: (),  # a service account's permissions are its own (SERVICE_PERMISSIONS by default)
 }  # fmt: skip
+
+# What each Callisto service's account may do by default (an administrator may change it).
+SERVICE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "core-bus": ("core-bus.#", "*.instance.drain"),
+    "auth": ("auth.#",),
+    "call-manager": ("auth.sip-credentials.read", "qm.#", "helpdesk.contacts.read", "recording.#",
+                     "core-bus.agents.read", "core-bus.calls.read"),
+    "queue-manager": ("cm.#", "helpdesk.contacts.read", "core-bus.agents.read", "core-bus.calls.read"),
+    "dialer": ("cm.calls.originate", "cm.calls.read", "qm.#", "helpdesk.contacts.read"),
+    "recording": ("cm.calls.#",),
+    "snitch": ("qm.queues.read", "qm.agents.read", "core-bus.#"),
+    "helpdesk": ("cm.calls.read", "qm.agents.read", "recording.read"),
+}  # fmt: skip
+
+# roles a person may hold (service accounts are not people)
+PERSON_ROLES = tuple(role for role in Role if role is not Role.SERVICE)
 
 
 def permissions_of(roles: list[str]) -> list[str]:
+    """The permissions of a person holding ``roles`` (each once, in role order)."""
     granted: list[str] = []
     for name in roles:
         for permission in PERMISSIONS.get(Role(name), ()):

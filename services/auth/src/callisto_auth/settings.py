@@ -19,6 +19,7 @@ class AuthSettings(ServiceSettings):
     lockout_failures: int = Field(default=5, ge=1, le=100)
     lockout_window_s: int = Field(default=900, ge=10)
     source_lockout_failures: int = Field(default=50, ge=1)
+    sip_realm: str = Field(default="callisto", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9.-]+$")
     demo_password: str = Field(
         default="callisto", description="password of the demo accounts (development only)"
     )

@@ -23,6 +23,57 @@ class User:
     active: bool
     agent_id: str | None
     roles: list[str]
+    sip_realm: str | None = None
+    sip_ha1_md5: str | None = None
+    sip_ha1_sha256: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    name: str
+    secret_hash: str
+    permissions: list[str]
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+USER_SELECT = (
+    "SELECT u.*, coalesce(array_agg(r.role ORDER BY r.role) FILTER (WHERE r.role IS NOT NULL), '{}') "
+    "AS roles FROM users u LEFT JOIN user_roles r ON r.user_id = u.id"
+)
+# the columns an administrator may change (update_user refuses any other)
+USER_COLUMNS = frozenset({"display_name", "password_hash", "active", "agent_id"})
+
+
+def _user(row: asyncpg.Record) -> User:
+    return User(
+        row["id"],
+        row["login"],
+        row["display_name"],
+        row["password_hash"],
+        row["active"],
+        row["agent_id"],
+        list(row["roles"]),
+        row["sip_realm"],
+        row["sip_ha1_md5"],
+        row["sip_ha1_sha256"],
+        row["created_at"],
+        row["updated_at"],
+    )
+
+
+def _service_account(row: asyncpg.Record) -> ServiceAccount:
+    return ServiceAccount(
+        row["name"],
+        row["secret_hash"],
+        list(row["permissions"]),
+        row["active"],
+        row["created_at"],
+        row["updated_at"],
+    )
 
 
 REVOKE_FAMILY = "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE family = $1"
@@ -48,21 +99,67 @@ class Store:
         return await self._user("u.id = $1", user_id)
 
     async def _user(self, where: str, value: str) -> User | None:
-        row = await self.pool.fetchrow(
-            "SELECT u.*, coalesce(array_agg(r.role ORDER BY r.role) FILTER (WHERE r.role IS NOT NULL), '{}') "
-            f"AS roles FROM users u LEFT JOIN user_roles r ON r.user_id = u.id WHERE {where} GROUP BY u.id",
-            value,
+        row = await self.pool.fetchrow(f"{USER_SELECT} WHERE {where} GROUP BY u.id", value)
+        return None if row is None else _user(row)
+
+    async def users(
+        self, *, active: bool | None, role: str | None, search: str | None, limit: int, offset: int
+    ) -> list[User]:
+        rows = await self.pool.fetch(
+            f"{USER_SELECT} WHERE ($1::boolean IS NULL OR u.active = $1) "
+            "AND ($2::text IS NULL OR u.id IN (SELECT user_id FROM user_roles WHERE role = $2)) "
+            "AND ($3::text IS NULL OR strpos(lower(u.login || ' ' || u.display_name), lower($3)) > 0) "
+            "GROUP BY u.id ORDER BY u.login LIMIT $4 OFFSET $5",
+            active,
+            role,
+            search,
+            limit,
+            offset,
         )
-        if row is None:
-            return None
-        return User(
-            row["id"],
-            row["login"],
-            row["display_name"],
-            row["password_hash"],
-            row["active"],
-            row["agent_id"],
-            list(row["roles"]),
+        return [_user(r) for r in rows]
+
+    async def update_user(self, conn: asyncpg.Connection, user_id: str, changes: dict[str, Any]) -> None:
+        unknown = set(changes) - USER_COLUMNS
+        if unknown:
+            raise ValueError(f"not user columns: {sorted(unknown)}")
+        names = sorted(changes)
+        assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(names, start=2))
+        await conn.execute(
+            f"UPDATE users SET {assignments}, updated_at = now() WHERE id = $1",
+            user_id,
+            *(changes[name] for name in names),
+        )
+
+    async def set_roles(self, conn: asyncpg.Connection, user_id: str, roles: list[str]) -> None:
+        await conn.execute("DELETE FROM user_roles WHERE user_id = $1", user_id)
+        await conn.executemany(
+            "INSERT INTO user_roles (user_id, role) VALUES ($1, $2)", [(user_id, role) for role in roles]
+        )
+        await conn.execute("UPDATE users SET updated_at = now() WHERE id = $1", user_id)
+
+    async def lock_administrators(self, conn: asyncpg.Connection) -> list[str]:
+        """The ids of the active administrators, their rows locked until the transaction ends."""
+        rows = await conn.fetch(
+            "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id "
+            "WHERE r.role = 'administrator' AND u.active FOR UPDATE OF u"
+        )
+        return [r["id"] for r in rows]
+
+    async def set_sip_credentials(
+        self, conn: asyncpg.Connection | asyncpg.Pool, user_id: str, realm: str, md5: str, sha256: str
+    ) -> None:
+        await conn.execute(
+            "UPDATE users SET sip_realm = $2, sip_ha1_md5 = $3, sip_ha1_sha256 = $4, updated_at = now() "
+            "WHERE id = $1",
+            user_id,
+            realm,
+            md5,
+            sha256,
+        )
+
+    async def revoke_sessions_of(self, conn: asyncpg.Connection, user_id: str, now: datetime) -> None:
+        await conn.execute(
+            "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE user_id = $1", user_id, now
         )
 
     async def create_user(self, conn: asyncpg.Connection, user: User) -> bool:
@@ -85,6 +182,40 @@ class Store:
 
     async def count_users(self) -> int:
         return int(await self.pool.fetchval("SELECT count(*) FROM users"))
+
+    # service accounts ---------------------------------------------------------------------------
+    async def service_account(self, name: str) -> ServiceAccount | None:
+        row = await self.pool.fetchrow("SELECT * FROM service_accounts WHERE name = $1", name)
+        return None if row is None else _service_account(row)
+
+    async def service_accounts(self) -> list[ServiceAccount]:
+        rows = await self.pool.fetch("SELECT * FROM service_accounts ORDER BY name")
+        return [_service_account(r) for r in rows]
+
+    async def create_service_account(self, name: str, secret: str, permissions: list[str]) -> bool:
+        inserted = await self.pool.fetchval(
+            "INSERT INTO service_accounts (name, secret_hash, permissions) VALUES ($1, $2, $3) "
+            "ON CONFLICT (name) DO NOTHING RETURNING name",
+            name,
+            token_hash(secret),
+            permissions,
+        )
+        return inserted is not None
+
+    async def update_service_account(
+        self, name: str, *, secret: str | None = None, permissions: list[str] | None = None,
+        active: bool | None = None,
+    ) -> bool:  # fmt: skip
+        updated = await self.pool.fetchval(
+            "UPDATE service_accounts SET secret_hash = coalesce($2, secret_hash), "
+            "permissions = coalesce($3, permissions), active = coalesce($4, active), updated_at = now() "
+            "WHERE name = $1 RETURNING name",
+            name,
+            None if secret is None else token_hash(secret),
+            permissions,
+            active,
+        )
+        return updated is not None
 
     # lockout ------------------------------------------------------------------------------------
     async def failures_since(self, keys: list[str], since: datetime) -> dict[str, int]:
@@ -193,6 +324,23 @@ class Store:
             json.dumps(details or {}),
         )
 
-    async def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
-        rows = await self.pool.fetch("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1", limit)
+    async def audit_entries(
+        self,
+        limit: int = 100,
+        *,
+        action: str | None = None,
+        actor: str | None = None,
+        target: str | None = None,
+        since: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT * FROM audit_log WHERE ($2::text IS NULL OR action = $2) "
+            "AND ($3::text IS NULL OR actor = $3) AND ($4::text IS NULL OR target = $4) "
+            "AND ($5::timestamptz IS NULL OR at >= $5) ORDER BY id DESC LIMIT $1",
+            limit,
+            action,
+            actor,
+            target,
+            since,
+        )
         return [{**dict(r), "details": json.loads(r["details"])} for r in rows]

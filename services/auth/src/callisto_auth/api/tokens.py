@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from callisto_auth.accounts import Accounts, TokenPair
+from callisto_auth.api.common import source
 
 
 class TokenRequest(BaseModel):
@@ -27,10 +28,6 @@ class TokenRequest(BaseModel):
 
 class LogoutRequest(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=200)
-
-
-def source(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 def router(accounts: Accounts) -> APIRouter:
