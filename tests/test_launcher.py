@@ -54,25 +54,45 @@ def test_up_status_down() -> None:
         assert names[:3] == ["nats", "redis", "postgres"] and "core-bus" in names
         assert all(p.alive() for p in state.processes)
 
+        def token(username: str) -> dict[str, str]:
+            reply = httpx.post(
+                f"{state.urls['auth']}/api/v1/token",
+                json={"username": username, "password": "callisto"},  # the demo accounts
+                timeout=10,
+            )
+            assert reply.status_code == 200, reply.text
+            return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+        admin = token("admin")
+
         def registry() -> list[dict[str, object]]:
-            return list(httpx.get(f"{state.urls['core-bus']}/api/v1/services", timeout=5).json())
+            reply = httpx.get(f"{state.urls['core-bus']}/api/v1/services", timeout=5, headers=admin)
+            return list(reply.json())
 
         # the registry learns readiness from heartbeats (one a second), a moment after /readyz does
         wait_until(lambda: all(s["ready"] for s in registry()), 10, "every service ready in the registry")
         assert sorted(str(s["service"]) for s in registry()) == ["auth", "core-bus"]
-        session = httpx.post(
-            f"{state.urls['auth']}/api/v1/token",
-            json={"username": "operator1", "password": "callisto"},
-            timeout=10,
+        # core-bus verifies auth's tokens (keys fetched over the bus) and obeys the permissions
+        services = f"{state.urls['core-bus']}/api/v1/services"
+        assert httpx.get(services, timeout=5).status_code == 401
+        assert httpx.get(services, timeout=5, headers=token("operator1")).status_code == 403
+        assert (
+            httpx.get(f"{state.urls['core-bus']}/api/v1/agents", headers=token("operator1")).status_code
+            == 200
         )
-        assert session.status_code == 200, session.text  # the demo accounts of development mode
-
         status = callisto("status", home=home)
         assert status.returncode == 0, status.stdout + status.stderr
         assert "Suite health: ok" in status.stdout
 
         again = callisto("up", home=home)
         assert again.returncode == 1 and "already running" in again.stdout
+
+        auth_instance = next(s for s in registry() if s["service"] == "auth")["instance"]
+        drained = httpx.post(f"{services}/auth/{auth_instance}/drain", timeout=10, headers=admin)
+        assert drained.status_code == 202, drained.text  # core-bus's own account may drain instances
+        wait_until(
+            lambda: httpx.get(f"{state.urls['auth']}/readyz", timeout=2).status_code == 503, 10, "auth drains"
+        )
 
         recorded = [(p.pid, p.start_time) for p in state.processes]
         down = callisto("down", home=home)

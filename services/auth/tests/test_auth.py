@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
+from auth_testing import login, verifier_for
 
-from callisto_auth.app import build
-from callisto_auth.settings import AuthSettings
-from callisto_devkit.processes import free_port
-from callisto_devkit.pytest_plugin import serve_in_process
-from callisto_devkit.servers import NatsServer
 from callisto_protocol.auth import GetJwks, Jwks
-from callisto_runtime import Mode, Service
-from callisto_runtime.tokens import TokenVerifier
+from callisto_runtime import Service
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def auth(
-    nats_server: NatsServer, postgres_database: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, Service]]:
-    port = free_port()
-    settings = AuthSettings(
-        nats_url=nats_server.url,
-        http_port=port,
-        database_url=postgres_database,
-        mode=Mode.DEVELOPMENT,
-        lockout_failures=3,
-        max_body_bytes=4096,
-    )
-    service, _, app = build(settings)
-    async with serve_in_process(app, port) as base, httpx.AsyncClient(base_url=base) as http:
-        for _ in range(200):
-            if (await http.get("/readyz")).status_code == 200:
-                break
-            await asyncio.sleep(0.05)
-        yield http, service
-
-
-async def login(http: httpx.AsyncClient, username: str, password: str = "callisto") -> httpx.Response:
-    return await http.post("/api/v1/token", json={"username": username, "password": password})
-
-
-async def verifier_for(http: httpx.AsyncClient) -> TokenVerifier:
-    return TokenVerifier(
-        issuer="callisto-auth", audience="callisto", jwks=(await http.get("/api/v1/jwks")).json()
-    )
 
 
 async def test_demo_operator_logs_in_and_the_token_verifies_locally(

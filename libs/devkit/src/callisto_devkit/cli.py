@@ -170,8 +170,26 @@ def _print_processes(state: SuiteState) -> bool:
     return all_ok
 
 
+def _login(state: SuiteState, user: str, password: str) -> dict[str, str]:
+    """Bearer headers for ``user`` from the suite's auth (none when auth is not part of it)."""
+    base = state.urls.get("auth")
+    if not base:
+        return {}
+    reply = httpx.post(f"{base}/api/v1/token", json={"username": user, "password": password}, timeout=10.0)
+    if reply.status_code != 200:
+        console.print(f"[red]login as {user} refused: {reply.text}[/red]")
+        return {}
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
 @app.command()
-def status(home: HomeOption = None) -> None:
+def status(
+    home: HomeOption = None,
+    user: Annotated[str, typer.Option(envvar="CALLISTO_USER", help="who reads the health")] = "admin",
+    password: Annotated[
+        str, typer.Option(envvar="CALLISTO_PASSWORD", help="[the demo password of development mode]")
+    ] = "callisto",
+) -> None:
     """Show the processes ``up`` started and the health the registry reports."""
     state = SuiteState.load(_home(home))
     if not state.processes:
@@ -181,7 +199,10 @@ def status(home: HomeOption = None) -> None:
     base = state.urls.get("core-bus")
     if base:
         try:
-            health = httpx.get(f"{base}/api/v1/health", timeout=2.0).json()
+            reply = httpx.get(f"{base}/api/v1/health", timeout=2.0, headers=_login(state, user, password))
+            if reply.status_code in (401, 403):
+                raise ValueError(f"{reply.status_code}: {reply.json().get('title', '')}")
+            health = reply.json()
             table = Table(title=f"Suite health: {health['status']}")
             for column in ("service", "status", "alive", "ready", "active", "standby", "gone"):
                 table.add_column(column)

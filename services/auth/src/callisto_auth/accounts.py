@@ -126,6 +126,7 @@ class Accounts:
             await self.store.record_failure([key])
             await self._audit("service-login-failed", "anonymous", client_id, source)
             raise BadClientSecret("the service account or its secret is wrong")
+        await self.store.clear_failures(key)
         now = int(self.clock().timestamp())
         claims = {
             "iss": self.settings.issuer, "aud": self.settings.audience, "sub": f"service:{account.name}",
