@@ -1,0 +1,625 @@
+"""The ACD: agents, calls waiting in queues, and every routing decision. Pure and single-threaded:
+each operation takes the time (epoch seconds) and leaves what must be done outside — offers to ring,
+offers to cancel, events to publish — in ``effects``; the service executes them and persists the
+records named in ``dirty``. Agent state changes in one place (``_set_state``), against one table.
+
+Order of service: within a queue, by ``order`` = time entered - priority x ``priority_step_s`` (so a
+caller of priority p is served as if they had arrived p steps earlier: aging, since a low-priority
+caller's wait keeps growing until it beats any newcomer), then by arrival. An agent serving several
+queues takes the call with the longest weighted wait: now - order + queue weight x step, ties to the
+earliest arrival, then the call id.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import random
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sortedcontainers import SortedList
+
+from callisto_protocol.agents import AgentState, AgentStateChanged
+from callisto_protocol.queues import AgentRequest, ConnectResult, QueueCallEvent, QueueCallKind
+from callisto_queue_manager.errors import (
+    CallAlreadyQueued,
+    InvalidTransition,
+    QueueClosed,
+    QueueEmpty,
+    QueueFull,
+    QueueInUse,
+    UnknownAgent,
+    UnknownCall,
+    UnknownQueue,
+)
+from callisto_queue_manager.estimate import HandleTime, erlang_c_wait, expected_wait
+from callisto_queue_manager.model import (
+    Agent,
+    AgentProfile,
+    Call,
+    CallStatus,
+    QueueConfig,
+    check_skills,
+    qualifies,
+)
+from callisto_queue_manager.routing import RoundRobin, choose
+
+S = AgentState
+TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
+    S.LOGGED_OUT: frozenset({S.NOT_READY}),
+    S.NOT_READY: frozenset({S.READY, S.NOT_READY, S.LOGGED_OUT}),
+    S.READY: frozenset({S.RESERVED, S.NOT_READY, S.LOGGED_OUT}),
+    S.RESERVED: frozenset({S.ON_CALL, S.READY, S.NOT_READY, S.LOGGED_OUT}),
+    S.ON_CALL: frozenset({S.WRAP_UP}),
+    S.WRAP_UP: frozenset({S.READY, S.NOT_READY, S.LOGGED_OUT}),
+}
+STAFFED = frozenset({S.READY, S.RESERVED, S.ON_CALL, S.WRAP_UP})
+LOGGED_IN = STAFFED | {S.NOT_READY}
+OUTCOME_MARGIN_S = 5.0  # an offer without outcome this long after its ring timeout counts as missed
+SCAN_LIMIT = 64  # waiting calls looked at per queue when an agent becomes free
+ARRIVAL_WINDOW_S = 900.0
+MISSED = "missed"
+Entry = tuple[float, int, str]
+
+
+@dataclass(frozen=True)
+class Offer:
+    call_id: str
+    agent_id: str
+    offer_id: str
+    ring_timeout_s: float
+
+
+@dataclass(frozen=True)
+class CancelOffer:
+    call_id: str
+    agent_id: str
+    offer_id: str
+
+
+Effect = Offer | CancelOffer | AgentStateChanged | QueueCallEvent
+
+
+def wall(now: float) -> datetime:
+    return datetime.fromtimestamp(now, UTC)
+
+
+class Acd:
+    def __init__(
+        self,
+        queues: Iterable[QueueConfig] = (),
+        agents: Iterable[AgentProfile] = (),
+        *,
+        seed: int | None = None,
+    ) -> None:
+        self.queues: dict[str, QueueConfig] = {}
+        self.agents: dict[str, Agent] = {}
+        self.calls: dict[str, Call] = {}
+        self.eligible: dict[str, set[str]] = {}  # queue → qualified agents
+        self.agent_queues: dict[str, list[str]] = {}  # agent → queues they qualify for
+        self.ready: dict[str, set[str]] = {}  # queue → qualified agents who are ready
+        self.waiting: dict[str, SortedList[Entry]] = {}  # queue → (order, seq, call id) of waiting calls
+        self.handle: dict[str, HandleTime] = {}
+        self.arrivals: dict[str, deque[float]] = {}
+        self.effects: list[Effect] = []
+        self.dirty_agents: set[str] = set()
+        self.dirty_calls: set[str] = set()  # changed or removed (absent from ``calls``)
+        self._timers: list[tuple[float, int, str, str]] = []  # (due, n, kind, id)
+        self._timer_n = 0
+        self._seq = 0
+        self._round_robin = RoundRobin()
+        self._rng = random.Random(seed)
+        for queue in queues:
+            self.set_queue(queue)
+        for profile in agents:
+            self.set_agent(profile)
+
+    def take_effects(self) -> list[Effect]:
+        effects, self.effects = self.effects, []
+        return effects
+
+    # configuration ------------------------------------------------------------------------------
+    def set_queue(self, queue: QueueConfig, now: float = 0.0) -> None:
+        self.queues[queue.id] = queue
+        self.waiting.setdefault(queue.id, SortedList())
+        self.handle.setdefault(
+            queue.id, HandleTime(queue.default_handle_s)
+        ).default_s = queue.default_handle_s
+        self.arrivals.setdefault(queue.id, deque())
+        self.eligible[queue.id] = {
+            a.id for a in self.agents.values() if qualifies(a.profile.skills, queue.skills)
+        }
+        self.ready[queue.id] = {a for a in self.eligible[queue.id] if self.agents[a].state is S.READY}
+        for agent_id in self.agents:
+            self._index_agent(agent_id)
+        for call in self._waiting_calls(queue.id):
+            self._route_call(call, now)
+
+    def remove_queue(self, queue_id: str) -> None:
+        self._queue(queue_id)
+        if self.waiting[queue_id] or any(c.queue_id == queue_id for c in self.calls.values()):
+            raise QueueInUse(f"queue {queue_id!r} has calls", {"queue_id": queue_id})
+        for index in (self.queues, self.waiting, self.handle, self.arrivals, self.eligible, self.ready):
+            del index[queue_id]
+        for agent_id in self.agents:
+            self._index_agent(agent_id)
+
+    def set_agent(self, profile: AgentProfile, now: float = 0.0) -> Agent:
+        """Add an agent or change their skills (their queues follow at once)."""
+        agent = self.agents.get(profile.id)
+        if agent is None:
+            agent = self.agents[profile.id] = Agent(profile, since=now)
+        agent.profile = profile
+        for queue_id, queue in self.queues.items():
+            members = self.eligible[queue_id]
+            if qualifies(profile.skills, queue.skills):
+                members.add(profile.id)
+            else:
+                members.discard(profile.id)
+                self.ready[queue_id].discard(profile.id)
+        self._index_agent(profile.id)
+        self.dirty_agents.add(profile.id)
+        if agent.state is S.READY:
+            for queue_id in self.agent_queues[profile.id]:
+                self.ready[queue_id].add(profile.id)
+            self._route_agent(agent, now)
+        return agent
+
+    def _index_agent(self, agent_id: str) -> None:
+        self.agent_queues[agent_id] = sorted(q for q, members in self.eligible.items() if agent_id in members)
+
+    # agents -------------------------------------------------------------------------------------
+    def agent(self, agent_id: str) -> Agent:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise UnknownAgent(f"no agent {agent_id!r}", {"agent_id": agent_id})
+        return agent
+
+    def request(self, agent_id: str, request: AgentRequest, reason: str | None, now: float) -> Agent:
+        """What an agent asks for. Idempotent: asking for the state one is in changes nothing."""
+        agent = self.agent(agent_id)
+        state = agent.state
+        if request is AgentRequest.LOGIN:
+            if state is S.LOGGED_OUT:
+                self._set_state(agent, S.NOT_READY, now, reason or "login")
+        elif state is S.LOGGED_OUT:
+            if request is not AgentRequest.LOGOUT:
+                raise InvalidTransition(
+                    "the agent is logged out: log in first", self._details(agent, request)
+                )
+        elif request is AgentRequest.READY:
+            if state in (S.NOT_READY, S.WRAP_UP):
+                agent.missed_in_row = 0 if agent.reason == MISSED else agent.missed_in_row
+                self._become_free(agent, now)
+            elif state is S.ON_CALL:
+                agent.after_call = None  # ready again after this call's wrap-up
+        elif request is AgentRequest.NOT_READY:
+            reason = reason or "not ready"
+            if state is S.ON_CALL:
+                agent.after_call = reason  # takes effect after the call
+            elif state is S.RESERVED:
+                self._release_offer(agent, now, missed=False, then=(S.NOT_READY, reason))
+            elif not (state is S.NOT_READY and agent.reason == reason):
+                self._set_state(agent, S.NOT_READY, now, reason)
+        elif request is AgentRequest.LOGOUT:
+            if state is S.ON_CALL:
+                raise InvalidTransition("the agent is on a call", self._details(agent, request))
+            if state is S.RESERVED:
+                self._release_offer(agent, now, missed=False, then=(S.LOGGED_OUT, reason))
+            else:
+                self._set_state(agent, S.LOGGED_OUT, now, reason)
+            self._leave_empty_queues(agent, now)
+        return agent
+
+    @staticmethod
+    def _details(agent: Agent, request: AgentRequest) -> dict[str, str]:
+        return {"agent_id": agent.id, "state": agent.state.value, "request": request.value}
+
+    def _set_state(
+        self,
+        agent: Agent,
+        state: AgentState,
+        now: float,
+        reason: str | None = None,
+        call_id: str | None = None,
+    ) -> None:
+        """The only place an agent's state changes."""
+        previous = agent.state
+        if state not in TRANSITIONS[previous]:
+            raise InvalidTransition(
+                f"{previous.value} → {state.value} is not a transition", {"agent_id": agent.id}
+            )
+        agent.state, agent.reason, agent.since, agent.seq = state, reason, now, agent.seq + 1
+        agent.call_id = call_id if state in (S.RESERVED, S.ON_CALL, S.WRAP_UP) else None
+        if state is not S.RESERVED:
+            agent.offer_id = agent.offer_deadline = None
+        if state is not S.WRAP_UP:
+            agent.wrap_up_until = None
+        if state is S.LOGGED_OUT:
+            agent.after_call = None
+            agent.help_requested = False
+        for queue_id in self.agent_queues[agent.id]:
+            if state is S.READY:
+                self.ready[queue_id].add(agent.id)
+            else:
+                self.ready[queue_id].discard(agent.id)
+        self.dirty_agents.add(agent.id)
+        self.effects.append(
+            AgentStateChanged(
+                agent_id=agent.id,
+                seq=agent.seq,
+                state=state,
+                previous=previous,
+                since=wall(now),
+                name=agent.profile.name,
+                reason=reason,
+                call_id=agent.call_id,
+                queues=self.agent_queues[agent.id],
+            )
+        )
+
+    def _become_free(self, agent: Agent, now: float) -> None:
+        """Ready (or the not-ready asked for during the call), then look for a waiting call."""
+        if agent.after_call is not None:
+            reason, agent.after_call = agent.after_call, None
+            self._set_state(agent, S.NOT_READY, now, reason)
+            return
+        agent.idle_since = now
+        self._set_state(agent, S.READY, now)
+        self._route_agent(agent, now)
+
+    # calls --------------------------------------------------------------------------------------
+    def _queue(self, queue_id: str) -> QueueConfig:
+        queue = self.queues.get(queue_id)
+        if queue is None:
+            raise UnknownQueue(f"no queue {queue_id!r}", {"queue_id": queue_id})
+        return queue
+
+    def call(self, call_id: str) -> Call:
+        call = self.calls.get(call_id)
+        if call is None:
+            raise UnknownCall(f"no call {call_id!r} in any queue", {"call_id": call_id})
+        return call
+
+    def enqueue(
+        self,
+        call_id: str,
+        queue_id: str,
+        now: float,
+        *,
+        caller: str = "",
+        priority: int = 0,
+        skills: dict[str, int] | None = None,
+        personal_agent_id: str | None = None,
+    ) -> Call:
+        queue = self._queue(queue_id)
+        known = self.calls.get(call_id)
+        if known is not None:
+            if known.queue_id == queue_id:
+                return known  # a repeated command: the call keeps its place
+            raise CallAlreadyQueued(
+                f"call {call_id!r} is in queue {known.queue_id!r}",
+                {"call_id": call_id, "queue_id": known.queue_id},
+            )
+        extra = check_skills(dict(skills or {}))
+        overflow = {"queue_id": queue_id, "overflow_target": queue.overflow_target}
+        if queue.hours is not None and not queue.hours.is_open(wall(now)):
+            raise QueueClosed(f"queue {queue_id!r} is closed now", overflow)
+        if queue.max_length is not None and len(self.waiting[queue_id]) >= queue.max_length:
+            raise QueueFull(f"queue {queue_id!r} has {queue.max_length} callers waiting", overflow)
+        if not queue.join_empty and not self._logged_in(queue_id):
+            raise QueueEmpty(f"no agent of queue {queue_id!r} is logged in", overflow)
+        self._seq += 1
+        call = Call(
+            call_id=call_id, queue_id=queue_id, caller=caller, priority=priority, skills=extra,
+            personal_agent_id=personal_agent_id, entered_at=now, first_entered_at=now, seq=self._seq,
+        )  # fmt: skip
+        self._enter(call, queue, now)
+        self.arrivals[queue_id].append(now)
+        self._event(QueueCallKind.ENQUEUED, call, now)
+        self._route_call(call, now)
+        return call
+
+    def _enter(self, call: Call, queue: QueueConfig, now: float) -> None:
+        call.queue_id, call.entered_at = queue.id, now
+        call.order = now - call.priority * queue.priority_step_s
+        call.status = CallStatus.WAITING
+        self.calls[call.call_id] = call
+        self.waiting[queue.id].add((call.order, call.seq, call.call_id))
+        self.dirty_calls.add(call.call_id)
+        if queue.max_wait_s is not None:
+            self._timer(call.first_entered_at + queue.max_wait_s, "call", call.call_id)
+        if queue.overflow_after_s is not None:
+            self._timer(now + queue.overflow_after_s, "call", call.call_id)
+        if call.personal_agent_id is not None and queue.personal_wait_s > 0:
+            self._timer(now + queue.personal_wait_s, "call", call.call_id)
+
+    def dequeue(self, call_id: str, reason: str, now: float) -> Call:
+        """The caller left before being connected (abandoned)."""
+        call = self.call(call_id)
+        if call.status is CallStatus.CONNECTED:
+            raise InvalidTransition("the call is connected already", {"call_id": call_id})
+        self._cancel_offers(call, now)
+        self._remove(call)
+        self._event(QueueCallKind.ABANDONED, call, now, reason=reason)
+        return call
+
+    def _remove(self, call: Call) -> None:
+        if call.status is CallStatus.WAITING:
+            self.waiting[call.queue_id].discard((call.order, call.seq, call.call_id))
+        self.calls.pop(call.call_id, None)
+        self.dirty_calls.add(call.call_id)
+
+    def _cancel_offers(self, call: Call, now: float) -> None:
+        for agent_id in sorted(call.offered_to):
+            agent = self.agents[agent_id]
+            self.effects.append(CancelOffer(call.call_id, agent_id, agent.offer_id or ""))
+            self._become_free(agent, now)
+        call.offered_to.clear()
+
+    # routing ------------------------------------------------------------------------------------
+    def _may_take(self, agent: Agent, call: Call, now: float) -> bool:
+        if call.skills and not qualifies(agent.profile.skills, call.skills):
+            return False
+        personal = call.personal_agent_id
+        if personal is None or personal == agent.id:
+            return True
+        # the caller's own agent has the call first, while they are logged in and the wait lasts
+        queue = self.queues[call.queue_id]
+        mine = self.agents.get(personal)
+        return (
+            mine is None
+            or mine.state not in LOGGED_IN
+            or personal not in self.eligible[call.queue_id]
+            or now >= call.entered_at + queue.personal_wait_s
+        )
+
+    def _route_call(self, call: Call, now: float) -> None:
+        if call.status is not CallStatus.WAITING:
+            return
+        queue = self.queues[call.queue_id]
+        candidates = [
+            agent
+            for agent_id in self.ready[queue.id]
+            if self._may_take(agent := self.agents[agent_id], call, now)
+        ]
+        if candidates:
+            self._offer(call, choose(queue, candidates, call.skills, self._round_robin, self._rng), now)
+
+    def _route_agent(self, agent: Agent, now: float) -> None:
+        if agent.state is not S.READY:
+            return
+        best: tuple[float, float, str] | None = None
+        chosen: Call | None = None
+        for queue_id in self.agent_queues[agent.id]:
+            queue = self.queues[queue_id]
+            for looked, (order, _, call_id) in enumerate(self.waiting[queue_id]):
+                if looked >= SCAN_LIMIT:
+                    break
+                call = self.calls[call_id]
+                if self._may_take(agent, call, now):
+                    score = (
+                        -(now - order + queue.weight * queue.priority_step_s),
+                        call.first_entered_at,
+                        call_id,
+                    )
+                    if best is None or score < best:
+                        best, chosen = score, call
+                    break
+        if chosen is not None:
+            self._offer(chosen, [agent], now)
+
+    def _offer(self, call: Call, agents: list[Agent], now: float) -> None:
+        queue = self.queues[call.queue_id]
+        self.waiting[queue.id].discard((call.order, call.seq, call.call_id))
+        call.status = CallStatus.OFFERED
+        self.dirty_calls.add(call.call_id)
+        for agent in agents:
+            offer_id = os.urandom(8).hex()
+            self._set_state(agent, S.RESERVED, now, call_id=call.call_id)
+            agent.offer_id, agent.offer_deadline = offer_id, now + queue.ring_timeout_s + OUTCOME_MARGIN_S
+            call.offered_to.add(agent.id)
+            self._timer(agent.offer_deadline, "offer", agent.id)
+            self.effects.append(Offer(call.call_id, agent.id, offer_id, queue.ring_timeout_s))
+            self._event(QueueCallKind.OFFERED, call, now, agent_id=agent.id)
+
+    def outcome(self, call_id: str, agent_id: str, offer_id: str, result: ConnectResult, now: float) -> bool:
+        """What call-manager reports of an offer; False (and nothing changes) for a stale one."""
+        agent = self.agents.get(agent_id)
+        call = self.calls.get(call_id)
+        if agent is None or call is None or agent.offer_id != offer_id or agent.call_id != call_id:
+            return False
+        if result is ConnectResult.ANSWERED:
+            self._answered(call, agent, now)
+        elif result is ConnectResult.CALLER_GONE:
+            self.dequeue(call_id, "caller gone while ringing", now)
+        else:
+            self._release_offer(agent, now, missed=True, then=(S.NOT_READY, MISSED), why=result.value)
+        return True
+
+    def _answered(self, call: Call, agent: Agent, now: float) -> None:
+        call.offered_to.discard(agent.id)
+        self._cancel_offers(call, now)  # ring-all: the others stop ringing
+        call.status, call.answered_by, call.answered_at = CallStatus.CONNECTED, agent.id, now
+        self.dirty_calls.add(call.call_id)
+        agent.missed_in_row = 0
+        self._set_state(agent, S.ON_CALL, now, call_id=call.call_id)
+        self._event(QueueCallKind.ANSWERED, call, now, agent_id=agent.id)
+
+    def _release_offer(
+        self, agent: Agent, now: float, *, missed: bool, then: tuple[AgentState, str | None], why: str = ""
+    ) -> None:
+        """The agent will not take the offered call: they leave RESERVED for ``then``; the call waits
+        again (at its old place) unless others still ring."""
+        call = self.calls[agent.call_id or ""]
+        call.offered_to.discard(agent.id)
+        if missed:
+            agent.missed_in_row += 1
+            agent.missed_total += 1
+            self._event(QueueCallKind.MISSED, call, now, agent_id=agent.id, reason=why or MISSED)
+        self._set_state(agent, then[0], now, then[1])
+        if not call.offered_to:
+            call.status = CallStatus.WAITING
+            self.waiting[call.queue_id].add((call.order, call.seq, call.call_id))
+            self.dirty_calls.add(call.call_id)
+            self._route_call(call, now)
+
+    def call_ended(self, call_id: str, now: float) -> bool:
+        """call-manager says the call ended: wrap-up for its agent, or an abandon while waiting."""
+        call = self.calls.get(call_id)
+        if call is None:
+            return False
+        if call.status is not CallStatus.CONNECTED:
+            self.dequeue(call_id, "caller hung up", now)
+            return True
+        agent = self.agents.get(call.answered_by or "")
+        self._remove(call)
+        self._event(QueueCallKind.ENDED, call, now, agent_id=call.answered_by)
+        if agent is not None and agent.state is S.ON_CALL and agent.call_id == call_id:
+            agent.calls_handled += 1
+            queue = self.queues.get(call.queue_id)
+            wrap = queue.wrap_up_s if queue else 0.0
+            talk = now - (call.answered_at or now)
+            if queue is not None:
+                self.handle[queue.id].observe(talk + wrap)
+            self._set_state(agent, S.WRAP_UP, now, call_id=call_id)
+            agent.wrap_up_until = now + wrap
+            self._timer(agent.wrap_up_until, "wrap", agent.id)
+            if wrap <= 0:
+                self._become_free(agent, now)
+        return True
+
+    # time ---------------------------------------------------------------------------------------
+    def _timer(self, due: float, kind: str, key: str) -> None:
+        self._timer_n += 1
+        heapq.heappush(self._timers, (due, self._timer_n, kind, key))
+
+    def next_due(self) -> float | None:
+        return self._timers[0][0] if self._timers else None
+
+    def tick(self, now: float) -> None:
+        """Run what is due: missing offer outcomes, ends of wrap-up, waits that end (personal agent,
+        overflow, maximum wait)."""
+        while self._timers and self._timers[0][0] <= now:
+            _, _, kind, key = heapq.heappop(self._timers)
+            if kind == "offer":
+                agent = self.agents.get(key)
+                if (
+                    agent
+                    and agent.state is S.RESERVED
+                    and agent.offer_deadline
+                    and agent.offer_deadline <= now
+                ):
+                    self._release_offer(agent, now, missed=True, then=(S.NOT_READY, MISSED), why="no outcome")
+            elif kind == "wrap":
+                agent = self.agents.get(key)
+                if agent and agent.state is S.WRAP_UP and agent.wrap_up_until and agent.wrap_up_until <= now:
+                    self._become_free(agent, now)
+            elif kind == "call" and key in self.calls:
+                self._call_deadline(self.calls[key], now)
+
+    def _call_deadline(self, call: Call, now: float) -> None:
+        queue = self.queues[call.queue_id]
+        if call.status is CallStatus.CONNECTED:
+            return
+        if call.status is CallStatus.OFFERED:  # let the ring finish, look again afterwards
+            self._timer(now + queue.ring_timeout_s + OUTCOME_MARGIN_S, "call", call.call_id)
+            return
+        if queue.max_wait_s is not None and call.waited(now) >= queue.max_wait_s:
+            self._leave(call, now, QueueCallKind.TIMED_OUT, "maximum wait")
+        elif queue.overflow_after_s is not None and now - call.entered_at >= queue.overflow_after_s:
+            self._leave(call, now, QueueCallKind.OVERFLOWED, "overflow")
+        else:
+            self._route_call(call, now)  # e.g. the wait for the caller's own agent is over
+
+    def _leave(self, call: Call, now: float, kind: QueueCallKind, reason: str) -> None:
+        """The call leaves its queue for the overflow target (another queue keeps its first time)."""
+        target = self.queues[call.queue_id].overflow_target
+        self._remove(call)
+        self._event(kind, call, now, reason=reason, target=target)
+        if target is not None and target.startswith("queue:") and target[6:] in self.queues:
+            self._seq += 1
+            call.seq = self._seq
+            self._enter(call, self.queues[target[6:]], now)
+            self._event(QueueCallKind.ENQUEUED, call, now, reason="overflow")
+            self._route_call(call, now)
+
+    def _leave_empty_queues(self, agent: Agent, now: float) -> None:
+        for queue_id in self.agent_queues[agent.id]:
+            queue = self.queues[queue_id]
+            if queue.leave_empty and not self._logged_in(queue_id):
+                for call in self._waiting_calls(queue_id):
+                    self._leave(call, now, QueueCallKind.TIMED_OUT, "no agent left")
+
+    # what is seen -------------------------------------------------------------------------------
+    def _waiting_calls(self, queue_id: str) -> list[Call]:
+        return [self.calls[call_id] for _, _, call_id in self.waiting[queue_id]]
+
+    def _logged_in(self, queue_id: str) -> int:
+        return sum(1 for a in self.eligible[queue_id] if self.agents[a].state in LOGGED_IN)
+
+    def position(self, call: Call) -> int:
+        if call.status is not CallStatus.WAITING:
+            return 1
+        return int(self.waiting[call.queue_id].index((call.order, call.seq, call.call_id))) + 1
+
+    def expected_wait(self, queue_id: str, position: int) -> float | None:
+        staffed = sum(1 for a in self.eligible[queue_id] if self.agents[a].state in STAFFED)
+        return expected_wait(position, len(self.ready[queue_id]), staffed, self.handle[queue_id].aht_s)
+
+    def stats(self, queue_id: str, now: float) -> dict[str, object]:
+        queue = self._queue(queue_id)
+        waiting = self._waiting_calls(queue_id)
+        states = {state.value: 0 for state in AgentState}
+        for agent_id in self.eligible[queue_id]:
+            states[self.agents[agent_id].state.value] += 1
+        arrivals = self.arrivals[queue_id]
+        while arrivals and arrivals[0] < now - ARRIVAL_WINDOW_S:
+            arrivals.popleft()
+        aht = self.handle[queue_id].aht_s
+        staffed = sum(states[s.value] for s in STAFFED)
+        return {
+            "queue_id": queue.id,
+            "waiting": len(waiting),
+            "offered": sum(
+                1 for c in self.calls.values() if c.queue_id == queue_id and c.status is CallStatus.OFFERED
+            ),
+            "longest_wait_s": max((c.waited(now) for c in waiting), default=0.0),
+            "agents": states,
+            "staffed": staffed,
+            "aht_s": round(aht, 1),
+            "expected_wait_s": self.expected_wait(queue_id, len(waiting) + 1),
+            "erlang_c_wait_s": erlang_c_wait(len(arrivals) / ARRIVAL_WINDOW_S, aht, staffed),
+        }
+
+    def _event(
+        self,
+        kind: QueueCallKind,
+        call: Call,
+        now: float,
+        *,
+        agent_id: str | None = None,
+        reason: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        waiting = kind in (QueueCallKind.ENQUEUED, QueueCallKind.MISSED) and call.call_id in self.calls
+        position = self.position(call) if waiting else None
+        self.effects.append(
+            QueueCallEvent(
+                queue_id=call.queue_id,
+                kind=kind,
+                call_id=call.call_id,
+                at=wall(now),
+                caller=call.caller,
+                priority=call.priority,
+                agent_id=agent_id,
+                waited_s=round(call.waited(now), 3),
+                position=position,
+                expected_wait_s=self.expected_wait(call.queue_id, position) if position else None,
+                target=target,
+                reason=reason,
+            )
+        )

@@ -1,0 +1,69 @@
+"""queue-manager errors.
+
+QueueManagerError (CallistoError)
+├── UnknownQueue       404
+├── UnknownAgent       404
+├── UnknownCall        404
+├── InvalidTransition  409 the agent's or the call's state does not allow the request
+├── CallAlreadyQueued  409 the call waits in another queue
+├── QueueInUse         409 a queue with calls cannot be removed
+└── QueueRefused       503 the caller cannot join now; details name the overflow target
+    ├── QueueClosed    outside business hours
+    ├── QueueFull      the maximum length is reached
+    └── QueueEmpty     no agent logged in, and the queue does not take callers then
+"""
+
+from __future__ import annotations
+
+from callisto_runtime import CallistoError
+
+
+class QueueManagerError(CallistoError):
+    error_id = "queue-manager-error"
+
+
+class UnknownQueue(QueueManagerError):
+    status = 404
+    error_id = "unknown-queue"
+
+
+class UnknownAgent(QueueManagerError):
+    status = 404
+    error_id = "unknown-agent"
+
+
+class UnknownCall(QueueManagerError):
+    status = 404
+    error_id = "unknown-call"
+
+
+class InvalidTransition(QueueManagerError):
+    status = 409
+    error_id = "invalid-transition"
+
+
+class CallAlreadyQueued(QueueManagerError):
+    status = 409
+    error_id = "call-already-queued"
+
+
+class QueueInUse(QueueManagerError):
+    status = 409
+    error_id = "queue-in-use"
+
+
+class QueueRefused(QueueManagerError):
+    status = 503
+    error_id = "queue-refused"
+
+
+class QueueClosed(QueueRefused):
+    error_id = "queue-closed"
+
+
+class QueueFull(QueueRefused):
+    error_id = "queue-full"
+
+
+class QueueEmpty(QueueRefused):
+    error_id = "queue-empty"
