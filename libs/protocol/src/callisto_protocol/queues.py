@@ -108,9 +108,9 @@ class QueueCallEvent(Event):
     after the step for the waiting call it concerns."""
 
     message_type: ClassVar[str] = "queue.call"
-    subject: ClassVar[str] = "cc.queue.{queue_id}.call.{kind}"
+    subject: ClassVar[str] = "cc.queue.{queue_id}.call.{step}"
     queue_id: QueueId
-    kind: QueueCallKind
+    step: QueueCallKind
     call_id: CallId
     at: datetime
     caller: str = Field(default="", max_length=128)

@@ -610,7 +610,7 @@ class Acd:
         self.effects.append(
             QueueCallEvent(
                 queue_id=call.queue_id,
-                kind=kind,
+                step=kind,
                 call_id=call.call_id,
                 at=wall(now),
                 caller=call.caller,
