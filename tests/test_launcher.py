@@ -71,7 +71,7 @@ def test_up_status_down() -> None:
 
         # the registry learns readiness from heartbeats (one a second), a moment after /readyz does
         wait_until(lambda: all(s["ready"] for s in registry()), 10, "every service ready in the registry")
-        assert sorted(str(s["service"]) for s in registry()) == ["auth", "core-bus"]
+        assert sorted(str(s["service"]) for s in registry()) == ["auth", "core-bus", "queue-manager"]
         # core-bus verifies auth's tokens (keys fetched over the bus) and obeys the permissions
         services = f"{state.urls['core-bus']}/api/v1/services"
         assert httpx.get(services, timeout=5).status_code == 401

@@ -101,7 +101,7 @@ def test_a_missed_offer_pauses_the_agent_and_the_next_one_gets_the_call() -> Non
     assert first.agent_id == "a1"  # longest idle
     assert a.outcome("c1", "a1", first.offer_id, ConnectResult.NO_ANSWER, T0 + 12)
     effects = a.take_effects()
-    second = [e for e in effects if isinstance(e, Offer)][0]
+    second = next(e for e in effects if isinstance(e, Offer))
     assert second.agent_id == "a2"
     assert [e.step for e in effects if isinstance(e, QueueCallEvent)] == [
         QueueCallKind.MISSED,

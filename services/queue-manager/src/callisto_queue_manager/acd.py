@@ -117,6 +117,34 @@ class Acd:
         for profile in agents:
             self.set_agent(profile)
 
+    def restore(self, agents: Iterable[Agent], calls: Iterable[Call], now: float) -> None:
+        """Take back the live records a previous instance left (after ``set_queue``/``set_agent``):
+        indexes and timers are rebuilt; calls of queues that no longer exist are dropped."""
+        for agent in agents:
+            if agent.id in self.agents:
+                agent.profile = self.agents[agent.id].profile
+                self.agents[agent.id] = agent
+                for queue_id in self.agent_queues[agent.id]:
+                    if agent.state is S.READY:
+                        self.ready[queue_id].add(agent.id)
+                if agent.offer_deadline is not None:
+                    self._timer(agent.offer_deadline, "offer", agent.id)
+                if agent.wrap_up_until is not None:
+                    self._timer(agent.wrap_up_until, "wrap", agent.id)
+        for call in calls:
+            queue = self.queues.get(call.queue_id)
+            if queue is None:
+                self.dirty_calls.add(call.call_id)
+                continue
+            self.calls[call.call_id] = call
+            self._seq = max(self._seq, call.seq)
+            if call.status is CallStatus.WAITING:
+                self.waiting[queue.id].add((call.order, call.seq, call.call_id))
+            for due in (queue.max_wait_s, queue.overflow_after_s, queue.personal_wait_s):
+                if due is not None:
+                    self._timer(call.entered_at + due, "call", call.call_id)
+        self.tick(now)
+
     def take_effects(self) -> list[Effect]:
         effects, self.effects = self.effects, []
         return effects

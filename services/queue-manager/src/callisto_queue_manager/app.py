@@ -1,0 +1,73 @@
+"""queue-manager: wiring of the service (a singleton: the ACD decides in one place)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import yaml
+from fastapi import FastAPI
+
+from callisto_queue_manager import __version__, handlers
+from callisto_queue_manager.acd import Acd
+from callisto_queue_manager.api import agents, queues
+from callisto_queue_manager.engine import Engine
+from callisto_queue_manager.model import AgentProfile, QueueConfig
+from callisto_queue_manager.settings import QueueManagerSettings
+from callisto_queue_manager.store import Store
+from callisto_runtime import DurableConsumer, Service
+
+log = logging.getLogger(__name__)
+
+
+def read_config(path: Path | None) -> tuple[list[QueueConfig], list[AgentProfile]]:
+    if path is None:
+        return [], []
+    data = yaml.safe_load(path.read_text()) or {}
+    return (
+        [QueueConfig.model_validate(q) for q in data.get("queues", [])],
+        [AgentProfile.model_validate(a) for a in data.get("agents", [])],
+    )
+
+
+def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine, FastAPI]:
+    settings = settings or QueueManagerSettings()
+    service = Service("queue-manager", __version__, settings, singleton=True)
+    store = Store(settings.redis_url)
+    engine = Engine(Acd(), store, service.bus)
+    initial = read_config(settings.initial_config())  # a bad file stops the start, loudly
+    consumers: list[DurableConsumer] = []
+    tasks: list[asyncio.Task[None]] = []
+    service.add_check("redis", store.healthy)
+    service.add_check("loaded", lambda: engine.loaded)
+
+    async def load() -> None:
+        while not engine.loaded:
+            try:
+                await engine.load(initial)
+            except Exception as exc:  # Redis not there yet
+                log.warning("loading the ACD state from Redis failed (%r); retrying", exc)
+                await asyncio.sleep(1.0)
+        for consumer in consumers:
+            consumer.start()
+        engine.start(settings.tick_s)
+
+    @service.on_startup
+    async def startup() -> None:
+        consumers.extend(await handlers.subscribe(service.bus, engine))
+        tasks.append(asyncio.create_task(load(), name="qm-load"))
+
+    @service.on_shutdown
+    async def shutdown() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for consumer in consumers:
+            await consumer.stop()
+        await engine.stop()
+        await store.close()
+
+    service.include_router(queues.router(service, engine))
+    service.include_router(agents.router(service, engine))
+    return service, engine, service.create_app()

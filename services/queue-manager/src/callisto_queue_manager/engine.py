@@ -1,0 +1,125 @@
+"""The ACD at work: one operation at a time (a lock), then its records written through to Redis and
+its effects carried out — events published, offers sent to call-manager. A time loop runs the ACD's
+timers and retries writes Redis refused."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from callisto_protocol.agents import AgentStateChanged
+from callisto_protocol.queues import ConnectAccepted, ConnectCall, ConnectResult, QueueCallEvent
+from callisto_queue_manager.acd import Acd, CancelOffer, Effect, Offer
+from callisto_queue_manager.model import AgentProfile, QueueConfig
+from callisto_queue_manager.notifier import Notifier
+from callisto_queue_manager.store import Store
+from callisto_runtime import Bus, BusError
+from callisto_runtime.periodic import periodic
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Engine:
+    def __init__(self, acd: Acd, store: Store, bus: Bus, clock: Callable[[], float] = time.time) -> None:
+        self.acd = acd
+        self.store = store
+        self.bus = bus
+        self.notifier = Notifier(bus)
+        self.clock = clock
+        self.loaded = False
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.Task[None] | None = None
+
+    async def load(self, initial: tuple[list[QueueConfig], list[AgentProfile]]) -> None:
+        """Configuration and live state from Redis; ``initial`` when Redis has no configuration."""
+        async with self._lock:
+            queues, profiles = await self.store.config()
+            if not queues and not profiles:
+                queues, profiles = initial
+                for queue in queues:
+                    await self.store.save_queue(queue)
+                for profile in profiles:
+                    await self.store.save_profile(profile)
+            now = self.clock()
+            for queue in queues:
+                self.acd.set_queue(queue, now)
+            for profile in profiles:
+                self.acd.set_agent(profile, now)
+            agents, calls = await self.store.live(self.acd)
+            self.acd.take_effects()  # building the configuration up announces nothing
+            self.acd.dirty_agents.clear()
+            self.acd.restore(agents, calls, now)
+            await self._finish()
+            self.loaded = True
+
+    def start(self, tick_s: float) -> None:
+        self._loop = periodic(tick_s, self.tick, "acd-tick")
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+        for task in [*self._tasks, *([self._loop] if self._loop else [])]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def run(self, operation: Callable[[Acd, float], T]) -> T:
+        """Apply one operation to the ACD (errors leave it unchanged), persist, act."""
+        async with self._lock:
+            try:
+                return operation(self.acd, self.clock())
+            finally:
+                await self._finish()
+
+    async def tick(self) -> None:
+        if not self.loaded:
+            return
+        async with self._lock:
+            self.acd.tick(self.clock())
+            await self._finish()
+
+    async def _finish(self) -> None:
+        effects = self.acd.take_effects()
+        try:
+            await self.store.flush(self.acd)
+        except Exception as exc:  # Redis away: the records stay dirty, the next tick writes them
+            log.warning("writing live state to Redis failed (%r); retrying", exc)
+        for effect in effects:
+            await self._act(effect)
+
+    async def _act(self, effect: Effect) -> None:
+        if isinstance(effect, AgentStateChanged):
+            await self.notifier.agent_state(effect)
+        elif isinstance(effect, QueueCallEvent):
+            await self.notifier.queue_step(effect)
+        elif isinstance(effect, Offer):
+            self._spawn(self._ring(effect))
+        elif isinstance(effect, CancelOffer):
+            log.info("offer %s of call %s to %s withdrawn", effect.offer_id, effect.call_id, effect.agent_id)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _ring(self, offer: Offer) -> None:
+        """Ask call-manager to ring the agent; when it cannot even accept, the offer failed."""
+        command = ConnectCall(
+            call_id=offer.call_id,
+            agent_id=offer.agent_id,
+            offer_id=offer.offer_id,
+            ring_timeout_s=offer.ring_timeout_s,
+        )
+        try:
+            await self.bus.call(command, ConnectAccepted, timeout=3.0, correlation_id=offer.call_id)
+        except BusError as exc:
+            log.warning("call-manager did not take offer %s: %s", offer.offer_id, exc.message)
+            await self.run(
+                lambda acd, now: acd.outcome(
+                    offer.call_id, offer.agent_id, offer.offer_id, ConnectResult.FAILED, now
+                )
+            )

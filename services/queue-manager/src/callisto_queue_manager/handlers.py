@@ -1,0 +1,76 @@
+"""Bus side of queue-manager: commands from call-manager and agents, events it follows."""
+
+from __future__ import annotations
+
+from callisto_protocol import Envelope, Event
+from callisto_protocol.calls import CallState, CallStateChanged
+from callisto_protocol.queues import (
+    AgentStatus,
+    ConnectOutcome,
+    Dequeue,
+    Dequeued,
+    Enqueue,
+    Enqueued,
+    SetAgentState,
+)
+from callisto_queue_manager.acd import Acd
+from callisto_queue_manager.engine import Engine
+from callisto_queue_manager.model import Agent
+from callisto_runtime import Bus, DurableConsumer
+
+
+def agent_status(agent: Agent) -> AgentStatus:
+    return AgentStatus(
+        agent_id=agent.id, state=agent.state, reason=agent.reason, seq=agent.seq, call_id=agent.call_id
+    )
+
+
+async def subscribe(bus: Bus, engine: Engine) -> list[DurableConsumer]:
+    async def enqueue(command: Enqueue, _: Envelope) -> Enqueued:
+        def operation(acd: Acd, now: float) -> Enqueued:
+            call = acd.enqueue(
+                command.call_id,
+                command.queue_id,
+                now,
+                caller=command.caller,
+                priority=command.priority,
+                skills=command.skills,
+                personal_agent_id=command.personal_agent_id,
+            )
+            position = acd.position(call)
+            return Enqueued(
+                call_id=call.call_id,
+                queue_id=call.queue_id,
+                position=position,
+                expected_wait_s=acd.expected_wait(call.queue_id, position),
+            )
+
+        return await engine.run(operation)
+
+    async def dequeue(command: Dequeue, _: Envelope) -> Dequeued:
+        def operation(acd: Acd, now: float) -> Dequeued:
+            call = acd.dequeue(command.call_id, command.reason, now)
+            return Dequeued(call_id=call.call_id, queue_id=call.queue_id, waited_s=round(call.waited(now), 3))
+
+        return await engine.run(operation)
+
+    async def agent_state(command: SetAgentState, _: Envelope) -> AgentStatus:
+        return await engine.run(
+            lambda acd, now: agent_status(acd.request(command.agent_id, command.request, command.reason, now))
+        )
+
+    async def on_call_event(event: Event, _: Envelope) -> None:
+        if isinstance(event, ConnectOutcome):
+            await engine.run(
+                lambda acd, now: acd.outcome(event.call_id, event.agent_id, event.offer_id, event.result, now)
+            )
+        elif isinstance(event, CallStateChanged) and event.state is CallState.ENDED:
+            await engine.run(lambda acd, now: acd.call_ended(event.call_id, now))
+
+    await bus.serve(Enqueue, enqueue, permission="qm.calls.enqueue")
+    await bus.serve(Dequeue, dequeue, permission="qm.calls.dequeue")
+    await bus.serve(SetAgentState, agent_state, permission="qm.agents.{agent_id}.state.update")
+    return [
+        DurableConsumer(bus, "queue-manager-connect", ConnectOutcome.subscription(), on_call_event),
+        DurableConsumer(bus, "queue-manager-call-state", CallStateChanged.subscription(), on_call_event),
+    ]

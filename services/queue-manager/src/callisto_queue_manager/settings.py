@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from callisto_runtime import Mode, ServiceSettings
+
+DEMO_CONFIG = Path(__file__).with_name("demo.yaml")
+
+
+class QueueManagerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLISTO_QUEUE_MANAGER_", extra="ignore", frozen=True)
+
+    http_port: int = Field(default=8103, ge=0, le=65535)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    config_file: Path | None = Field(
+        default=None, description="queues and agents (YAML) loaded when Redis has none; demo in development"
+    )
+    tick_s: float = Field(default=0.2, gt=0, le=5, description="how often timers are looked at")
+
+    def initial_config(self) -> Path | None:
+        if self.config_file is not None:
+            return self.config_file
+        return DEMO_CONFIG if self.mode is Mode.DEVELOPMENT else None

@@ -1,0 +1,175 @@
+"""queue-manager against real NATS and Redis: a call through the ACD with call-manager's side played
+on the bus (call-manager comes with its own issue), tokens checked, and a restart that loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import redis.asyncio as redis
+from prometheus_client import CollectorRegistry
+
+from callisto_devkit.issuer import TestIssuer
+from callisto_devkit.processes import free_port
+from callisto_devkit.pytest_plugin import serve_in_process
+from callisto_devkit.servers import NatsServer, RedisServer
+from callisto_protocol import Envelope
+from callisto_protocol.calls import CallState, CallStateChanged
+from callisto_protocol.queues import (
+    ConnectAccepted,
+    ConnectCall,
+    ConnectOutcome,
+    ConnectResult,
+    Enqueue,
+    Enqueued,
+    QueueCallEvent,
+)
+from callisto_queue_manager.app import build
+from callisto_queue_manager.settings import QueueManagerSettings
+from callisto_runtime import Bus, Mode, RemoteError, Service
+from callisto_runtime.metrics import BusMetrics
+
+pytestmark = pytest.mark.integration
+CALL_MANAGER = ["qm.calls.#", "qm.agents.#"]
+
+
+@pytest.fixture
+async def redis_url(redis_server: RedisServer) -> str:
+    client = redis.Redis.from_url(redis_server.url)
+    await client.flushdb()
+    await client.aclose()
+    return redis_server.url
+
+
+@contextlib.asynccontextmanager
+async def queue_manager(
+    nats_url: str, redis_url: str, issuer: TestIssuer
+) -> AsyncIterator[tuple[httpx.AsyncClient, Service]]:
+    port = free_port()
+    settings = QueueManagerSettings(
+        mode=Mode.DEVELOPMENT, nats_url=nats_url, redis_url=redis_url, http_port=port, lease_ttl_s=1.0
+    )
+    service, engine, app = build(settings)
+    async with serve_in_process(app, port) as base, httpx.AsyncClient(base_url=base) as http:
+        for _ in range(200):
+            if engine.loaded and (await http.get("/readyz")).status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        yield http, service
+
+
+@contextlib.asynccontextmanager
+async def call_manager(nats_url: str, answer: ConnectResult) -> AsyncIterator[tuple[Bus, list[ConnectCall]]]:
+    """call-manager's side: accepts every ConnectCall and reports ``answer`` at once."""
+    bus = Bus("call-manager", "cm-test", BusMetrics(CollectorRegistry()))
+    rung: list[ConnectCall] = []
+
+    async def connect(command: ConnectCall, _: Envelope) -> ConnectAccepted:
+        rung.append(command)
+        outcome = ConnectOutcome(
+            call_id=command.call_id, agent_id=command.agent_id, offer_id=command.offer_id, result=answer
+        )
+        asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(bus.publish(outcome)))
+        return ConnectAccepted(call_id=command.call_id, agent_id=command.agent_id)
+
+    await bus.serve(ConnectCall, connect, permission=None)
+    await bus.start(nats_url)
+    await bus.wait_connected(10)
+    try:
+        yield bus, rung
+    finally:
+        await bus.close()
+
+
+async def eventually(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("not met in time")
+
+
+async def test_a_call_is_offered_answered_and_wrapped_up(
+    private_nats: NatsServer, redis_url: str, token_issuer: TestIssuer
+) -> None:
+    token_issuer.service_permissions["queue-manager"] = ["cm.#"]
+    operator = token_issuer.bearer("qm.agents.{agent_id}.#", "qm.queues.read", agent_id="agent-2")
+    supervisor = token_issuer.bearer("qm.#")
+    steps: list[QueueCallEvent] = []
+
+    async def on_step(event: QueueCallEvent, _: Envelope) -> None:
+        steps.append(event)
+
+    async with (
+        queue_manager(private_nats.url, redis_url, token_issuer) as (http, _),
+        call_manager(private_nats.url, ConnectResult.ANSWERED) as (cm, rung),
+    ):
+        await cm.subscribe(QueueCallEvent, on_step)
+        for request in ("login", "ready"):
+            reply = await http.post(
+                "/api/v1/agents/agent-2/state", json={"request": request}, headers=operator
+            )
+            assert reply.status_code == 200, reply.text
+        assert reply.json()["state"] == "ready"
+        other = await http.post("/api/v1/agents/agent-1/state", json={"request": "login"}, headers=operator)
+        assert other.status_code == 403  # an operator changes their own agent only
+        assert (await http.get("/api/v1/queues")).status_code == 401
+
+        enqueue = Enqueue(call_id="call-1", queue_id="emergencies", caller="+4930111")
+        with pytest.raises(RemoteError) as refused:
+            await cm.call(enqueue, Enqueued, token=token_issuer.token("qm.agents.#"))
+        assert refused.value.error_id == "permission-denied"
+        enqueued = await cm.call(enqueue, Enqueued, token=token_issuer.token(*CALL_MANAGER))
+        assert (enqueued.position, enqueued.queue_id) == (1, "emergencies")
+
+        async def agent_state(expected: str) -> bool:
+            reply = await http.get("/api/v1/agents/agent-2", headers=operator)
+            return bool(reply.json()["state"] == expected)
+
+        await eventually(lambda: agent_state("on_call"))
+        assert [(c.call_id, c.agent_id) for c in rung] == [("call-1", "agent-2")]
+        ended = CallStateChanged(call_id="call-1", seq=9, state=CallState.ENDED, since=datetime.now(UTC))
+        await cm.publish(ended)
+        await eventually(lambda: agent_state("wrap_up"))
+        await eventually(lambda: agent_state("ready"), timeout=10)  # 5 s of wrap-up in the demo queue
+        await eventually(lambda: asyncio.sleep(0, result=len(steps) >= 4))
+        assert [s.step.value for s in steps] == ["enqueued", "offered", "answered", "ended"]
+        stats = (await http.get("/api/v1/queues/emergencies/stats", headers=supervisor)).json()
+        assert (stats["waiting"], stats["agents"]["ready"]) == (0, 1)
+        bad = await http.put("/api/v1/queues/x", json={"id": "x", "ring_timeout_s": -1}, headers=supervisor)
+        assert bad.status_code == 422
+        absurd = await http.put(
+            "/api/v1/agents/agent-9", json={"id": "agent-9", "skills": {"water": 10**9}}, headers=supervisor
+        )
+        assert absurd.status_code == 422
+
+
+async def test_a_restart_keeps_agents_and_waiting_calls(
+    private_nats: NatsServer, redis_url: str, token_issuer: TestIssuer
+) -> None:
+    supervisor = token_issuer.bearer("qm.#")
+    async with queue_manager(private_nats.url, redis_url, token_issuer) as (http, service):
+        await http.post("/api/v1/agents/agent-3/state", json={"request": "login"}, headers=supervisor)
+        await http.post(
+            "/api/v1/agents/agent-3/state",
+            json={"request": "not_ready", "reason": "training"},
+            headers=supervisor,
+        )
+        for n in range(3):
+            await service.bus.call(
+                Enqueue(call_id=f"b{n}", queue_id="billing", priority=n % 2),
+                Enqueued,
+                token=token_issuer.token(*CALL_MANAGER),
+            )
+        before = (await http.get("/api/v1/queues/billing/calls", headers=supervisor)).json()
+        assert [c["call_id"] for c in before] == ["b1", "b0", "b2"]  # priority 1 first
+    async with queue_manager(private_nats.url, redis_url, token_issuer) as (http, _):
+        after = (await http.get("/api/v1/queues/billing/calls", headers=supervisor)).json()
+        assert [(c["call_id"], c["position"]) for c in after] == [("b1", 1), ("b0", 2), ("b2", 3)]
+        agent = (await http.get("/api/v1/agents/agent-3", headers=supervisor)).json()
+        assert (agent["state"], agent["reason"]) == ("not_ready", "training")
