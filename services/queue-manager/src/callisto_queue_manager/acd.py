@@ -190,6 +190,7 @@ class Acd:
                 self.ready[queue_id].discard(profile.id)
         self._index_agent(profile.id)
         self.dirty_agents.add(profile.id)
+        self._stop_waiting_for(profile.id, now)
         if agent.state is S.READY:
             for queue_id in self.agent_queues[profile.id]:
                 self.ready[queue_id].add(profile.id)
@@ -240,7 +241,13 @@ class Acd:
             else:
                 self._set_state(agent, S.LOGGED_OUT, now, reason)
             self._leave_empty_queues(agent, now)
+            self._stop_waiting_for(agent.id, now)
         return agent
+
+    def _stop_waiting_for(self, agent_id: str, now: float) -> None:
+        """Calls kept for their personal agent go to anyone once that agent cannot take them."""
+        for call in [c for c in self.calls.values() if c.personal_agent_id == agent_id]:
+            self._route_call(call, now)
 
     @staticmethod
     def _details(agent: Agent, request: AgentRequest) -> dict[str, str]:
