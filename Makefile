@@ -29,6 +29,7 @@ bench: bootstrap
 	$(BIN)/python bench/bus.py
 	$(BIN)/python bench/sip_parse.py
 	$(BIN)/python bench/auth.py
+	$(BIN)/python bench/acd.py
 
 status:
 	$(BIN)/callisto status
