@@ -40,6 +40,21 @@ from callisto_protocol.lists import (
     GetCallList,
 )
 from callisto_protocol.messages import ErrorReply
+from callisto_protocol.queues import (
+    AgentRequest,
+    AgentStatus,
+    ConnectAccepted,
+    ConnectCall,
+    ConnectOutcome,
+    ConnectResult,
+    Dequeue,
+    Dequeued,
+    Enqueue,
+    Enqueued,
+    QueueCallEvent,
+    QueueCallKind,
+    SetAgentState,
+)
 from callisto_protocol.registry import (
     InstanceRole,
     InstanceState,
@@ -173,5 +188,23 @@ EXAMPLES: list[Message] = [
         change="updated",
         by="u-admin",
     ),
+    Enqueue(call_id="c-42", queue_id="water-leaks", caller="+4930123456", priority=2, skills={"german": 5}),
+    Enqueued(call_id="c-42", queue_id="water-leaks", position=3, expected_wait_s=95.5),
+    Dequeue(call_id="c-42", reason="abandoned"),
+    Dequeued(call_id="c-42", queue_id="water-leaks", waited_s=41.2),
+    SetAgentState(agent_id="agent-7", request=AgentRequest.NOT_READY, reason="lunch"),
+    AgentStatus(agent_id="agent-7", state=AgentState.NOT_READY, reason="lunch", seq=12),
+    QueueCallEvent(
+        queue_id="water-leaks",
+        step=QueueCallKind.OFFERED,
+        call_id="c-42",
+        at=T0,
+        caller="+4930123456",
+        agent_id="agent-7",
+        waited_s=12.5,
+    ),
+    ConnectCall(call_id="c-42", agent_id="agent-7", offer_id="o-1", ring_timeout_s=15),
+    ConnectAccepted(call_id="c-42", agent_id="agent-7"),
+    ConnectOutcome(call_id="c-42", agent_id="agent-7", offer_id="o-1", result=ConnectResult.NO_ANSWER),
     ErrorReply(error_id="unknown-queue", message="no queue 'x'", details={"queue_id": "x"}),
 ]

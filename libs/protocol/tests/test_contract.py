@@ -170,6 +170,7 @@ def test_exported_names() -> None:
             "lists",
             "message_class",
             "new_id",
+            "queues",
             "registry",
         ]
     )

@@ -4,7 +4,7 @@ Importing the package registers every message family, so ``message_class(type_na
 declared message.
 """
 
-from callisto_protocol import agents, auth, calls, control, lists, registry
+from callisto_protocol import agents, auth, calls, control, lists, queues, registry
 from callisto_protocol.envelope import Envelope
 from callisto_protocol.errors import (
     EnvelopeError,
@@ -44,5 +44,6 @@ __all__ = [
     "lists",
     "message_class",
     "new_id",
+    "queues",
     "registry",
 ]
