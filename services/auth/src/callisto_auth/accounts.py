@@ -54,7 +54,6 @@ class Accounts:
     ) -> None:
         self.store = store
         self.settings = settings
-        self.trail = trail
         self._audit = trail.record
         self.clock = clock
         self._signing_key: SigningKey | None = None  # set by load_keys() once PostgreSQL answers
@@ -62,11 +61,8 @@ class Accounts:
 
     # sessions -----------------------------------------------------------------------------------
     async def login(self, login: str, password: str, source: str) -> TokenPair:
-        now = self.clock()
         keys = [f"login:{login.lower()}", f"source:{source}"]
-        failures = await self.store.failures_since(
-            keys, now - timedelta(seconds=self.settings.lockout_window_s)
-        )
+        failures = await self._recent_failures(keys)
         locked = (
             failures.get(keys[0], 0) >= self.settings.lockout_failures
             or failures.get(keys[1], 0) >= self.settings.source_lockout_failures
@@ -114,9 +110,7 @@ class Accounts:
     async def service_login(self, client_id: str, secret: str, source: str) -> ServiceToken:
         """A service account's login: one answer for every failure, counted for lockout like people's."""
         key = f"client:{client_id}"
-        failures = await self.store.failures_since(
-            [key], self.clock() - timedelta(seconds=self.settings.lockout_window_s)
-        )
+        failures = await self._recent_failures([key])
         account = await self.store.service_account(client_id)
         good = hmac.compare_digest(account.secret_hash if account else NO_SECRET, token_hash(secret))
         if failures.get(key, 0) >= self.settings.lockout_failures:
@@ -127,14 +121,14 @@ class Accounts:
             await self._audit("service-login-failed", "anonymous", client_id, source)
             raise BadClientSecret("the service account or its secret is wrong")
         await self.store.clear_failures(key)
-        now = int(self.clock().timestamp())
-        claims = {
-            "iss": self.settings.issuer, "aud": self.settings.audience, "sub": f"service:{account.name}",
-            "iat": now, "exp": now + self.settings.access_ttl_s, "jti": os.urandom(12).hex(), "typ": "access",
-            "name": account.name, "login": account.name, "roles": [Role.SERVICE.value],
-            "permissions": account.permissions, "agent_id": None,
-        }  # fmt: skip
-        return ServiceToken(access_token=self.signing_key.sign(claims), expires_in=self.settings.access_ttl_s)
+        token = self._sign(
+            f"service:{account.name}", account.name, account.name, [Role.SERVICE.value], account.permissions
+        )
+        return ServiceToken(access_token=token, expires_in=self.settings.access_ttl_s)
+
+    async def _recent_failures(self, keys: list[str]) -> dict[str, int]:
+        since = self.clock() - timedelta(seconds=self.settings.lockout_window_s)
+        return await self.store.failures_since(keys, since)
 
     async def _issue(self, user: User, family: str | None) -> TokenPair:
         family = family or os.urandom(8).hex()
@@ -146,19 +140,29 @@ class Accounts:
         return self._access(user, family, refresh_token)
 
     def _access(self, user: User, family: str, refresh_token: str) -> TokenPair:
-        now = int(self.clock().timestamp())
-        claims = {
-            "iss": self.settings.issuer, "aud": self.settings.audience, "sub": user.id, "iat": now,
-            "exp": now + self.settings.access_ttl_s, "jti": os.urandom(12).hex(), "typ": "access",
-            "name": user.display_name, "login": user.login, "roles": user.roles,
-            "permissions": permissions_of(user.roles), "agent_id": user.agent_id, "sid": family,
-        }  # fmt: skip
+        token = self._sign(
+            user.id, user.display_name, user.login, user.roles, permissions_of(user.roles),
+            agent_id=user.agent_id, sid=family,
+        )  # fmt: skip
         return TokenPair(
-            access_token=self.signing_key.sign(claims),
+            access_token=token,
             expires_in=self.settings.access_ttl_s,
             refresh_token=refresh_token,
             refresh_expires_in=self.settings.refresh_ttl_s,
         )
+
+    def _sign(
+        self, subject: str, name: str, login: str, roles: list[str], permissions: list[str], **extra: Any
+    ) -> str:
+        """An access token (the claims every service reads, see callisto_runtime.tokens)."""
+        now = int(self.clock().timestamp())
+        claims = {
+            "iss": self.settings.issuer, "aud": self.settings.audience, "sub": subject, "iat": now,
+            "exp": now + self.settings.access_ttl_s, "jti": os.urandom(12).hex(), "typ": "access",
+            "name": name, "login": login, "roles": roles, "permissions": permissions, "agent_id": None,
+            **extra,
+        }  # fmt: skip
+        return self.signing_key.sign(claims)
 
     # keys ---------------------------------------------------------------------------------------
     @property

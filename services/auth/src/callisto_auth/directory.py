@@ -93,12 +93,16 @@ class Directory:
         roles: list[str],
         agent_id: str | None = None,
         active: bool = True,
+        password_hash: str | None = None,
     ) -> User:
+        """``password_hash``, when given, is ``password`` hashed already (the demo accounts share one)."""
+        if password_hash is None:
+            password_hash = await asyncio.to_thread(hash_password, password)
         user = User(
             id=os.urandom(8).hex(),
             login=login,
             display_name=display_name,
-            password_hash=await asyncio.to_thread(hash_password, password),
+            password_hash=password_hash,
             active=active,
             agent_id=agent_id,
             roles=sorted(set(roles)),
@@ -227,6 +231,7 @@ class Directory:
             )  # fmt: skip
             return password
         password = self.settings.demo_password
+        hashed = await asyncio.to_thread(hash_password, password)
         for account in DEMO_ACCOUNTS:
             user = await self.create_user(
                 system,
@@ -235,6 +240,7 @@ class Directory:
                 password=password,
                 roles=[role.value for role in account.roles],
                 agent_id=account.agent_id,
+                password_hash=hashed,
             )
             if account.agent_id is not None:
                 await self.set_sip_password(system, user.id, password)
