@@ -157,22 +157,24 @@ class Acd:
             queue.id, HandleTime(queue.default_handle_s)
         ).default_s = queue.default_handle_s
         self.arrivals.setdefault(queue.id, deque())
+        before = self.eligible.get(queue.id, set())
         self.eligible[queue.id] = {
             a.id for a in self.agents.values() if qualifies(a.profile.skills, queue.skills)
         }
         self.ready[queue.id] = {a for a in self.eligible[queue.id] if self.agents[a].state is S.READY}
-        for agent_id in self.agents:
+        for agent_id in before ^ self.eligible[queue.id]:  # only those who joined or left the queue
             self._index_agent(agent_id)
         for call in self._waiting_calls(queue.id):
             self._route_call(call, now)
 
     def remove_queue(self, queue_id: str) -> None:
         self._queue(queue_id)
-        if self.waiting[queue_id] or any(c.queue_id == queue_id for c in self.calls.values()):
+        if any(c.queue_id == queue_id for c in self.calls.values()):
             raise QueueInUse(f"queue {queue_id!r} has calls", {"queue_id": queue_id})
+        members = self.eligible[queue_id]
         for index in (self.queues, self.waiting, self.handle, self.arrivals, self.eligible, self.ready):
             del index[queue_id]
-        for agent_id in self.agents:
+        for agent_id in members:
             self._index_agent(agent_id)
 
     def set_agent(self, profile: AgentProfile, now: float = 0.0) -> Agent:
@@ -275,7 +277,6 @@ class Acd:
             agent.wrap_up_until = None
         if state is S.LOGGED_OUT:
             agent.after_call = None
-            agent.help_requested = False
         for queue_id in self.agent_queues[agent.id]:
             if state is S.READY:
                 self.ready[queue_id].add(agent.id)

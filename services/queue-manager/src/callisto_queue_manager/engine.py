@@ -66,11 +66,10 @@ class Engine:
         self._loop = periodic(tick_s, self.tick, "acd-tick")
 
     async def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.cancel()
-        for task in [*self._tasks, *([self._loop] if self._loop else [])]:
+        tasks = [*self._tasks, *([self._loop] if self._loop else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run(self, operation: Callable[[Acd, float], T]) -> T:
         """Apply one operation to the ACD (errors leave it unchanged), persist, act."""

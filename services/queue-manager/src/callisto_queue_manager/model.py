@@ -145,7 +145,6 @@ class Agent:
     calls_handled: int = 0
     missed_in_row: int = 0
     missed_total: int = 0
-    help_requested: bool = False
 
     @property
     def id(self) -> str:
@@ -171,7 +170,6 @@ class Call:
     seq: int  # arrival order, the last tie-breaker
     status: CallStatus = CallStatus.WAITING
     offered_to: set[str] = field(default_factory=set)
-    missed_by: set[str] = field(default_factory=set)
     answered_by: str | None = None
     answered_at: float | None = None
     order: float = 0.0  # entered_at - priority x step: smaller is served first, whatever the time

@@ -37,15 +37,14 @@ def agent_from(profile: AgentProfile, text: str) -> Agent:
 def call_record(call: Call) -> str:
     record = asdict(call)
     record["offered_to"] = sorted(call.offered_to)
-    record["missed_by"] = sorted(call.missed_by)
     return json.dumps(record)
 
 
 def call_from(text: str) -> Call:
     record: dict[str, Any] = json.loads(text)
+    record.pop("missed_by", None)  # written by earlier releases
     record["status"] = CallStatus(record["status"])
     record["offered_to"] = set(record["offered_to"])
-    record["missed_by"] = set(record["missed_by"])
     return Call(**record)
 
 
