@@ -223,7 +223,6 @@ class Acd:
                 )
         elif request is AgentRequest.READY:
             if state in (S.NOT_READY, S.WRAP_UP):
-                agent.missed_in_row = 0 if agent.reason == MISSED else agent.missed_in_row
                 self._become_free(agent, now)
             elif state is S.ON_CALL:
                 agent.after_call = None  # ready again after this call's wrap-up
