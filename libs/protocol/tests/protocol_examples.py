@@ -16,7 +16,7 @@ from callisto_protocol.auth import (
     SipCredentials,
     UserChanged,
 )
-from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
+from callisto_protocol.calls import CallDirection, CallState, CallStateChanged, EndedBy
 from callisto_protocol.control import (
     DrainInstance,
     DrainStarted,
@@ -54,6 +54,18 @@ from callisto_protocol.queues import (
     QueueCallEvent,
     QueueCallKind,
     SetAgentState,
+)
+from callisto_protocol.telephony import (
+    CallControlled,
+    HangupCall,
+    HoldCall,
+    IvrInput,
+    OriginateCall,
+    RecordAction,
+    RecordCall,
+    RegistrationChanged,
+    TransferCall,
+    TransferKind,
 )
 from callisto_protocol.registry import (
     InstanceRole,
@@ -145,6 +157,17 @@ EXAMPLES: list[Message] = [
         queue_id="water-leaks",
         agent_id="agent-7",
     ),
+    CallStateChanged(
+        call_id="c-1",
+        seq=7,
+        state=CallState.ENDED,
+        since=T0,
+        caller="+15551230000",
+        dialled="311",
+        trunk="city-gateway",
+        ended_by=EndedBy.CALLER,
+        sip_status=200,
+    ),
     AgentListSnapshot(seq=40, agents=[AGENT]),
     AgentListDelta(seq=41, upserted=[AGENT], removed=["agent-9"]),
     GetAgentList(),
@@ -207,4 +230,14 @@ EXAMPLES: list[Message] = [
     ConnectAccepted(call_id="c-42", agent_id="agent-7"),
     ConnectOutcome(call_id="c-42", agent_id="agent-7", offer_id="o-1", result=ConnectResult.NO_ANSWER),
     ErrorReply(error_id="unknown-queue", message="no queue 'x'", details={"queue_id": "x"}),
+    HangupCall(call_id="c-42"),
+    HoldCall(call_id="c-42", hold=True),
+    TransferCall(call_id="c-42", target_kind=TransferKind.QUEUE, target="billing"),
+    OriginateCall(number="+15551230000", agent_id="agent-7", caller_id="1000"),
+    RecordCall(call_id="c-42", action=RecordAction.PAUSE),
+    CallControlled(call_id="c-42", state=CallState.HELD),
+    IvrInput(call_id="c-42", step="main-menu", digits="2"),
+    RegistrationChanged(
+        agent_id="agent-7", username="operator7", registered=True, contacts=["sip:operator7@10.0.0.21:5060"]
+    ),
 ]

@@ -172,6 +172,7 @@ def test_exported_names() -> None:
             "new_id",
             "queues",
             "registry",
+            "telephony",
         ]
     )
     for name in callisto_protocol.__all__:

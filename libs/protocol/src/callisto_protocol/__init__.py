@@ -4,7 +4,7 @@ Importing the package registers every message family, so ``message_class(type_na
 declared message.
 """
 
-from callisto_protocol import agents, auth, calls, control, lists, queues, registry
+from callisto_protocol import agents, auth, calls, control, lists, queues, registry, telephony
 from callisto_protocol.envelope import Envelope
 from callisto_protocol.errors import (
     EnvelopeError,
@@ -46,4 +46,5 @@ __all__ = [
     "new_id",
     "queues",
     "registry",
+    "telephony",
 ]

@@ -28,6 +28,12 @@ class CallState(StrEnum):
     ENDED = "ended"
 
 
+class EndedBy(StrEnum):
+    CALLER = "caller"
+    AGENT = "agent"
+    SYSTEM = "system"  # IVR hang-up, a command, a failure, a timeout
+
+
 class CallStateChanged(Event):
     """A call entered a state; ``seq`` grows by one per change of that call."""
 
@@ -42,3 +48,6 @@ class CallStateChanged(Event):
     dialled: str = Field(default="", max_length=128)
     queue_id: QueueId | None = None
     agent_id: AgentId | None = None
+    trunk: str | None = Field(default=None, max_length=64)
+    ended_by: EndedBy | None = Field(default=None, description="who hung up (state ended)")
+    sip_status: int | None = Field(default=None, ge=100, le=699, description="the SIP cause of the end")

@@ -1,0 +1,117 @@
+"""Telephony (call-manager): call control commands, IVR input and softphone registrations.
+
+Queue-manager, the dialer, operators' clients and integrators steer live calls with these commands;
+every change they cause shows as a ``CallStateChanged`` event. ``ConnectCall`` and ``ConnectOutcome``
+live with the ACD messages (``queues``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from callisto_protocol.calls import CallState
+from callisto_protocol.ids import AgentId, CallId, QueueId, Token
+from callisto_protocol.messages import Command, Event, Reply
+
+PhoneNumber = str  # digits, optionally a leading +; checked by the pattern below
+NUMBER_PATTERN = r"^\+?[0-9*#]{1,32}$"
+
+
+class CallControlled(Reply):
+    """The command was carried out (or is under way); ``state`` is the call's state now."""
+
+    message_type: ClassVar[str] = "call.controlled"
+    call_id: CallId
+    state: CallState
+
+
+class HangupCall(Command):
+    message_type: ClassVar[str] = "call.hangup"
+    subject: ClassVar[str] = "cc.rpc.call-manager.hangup"
+    reply_type: ClassVar[type[Reply]] = CallControlled
+    call_id: CallId
+    reason: Token = "command"
+
+
+class HoldCall(Command):
+    """Put the caller on hold (music) or take them off it; the agent leg stays up."""
+
+    message_type: ClassVar[str] = "call.hold"
+    subject: ClassVar[str] = "cc.rpc.call-manager.hold"
+    reply_type: ClassVar[type[Reply]] = CallControlled
+    call_id: CallId
+    hold: bool = True
+
+
+class TransferKind(StrEnum):
+    AGENT = "agent"
+    QUEUE = "queue"
+    NUMBER = "number"
+
+
+class TransferCall(Command):
+    """Blind transfer of the caller: the current agent leg ends, the caller is rung through to the
+    target (an agent's phone, a queue, or a number through the trunk)."""
+
+    message_type: ClassVar[str] = "call.transfer"
+    subject: ClassVar[str] = "cc.rpc.call-manager.transfer"
+    reply_type: ClassVar[type[Reply]] = CallControlled
+    call_id: CallId
+    target_kind: TransferKind
+    target: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+*#-]+$")
+
+
+class OriginateCall(Command):
+    """Place a call: ring ``agent_id`` first when given (click-to-call, callbacks), then dial
+    ``number`` through the trunk and bridge both; without an agent the answered call goes to
+    ``queue_id`` (the dialer's progressive and predictive modes)."""
+
+    message_type: ClassVar[str] = "call.originate"
+    subject: ClassVar[str] = "cc.rpc.call-manager.originate"
+    reply_type: ClassVar[type[Reply]] = CallControlled
+    number: PhoneNumber = Field(pattern=NUMBER_PATTERN)
+    agent_id: AgentId | None = None
+    queue_id: QueueId | None = None
+    caller_id: PhoneNumber | None = Field(default=None, pattern=NUMBER_PATTERN)
+    ring_timeout_s: float = Field(default=30, gt=0, le=300)
+
+
+class RecordAction(StrEnum):
+    START = "start"
+    STOP = "stop"
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+class RecordCall(Command):
+    message_type: ClassVar[str] = "call.record"
+    subject: ClassVar[str] = "cc.rpc.call-manager.record"
+    reply_type: ClassVar[type[Reply]] = CallControlled
+    call_id: CallId
+    action: RecordAction
+
+
+class IvrInput(Event):
+    """Digits a caller keyed in an IVR step (a menu choice or collected digits)."""
+
+    message_type: ClassVar[str] = "call.ivr-input"
+    subject: ClassVar[str] = "cc.call.{call_id}.ivr"
+    call_id: CallId
+    step: Token
+    digits: str = Field(max_length=64, pattern=r"^[0-9*#A-D]*$")
+
+
+class RegistrationChanged(Event):
+    """An agent's softphone registered, refreshed to another contact, or went away (expired,
+    unregistered, stopped answering OPTIONS)."""
+
+    message_type: ClassVar[str] = "call.registration"
+    subject: ClassVar[str] = "cc.agent.{agent_id}.registration"
+    agent_id: AgentId
+    username: str = Field(max_length=100)
+    registered: bool
+    contacts: list[str] = Field(default=[], max_length=10)
+    reason: Token = "register"
