@@ -55,6 +55,15 @@ from callisto_protocol.queues import (
     QueueCallKind,
     SetAgentState,
 )
+from callisto_protocol.registry import (
+    InstanceRole,
+    InstanceState,
+    InstanceStatus,
+    ServiceChanged,
+    ServiceGone,
+    ServiceHeartbeat,
+    ServiceRegistered,
+)
 from callisto_protocol.telephony import (
     CallControlled,
     HangupCall,
@@ -66,15 +75,6 @@ from callisto_protocol.telephony import (
     RegistrationChanged,
     TransferCall,
     TransferKind,
-)
-from callisto_protocol.registry import (
-    InstanceRole,
-    InstanceState,
-    InstanceStatus,
-    ServiceChanged,
-    ServiceGone,
-    ServiceHeartbeat,
-    ServiceRegistered,
 )
 
 T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)

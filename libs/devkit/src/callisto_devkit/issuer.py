@@ -1,6 +1,6 @@
 """A token issuer for testing one service without auth and its database: it signs access tokens the
 way auth does (Ed25519, the same claims) and answers auth's two open bus commands (the public keys
-and a service account's login), so the service under test verifies tokens exactly as in production.
+and a service account's login) and the registrar's question for SIP credentials (``sip_users``), so the service under test verifies tokens exactly as in production.
 Tests of auth itself, and the suite tests, use the real auth service."""
 
 from __future__ import annotations
@@ -16,16 +16,30 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import CollectorRegistry
 
 from callisto_protocol import Envelope
-from callisto_protocol.auth import GetJwks, IssueServiceToken, Jwks, ServiceToken
+from callisto_protocol.auth import (
+    GetJwks,
+    GetSipCredentials,
+    IssueServiceToken,
+    Jwks,
+    ServiceToken,
+    SipCredentials,
+)
 from callisto_runtime import Bus
 from callisto_runtime.errors import CallistoError
 from callisto_runtime.metrics import BusMetrics
 from callisto_runtime.settings import DEVELOPMENT_SECRET
+from callisto_runtime.tokens import TokenVerifier
+from callisto_sip.auth import ha1
 
 
 class RefusedSecret(CallistoError):
     status = 401
     error_id = "bad-client-secret"
+
+
+class UnknownSipUser(CallistoError):
+    status = 404
+    error_id = "unknown-sip-user"
 
 
 class TestIssuer:
@@ -44,6 +58,8 @@ class TestIssuer:
         self.kid = os.urandom(6).hex()
         self._key = Ed25519PrivateKey.generate()
         self._bus: Bus | None = None
+        self.sip_users: dict[str, tuple[str, str | None]] = {}  # username -> (password, agent id)
+        self.sip_realm = "callisto"
 
     def jwks(self) -> dict[str, Any]:
         public = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(self._key.public_key()))
@@ -85,6 +101,19 @@ class TestIssuer:
             token = self.token(*granted, subject=f"service:{command.client_id}", roles=["service"])
             return ServiceToken(access_token=token, expires_in=300)
 
+        async def sip_credentials(command: GetSipCredentials, _: Envelope) -> SipCredentials:
+            found = self.sip_users.get(command.username)
+            if found is None:
+                raise UnknownSipUser(f"no SIP user {command.username!r}")
+            password, agent_id = found
+            return SipCredentials(
+                username=command.username, realm=self.sip_realm, user_id=f"user-{command.username}",
+                ha1_md5=ha1(command.username, self.sip_realm, password, "MD5"),
+                ha1_sha256=ha1(command.username, self.sip_realm, password, "SHA-256"), agent_id=agent_id,
+            )  # fmt: skip
+
+        bus.verifier = TokenVerifier(issuer=self.issuer, audience=self.audience, jwks=self.jwks())
+        await bus.serve(GetSipCredentials, sip_credentials, permission="auth.sip-credentials.read")
         await bus.serve(GetJwks, get_jwks, permission=None)
         await bus.serve(IssueServiceToken, login, permission=None)
         await bus.start(nats_url)

@@ -17,7 +17,7 @@ import pytest
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import ManagedProcess, free_port, wait_until
-from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer
+from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer, RtpEngine
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +30,13 @@ def nats_server() -> Iterator[NatsServer]:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def rtpengine() -> Iterator[RtpEngine]:
+    server = RtpEngine().start()
     yield server
     server.stop()
 

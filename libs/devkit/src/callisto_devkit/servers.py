@@ -203,3 +203,40 @@ class PostgresServer(LocalServer):
             result = self._psql(f'CREATE DATABASE "{self.database}"')
             if result.returncode != 0:
                 raise DevkitError(f"could not create database {self.database}: {result.stderr}")
+
+
+@dataclass
+class RtpEngine(LocalServer):
+    """rtpengine in userspace (no kernel module), NG control on ``port``, media on ``media_host`` in
+    ``port_min..port_max``, DTMF reports sent to ``dtmf_port``, pcap recordings in ``recording_dir``."""
+
+    name: ClassVar[str] = "rtpengine"
+    media_host: str = "127.0.0.1"
+    port_min: int = 40000
+    port_max: int = 44999
+    dtmf_port: int = field(default_factory=free_port)
+    work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="callisto-rtpengine-")))
+
+    @property
+    def recording_dir(self) -> Path:
+        return self.work_dir / "recordings"
+
+    def start(self) -> RtpEngine:
+        binary = _require("rtpengine", "rtpengine-daemon")
+        self.recording_dir.mkdir(parents=True, exist_ok=True)
+        argv = [binary, "--config-file=none", "--table=-1", f"--interface={self.media_host}",
+                f"--listen-ng=127.0.0.1:{self.port}", "--foreground", "--log-stderr", "--log-level=5",
+                f"--port-min={self.port_min}", f"--port-max={self.port_max}", "--delete-delay=0",
+                f"--recording-dir={self.recording_dir}", "--recording-method=pcap",
+                f"--dtmf-log-dest=127.0.0.1:{self.dtmf_port}", "--num-threads=2"]  # fmt: skip
+        self._spawn(argv, self.work_dir / "rtpengine.log")
+        return self
+
+    def probe(self) -> bool:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.settimeout(0.5)
+                s.sendto(b"probe d7:command4:pinge", ("127.0.0.1", self.port))
+                return b"pong" in s.recv(200)
+        except OSError:
+            return False

@@ -85,6 +85,7 @@ class Dialog:
         self.acked = asyncio.Event()
         self.ack: Request | None = None  # the ACK we sent for a 2xx, sent again if the 2xx repeats
         self.answer: Response | None = None  # the 2xx we sent, retransmitted until ACK
+        self.answered: Response | None = None  # the 2xx we received to our INVITE (its SDP answer)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -209,11 +210,15 @@ class UserAgent:
         user: str = "callisto",
         on_invite: Callable[[IncomingCall], Awaitable[None]] | None = None,
         on_request: Callable[[Dialog, ServerTransaction], Awaitable[None]] | None = None,
+        on_other: Callable[[ServerTransaction], Awaitable[None]] | None = None,
     ) -> None:
+        """``on_invite`` gets new INVITEs, ``on_request`` in-dialog requests but BYE, ``on_other``
+        out-of-dialog requests other than INVITE and OPTIONS (REGISTER, MESSAGE, SUBSCRIBE...)."""
         self.endpoint = endpoint
         self.user = user
         self.on_invite = on_invite
         self.on_request = on_request
+        self.on_other = on_other
         self.dialogs: dict[tuple[str, str, str], Dialog] = {}
         self.observers: list[Callable[[Dialog, DialogState], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -292,6 +297,7 @@ class UserAgent:
             protocol=protocol,
             state=DialogState.EARLY,
         )
+        dialog.answered = response
         self.dialogs[dialog.key] = dialog
         await self.send_ack(dialog, response)
         dialog._set_state(DialogState.CONFIRMED)
@@ -406,10 +412,16 @@ class UserAgent:
             tx.respond(response)
         elif request.method in ("BYE", "INFO", "UPDATE", "NOTIFY", "REFER", "PRACK"):
             tx.respond(response_to(request, 481, "Call/Transaction Does Not Exist", to_tag=new_tag()))
+        elif self.on_other is not None:
+            self._spawn(self.on_other(tx))
         else:
-            response = response_to(request, 501, "Not Implemented", to_tag=new_tag())
-            response.headers.add("Allow", ALLOW)
-            tx.respond(response)
+            self.reject_other(tx)
+
+    def reject_other(self, tx: ServerTransaction) -> None:
+        """501 with ``Allow`` for a method nobody here takes."""
+        response = response_to(tx.request, 501, "Not Implemented", to_tag=new_tag())
+        response.headers.add("Allow", ALLOW)
+        tx.respond(response)
 
     def _in_dialog(self, tx: ServerTransaction, to_tag: str) -> None:
         request = tx.request

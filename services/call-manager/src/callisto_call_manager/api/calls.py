@@ -1,0 +1,91 @@
+"""/api/v1/calls and /api/v1/registrations: live calls, their control, registered phones."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from callisto_call_manager.bindings import Bindings
+from callisto_call_manager.switchboard import Switchboard
+from callisto_protocol.calls import EndedBy
+from callisto_protocol.ids import TOKEN_PATTERN
+from callisto_protocol.telephony import RecordAction, TransferKind
+from callisto_runtime import Service
+from callisto_runtime.tokens import Claims
+
+CallPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="call id")]
+
+
+class TransferRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target_kind: TransferKind
+    target: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+*#-]+$")
+
+
+class RecordRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: RecordAction
+
+
+def router(service: Service, board: Switchboard, bindings: Bindings) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["calls"])
+    may_read = service.require("cm.calls.read")
+    may_control = service.require("cm.calls.control")
+    may_record = service.require("cm.calls.record")
+    may_see_phones = service.require("cm.registrations.read")
+
+    @api.get("/calls", summary="Live calls")
+    async def calls(claims: Claims = may_read) -> list[dict[str, Any]]:
+        return [call.summary() for call in sorted(board.table.calls.values(), key=lambda c: c.created_at)]
+
+    @api.get("/calls/{call_id}", summary="One live call")
+    async def call(call_id: CallPath, claims: Claims = may_read) -> dict[str, Any]:
+        return board.table.get(call_id).summary()
+
+    @api.post("/calls/{call_id}/hangup", summary="End the call (both legs)")
+    async def hangup(call_id: CallPath, claims: Claims = may_control) -> dict[str, Any]:
+        found = board.table.get(call_id)
+        await board.hangup(found, EndedBy.SYSTEM)
+        return found.summary()
+
+    @api.post("/calls/{call_id}/hold", summary="Put the caller on hold (music)")
+    async def hold(call_id: CallPath, claims: Claims = may_control) -> dict[str, Any]:
+        found = board.table.get(call_id)
+        await board.hold(found, True)
+        return found.summary()
+
+    @api.post("/calls/{call_id}/unhold", summary="Take the caller off hold")
+    async def unhold(call_id: CallPath, claims: Claims = may_control) -> dict[str, Any]:
+        found = board.table.get(call_id)
+        await board.hold(found, False)
+        return found.summary()
+
+    @api.post("/calls/{call_id}/transfer", summary="Blind transfer to an agent, a queue or a number")
+    async def transfer(
+        call_id: CallPath, body: TransferRequest, claims: Claims = may_control
+    ) -> dict[str, Any]:
+        found = board.table.get(call_id)
+        await board.transfer(found, body.target_kind, body.target)
+        return found.summary()
+
+    @api.post("/calls/{call_id}/recording", summary="Start, stop, pause or resume recording")
+    async def recording(
+        call_id: CallPath, body: RecordRequest, claims: Claims = may_record
+    ) -> dict[str, Any]:
+        found = board.table.get(call_id)
+        await board.record(found, body.action)
+        return found.summary()
+
+    @api.get("/registrations", summary="Registered softphones")
+    async def registrations(claims: Claims = may_see_phones) -> list[dict[str, Any]]:
+        return [
+            {"username": b.username, "agent_id": b.agent_id, "contact": b.contact, "expires_at": b.expires_at,
+             "source": f"{b.source_host}:{b.source_port}", "protocol": b.protocol}
+            for b in sorted(await bindings.everyone(), key=lambda b: b.username)
+        ]  # fmt: skip
+
+    return api

@@ -1,0 +1,67 @@
+"""Registrations of softphones (RFC 3261 section 10), written through to Redis.
+
+``cm:reg:<username>`` is a hash contact -> JSON binding; ``cm:agent-user`` maps an agent to the
+username whose phone rings for it. Expired bindings are dropped when read and by the keep-alive sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+from redis.asyncio import Redis
+
+
+@dataclass(frozen=True)
+class Binding:
+    username: str
+    contact: str  # the Contact URI, as registered
+    expires_at: float
+    source_host: str
+    source_port: int
+    protocol: str
+    agent_id: str | None = None
+
+    def alive(self, now: float) -> bool:
+        return self.expires_at > now
+
+
+class Bindings:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def of(self, username: str, now: float | None = None) -> list[Binding]:
+        now = now if now is not None else time.time()
+        raw = await self.redis.hgetall(f"cm:reg:{username}")
+        found = [Binding(**json.loads(value)) for value in raw.values()]
+        return sorted((b for b in found if b.alive(now)), key=lambda b: -b.expires_at)
+
+    async def save(self, binding: Binding) -> None:
+        key = f"cm:reg:{binding.username}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, binding.contact, json.dumps(asdict(binding)))
+            pipe.expireat(key, int(binding.expires_at) + 1)
+            if binding.agent_id:
+                pipe.hset("cm:agent-user", binding.agent_id, binding.username)
+            await pipe.execute()
+
+    async def remove(self, username: str, contact: str | None = None) -> None:
+        if contact is None:
+            await self.redis.delete(f"cm:reg:{username}")
+        else:
+            await self.redis.hdel(f"cm:reg:{username}", contact)
+
+    async def of_agent(self, agent_id: str) -> list[Binding]:
+        username = await self.redis.hget("cm:agent-user", agent_id)
+        return (
+            await self.of(username.decode() if isinstance(username, bytes) else username) if username else []
+        )
+
+    async def everyone(self) -> list[Binding]:
+        now = time.time()
+        found: list[Binding] = []
+        async for key in self.redis.scan_iter(match="cm:reg:*", count=500):
+            name = key.decode() if isinstance(key, bytes) else key
+            found.extend(await self.of(name.removeprefix("cm:reg:"), now))
+        return found

@@ -1,0 +1,54 @@
+"""call-manager errors.
+
+CallManagerError (CallistoError)
+├── UnknownCall            404
+├── AgentNotRegistered     409 the agent has no registered phone to ring
+├── InvalidCallState       409 the call's state does not allow the command
+├── UnknownTransferTarget  404 no such agent, queue or number route
+├── ConfigError            500 a trunk or IVR flow file is wrong (the service does not start)
+└── MediaRelayError        502 rtpengine refused a command or answered nonsense
+    └── MediaRelayUnavailable 503 rtpengine does not answer
+"""
+
+from __future__ import annotations
+
+from callisto_runtime import CallistoError
+
+
+class CallManagerError(CallistoError):
+    error_id = "call-manager-error"
+
+
+class UnknownCall(CallManagerError):
+    status = 404
+    error_id = "unknown-call"
+
+
+class AgentNotRegistered(CallManagerError):
+    status = 409
+    error_id = "agent-not-registered"
+
+
+class InvalidCallState(CallManagerError):
+    status = 409
+    error_id = "invalid-call-state"
+
+
+class UnknownTransferTarget(CallManagerError):
+    status = 404
+    error_id = "unknown-transfer-target"
+
+
+class ConfigError(CallManagerError):
+    status = 500
+    error_id = "config-error"
+
+
+class MediaRelayError(CallManagerError):
+    status = 502
+    error_id = "media-relay-error"
+
+
+class MediaRelayUnavailable(MediaRelayError):
+    status = 503
+    error_id = "media-relay-unavailable"

@@ -1,0 +1,43 @@
+"""Bus side of call-manager: commands from queue-manager, the dialer, clients and integrators."""
+
+from __future__ import annotations
+
+from callisto_call_manager.switchboard import Switchboard
+from callisto_protocol import Envelope
+from callisto_protocol.calls import CallState, EndedBy
+from callisto_protocol.queues import ConnectAccepted, ConnectCall
+from callisto_protocol.telephony import CallControlled, HangupCall, HoldCall, RecordCall, TransferCall
+from callisto_runtime import Bus
+
+
+async def subscribe(bus: Bus, board: Switchboard) -> None:
+    def controlled(call_id: str) -> CallControlled:
+        call = board.table.calls.get(call_id)
+        return CallControlled(call_id=call_id, state=call.state if call is not None else CallState.ENDED)
+
+    async def connect(command: ConnectCall, _: Envelope) -> ConnectAccepted:
+        call = board.table.get(command.call_id)
+        await board.connect(call, command.agent_id, command.offer_id, command.ring_timeout_s)
+        return ConnectAccepted(call_id=command.call_id, agent_id=command.agent_id)
+
+    async def hangup(command: HangupCall, _: Envelope) -> CallControlled:
+        await board.hangup(board.table.get(command.call_id), EndedBy.SYSTEM)
+        return controlled(command.call_id)
+
+    async def hold(command: HoldCall, _: Envelope) -> CallControlled:
+        await board.hold(board.table.get(command.call_id), command.hold)
+        return controlled(command.call_id)
+
+    async def transfer(command: TransferCall, _: Envelope) -> CallControlled:
+        await board.transfer(board.table.get(command.call_id), command.target_kind, command.target)
+        return controlled(command.call_id)
+
+    async def record(command: RecordCall, _: Envelope) -> CallControlled:
+        await board.record(board.table.get(command.call_id), command.action)
+        return controlled(command.call_id)
+
+    await bus.serve(ConnectCall, connect, permission="cm.calls.connect")
+    await bus.serve(HangupCall, hangup, permission="cm.calls.control")
+    await bus.serve(HoldCall, hold, permission="cm.calls.control")
+    await bus.serve(TransferCall, transfer, permission="cm.calls.control")
+    await bus.serve(RecordCall, record, permission="cm.calls.record")

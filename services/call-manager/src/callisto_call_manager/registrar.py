@@ -1,0 +1,215 @@
+"""The registrar: REGISTER with digest authentication against auth's SIP credentials (RFC 3261
+section 10, RFC 8760), bindings in Redis, OPTIONS keep-alive that drops phones which stopped answering.
+
+Challenges are offered for every configured algorithm, preferred first; nonces are stateless (signed
+timestamps), so any instance verifies them. A wrong password gets 403 and is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from callisto_call_manager.bindings import Binding, Bindings
+from callisto_call_manager.notifier import Notifier
+from callisto_protocol.auth import GetSipCredentials, SipCredentials
+from callisto_runtime import Bus, CallistoError
+from callisto_sip.auth import Credentials, DigestAuthenticator, Verdict
+from callisto_sip.endpoint import Endpoint, new_branch, new_tag, response_to
+from callisto_sip.errors import ParseError, SipError
+from callisto_sip.headers import Headers
+from callisto_sip.message import Request
+from callisto_sip.transaction import ServerTransaction
+from callisto_sip.ua import peer_of
+from callisto_sip.uri import SipUri, parse_uri
+
+log = logging.getLogger(__name__)
+DEFAULT_EXPIRES_S = 3600
+CREDENTIALS_TTL_S = 30.0
+
+
+class CredentialCache:
+    """SIP credentials from auth over the bus, kept briefly (a phone re-registers every few minutes)."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self._cache: dict[str, tuple[float, SipCredentials | None]] = {}
+
+    async def get(self, username: str) -> SipCredentials | None:
+        now = time.monotonic()
+        cached = self._cache.get(username)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            found: SipCredentials | None = await self.bus.call(
+                GetSipCredentials(username=username), SipCredentials
+            )
+        except CallistoError as exc:
+            if exc.error_id != "unknown-sip-user":
+                raise  # auth unreachable: the phone gets 503, not a false "forbidden"
+            found = None
+        self._cache[username] = (now + CREDENTIALS_TTL_S, found)
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        return found
+
+
+class Registrar:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        bindings: Bindings,
+        credentials: CredentialCache,
+        notifier: Notifier,
+        *,
+        realm: str,
+        secret: bytes,
+        algorithms: list[str],
+        min_expires_s: int,
+        max_expires_s: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.endpoint = endpoint
+        self.bindings = bindings
+        self.credentials = credentials
+        self.notifier = notifier
+        self.authenticators = [DigestAuthenticator(realm, secret, algorithm=a) for a in algorithms]
+        self.min_expires_s = min_expires_s
+        self.max_expires_s = max_expires_s
+        self.clock = clock
+        self.stats: Counter[str] = Counter()
+
+    def _respond(
+        self, tx: ServerTransaction, status: int, reason: str, headers: Headers | None = None
+    ) -> None:
+        response = response_to(tx.request, status, reason, to_tag=new_tag())
+        for name, value in headers or Headers():
+            response.headers.add(name, value)
+        tx.respond(response)
+        self.stats[f"register:{status}"] += 1
+
+    def _challenge(self, tx: ServerTransaction, *, stale: bool = False) -> None:
+        headers = Headers()
+        for authenticator in self.authenticators:
+            headers.add("WWW-Authenticate", str(authenticator.challenge(stale=stale)))
+        self._respond(tx, 401, "Unauthorized", headers)
+
+    async def handle(self, tx: ServerTransaction) -> None:
+        request = tx.request
+        try:
+            await self._register(tx, request)
+        except ParseError as exc:
+            self._respond(tx, 400, f"Bad Request ({exc.error_id})")
+        except CallistoError as exc:
+            log.warning("REGISTER from %s: %s", tx.peer, exc.message)
+            self._respond(tx, 503, "Service Unavailable")
+
+    async def _register(self, tx: ServerTransaction, request: Request) -> None:
+        to_uri = request.to.uri
+        if not isinstance(to_uri, SipUri) or not to_uri.user:
+            self._respond(tx, 404, "Not Found")
+            return
+        username = to_uri.user
+        authorization = request.headers.get("Authorization")
+        if authorization is None:
+            self._challenge(tx)
+            return
+        credentials = Credentials.parse(authorization)
+        authenticator = next(
+            (a for a in self.authenticators if a.algorithm == credentials.algorithm.upper()), None
+        )
+        if authenticator is None or credentials.username != username:
+            self._respond(tx, 403, "Forbidden")
+            return
+        known = await self.credentials.get(username)
+        stored = None
+        if known is not None and known.realm == authenticator.realm:
+            stored = known.ha1_sha256 if authenticator.algorithm == "SHA-256" else known.ha1_md5
+        verdict = authenticator.verify(request.method, authorization, stored)
+        if verdict is Verdict.STALE:
+            self._challenge(tx, stale=True)
+            return
+        if verdict is not Verdict.OK or known is None:
+            self.stats["auth-failures"] += 1
+            self._respond(tx, 403, "Forbidden")
+            return
+        await self._update(tx, request, username, known.agent_id)
+
+    async def _update(
+        self, tx: ServerTransaction, request: Request, username: str, agent_id: str | None
+    ) -> None:
+        now = self.clock()
+        before = {b.contact for b in await self.bindings.of(username, now)}
+        header_expires = request.headers.get("Expires")
+        default = int(header_expires) if header_expires and header_expires.isdigit() else DEFAULT_EXPIRES_S
+        if any(v.strip() == "*" for v in request.headers.values("Contact")):
+            if default != 0 or len(request.headers.values("Contact")) != 1:
+                self._respond(tx, 400, "Bad Request (wildcard needs Expires: 0 alone)")
+                return
+            await self.bindings.remove(username)
+        for contact in request.contacts:
+            raw = contact.params.get("expires")
+            expires = int(raw) if raw is not None and raw.isdigit() else default
+            if 0 < expires < self.min_expires_s:
+                headers = Headers()
+                headers.add("Min-Expires", str(self.min_expires_s))
+                self._respond(tx, 423, "Interval Too Brief", headers)
+                return
+            if expires == 0:
+                await self.bindings.remove(username, str(contact.uri))
+                continue
+            await self.bindings.save(
+                Binding(
+                    username=username,
+                    contact=str(contact.uri),
+                    expires_at=now + min(expires, self.max_expires_s),
+                    source_host=tx.peer[0],
+                    source_port=tx.peer[1],
+                    protocol=tx.transport.protocol,
+                    agent_id=agent_id,
+                )
+            )
+        current = await self.bindings.of(username, now)
+        headers = Headers()
+        for binding in current:
+            headers.add("Contact", f"<{binding.contact}>;expires={max(0, int(binding.expires_at - now))}")
+        self._respond(tx, 200, "OK", headers)
+        after = {b.contact for b in current}
+        if agent_id and after != before:
+            reason = "register" if after else "unregister"
+            await self.notifier.registration(agent_id, username, sorted(after), reason)
+
+    # keep-alive --------------------------------------------------------------------------------
+    async def sweep(self) -> None:
+        """OPTIONS to every registered phone; one that does not answer loses its binding."""
+        bindings = await self.bindings.everyone()
+        results = await asyncio.gather(*(self._alive(b) for b in bindings))
+        for binding, alive in zip(bindings, results, strict=True):
+            if not alive:
+                self.stats["keepalive-lost"] += 1
+                await self.bindings.remove(binding.username, binding.contact)
+                if binding.agent_id and not await self.bindings.of(binding.username):
+                    await self.notifier.registration(binding.agent_id, binding.username, [], "unreachable")
+
+    async def _alive(self, binding: Binding) -> bool:
+        headers = Headers()
+        headers.add("Max-Forwards", "70")
+        headers.add("From", f"<sip:callisto@{self.endpoint.host}>;tag={new_tag()}")
+        headers.add("To", f"<{binding.contact}>")
+        headers.add("Call-ID", f"{new_branch()[7:]}@{self.endpoint.host}")
+        headers.add("CSeq", "1 OPTIONS")
+        request = Request(method="OPTIONS", uri=parse_uri(binding.contact), headers=headers)
+        try:
+            tx = self.endpoint.send_request(request, ringing_address(binding), binding.protocol)
+            response = await tx.final
+        except SipError:
+            return False
+        return response.status < 500 or response.status == 503
+
+
+def ringing_address(binding: Binding) -> tuple[str, int]:
+    """Where requests to the phone go: its registered Contact (RFC 3261 section 10.3)."""
+    return peer_of(parse_uri(binding.contact))

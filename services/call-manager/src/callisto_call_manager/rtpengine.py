@@ -1,0 +1,184 @@
+"""rtpengine's NG control protocol over UDP: ``<cookie> <bencoded dict>`` both ways.
+
+Every call-manager call is one rtpengine call (``call-id`` = Callisto's call id) with two monologues:
+the caller's (``from-tag`` = ``CALLER``) and Callisto's side toward agents (``to-tag`` = ``AGENT``).
+The caller's offer is answered at once with a placeholder for the agent side, so the caller can be
+answered and hear prompts; each agent's answer later replaces the placeholder under the same tag, and
+the ``port-latching`` flag keeps rtpengine's ports, so the caller never needs a re-INVITE.
+
+A request is sent again with the same cookie when no reply comes (rtpengine answers a repeated cookie
+from its cache, so a retry never runs a command twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from callisto_call_manager.bencode import BencodeError, decode, encode
+from callisto_call_manager.errors import MediaRelayError, MediaRelayUnavailable
+
+log = logging.getLogger(__name__)
+CALLER = "caller"
+AGENT = "agent"
+SDP_FLAGS = {
+    "flags": ["port-latching"],
+    "replace": ["origin", "session-connection"],
+    "ICE": "remove",
+    "transport-protocol": "RTP/AVP",
+}
+
+
+@dataclass(frozen=True)
+class Address:
+    host: str
+    port: int
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(self, relay: MediaRelay) -> None:
+        self.relay = relay
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        self.relay._reply(data)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("rtpengine socket: %r", exc)
+
+
+def _text(value: Any) -> Any:
+    """Reply strings as text (rtpengine speaks UTF-8)."""
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    if isinstance(value, list):
+        return [_text(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _text(item) for key, item in value.items()}
+    return value
+
+
+class MediaRelay:
+    def __init__(self, host: str, port: int, *, timeout_s: float = 0.5, attempts: int = 4) -> None:
+        self.address = (host, port)
+        self.timeout_s = timeout_s
+        self.attempts = attempts
+        self.stats: Counter[str] = Counter()
+        self._transport: asyncio.DatagramTransport | None = None
+        self._pending: dict[bytes, asyncio.Future[dict[str, Any]]] = {}
+
+    async def start(self) -> MediaRelay:
+        loop = asyncio.get_running_loop()
+        self._transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Protocol(self), remote_addr=self.address
+        )
+        return self
+
+    async def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    def _reply(self, data: bytes) -> None:
+        cookie, _, body = data.partition(b" ")
+        future = self._pending.get(cookie)
+        if future is None or future.done():
+            self.stats["late-replies"] += 1
+            return
+        try:
+            reply = decode(body)
+            if not isinstance(reply, dict):
+                raise BencodeError("the reply is not a dictionary")
+        except BencodeError as exc:
+            future.set_exception(MediaRelayError(f"unreadable reply from rtpengine: {exc}"))
+            return
+        future.set_result(reply)
+
+    async def command(self, name: str, **arguments: Any) -> dict[str, Any]:
+        """Send one command; the reply's strings are decoded. Raises MediaRelayError on an error
+        result, MediaRelayUnavailable when rtpengine does not answer."""
+        if self._transport is None:
+            raise MediaRelayUnavailable("the media relay client is not started")
+        message = {key.replace("_", "-"): value for key, value in arguments.items() if value is not None}
+        message["command"] = name
+        cookie = os.urandom(6).hex().encode()
+        datagram = cookie + b" " + encode(message)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[cookie] = future
+        self.stats[f"command:{name}"] += 1
+        try:
+            for _ in range(self.attempts):
+                self._transport.sendto(datagram)
+                try:
+                    reply = await asyncio.wait_for(asyncio.shield(future), self.timeout_s)
+                    break
+                except TimeoutError:
+                    self.stats["retries"] += 1
+            else:
+                self.stats["unanswered"] += 1
+                raise MediaRelayUnavailable(f"rtpengine did not answer '{name}'")
+        finally:
+            self._pending.pop(cookie, None)
+            if not future.done():
+                future.cancel()
+        result: dict[str, Any] = _text(reply)
+        if result.get("result") == "error":
+            self.stats[f"error:{name}"] += 1
+            raise MediaRelayError(f"rtpengine refused '{name}': {result.get('error-reason', '?')}")
+        return result
+
+    # the commands call-manager uses -------------------------------------------------------------
+    async def ping(self) -> bool:
+        try:
+            return (await self.command("ping")).get("result") == "pong"
+        except (MediaRelayError, MediaRelayUnavailable):
+            return False
+
+    async def offer(self, call_id: str, sdp: bytes, *, from_tag: str = CALLER) -> bytes:
+        reply = await self.command("offer", call_id=call_id, from_tag=from_tag, sdp=sdp, **SDP_FLAGS)
+        return str(reply["sdp"]).encode()
+
+    async def answer(self, call_id: str, sdp: bytes, *, from_tag: str = CALLER, to_tag: str = AGENT) -> bytes:
+        reply = await self.command(
+            "answer", call_id=call_id, from_tag=from_tag, to_tag=to_tag, sdp=sdp, **SDP_FLAGS
+        )
+        return str(reply["sdp"]).encode()
+
+    async def delete(self, call_id: str) -> None:
+        try:
+            await self.command("delete", call_id=call_id)
+        except MediaRelayError:
+            pass  # already gone: the goal is reached
+
+    async def query(self, call_id: str) -> dict[str, Any]:
+        return await self.command("query", call_id=call_id)
+
+    async def calls(self) -> list[str]:
+        return [str(c) for c in (await self.command("list", limit=100_000)).get("calls", [])]
+
+    async def play(self, call_id: str, file: str, *, to_tag: str = CALLER, repeat: int = 1) -> int:
+        """Play a WAV file to the party ``to_tag``; returns its duration in milliseconds."""
+        reply = await self.command(
+            "play media", call_id=call_id, from_tag=to_tag, file=file, repeat_times=repeat
+        )
+        return int(reply.get("duration", 0))
+
+    async def stop_playing(self, call_id: str, *, to_tag: str = CALLER) -> None:
+        try:
+            await self.command("stop media", call_id=call_id, from_tag=to_tag)
+        except MediaRelayError:
+            pass  # nothing was playing
+
+    async def block(self, call_id: str, tag: str) -> None:
+        """Stop relaying what ``tag`` sends (prompts to the other party are not mixed with it)."""
+        await self.command("block media", call_id=call_id, from_tag=tag)
+
+    async def unblock(self, call_id: str, tag: str) -> None:
+        await self.command("unblock media", call_id=call_id, from_tag=tag)
+
+    async def recording(self, call_id: str, action: str) -> None:
+        """``action``: start, stop, pause (rtpengine's ``start/stop/pause recording``)."""
+        await self.command(f"{action} recording", call_id=call_id)

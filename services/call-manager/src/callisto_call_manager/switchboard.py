@@ -1,0 +1,450 @@
+"""The B2BUA: every call is a caller leg and at most one agent leg, media through rtpengine.
+
+The switchboard answers trunk INVITEs, runs the IVR, rings agents on ``ConnectCall``, bridges on
+answer, and carries out hold, transfer, recording and hangup. State changes go through the call
+table (one place); what only lives while this process runs (dialog objects, tasks, DTMF queues) is
+kept in ``Live`` beside each call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from callisto_call_manager.bindings import Bindings
+from callisto_call_manager.calls import Call, CallTable, LegRecord, QueueRequest
+from callisto_call_manager.dialplan import DialPlan
+from callisto_call_manager.errors import (
+    AgentNotRegistered,
+    InvalidCallState,
+    MediaRelayError,
+    UnknownTransferTarget,
+)
+from callisto_call_manager.ivr import run_flow
+from callisto_call_manager.notifier import Notifier
+from callisto_call_manager.prompts import Prompts
+from callisto_call_manager.rate import RateLimiter
+from callisto_call_manager.registrar import ringing_address
+from callisto_call_manager.rtpengine import AGENT, CALLER, MediaRelay
+from callisto_protocol import new_id
+from callisto_protocol.calls import CallDirection, CallState, EndedBy
+from callisto_protocol.queues import ConnectResult
+from callisto_protocol.telephony import RecordAction, TransferKind
+from callisto_sip.errors import SipError
+from callisto_sip.headers import NameAddr
+from callisto_sip.ua import CallFailed, Dialog, DialogState, IncomingCall, UserAgent
+from callisto_sip.uri import SipUri, parse_uri
+
+log = logging.getLogger(__name__)
+S = CallState
+HOLD_REPEAT = 1000  # plays of the hold prompt: longer than any wait
+_PORT = re.compile(rb"^m=audio \d+", re.MULTILINE)
+
+
+@dataclass
+class Live:
+    """What exists only while this process runs the call."""
+
+    caller: Dialog | None = None
+    agent: Dialog | None = None
+    keys: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    ring_cancel: asyncio.Event | None = None
+    ending: bool = False
+
+
+def placeholder(agent_side_sdp: bytes) -> bytes:
+    """An answer for the agent side before any agent is there: rtpengine's own offer, pointed at the
+    discard port, without RTCP or ICE lines (it would otherwise relay to itself)."""
+    lines = [
+        line
+        for line in _PORT.sub(b"m=audio 9", agent_side_sdp).split(b"\r\n")
+        if not line.startswith((b"a=rtcp", b"a=ice", b"a=candidate"))
+    ]
+    return b"\r\n".join(lines)
+
+
+def leg_record(dialog: Dialog, peer: tuple[str, int]) -> LegRecord:
+    return LegRecord(
+        call_id=dialog.call_id,
+        local=str(dialog.local),
+        remote=str(dialog.remote),
+        remote_target=str(dialog.remote_target),
+        route_set=list(dialog.route_set),
+        local_seq=dialog.local_seq,
+        remote_seq=dialog.remote_seq,
+        protocol=dialog.protocol,
+        peer=peer,
+    )
+
+
+class Switchboard:
+    def __init__(
+        self,
+        ua: UserAgent,
+        relay: MediaRelay,
+        table: CallTable,
+        bindings: Bindings,
+        prompts: Prompts,
+        plan: DialPlan,
+        notifier: Notifier,
+        *,
+        ring_timeout_s: float,
+        invite_rate_per_source: float,
+    ) -> None:
+        self.ua = ua
+        self.relay = relay
+        self.table = table
+        self.bindings = bindings
+        self.prompts = prompts
+        self.plan = plan
+        self.notifier = notifier
+        self.ring_timeout_s = ring_timeout_s
+        self.limiter = RateLimiter(invite_rate_per_source, burst=invite_rate_per_source * 2)
+        self.live: dict[str, Live] = {}
+        self.legs: dict[tuple[str, str, str], tuple[str, str]] = {}  # dialog key -> (call id, side)
+        self.stats: Counter[str] = Counter()
+        self.enqueue: Callable[[Call, QueueRequest], Awaitable[None]] | None = None
+        ua.on_invite = self.inbound
+        ua.observers.append(self._dialog_changed)
+
+    # helpers ------------------------------------------------------------------------------------
+    def spawn(self, call_id: str, work: Awaitable[None], name: str) -> asyncio.Task[None]:
+        async def run() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("call %s: %s failed", call_id, name)
+                call = self.table.calls.get(call_id)
+                if call is not None:
+                    await self.hangup(call, EndedBy.SYSTEM, 500)
+
+        task = asyncio.get_running_loop().create_task(run(), name=f"{name}:{call_id}")
+        live = self.live.setdefault(call_id, Live())
+        live.tasks.add(task)
+        task.add_done_callback(live.tasks.discard)
+        return task
+
+    def key_pressed(self, call_id: str, tag: str, key: str) -> None:
+        live = self.live.get(call_id)
+        if live is not None and tag == CALLER:
+            live.keys.put_nowait(key)
+
+    def _attach(self, call: Call, dialog: Dialog, side: str, peer: tuple[str, int]) -> None:
+        live = self.live.setdefault(call.id, Live())
+        if side == CALLER:
+            live.caller, call.caller_leg = dialog, leg_record(dialog, peer)
+        else:
+            live.agent, call.agent_leg = dialog, leg_record(dialog, peer)
+        self.legs[dialog.key] = (call.id, side)
+
+    # inbound calls ------------------------------------------------------------------------------
+    async def inbound(self, incoming: IncomingCall) -> None:
+        request = incoming.request
+        host = incoming.tx.peer[0]
+        if not self.limiter.allow(host):
+            self.stats["invites-limited"] += 1
+            incoming.reject(503, "Service Unavailable", {"Retry-After": "5"})
+            return
+        trunk = self.plan.trunk_for(host)
+        if trunk is None:
+            self.stats["invites-forbidden"] += 1
+            incoming.reject(403, "Forbidden")
+            return
+        if request.content_type != "application/sdp" or not request.body:
+            incoming.reject(
+                488, "Not Acceptable Here", {"Warning": '399 callisto "an SDP offer is required"'}
+            )
+            return
+        dialled = request.uri.user if isinstance(request.uri, SipUri) and request.uri.user else ""
+        flow = self.plan.flow_for(dialled)
+        if flow is None:
+            incoming.reject(404, "Not Found")
+            return
+        caller_uri = request.from_.uri
+        caller = caller_uri.user if isinstance(caller_uri, SipUri) and caller_uri.user else "anonymous"
+        call = Call(
+            id=new_id(), direction=CallDirection.INBOUND, caller=caller, dialled=dialled, trunk=trunk.name
+        )
+        try:
+            call.agent_sdp = (await self.relay.offer(call.id, request.body)).decode()
+            caller_sdp = await self.relay.answer(call.id, placeholder(call.agent_sdp.encode()))
+        except MediaRelayError as exc:
+            log.warning("call from %s refused: %s", host, exc.message)
+            await self.relay.delete(call.id)
+            incoming.reject(503 if exc.status == 503 else 488, "Service Unavailable")
+            return
+        if incoming.cancelled.is_set():
+            await self.relay.delete(call.id)
+            return
+        self.live[call.id] = Live()
+        dialog = await incoming.answer(caller_sdp)
+        self._attach(call, dialog, CALLER, incoming.tx.peer)
+        self.stats["calls"] += 1
+        await self.table.add(call)
+        self.spawn(call.id, run_flow(self, call, flow), "ivr")
+
+    # media --------------------------------------------------------------------------------------
+    async def say(self, call: Call, names: list[str], *, interruptible: bool = False) -> str | None:
+        """Play prompts one after another; with ``interruptible`` a key press stops them and is
+        returned."""
+        live = self.live[call.id]
+        for name in names:
+            duration_ms = await self.relay.play(call.id, self.prompts.file(name))
+            if not interruptible:
+                await asyncio.sleep(duration_ms / 1000)
+                continue
+            try:
+                key = await asyncio.wait_for(live.keys.get(), duration_ms / 1000)
+            except TimeoutError:
+                continue
+            await self.relay.stop_playing(call.id)
+            return key
+        return None
+
+    async def hold_music(self, call: Call, prompt: str | None) -> None:
+        if prompt:
+            await self.relay.play(call.id, self.prompts.file(prompt), repeat=HOLD_REPEAT)
+
+    # connecting agents --------------------------------------------------------------------------
+    async def connect(self, call: Call, agent_id: str, offer_id: str, ring_timeout_s: float) -> None:
+        """Ring the agent (the outcome is published, never raised), bridge on answer."""
+        if call.state not in (S.IVR, S.QUEUED, S.CONNECTED, S.HELD):
+            raise InvalidCallState(f"call {call.id} is {call.state.value}", {"call_id": call.id})
+        self.spawn(call.id, self._ring(call, agent_id, offer_id, ring_timeout_s), "ring")
+
+    async def _ring(self, call: Call, agent_id: str, offer_id: str, ring_timeout_s: float) -> None:
+        result = await self.ring(call, agent_id, ring_timeout_s, offer_id=offer_id)
+        await self.notifier.connect_outcome(call.id, agent_id, offer_id, result)
+
+    async def ring(
+        self, call: Call, agent_id: str, timeout_s: float, *, offer_id: str | None = None
+    ) -> ConnectResult:
+        live = self.live[call.id]
+        bindings = await self.bindings.of_agent(agent_id)
+        if not bindings:
+            return ConnectResult.FAILED
+        binding = bindings[0]
+        await self.table.move(call, S.RINGING, agent_id=agent_id, offer_id=offer_id)
+        cancel = asyncio.Event()
+        live.ring_cancel = cancel
+        timer = asyncio.get_running_loop().call_later(timeout_s, cancel.set)
+        try:
+            dialog = await self.ua.call(
+                binding.contact,
+                ringing_address(binding),
+                body=call.agent_sdp.encode(),
+                protocol=binding.protocol,
+                from_uri=f"sip:{call.caller}@{self.ua.endpoint.host}",
+                cancel=cancel,
+            )
+        except (CallFailed, SipError) as exc:
+            status = exc.response.status if isinstance(exc, CallFailed) else 408
+            if live.ending:
+                return ConnectResult.CALLER_GONE
+            await self.table.move(call, S.QUEUED, agent_id=None, offer_id=None)
+            if status in (486, 600, 603):
+                return ConnectResult.BUSY
+            if status in (408, 480, 487):
+                return ConnectResult.NO_ANSWER
+            return ConnectResult.FAILED
+        finally:
+            timer.cancel()
+            live.ring_cancel = None
+        if live.ending:
+            await self._bye(dialog)
+            return ConnectResult.CALLER_GONE
+        self._attach(call, dialog, AGENT, ringing_address(binding))
+        answer = dialog.answered.body if dialog.answered is not None else b""
+        self._cancel(live, "wait")
+        try:
+            await self.relay.answer(call.id, answer)
+            await self.relay.stop_playing(call.id)
+        except MediaRelayError:
+            await self.hangup(call, EndedBy.SYSTEM, 503)
+            return ConnectResult.FAILED
+        await self.table.move(call, S.CONNECTED)
+        return ConnectResult.ANSWERED
+
+    # call control --------------------------------------------------------------------------------
+    async def hold(self, call: Call, on: bool) -> None:
+        if on and call.state is S.CONNECTED:
+            await self.relay.block(call.id, AGENT)
+            await self.relay.block(call.id, CALLER)
+            await self.hold_music(call, "hold")
+            await self.table.move(call, S.HELD)
+        elif not on and call.state is S.HELD:
+            await self.relay.stop_playing(call.id)
+            await self.relay.unblock(call.id, AGENT)
+            await self.relay.unblock(call.id, CALLER)
+            await self.table.move(call, S.CONNECTED)
+        elif call.state not in ((S.HELD,) if on else (S.CONNECTED,)):
+            raise InvalidCallState(f"call {call.id} is {call.state.value}", {"call_id": call.id})
+
+    async def record(self, call: Call, action: RecordAction) -> None:
+        verb = {RecordAction.START: "start", RecordAction.RESUME: "start", RecordAction.STOP: "stop",
+                RecordAction.PAUSE: "pause"}[action]  # fmt: skip
+        await self.relay.recording(call.id, verb)
+        call.recording = {"start": "on", "stop": "off", "pause": "paused"}[verb]
+        await self.table.save(call)
+
+    async def transfer(self, call: Call, kind: TransferKind, target: str) -> None:
+        """Blind transfer: the agent leg ends, the caller goes to the target."""
+        if call.state not in (S.CONNECTED, S.HELD, S.QUEUED, S.IVR):
+            raise InvalidCallState(f"call {call.id} is {call.state.value}", {"call_id": call.id})
+        if kind is TransferKind.AGENT and not await self.bindings.of_agent(target):
+            raise AgentNotRegistered(f"agent {target!r} has no registered phone", {"agent_id": target})
+        if kind is TransferKind.NUMBER and self.plan.outbound() is None:
+            raise UnknownTransferTarget("no trunk takes outbound calls", {"target": target})
+        await self._drop_agent(call)
+        await self.relay.stop_playing(call.id)
+        if kind is TransferKind.QUEUE:
+            await self.to_queue(call, QueueRequest(target))
+        elif kind is TransferKind.AGENT:
+            self.spawn(call.id, self._transfer_to_agent(call, target), "transfer")
+        else:
+            self.spawn(call.id, self.dial_out(call, target), "transfer")
+
+    async def _transfer_to_agent(self, call: Call, agent_id: str) -> None:
+        result = await self.ring(call, agent_id, self.ring_timeout_s)
+        if result is not ConnectResult.ANSWERED and not self.live[call.id].ending:
+            if call.queue_id:
+                await self.to_queue(call, QueueRequest(call.queue_id))
+            else:
+                await self.say(call, ["sorry"])
+                await self.hangup(call, EndedBy.SYSTEM, 480)
+
+    async def to_queue(self, call: Call, wanted: QueueRequest) -> None:
+        if self.enqueue is None:
+            raise UnknownTransferTarget("queues are not available", {"target": wanted.queue_id})
+        await self.enqueue(call, wanted)
+
+    async def dial_out(self, call: Call, number: str) -> None:
+        """Connect the caller to a number through the outbound trunk."""
+        trunk = self.plan.outbound()
+        if trunk is None or trunk.outbound is None:
+            raise UnknownTransferTarget("no trunk takes outbound calls", {"target": number})
+        live = self.live[call.id]
+        route = trunk.outbound
+        await self.table.move(call, S.RINGING, agent_id=None)
+        cancel = asyncio.Event()
+        live.ring_cancel = cancel
+        timer = asyncio.get_running_loop().call_later(self.ring_timeout_s, cancel.set)
+        try:
+            dialog = await self.ua.call(
+                f"sip:{number}@{route.host}:{route.port}",
+                (route.host, route.port),
+                body=call.agent_sdp.encode(),
+                protocol=route.transport,
+                from_uri=f"sip:{call.caller}@{self.ua.endpoint.host}",
+                cancel=cancel,
+            )
+        except (CallFailed, SipError) as exc:
+            status = exc.response.status if isinstance(exc, CallFailed) else 408
+            if not live.ending:
+                await self.say(call, ["sorry"])
+                await self.hangup(call, EndedBy.SYSTEM, status)
+            return
+        finally:
+            timer.cancel()
+            live.ring_cancel = None
+        if live.ending:
+            await self._bye(dialog)
+            return
+        self._attach(call, dialog, AGENT, (route.host, route.port))
+        await self.relay.answer(call.id, dialog.answered.body if dialog.answered is not None else b"")
+        await self.table.move(call, S.CONNECTED)
+
+    async def _drop_agent(self, call: Call) -> None:
+        live = self.live[call.id]
+        if live.ring_cancel is not None:
+            live.ring_cancel.set()
+        if live.agent is not None:
+            dialog, live.agent, call.agent_leg = live.agent, None, None
+            self.legs.pop(dialog.key, None)
+            await self._bye(dialog)
+        if call.state is S.HELD:
+            await self.relay.unblock(call.id, AGENT)
+            await self.relay.unblock(call.id, CALLER)
+
+    def _cancel(self, live: Live, *names: str) -> None:
+        current = asyncio.current_task()
+        for task in list(live.tasks):
+            if task is not current and task.get_name().split(":")[0] in names:
+                task.cancel()
+
+    async def _bye(self, dialog: Dialog) -> None:
+        self.legs.pop(dialog.key, None)
+        if dialog.state is not DialogState.TERMINATED:
+            try:
+                await dialog.bye()
+            except SipError as exc:
+                log.info("BYE in %s: %s", dialog.call_id, exc.message)
+
+    async def hangup(self, call: Call, by: EndedBy, status: int | None = None) -> None:
+        """End the call: both legs get a BYE (unless they sent it), rtpengine forgets it."""
+        live = self.live.setdefault(call.id, Live())
+        if live.ending:
+            return
+        live.ending = True
+        if live.ring_cancel is not None:
+            live.ring_cancel.set()
+        self._cancel(live, "ivr", "wait")
+        for dialog in (live.caller, live.agent):
+            if dialog is not None:
+                await self._bye(dialog)
+        await self.relay.delete(call.id)
+        if call.state is not S.ENDED:
+            await self.table.move(call, S.ENDED, ended_by=by, sip_status=status)
+        self.live.pop(call.id, None)
+
+    def _dialog_changed(self, dialog: Dialog, state: DialogState) -> None:
+        if state is not DialogState.TERMINATED:
+            return
+        found = self.legs.pop(dialog.key, None)
+        if found is None:
+            return
+        call_id, side = found
+        call = self.table.calls.get(call_id)
+        live = self.live.get(call_id)
+        if call is None or live is None or live.ending:
+            return
+        if side == CALLER:
+            live.caller = None
+        else:
+            live.agent = None
+        by = EndedBy.CALLER if side == CALLER else EndedBy.AGENT
+        self.spawn(call_id, self.hangup(call, by, 200), "hangup")
+
+    # recovery -----------------------------------------------------------------------------------
+    def adopt(self, call: Call) -> None:
+        """Take over a call found in Redis at start: rebuild its dialogs so BYEs and commands work."""
+        live = self.live.setdefault(call.id, Live())
+        for side, record in ((CALLER, call.caller_leg), (AGENT, call.agent_leg)):
+            if record is None:
+                continue
+            dialog = Dialog(
+                self.ua,
+                call_id=record.call_id,
+                local=NameAddr.parse(record.local),
+                remote=NameAddr.parse(record.remote),
+                remote_target=parse_uri(record.remote_target),
+                route_set=record.route_set,
+                local_seq=record.local_seq + 100,  # requests sent since the last save stay below
+                remote_seq=record.remote_seq,
+                protocol=record.protocol,
+                state=DialogState.CONFIRMED,
+            )
+            dialog.acked.set()
+            self.ua.dialogs[dialog.key] = dialog
+            self.legs[dialog.key] = (call.id, side)
+            if side == CALLER:
+                live.caller = dialog
+            else:
+                live.agent = dialog
