@@ -1,7 +1,8 @@
 """A token issuer for testing one service without auth and its database: it signs access tokens the
 way auth does (Ed25519, the same claims) and answers auth's two open bus commands (the public keys
-and a service account's login) and the registrar's question for SIP credentials (``sip_users``), so the service under test verifies tokens exactly as in production.
-Tests of auth itself, and the suite tests, use the real auth service."""
+and a service account's login) and the registrar's request for SIP credentials (``sip_users``), so
+the service under test verifies tokens exactly as in production. Tests of auth itself, and the suite
+tests, use the real auth service."""
 
 from __future__ import annotations
 
