@@ -156,7 +156,7 @@ async def suite(
     cm_settings = CallManagerSettings(
         mode=Mode.DEVELOPMENT, nats_url=nats.url, redis_url=redis_url, http_port=cm_port,
         sip_port=free_port(), rtpengine_port=rtpengine.port, dtmf_port=rtpengine.dtmf_port,
-        prompts_dir=PROMPTS, keepalive_s=600, digest_algorithms=["MD5"], sip_t1_s=0.1, sip_t4_s=1.0,
+        prompts_dir=PROMPTS, keepalive_s=600, sip_t1_s=0.1, sip_t4_s=1.0,
     )  # fmt: skip
     _, _, qm_app = build_queue_manager(qm_settings)
     _, parts, cm_app = build_call_manager(cm_settings)

@@ -29,10 +29,27 @@ def callisto(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def register(user: str, password: str, sip_port: int) -> int:
+    """sipp registers ``user`` (digest: SHA-256 or MD5, whichever sipp takes); its exit code."""
+    scenario = (ROOT / "tests" / "scenarios" / "register.xml").read_text()
+    for key, value in (("CONTACT_PORT", "5999"), ("EXPIRES", "60"), ("EXPECT", "200"), ("USER", user),
+                       ("PASSWORD", password)):  # fmt: skip
+        scenario = scenario.replace(key, value)
+    path = Path("/tmp") / f"callisto-register-{os.getpid()}.xml"
+    path.write_text(scenario)
+    run = subprocess.run(
+        ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-m", "1", "-timeout", "15s", "-nostdin",
+         "-p", str(free_port()), f"127.0.0.1:{sip_port}"],
+        capture_output=True, timeout=30, check=False,
+    )  # fmt: skip
+    path.unlink()
+    return run.returncode
+
+
 def test_up_status_down() -> None:
     home = Path("/tmp") / f"callisto-launcher-{os.getpid()}"  # PostgreSQL (user postgres) must reach it
     offset = 20000 + (os.getpid() % 20000)  # service ports far from the defaults of a running suite
-    ports = [str(free_port()) for _ in range(4)]
+    ports = [str(free_port()) for _ in range(6)]
     try:
         up = callisto(
             "up",
@@ -44,6 +61,10 @@ def test_up_status_down() -> None:
             ports[2],
             "--pg-port",
             ports[3],
+            "--rtpengine-port",
+            ports[4],
+            "--sip-port",
+            ports[5],
             "--port-offset",
             str(offset - 8100),
             home=home,
@@ -51,7 +72,7 @@ def test_up_status_down() -> None:
         assert up.returncode == 0, up.stdout + up.stderr
         state = SuiteState.load(home)
         names = [p.name for p in state.processes]
-        assert names[:3] == ["nats", "redis", "postgres"] and "core-bus" in names
+        assert names[:4] == ["nats", "redis", "postgres", "rtpengine"] and "core-bus" in names
         assert all(p.alive() for p in state.processes)
 
         def token(username: str) -> dict[str, str]:
@@ -71,7 +92,11 @@ def test_up_status_down() -> None:
 
         # the registry learns readiness from heartbeats (one a second), a moment after /readyz does
         wait_until(lambda: all(s["ready"] for s in registry()), 10, "every service ready in the registry")
-        assert sorted(str(s["service"]) for s in registry()) == ["auth", "core-bus", "queue-manager"]
+        services_seen = sorted(str(s["service"]) for s in registry())
+        assert services_seen == ["auth", "call-manager", "core-bus", "queue-manager"]
+        # a softphone registers at call-manager with the SIP password auth keeps for operator1
+        assert register("operator1", "callisto", int(ports[5])) == 0
+        assert register("operator1", "wrong", int(ports[5])) != 0
         # core-bus verifies auth's tokens (keys fetched over the bus) and obeys the permissions
         services = f"{state.urls['core-bus']}/api/v1/services"
         assert httpx.get(services, timeout=5).status_code == 401

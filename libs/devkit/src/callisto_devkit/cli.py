@@ -1,6 +1,6 @@
 """``callisto``: run the whole suite locally.
 
-callisto up       NATS, Redis, PostgreSQL and every service under services/, on the ports of
+callisto up       NATS, Redis, PostgreSQL, rtpengine and every service under services/, on the ports of
                   ARCHITECTURE.md; data and logs under .callisto/ (or --home)
 callisto status   a table of processes and of the services' health
 callisto down     stop exactly what ``up`` started (PID and start time both checked)
@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from callisto_devkit.processes import DevkitError, ManagedProcess, wait_until
-from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer
+from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer, RtpEngine
 from callisto_devkit.suite import ServiceSpec, SuiteState, discover_services, postgres_data_dir, repo_root
 
 app = typer.Typer(help="Run the Callisto suite on this machine.", no_args_is_help=True, add_completion=False)
@@ -43,6 +43,8 @@ def up(
     nats_monitor_port: Annotated[int, typer.Option(help="NATS monitoring port")] = 8222,
     redis_port: Annotated[int, typer.Option(help="Redis port")] = 6379,
     pg_port: Annotated[int, typer.Option(help="PostgreSQL port")] = 5432,
+    rtpengine_port: Annotated[int, typer.Option(help="rtpengine's NG control port")] = 2223,
+    sip_port: Annotated[int, typer.Option(help="call-manager's SIP port (UDP and TCP)")] = 5060,
     port_offset: Annotated[int, typer.Option(help="added to every service's HTTP port")] = 0,
 ) -> None:
     """Start NATS, Redis, PostgreSQL and every service; return when all are ready."""
@@ -69,9 +71,17 @@ def up(
         _started(state, "redis", redis.start().process, redis.url)
         pg = PostgresServer(port=pg_port, data_dir=postgres_data_dir(folder), log_path=logs / "postgres.log")
         _started(state, "postgres", pg.start().process, pg.dsn)
+        media = RtpEngine(
+            port=rtpengine_port, port_min=30000, port_max=34999, work_dir=folder / "rtpengine",
+            log_path=logs / "rtpengine.log",
+        )  # fmt: skip
+        _started(state, "rtpengine", media.start().process, f"udp://127.0.0.1:{rtpengine_port}")
+        telephony = {"RTPENGINE_PORT": str(rtpengine_port), "DTMF_PORT": str(media.dtmf_port),
+                     "SIP_PORT": str(sip_port), "PROMPTS_DIR": str(folder / "prompts")}  # fmt: skip
         for spec in discover_services(root):
             port = spec.port + port_offset
             env = _service_env(spec, port, nats.url, redis.url, pg.dsn)
+            env.update({spec.env_prefix + name: value for name, value in telephony.items()})
             process = ManagedProcess.spawn(
                 spec.name,
                 [sys.executable, "-m", spec.module],

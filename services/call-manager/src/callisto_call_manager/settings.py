@@ -20,7 +20,10 @@ class CallManagerSettings(ServiceSettings):
     sip_port: int = Field(default=5060, ge=0, le=65535, description="UDP and TCP")
     sip_realm: str = Field(default="callisto", description="digest realm; must be auth's sip_realm")
     digest_algorithms: list[str] = Field(
-        default=["SHA-256", "MD5"], min_length=1, description="challenges offered, preferred first"
+        default=["MD5", "SHA-256"],
+        min_length=1,
+        description="challenges offered in this order; many softphones (and sipp) answer the first one "
+        "whatever its algorithm, so MD5 leads unless every phone speaks SHA-256 (RFC 8760)",
     )
     sip_t1_s: float = Field(default=0.5, gt=0, le=5, description="RFC 3261 T1 (round-trip estimate)")
     sip_t4_s: float = Field(default=5.0, gt=0, le=10, description="RFC 3261 T4; Timer D is 64*T1 at least")
