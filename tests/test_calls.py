@@ -15,11 +15,10 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as redis
+from cm_testing import call_manager
 from prometheus_client import CollectorRegistry
 
 from callisto_call_manager.app import Parts
-from callisto_call_manager.app import build as build_call_manager
-from callisto_call_manager.settings import CallManagerSettings
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
@@ -35,8 +34,6 @@ from callisto_runtime.metrics import BusMetrics
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SCENARIOS = Path(__file__).with_name("scenarios")
-PROMPTS = Path("/tmp/callisto-test-prompts")  # rendered once, reused by later runs (keyed by text)
-CALL_MANAGER = ["auth.sip-credentials.read", "qm.#", "core-bus.agents.read", "core-bus.calls.read"]
 QUEUE_MANAGER = ["cm.#"]
 
 
@@ -146,29 +143,19 @@ async def redis_url(redis_server: RedisServer) -> str:
 async def suite(
     nats: NatsServer, redis_url: str, rtpengine: RtpEngine, issuer: TestIssuer, folder: Path
 ) -> AsyncIterator[Suite]:
-    issuer.service_permissions["call-manager"] = CALL_MANAGER
     issuer.service_permissions["queue-manager"] = QUEUE_MANAGER
-    issuer.sip_users.update({"operator1": ("callisto", "agent-1"), "operator2": ("callisto", "agent-2")})
-    qm_port, cm_port = free_port(), free_port()
+    qm_port = free_port()
     qm_settings = QueueManagerSettings(
         mode=Mode.DEVELOPMENT, nats_url=nats.url, redis_url=redis_url, http_port=qm_port, lease_ttl_s=1.0
     )
-    cm_settings = CallManagerSettings(
-        mode=Mode.DEVELOPMENT, nats_url=nats.url, redis_url=redis_url, http_port=cm_port,
-        sip_port=free_port(), rtpengine_port=rtpengine.port, dtmf_port=rtpengine.dtmf_port,
-        prompts_dir=PROMPTS, keepalive_s=600, sip_t1_s=0.1, sip_t4_s=1.0,
-    )  # fmt: skip
     _, _, qm_app = build_queue_manager(qm_settings)
-    _, parts, cm_app = build_call_manager(cm_settings)
     watcher = Bus("watcher", "test-watcher", BusMetrics(CollectorRegistry()))
     async with (
         serve_in_process(qm_app, qm_port) as qm_base,
-        serve_in_process(cm_app, cm_port) as cm_base,
         httpx.AsyncClient(base_url=qm_base) as qm_http,
-        httpx.AsyncClient(base_url=cm_base) as cm_http,
+        call_manager(nats.url, redis_url, rtpengine, issuer) as (parts, cm_http),
     ):
-        for http in (qm_http, cm_http):
-            await eventually(lambda http=http: ready(http))  # type: ignore[misc]
+        await eventually(lambda: ready(qm_http))
         found = Suite(parts, cm_http, qm_http, issuer, rtpengine, folder)
 
         async def keep(event: Event, _: Envelope) -> None:
