@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as redis
-from cm_testing import call_manager
+from cm_testing import call_manager, scenario, start_sipp
 from prometheus_client import CollectorRegistry
 
 from callisto_call_manager.app import Parts
@@ -33,49 +32,7 @@ from callisto_runtime import Bus, Mode
 from callisto_runtime.metrics import BusMetrics
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-SCENARIOS = Path(__file__).with_name("scenarios")
 QUEUE_MANAGER = ["cm.#"]
-
-
-def sipp() -> str:
-    path = shutil.which("sipp")
-    if path is None:
-        pytest.fail("sipp is missing: the Debian package sip-tester is installed by make test")
-    return path
-
-
-def scenario(name: str, folder: Path, **values: object) -> Path:
-    text = (SCENARIOS / f"{name}.xml").read_text()
-    for key, value in sorted(values.items(), key=lambda item: -len(item[0])):
-        text = text.replace(key, str(value))
-    path = folder / f"{name}-{free_port()}.xml"
-    path.write_text(text)
-    return path
-
-
-@dataclass
-class Sipp:
-    process: asyncio.subprocess.Process
-    errors: Path
-
-    async def result(self, timeout: float = 60) -> tuple[int, str]:
-        try:
-            await asyncio.wait_for(self.process.wait(), timeout)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-        text = self.errors.read_text() if self.errors.exists() else ""
-        return self.process.returncode or 0, text
-
-
-async def start_sipp(xml: Path, folder: Path, *args: str) -> Sipp:
-    errors = folder / f"{xml.stem}-errors.log"
-    process = await asyncio.create_subprocess_exec(
-        sipp(), "-sf", str(xml), "-i", "127.0.0.1", "-mi", "127.0.0.1", "-nostdin", "-timeout", "60s",
-        "-trace_err", "-error_file", str(errors), *args,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    return Sipp(process, errors)
 
 
 @dataclass

@@ -31,7 +31,7 @@ def callisto(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 
 def register(user: str, password: str, sip_port: int) -> int:
     """sipp registers ``user`` (digest: SHA-256 or MD5, whichever sipp takes); its exit code."""
-    scenario = (ROOT / "tests" / "scenarios" / "register.xml").read_text()
+    scenario = (ROOT / "services" / "call-manager" / "tests" / "scenarios" / "register.xml").read_text()
     for key, value in (("CONTACT_PORT", "5999"), ("EXPIRES", "60"), ("EXPECT", "200"), ("USER", user),
                        ("PASSWORD", password)):  # fmt: skip
         scenario = scenario.replace(key, value)

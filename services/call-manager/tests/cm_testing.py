@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +44,61 @@ async def call_manager(
                 break
             await asyncio.sleep(0.05)
         yield parts, http
+
+
+# sipp, the independent SIP peer --------------------------------------------------------------------
+SCENARIOS = Path(__file__).with_name("scenarios")
+
+
+def sipp() -> str:
+    path = shutil.which("sipp")
+    if path is None:
+        raise RuntimeError("sipp is missing: the Debian package sip-tester is installed by make test")
+    return path
+
+
+def scenario(name: str, folder: Path, **values: object) -> Path:
+    """A copy of scenarios/<name>.xml with its placeholders (upper-case words) filled in."""
+    text = (SCENARIOS / f"{name}.xml").read_text()
+    for key, value in sorted(values.items(), key=lambda item: -len(item[0])):
+        text = text.replace(key, str(value))
+    path = folder / f"{name}-{free_port()}.xml"
+    path.write_text(text)
+    return path
+
+
+@dataclass
+class Sipp:
+    process: asyncio.subprocess.Process
+    errors: Path
+
+    async def result(self, timeout: float = 60) -> tuple[int, str]:
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        text = self.errors.read_text() if self.errors.exists() else ""
+        return self.process.returncode or 0, text
+
+
+async def start_sipp(xml: Path, folder: Path, *args: str) -> Sipp:
+    errors = folder / f"{xml.stem}-errors.log"
+    process = await asyncio.create_subprocess_exec(
+        sipp(), "-sf", str(xml), "-i", "127.0.0.1", "-mi", "127.0.0.1", "-nostdin", "-timeout", "60s",
+        "-trace_err", "-error_file", str(errors), *args,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    return Sipp(process, errors)
+
+
+async def register_with_sipp(
+    target: str, user: str, password: str, *, folder: Path, expect: int = 200, expires: int = 300,
+    contact: int = 5999,
+) -> int:  # fmt: skip
+    """sipp registers ``user`` (401, then digest credentials) and expects ``expect``; its exit code."""
+    xml = scenario("register", folder, USER=user, PASSWORD=password, CONTACT_PORT=contact, EXPIRES=expires,
+                   EXPECT=expect)  # fmt: skip
+    run = await start_sipp(xml, folder, target, "-m", "1", "-p", str(free_port()))
+    code, _ = await run.result(30)
+    return code

@@ -5,8 +5,10 @@ when enough of it can be read, count and drop the rest, and hand messages to a s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import socket
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from callisto_sip.message import (
 )
 
 log = logging.getLogger(__name__)
+RECEIVE_BUFFER = 4 * 1024 * 1024  # the kernel caps it at net.core.rmem_max
 Address = tuple[str, int]
 _REASONS = {400: "Bad Request", 413: "Request Entity Too Large", 501: "Not Implemented",
             505: "Version Not Supported", 513: "Message Too Large"}  # fmt: skip
@@ -132,6 +135,10 @@ class UdpTransport(Transport, asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.DatagramTransport, transport)  # 3.11's class does not say so
         self.local = transport.get_extra_info("sockname")[:2]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # bursts (a flood, a trunk's busy hour) wait in the kernel, not dropped
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         source = (str(addr[0]), int(addr[1]))
