@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as redis
-from cm_testing import call_manager, scenario, start_sipp
+from cm_testing import Sipp, call_manager, register_with_sipp, scenario, start_sipp
 from prometheus_client import CollectorRegistry
 
 from callisto_call_manager.app import Parts
@@ -49,17 +49,11 @@ class Suite:
     def sip_target(self) -> str:
         return f"127.0.0.1:{self.cm.sip_port}"
 
-    async def register(
-        self, user: str, contact_port: int, *, password: str = "callisto", expect: int = 200
-    ) -> int:
-        xml = scenario(
-            "register", self.folder, USER=user, PASSWORD=password, CONTACT_PORT=contact_port, EXPIRES=300,
-            EXPECT=expect,
-        )  # fmt: skip
-        run = await start_sipp(xml, self.folder, self.sip_target, "-m", "1", "-p", str(free_port()))
-        code, errors = await run.result()
-        assert code == 0, errors
-        return code
+    async def register(self, user: str, contact_port: int) -> None:
+        code = await register_with_sipp(
+            self.sip_target, user, "callisto", contact=contact_port, folder=self.folder
+        )
+        assert code == 0
 
     async def agent_ready(self, agent_id: str) -> None:
         supervisor = self.issuer.bearer("qm.#")
@@ -188,3 +182,136 @@ async def test_a_trunk_call_reaches_a_registered_agent_through_the_menu(
 
 async def no_calls(s: Suite) -> bool:
     return not await s.calls() and not s.cm.endpoint.server and not s.cm.endpoint.client
+
+
+def states_of(s: Suite, call_id: str) -> list[str]:
+    return [e.state.value for e in s.of(CallStateChanged) if e.call_id == call_id]
+
+
+async def agent_phone(s: Suite, user: str, agent_id: str, name: str, **values: object) -> Sipp:
+    port = free_port()
+    await s.register(user, port)
+    await s.agent_ready(agent_id)
+    xml = scenario(name, s.folder, **{"RING_MS": 300, "TALK_MS": 1500, **values})
+    return await start_sipp(xml, s.folder, "-m", "1", "-p", str(port), "-mp", str(free_port()))
+
+
+async def call_in(s: Suite, name: str = "caller", *, key: int = 1, hold_ms: int = 8000) -> Sipp:
+    xml = scenario(name, s.folder, NUMBER=311, KEY=key, KEY_AT_MS=3500, HOLD_MS=hold_ms)
+    return await start_sipp(
+        xml, s.folder, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+    )
+
+
+async def finished(*runs: Sipp) -> None:
+    for run in runs:
+        code, errors = await run.result()
+        assert code == 0, errors
+
+
+async def test_a_busy_agent_is_passed_over_and_the_next_one_answers(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as s:
+        busy = await agent_phone(s, "operator1", "agent-1", "agent_busy")
+        await asyncio.sleep(0.2)  # agent-1 has been idle longest: the first offer is theirs
+        answers = await agent_phone(s, "operator2", "agent-2", "agent")
+        caller = await call_in(s)
+        await finished(caller, busy, answers)
+        await eventually(lambda: no_calls(s))
+    outcomes = [(e.agent_id, e.result.value) for e in s.of(ConnectOutcome)]
+    assert outcomes == [("agent-1", "busy"), ("agent-2", "answered")]
+    call_id = s.of(ConnectOutcome)[0].call_id
+    assert states_of(s, call_id) == [
+        "created",
+        "ivr",
+        "queued",
+        "ringing",
+        "queued",
+        "ringing",
+        "connected",
+        "ended",
+    ]
+
+
+async def test_the_agent_hangs_up_and_a_caller_gives_up_while_queued(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as s:
+        agent = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up")
+        caller = await call_in(s, "caller_stays")
+        await finished(caller, agent)
+        await eventually(lambda: no_calls(s))
+        first = s.of(CallStateChanged)[-1]
+        assert (first.state.value, first.ended_by) == ("ended", "agent")
+
+        # agent-1 takes a break; nobody else is ready: the caller waits, then hangs up
+        async def on_break() -> bool:
+            reply = await s.qm_http.post(
+                "/api/v1/agents/agent-1/state", json={"request": "not_ready", "reason": "break"},
+                headers=s.issuer.bearer("qm.#"),
+            )  # fmt: skip
+            return reply.status_code == 200
+
+        await eventually(on_break)
+        impatient = await call_in(s, hold_ms=2500)
+        await finished(impatient)
+        await eventually(lambda: no_calls(s))
+    second = [e for e in s.of(CallStateChanged) if e.call_id != first.call_id]
+    assert [e.state.value for e in second] == ["created", "ivr", "queued", "ended"]
+    assert second[-1].ended_by == "caller"
+    steps = [e.step.value for e in s.of(QueueCallEvent) if e.call_id == second[-1].call_id]
+    assert steps[0] == "enqueued" and steps[-1] == "abandoned", steps
+
+
+async def test_hold_resume_and_blind_transfer_to_another_agent(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as s:
+        first = await agent_phone(s, "operator1", "agent-1", "agent")
+        caller = await call_in(s, hold_ms=14000)
+
+        async def state_is(wanted: str, agent_id: str = "agent-1") -> bool:
+            calls = await s.calls()
+            return bool(calls) and (calls[0]["state"], calls[0]["agent_id"]) == (wanted, agent_id)
+
+        await eventually(lambda: state_is("connected"))
+        call_id = (await s.calls())[0]["call_id"]
+        control = s.issuer.bearer("cm.calls.control")
+        assert (await s.cm_http.post(f"/api/v1/calls/{call_id}/hold", headers=control)).json()[
+            "state"
+        ] == "held"
+        again = await s.cm_http.post(f"/api/v1/calls/{call_id}/hold", headers=control)
+        assert again.json()["state"] == "held"  # a repeated command changes nothing
+        await asyncio.sleep(1.0)
+        assert (await s.cm_http.post(f"/api/v1/calls/{call_id}/unhold", headers=control)).json()["state"] == (
+            "connected"
+        )
+        refused = await s.cm_http.post(
+            f"/api/v1/calls/{call_id}/transfer",
+            json={"target_kind": "agent", "target": "agent-3"},
+            headers=control,
+        )
+        assert refused.status_code == 409 and refused.json()["error_id"] == "agent-not-registered"
+        second = await agent_phone(s, "operator2", "agent-2", "agent")
+        moved = await s.cm_http.post(
+            f"/api/v1/calls/{call_id}/transfer",
+            json={"target_kind": "agent", "target": "agent-2"},
+            headers=control,
+        )
+        assert moved.status_code == 200, moved.text
+        await eventually(lambda: state_is("connected", "agent-2"))
+        no_rights = await s.cm_http.post(
+            f"/api/v1/calls/{call_id}/hold", headers=s.issuer.bearer("cm.calls.read")
+        )
+        assert no_rights.status_code == 403
+        await finished(caller, first, second)
+        await eventually(lambda: no_calls(s))
+
+        async def agent_one_released() -> bool:
+            reply = await s.qm_http.get("/api/v1/agents/agent-1", headers=s.issuer.bearer("qm.#"))
+            return reply.json()["state"] in ("wrap_up", "ready")
+
+        await eventually(agent_one_released)  # the ACD saw agent-1's part of the call end
+    assert states_of(s, call_id) == ["created", "ivr", "queued", "ringing", "connected", "held", "connected",
+                                     "ringing", "connected", "ended"]  # fmt: skip

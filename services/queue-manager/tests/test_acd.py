@@ -331,3 +331,24 @@ def test_expected_wait_follows_position_staffing_and_handle_time() -> None:
     assert a.expected_wait("q1", 3) == 3 * 120 / 1
     stats = a.stats("q1", T0 + 30)
     assert (stats["waiting"], stats["longest_wait_s"], stats["staffed"]) == (3, 30.0, 1)
+
+
+def test_a_transfer_ends_the_first_agents_part_of_the_call() -> None:
+    a = acd()
+    ready(a, "a1", "a2")
+    a.enqueue("c1", "q1", T0 + 1)
+    (offer,) = offers(a)
+    a.outcome("c1", offer.agent_id, offer.offer_id, ConnectResult.ANSWERED, T0 + 2)
+    first = offer.agent_id
+    assert not a.left_agent("c1", first, T0 + 3)  # ringing the same agent again is no transfer
+    assert a.left_agent("c1", "a9", T0 + 30)  # blind transfer to another agent, outside the ACD
+    assert a.agents[first].state is AgentState.WRAP_UP and "c1" not in a.calls
+    assert not a.left_agent("c1", "a9", T0 + 31)  # a repeated event changes nothing
+
+    ready(a, "a3")
+    a.enqueue("c2", "q1", T0 + 40)
+    (offer,) = offers(a)
+    a.outcome("c2", offer.agent_id, offer.offer_id, ConnectResult.ANSWERED, T0 + 41)
+    again = a.enqueue("c2", "q1", T0 + 60)  # transferred back to the queue: offered to another agent
+    assert again.status is CallStatus.OFFERED and offer.agent_id not in again.offered_to
+    assert a.agents[offer.agent_id].state is AgentState.WRAP_UP

@@ -332,6 +332,9 @@ class Acd:
     ) -> Call:
         queue = self._queue(queue_id)
         known = self.calls.get(call_id)
+        if known is not None and known.status is CallStatus.CONNECTED:
+            self.call_ended(call_id, now)  # transferred to a queue: the agent's part of the call is over
+            known = None
         if known is not None:
             if known.queue_id == queue_id:
                 return known  # a repeated command: the call keeps its place
@@ -526,6 +529,14 @@ class Acd:
             if wrap <= 0:
                 self._become_free(agent, now)
         return True
+
+    def left_agent(self, call_id: str, agent_id: str | None, now: float) -> bool:
+        """call-manager moved a connected call away from its agent (a blind transfer to another agent
+        or a number): the agent's part ends as if the call had ended."""
+        call = self.calls.get(call_id)
+        if call is None or call.status is not CallStatus.CONNECTED or call.answered_by == agent_id:
+            return False
+        return self.call_ended(call_id, now)
 
     # time ---------------------------------------------------------------------------------------
     def _timer(self, due: float, kind: str, key: str) -> None:

@@ -66,6 +66,8 @@ async def subscribe(bus: Bus, engine: Engine) -> list[DurableConsumer]:
             )
         elif isinstance(event, CallStateChanged) and event.state is CallState.ENDED:
             await engine.run(lambda acd, now: acd.call_ended(event.call_id, now))
+        elif isinstance(event, CallStateChanged) and event.state is CallState.RINGING:
+            await engine.run(lambda acd, now: acd.left_agent(event.call_id, event.agent_id, now))
 
     await bus.serve(Enqueue, enqueue, permission="qm.calls.enqueue")
     await bus.serve(Dequeue, dequeue, permission="qm.calls.dequeue")
