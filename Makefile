@@ -30,6 +30,7 @@ bench: bootstrap
 	$(BIN)/python bench/sip_parse.py
 	$(BIN)/python bench/auth.py
 	$(BIN)/python bench/acd.py
+	$(BIN)/python bench/sip.py
 
 status:
 	$(BIN)/callisto status
