@@ -137,10 +137,19 @@ async def run(rate: int, seconds: int, hold_ms: int) -> dict[str, float]:
             )
             assert code == 0, "the benchmark agent could not register"
             calls = rate * seconds
+            agent_xml = without_media("agent", folder, RING_MS=0)
             agent = asyncio.create_task(
-                sipp("-sf", str(without_media("agent", folder, RING_MS=0)), "-p", str(agent_port), "-m", str(calls),
-                     folder=folder, name="agent")
-            )  # fmt: skip
+                sipp(
+                    "-sf",
+                    str(agent_xml),
+                    "-p",
+                    str(agent_port),
+                    "-m",
+                    str(calls),
+                    folder=folder,
+                    name="agent",
+                )
+            )
             caller_xml = without_media("caller", folder, NUMBER=5000, KEY=1, KEY_AT_MS=0, HOLD_MS=hold_ms)
             started = cpu_s(service.pid)
             began = time.perf_counter()
