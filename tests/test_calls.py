@@ -315,3 +315,30 @@ async def test_hold_resume_and_blind_transfer_to_another_agent(
         await eventually(agent_one_released)  # the ACD saw agent-1's part of the call end
     assert states_of(s, call_id) == ["created", "ivr", "queued", "ringing", "connected", "held", "connected",
                                      "ringing", "connected", "ended"]  # fmt: skip
+
+
+async def test_every_call_completes_with_ten_percent_loss_on_both_legs(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    calls = 4
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as s:
+        port = free_port()
+        await s.register("operator1", port)
+        await s.agent_ready("agent-1")
+        agent_xml = scenario("agent", tmp_path, RING_MS=200)
+        agent = await start_sipp(
+            agent_xml, tmp_path, "-m", str(calls), "-p", str(port), "-mp", str(free_port()), "-lost", "10"
+        )
+        caller_xml = scenario("caller", tmp_path, NUMBER=312, KEY=5, KEY_AT_MS=100, HOLD_MS=8000)
+        caller = await start_sipp(
+            caller_xml, tmp_path, s.sip_target, "-m", str(calls), "-l", "1", "-p", str(free_port()),
+            "-mp", str(free_port()), "-lost", "10",
+        )  # fmt: skip
+        code, errors = await caller.result(180)
+        assert code == 0, errors
+        code, errors = await agent.result(60)
+        assert code == 0, errors
+        await eventually(lambda: no_calls(s), 40)
+        assert not s.cm.board.ua.dialogs and not await s.cm.relay.calls()
+    ended = [e for e in s.of(CallStateChanged) if e.state.value == "ended"]
+    assert len(ended) == calls and {e.ended_by for e in ended} == {"caller"}
