@@ -14,10 +14,12 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as redis
+import yaml
 from cm_testing import Sipp, call_manager, register_with_sipp, scenario, start_sipp
 from prometheus_client import CollectorRegistry
 
 from callisto_call_manager.app import Parts
+from callisto_call_manager.settings import DEMO_CONFIG
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
@@ -92,7 +94,7 @@ async def redis_url(redis_server: RedisServer) -> str:
 
 @contextlib.asynccontextmanager
 async def suite(
-    nats: NatsServer, redis_url: str, rtpengine: RtpEngine, issuer: TestIssuer, folder: Path
+    nats: NatsServer, redis_url: str, rtpengine: RtpEngine, issuer: TestIssuer, folder: Path, **overrides: Any
 ) -> AsyncIterator[Suite]:
     issuer.service_permissions["queue-manager"] = QUEUE_MANAGER
     qm_port = free_port()
@@ -104,7 +106,7 @@ async def suite(
     async with (
         serve_in_process(qm_app, qm_port) as qm_base,
         httpx.AsyncClient(base_url=qm_base) as qm_http,
-        call_manager(nats.url, redis_url, rtpengine, issuer) as (parts, cm_http),
+        call_manager(nats.url, redis_url, rtpengine, issuer, **overrides) as (parts, cm_http),
     ):
         await eventually(lambda: ready(qm_http))
         found = Suite(parts, cm_http, qm_http, issuer, rtpengine, folder)
@@ -342,3 +344,52 @@ async def test_every_call_completes_with_ten_percent_loss_on_both_legs(
         assert not s.cm.board.ua.dialogs and not await s.cm.relay.calls()
     ended = [e for e in s.of(CallStateChanged) if e.state.value == "ended"]
     assert len(ended) == calls and {e.ended_by for e in ended} == {"caller"}
+
+
+async def test_click_to_call_rings_the_agent_then_the_customer_through_the_trunk(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    customer_port = free_port()
+    plan = yaml.safe_load(DEMO_CONFIG.read_text())
+    plan["trunks"][0]["outbound"]["port"] = customer_port
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan))
+    async with suite(
+        private_nats, redis_url, rtpengine, token_issuer, tmp_path, config_file=tmp_path / "plan.yaml"
+    ) as s:
+        agent = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up", TALK_MS=3000)
+        customer = await start_sipp(
+            scenario("agent", tmp_path, RING_MS=300), tmp_path, "-m", "1", "-p", str(customer_port),
+            "-mp", str(free_port()),
+        )  # fmt: skip
+        click = s.issuer.bearer("cm.calls.originate")
+        refused = await s.cm_http.post(
+            "/api/v1/calls", json={"number": "5550100", "agent_id": "agent-3"}, headers=click
+        )
+        assert refused.status_code == 409 and refused.json()["error_id"] == "agent-not-registered"
+        bad = await s.cm_http.post("/api/v1/calls", json={"number": "55x"}, headers=click)
+        assert bad.status_code == 422
+        placed = await s.cm_http.post(
+            "/api/v1/calls",
+            json={"number": "5550100", "agent_id": "agent-1", "caller_id": "311"},
+            headers=click,
+        )
+        assert placed.status_code == 200, placed.text
+        call_id = placed.json()["call_id"]
+
+        async def both_talking() -> bool:
+            calls = await s.calls()
+            return (
+                bool(calls)
+                and calls[0]["state"] == "connected"
+                and s.cm.board.live[call_id].caller is not None
+            )
+
+        await eventually(both_talking)
+        await asyncio.sleep(1.0)
+        relayed = await media_flowed(rtpengine.port, call_id, s.cm)
+        assert relayed.get("caller", 0) > 20 and relayed.get("agent", 0) > 20, relayed
+        await finished(agent, customer)
+        await eventually(lambda: no_calls(s))
+    assert states_of(s, call_id) == ["created", "ringing", "connected", "ringing", "connected", "ended"]
+    ended = s.of(CallStateChanged)[-1]
+    assert (ended.direction.value, ended.ended_by, ended.dialled) == ("outbound", "agent", "5550100")

@@ -71,6 +71,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     board = Switchboard(
         ua, relay, table, bindings, prompts, plan, notifier,
         ring_timeout_s=settings.ring_timeout_s, invite_rate_per_source=settings.invite_rate_per_source,
+        media_host=settings.media_host,
     )  # fmt: skip
     Queueing(board, service.bus)
     dtmf = DtmfReports(board.key_pressed)

@@ -6,7 +6,14 @@ from callisto_call_manager.switchboard import Switchboard
 from callisto_protocol import Envelope
 from callisto_protocol.calls import CallState, EndedBy
 from callisto_protocol.queues import ConnectAccepted, ConnectCall
-from callisto_protocol.telephony import CallControlled, HangupCall, HoldCall, RecordCall, TransferCall
+from callisto_protocol.telephony import (
+    CallControlled,
+    HangupCall,
+    HoldCall,
+    OriginateCall,
+    RecordCall,
+    TransferCall,
+)
 from callisto_runtime import Bus
 
 
@@ -36,7 +43,15 @@ async def subscribe(bus: Bus, board: Switchboard) -> None:
         await board.record(board.table.get(command.call_id), command.action)
         return controlled(command.call_id)
 
+    async def originate(command: OriginateCall, _: Envelope) -> CallControlled:
+        call = await board.originate(
+            command.number, agent_id=command.agent_id, queue_id=command.queue_id, caller_id=command.caller_id,
+            ring_timeout_s=command.ring_timeout_s,
+        )  # fmt: skip
+        return CallControlled(call_id=call.id, state=call.state)
+
     await bus.serve(ConnectCall, connect, permission="cm.calls.connect")
+    await bus.serve(OriginateCall, originate, permission="cm.calls.originate")
     await bus.serve(HangupCall, hangup, permission="cm.calls.control")
     await bus.serve(HoldCall, hold, permission="cm.calls.control")
     await bus.serve(TransferCall, transfer, permission="cm.calls.control")

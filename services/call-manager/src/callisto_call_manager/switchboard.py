@@ -55,6 +55,17 @@ class Live:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     ring_cancel: asyncio.Event | None = None
     ending: bool = False
+    caller_sdp: bytes = b""  # rtpengine's side toward the caller, after the last agent answer
+    agent_answer: bytes = b""  # the answering agent's SDP
+
+
+def silence(host: str) -> bytes:
+    """An offer for a party that is not there yet (the customer of an outbound call): the discard port."""
+    return (
+        f"v=0\r\no=callisto 1 1 IN IP4 {host}\r\ns=-\r\nc=IN IP4 {host}\r\nt=0 0\r\n"
+        "m=audio 9 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n"
+    ).encode()
 
 
 def placeholder(agent_side_sdp: bytes) -> bytes:
@@ -95,6 +106,7 @@ class Switchboard:
         *,
         ring_timeout_s: float,
         invite_rate_per_source: float,
+        media_host: str = "127.0.0.1",
     ) -> None:
         self.ua = ua
         self.relay = relay
@@ -104,6 +116,7 @@ class Switchboard:
         self.plan = plan
         self.notifier = notifier
         self.ring_timeout_s = ring_timeout_s
+        self.silence = silence(media_host)
         self.limiter = RateLimiter(invite_rate_per_source, burst=invite_rate_per_source * 2)
         self.live: dict[str, Live] = {}
         self.legs: dict[tuple[str, str, str], tuple[str, str]] = {}  # dialog key -> (call id, side)
@@ -224,8 +237,16 @@ class Switchboard:
         await self.notifier.connect_outcome(call.id, agent_id, offer_id, result)
 
     async def ring(
-        self, call: Call, agent_id: str, timeout_s: float, *, offer_id: str | None = None
+        self,
+        call: Call,
+        agent_id: str,
+        timeout_s: float,
+        *,
+        offer_id: str | None = None,
+        fallback: CallState | None = S.QUEUED,
     ) -> ConnectResult:
+        """Ring the agent's phone with rtpengine's agent side; on answer bridge. Unanswered, the call
+        goes back to ``fallback`` (None: stays where it is, for the caller to decide)."""
         live = self.live[call.id]
         bindings = await self.bindings.of_agent(agent_id)
         if not bindings:
@@ -248,7 +269,8 @@ class Switchboard:
             status = exc.response.status if isinstance(exc, CallFailed) else 408
             if live.ending:
                 return ConnectResult.CALLER_GONE
-            await self.table.move(call, S.QUEUED, agent_id=None, offer_id=None)
+            if fallback is not None:
+                await self.table.move(call, fallback, agent_id=None, offer_id=None)
             if status in (486, 600, 603):
                 return ConnectResult.BUSY
             if status in (408, 480, 487):
@@ -264,7 +286,8 @@ class Switchboard:
         answer = dialog.answered.body if dialog.answered is not None else b""
         self._cancel(live, "wait")
         try:
-            await self.relay.answer(call.id, answer)
+            live.caller_sdp = await self.relay.answer(call.id, answer)
+            live.agent_answer = answer
             await self.relay.stop_playing(call.id)
         except MediaRelayError:
             await self.hangup(call, EndedBy.SYSTEM, 503)
@@ -325,41 +348,100 @@ class Switchboard:
             raise UnknownTransferTarget("queues are not available", {"target": wanted.queue_id})
         await self.enqueue(call, wanted)
 
-    async def dial_out(self, call: Call, number: str) -> None:
-        """Connect the caller to a number through the outbound trunk."""
+    async def _dial_trunk(self, call: Call, number: str, offer: bytes, timeout_s: float) -> Dialog | int:
+        """INVITE ``number`` through the outbound trunk; the confirmed dialog, or the failure status."""
         trunk = self.plan.outbound()
         if trunk is None or trunk.outbound is None:
             raise UnknownTransferTarget("no trunk takes outbound calls", {"target": number})
         live = self.live[call.id]
         route = trunk.outbound
-        await self.table.move(call, S.RINGING, agent_id=None)
         cancel = asyncio.Event()
         live.ring_cancel = cancel
-        timer = asyncio.get_running_loop().call_later(self.ring_timeout_s, cancel.set)
+        timer = asyncio.get_running_loop().call_later(timeout_s, cancel.set)
         try:
             dialog = await self.ua.call(
                 f"sip:{number}@{route.host}:{route.port}",
                 (route.host, route.port),
-                body=call.agent_sdp.encode(),
+                body=offer,
                 protocol=route.transport,
                 from_uri=f"sip:{call.caller}@{self.ua.endpoint.host}",
                 cancel=cancel,
             )
         except (CallFailed, SipError) as exc:
-            status = exc.response.status if isinstance(exc, CallFailed) else 408
-            if not live.ending:
-                await self.say(call, ["sorry"])
-                await self.hangup(call, EndedBy.SYSTEM, status)
-            return
+            return exc.response.status if isinstance(exc, CallFailed) else 408
         finally:
             timer.cancel()
             live.ring_cancel = None
         if live.ending:
             await self._bye(dialog)
+            return 487
+        return dialog
+
+    async def dial_out(self, call: Call, number: str) -> None:
+        """Connect the caller to a number through the outbound trunk."""
+        await self.table.move(call, S.RINGING, agent_id=None)
+        found = await self._dial_trunk(call, number, call.agent_sdp.encode(), self.ring_timeout_s)
+        if isinstance(found, int):
+            if not self.live[call.id].ending:
+                await self.say(call, ["sorry"])
+                await self.hangup(call, EndedBy.SYSTEM, found)
             return
-        self._attach(call, dialog, AGENT, (route.host, route.port))
-        await self.relay.answer(call.id, dialog.answered.body if dialog.answered is not None else b"")
+        self._attach(call, found, AGENT, found.next_hop)
+        await self.relay.answer(call.id, found.answered.body if found.answered is not None else b"")
         await self.table.move(call, S.CONNECTED)
+
+    # outbound calls -------------------------------------------------------------------------------
+    async def originate(
+        self, number: str, *, agent_id: str | None, queue_id: str | None, caller_id: str | None,
+        ring_timeout_s: float,
+    ) -> Call:  # fmt: skip
+        """Ring the agent first (when given), then the number; without an agent the answered call
+        goes to ``queue_id``. rtpengine's caller side stands for the customer from the start, with a
+        placeholder until they answer (a second offer then points it at them; the ports stay)."""
+        trunk = self.plan.outbound()
+        if trunk is None:
+            raise UnknownTransferTarget("no trunk takes outbound calls", {"target": number})
+        if agent_id is None and queue_id is None:
+            raise UnknownTransferTarget("an outbound call needs an agent or a queue", {"target": number})
+        if agent_id is not None and not await self.bindings.of_agent(agent_id):
+            raise AgentNotRegistered(f"agent {agent_id!r} has no registered phone", {"agent_id": agent_id})
+        caller = caller_id or "callisto"
+        call = Call(
+            id=new_id(), direction=CallDirection.OUTBOUND, caller=caller, dialled=number, trunk=trunk.name
+        )
+        call.agent_sdp = (await self.relay.offer(call.id, self.silence)).decode()
+        self.live[call.id] = Live()
+        await self.table.add(call)
+        self.spawn(call.id, self._originate(call, agent_id, queue_id, ring_timeout_s), "originate")
+        return call
+
+    async def _originate(
+        self, call: Call, agent_id: str | None, queue_id: str | None, timeout_s: float
+    ) -> None:
+        live = self.live[call.id]
+        if agent_id is not None:
+            result = await self.ring(call, agent_id, timeout_s, fallback=None)
+            if result is not ConnectResult.ANSWERED:
+                await self.hangup(call, EndedBy.SYSTEM, 480)
+                return
+            agent_answer = live.agent_answer
+            offer = live.caller_sdp
+            await self.table.move(call, S.RINGING)  # now the customer's phone rings
+        else:
+            agent_answer = placeholder(call.agent_sdp.encode())
+            offer = await self.relay.answer(call.id, agent_answer)
+        found = await self._dial_trunk(call, call.dialled, offer, timeout_s)
+        if isinstance(found, int):
+            if not live.ending:
+                await self.hangup(call, EndedBy.SYSTEM, found)
+            return
+        self._attach(call, found, CALLER, found.next_hop)
+        await self.relay.offer(call.id, found.answered.body if found.answered is not None else b"")
+        await self.relay.answer(call.id, agent_answer)
+        if agent_id is not None:
+            await self.table.move(call, S.CONNECTED)
+        else:
+            await self.to_queue(call, QueueRequest(queue_id or "", announce=False))
 
     async def _drop_agent(self, call: Call) -> None:
         live = self.live[call.id]

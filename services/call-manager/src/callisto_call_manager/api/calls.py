@@ -11,7 +11,7 @@ from callisto_call_manager.bindings import Bindings
 from callisto_call_manager.switchboard import Switchboard
 from callisto_protocol.calls import EndedBy
 from callisto_protocol.ids import TOKEN_PATTERN
-from callisto_protocol.telephony import RecordAction, TransferKind
+from callisto_protocol.telephony import NUMBER_PATTERN, RecordAction, TransferKind
 from callisto_runtime import Service
 from callisto_runtime.tokens import Claims
 
@@ -23,6 +23,16 @@ class TransferRequest(BaseModel):
 
     target_kind: TransferKind
     target: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+*#-]+$")
+
+
+class OriginateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(pattern=NUMBER_PATTERN)
+    agent_id: str | None = Field(default=None, pattern=TOKEN_PATTERN, description="rung first")
+    queue_id: str | None = Field(default=None, pattern=TOKEN_PATTERN, description="without an agent")
+    caller_id: str | None = Field(default=None, pattern=NUMBER_PATTERN)
+    ring_timeout_s: float = Field(default=30, gt=0, le=300)
 
 
 class RecordRequest(BaseModel):
@@ -37,10 +47,19 @@ def router(service: Service, board: Switchboard, bindings: Bindings) -> APIRoute
     may_control = service.require("cm.calls.control")
     may_record = service.require("cm.calls.record")
     may_see_phones = service.require("cm.registrations.read")
+    may_originate = service.require("cm.calls.originate")
 
     @api.get("/calls", summary="Live calls")
     async def calls(claims: Claims = may_read) -> list[dict[str, Any]]:
         return [call.summary() for call in sorted(board.table.calls.values(), key=lambda c: c.created_at)]
+
+    @api.post("/calls", summary="Place a call: the agent first (click-to-call), or the number into a queue")
+    async def originate(body: OriginateRequest, claims: Claims = may_originate) -> dict[str, Any]:
+        placed = await board.originate(
+            body.number, agent_id=body.agent_id, queue_id=body.queue_id, caller_id=body.caller_id,
+            ring_timeout_s=body.ring_timeout_s,
+        )  # fmt: skip
+        return placed.summary()
 
     @api.get("/calls/{call_id}", summary="One live call")
     async def call(call_id: CallPath, claims: Claims = may_read) -> dict[str, Any]:
