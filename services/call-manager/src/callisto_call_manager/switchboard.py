@@ -191,7 +191,10 @@ class Switchboard:
         except MediaRelayError as exc:
             log.warning("call from %s refused: %s", host, exc.message)
             await self.relay.delete(call.id)
-            incoming.reject(503 if exc.status == 503 else 488, "Service Unavailable")
+            if exc.status == 503:
+                incoming.reject(503, "Service Unavailable", {"Retry-After": "5"})
+            else:
+                incoming.reject(488, "Not Acceptable Here", {"Warning": f'399 callisto "{exc.error_id}"'})
             return
         if incoming.cancelled.is_set():
             await self.relay.delete(call.id)
