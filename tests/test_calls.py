@@ -346,16 +346,43 @@ async def test_every_call_completes_with_ten_percent_loss_on_both_legs(
     assert len(ended) == calls and {e.ended_by for e in ended} == {"caller"}
 
 
+def plan_with_customer_at(port: int, folder: Path) -> Path:
+    plan = yaml.safe_load(DEMO_CONFIG.read_text())
+    plan["trunks"][0]["outbound"]["port"] = port
+    path = folder / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    return path
+
+
+async def test_an_outbound_call_answered_by_the_customer_goes_to_a_queue(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    customer_port = free_port()
+    plan = plan_with_customer_at(customer_port, tmp_path)
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, config_file=plan) as s:
+        agent = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up", TALK_MS=2000)
+        customer = await start_sipp(
+            scenario("agent", tmp_path, RING_MS=300), tmp_path, "-m", "1", "-p", str(customer_port),
+            "-mp", str(free_port()),
+        )  # fmt: skip
+        placed = await s.cm_http.post(
+            "/api/v1/calls", json={"number": "5550100", "queue_id": "emergencies"},
+            headers=s.issuer.bearer("cm.calls.originate"),
+        )  # fmt: skip
+        assert placed.status_code == 200, placed.text
+        await finished(customer, agent)
+        await eventually(lambda: no_calls(s))
+    call_id = placed.json()["call_id"]
+    assert states_of(s, call_id) == ["created", "ringing", "queued", "ringing", "connected", "ended"]
+    assert [(e.agent_id, e.result.value) for e in s.of(ConnectOutcome)] == [("agent-1", "answered")]
+
+
 async def test_click_to_call_rings_the_agent_then_the_customer_through_the_trunk(
     private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
 ) -> None:
     customer_port = free_port()
-    plan = yaml.safe_load(DEMO_CONFIG.read_text())
-    plan["trunks"][0]["outbound"]["port"] = customer_port
-    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan))
-    async with suite(
-        private_nats, redis_url, rtpengine, token_issuer, tmp_path, config_file=tmp_path / "plan.yaml"
-    ) as s:
+    plan = plan_with_customer_at(customer_port, tmp_path)
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, config_file=plan) as s:
         agent = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up", TALK_MS=3000)
         customer = await start_sipp(
             scenario("agent", tmp_path, RING_MS=300), tmp_path, "-m", "1", "-p", str(customer_port),

@@ -429,10 +429,10 @@ class Switchboard:
                 return
             agent_answer = live.agent_answer
             offer = live.caller_sdp
-            await self.table.move(call, S.RINGING)  # now the customer's phone rings
         else:
             agent_answer = placeholder(call.agent_sdp.encode())
             offer = await self.relay.answer(call.id, agent_answer)
+        await self.table.move(call, S.RINGING)  # now the customer's phone rings
         found = await self._dial_trunk(call, call.dialled, offer, timeout_s)
         if isinstance(found, int):
             if not live.ending:
