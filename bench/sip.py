@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import spawn_service
 from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
+from callisto_devkit.sipp import fill, sipp_binary
 from callisto_protocol import Envelope
 from callisto_protocol.queues import ConnectAccepted, ConnectCall, Enqueue, Enqueued
 from callisto_runtime import Bus
@@ -49,14 +49,7 @@ flows: {direct: {start: q, steps: {q: {queue: bench, announce: false, hold_music
 
 def without_media(name: str, folder: Path, **values: object) -> Path:
     """A copy of a scenario with no RTP played and no key pressed."""
-    text = (SCENARIOS / f"{name}.xml").read_text()
-    lines = [line for line in text.splitlines() if "play_pcap_audio" not in line]
-    text = "\n".join(lines)
-    for key, value in sorted(values.items(), key=lambda item: -len(item[0])):
-        text = text.replace(key, str(value))
-    path = folder / f"{name}.xml"
-    path.write_text(text)
-    return path
+    return fill(SCENARIOS / f"{name}.xml", folder, drop="play_pcap_audio", **values)
 
 
 def cpu_s(pid: int) -> float:
@@ -65,10 +58,9 @@ def cpu_s(pid: int) -> float:
 
 
 async def sipp(*args: str, folder: Path, name: str) -> tuple[int, str]:
-    binary = shutil.which("sipp") or sys.exit("sipp is missing (Debian sip-tester)")
     stats = folder / f"{name}-stats.csv"
     process = await asyncio.create_subprocess_exec(
-        binary, "-i", "127.0.0.1", "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1",
+        sipp_binary(), "-i", "127.0.0.1", "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1",
         "-max_socket", "5000", *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     _, err = await process.communicate()

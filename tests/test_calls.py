@@ -15,7 +15,7 @@ import httpx
 import pytest
 import redis.asyncio as redis
 import yaml
-from cm_testing import Sipp, call_manager, register_with_sipp, scenario, start_sipp
+from cm_testing import call_manager, register_with_sipp, scenario
 from prometheus_client import CollectorRegistry
 
 from callisto_call_manager.app import Parts
@@ -24,6 +24,7 @@ from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
+from callisto_devkit.sipp import SippRun, start_sipp
 from callisto_protocol import Envelope, Event
 from callisto_protocol.calls import CallStateChanged
 from callisto_protocol.queues import ConnectOutcome, QueueCallEvent
@@ -128,7 +129,7 @@ async def ready(http: httpx.AsyncClient) -> bool:
     return (await http.get("/readyz")).status_code == 200
 
 
-async def media_flowed(rtpengine_port: int, call_id: str, parts: Parts) -> dict[str, int]:
+async def media_flowed(call_id: str, parts: Parts) -> dict[str, int]:
     """Packets rtpengine relayed for the call, per party."""
     reply = await parts.relay.query(call_id)
     counts: dict[str, int] = {}
@@ -163,7 +164,7 @@ async def test_a_trunk_call_reaches_a_registered_agent_through_the_menu(
         await eventually(connected)
         call_id = (await s.calls())[0]["call_id"]
         await asyncio.sleep(1.0)
-        relayed = await media_flowed(rtpengine.port, call_id, s.cm)
+        relayed = await media_flowed(call_id, s.cm)
         assert relayed.get("caller", 0) > 20 and relayed.get("agent", 0) > 20, relayed
 
         for run in (caller, agent):
@@ -190,7 +191,7 @@ def states_of(s: Suite, call_id: str) -> list[str]:
     return [e.state.value for e in s.of(CallStateChanged) if e.call_id == call_id]
 
 
-async def agent_phone(s: Suite, user: str, agent_id: str, name: str, **values: object) -> Sipp:
+async def agent_phone(s: Suite, user: str, agent_id: str, name: str, **values: object) -> SippRun:
     port = free_port()
     await s.register(user, port)
     await s.agent_ready(agent_id)
@@ -198,14 +199,14 @@ async def agent_phone(s: Suite, user: str, agent_id: str, name: str, **values: o
     return await start_sipp(xml, s.folder, "-m", "1", "-p", str(port), "-mp", str(free_port()))
 
 
-async def call_in(s: Suite, name: str = "caller", *, key: int = 1, hold_ms: int = 8000) -> Sipp:
+async def call_in(s: Suite, name: str = "caller", *, key: int = 1, hold_ms: int = 8000) -> SippRun:
     xml = scenario(name, s.folder, NUMBER=311, KEY=key, KEY_AT_MS=3500, HOLD_MS=hold_ms)
     return await start_sipp(
         xml, s.folder, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
     )
 
 
-async def finished(*runs: Sipp) -> None:
+async def finished(*runs: SippRun) -> None:
     for run in runs:
         code, errors = await run.result()
         assert code == 0, errors
@@ -346,25 +347,25 @@ async def test_every_call_completes_with_ten_percent_loss_on_both_legs(
     assert len(ended) == calls and {e.ended_by for e in ended} == {"caller"}
 
 
-def plan_with_customer_at(port: int, folder: Path) -> Path:
+@contextlib.asynccontextmanager
+async def with_customer(
+    nats: NatsServer, redis_url: str, rtpengine: RtpEngine, issuer: TestIssuer, folder: Path
+) -> AsyncIterator[tuple[Suite, SippRun]]:
+    """The suite with the demo plan's outbound trunk leading to a customer's phone (sipp)."""
+    port = free_port()
     plan = yaml.safe_load(DEMO_CONFIG.read_text())
     plan["trunks"][0]["outbound"]["port"] = port
-    path = folder / "plan.yaml"
-    path.write_text(yaml.safe_dump(plan))
-    return path
+    (folder / "plan.yaml").write_text(yaml.safe_dump(plan))
+    async with suite(nats, redis_url, rtpengine, issuer, folder, config_file=folder / "plan.yaml") as s:
+        xml = scenario("agent", folder, RING_MS=300)
+        yield s, await start_sipp(xml, folder, "-m", "1", "-p", str(port), "-mp", str(free_port()))
 
 
 async def test_an_outbound_call_answered_by_the_customer_goes_to_a_queue(
     private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
 ) -> None:
-    customer_port = free_port()
-    plan = plan_with_customer_at(customer_port, tmp_path)
-    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, config_file=plan) as s:
+    async with with_customer(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as (s, customer):
         agent = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up", TALK_MS=2000)
-        customer = await start_sipp(
-            scenario("agent", tmp_path, RING_MS=300), tmp_path, "-m", "1", "-p", str(customer_port),
-            "-mp", str(free_port()),
-        )  # fmt: skip
         placed = await s.cm_http.post(
             "/api/v1/calls", json={"number": "5550100", "queue_id": "emergencies"},
             headers=s.issuer.bearer("cm.calls.originate"),
@@ -380,14 +381,8 @@ async def test_an_outbound_call_answered_by_the_customer_goes_to_a_queue(
 async def test_click_to_call_rings_the_agent_then_the_customer_through_the_trunk(
     private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
 ) -> None:
-    customer_port = free_port()
-    plan = plan_with_customer_at(customer_port, tmp_path)
-    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, config_file=plan) as s:
+    async with with_customer(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as (s, customer):
         agent = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up", TALK_MS=3000)
-        customer = await start_sipp(
-            scenario("agent", tmp_path, RING_MS=300), tmp_path, "-m", "1", "-p", str(customer_port),
-            "-mp", str(free_port()),
-        )  # fmt: skip
         click = s.issuer.bearer("cm.calls.originate")
         refused = await s.cm_http.post(
             "/api/v1/calls", json={"number": "5550100", "agent_id": "agent-3"}, headers=click
@@ -413,7 +408,7 @@ async def test_click_to_call_rings_the_agent_then_the_customer_through_the_trunk
 
         await eventually(both_talking)
         await asyncio.sleep(1.0)
-        relayed = await media_flowed(rtpengine.port, call_id, s.cm)
+        relayed = await media_flowed(call_id, s.cm)
         assert relayed.get("caller", 0) > 20 and relayed.get("agent", 0) > 20, relayed
         await finished(agent, customer)
         await eventually(lambda: no_calls(s))

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from callisto_devkit.processes import free_port, proc_start_time, wait_until
+from callisto_devkit.sipp import fill, sipp_binary
 from callisto_devkit.suite import SuiteState
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -29,20 +30,15 @@ def callisto(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def register(user: str, password: str, sip_port: int) -> int:
+def register(user: str, password: str, sip_port: int, folder: Path) -> int:
     """sipp registers ``user`` (digest: SHA-256 or MD5, whichever sipp takes); its exit code."""
-    scenario = (ROOT / "services" / "call-manager" / "tests" / "scenarios" / "register.xml").read_text()
-    for key, value in (("CONTACT_PORT", "5999"), ("EXPIRES", "60"), ("EXPECT", "200"), ("USER", user),
-                       ("PASSWORD", password)):  # fmt: skip
-        scenario = scenario.replace(key, value)
-    path = Path("/tmp") / f"callisto-register-{os.getpid()}.xml"
-    path.write_text(scenario)
+    template = ROOT / "services" / "call-manager" / "tests" / "scenarios" / "register.xml"
+    path = fill(template, folder, CONTACT_PORT=5999, EXPIRES=60, EXPECT=200, USER=user, PASSWORD=password)
     run = subprocess.run(
-        ["sipp", "-sf", str(path), "-i", "127.0.0.1", "-m", "1", "-timeout", "15s", "-nostdin",
+        [sipp_binary(), "-sf", str(path), "-i", "127.0.0.1", "-m", "1", "-timeout", "15s", "-nostdin",
          "-p", str(free_port()), f"127.0.0.1:{sip_port}"],
         capture_output=True, timeout=30, check=False,
     )  # fmt: skip
-    path.unlink()
     return run.returncode
 
 
@@ -95,8 +91,8 @@ def test_up_status_down() -> None:
         services_seen = sorted(str(s["service"]) for s in registry())
         assert services_seen == ["auth", "call-manager", "core-bus", "queue-manager"]
         # a softphone registers at call-manager with the SIP password auth keeps for operator1
-        assert register("operator1", "callisto", int(ports[5])) == 0
-        assert register("operator1", "wrong", int(ports[5])) != 0
+        assert register("operator1", "callisto", int(ports[5]), home) == 0
+        assert register("operator1", "wrong", int(ports[5]), home) != 0
         # core-bus verifies auth's tokens (keys fetched over the bus) and obeys the permissions
         services = f"{state.urls['core-bus']}/api/v1/services"
         assert httpx.get(services, timeout=5).status_code == 401

@@ -5,12 +5,12 @@ and with 10 % packet loss every call still completes thanks to the RFC 3261 time
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import pytest
 
 from callisto_devkit.processes import free_port
+from callisto_devkit.sipp import sipp_binary
 from callisto_sip.endpoint import Endpoint
 from callisto_sip.transaction import Timers
 from callisto_sip.ua import IncomingCall, UserAgent
@@ -27,17 +27,10 @@ SDP = (
 )
 
 
-def sipp() -> str:
-    path = shutil.which("sipp")
-    if path is None:
-        pytest.fail("sipp is missing: the Debian package sip-tester is installed by make test")
-    return path
-
-
 async def run_sipp(args: list[str], tmp_path: Path, timeout: float = 120) -> tuple[int, str]:
     errors = tmp_path / "sipp_errors.log"
     process = await asyncio.create_subprocess_exec(
-        sipp(),
+        sipp_binary(),
         *args,
         "-i",
         "127.0.0.1",

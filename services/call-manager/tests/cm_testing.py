@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import RtpEngine
+from callisto_devkit.sipp import fill, start_sipp
 from callisto_runtime import Mode
 
 PROMPTS = Path("/tmp/callisto-test-prompts")  # rendered once, reused by later runs (keyed by text)
@@ -50,46 +49,9 @@ async def call_manager(
 SCENARIOS = Path(__file__).with_name("scenarios")
 
 
-def sipp() -> str:
-    path = shutil.which("sipp")
-    if path is None:
-        raise RuntimeError("sipp is missing: the Debian package sip-tester is installed by make test")
-    return path
-
-
 def scenario(name: str, folder: Path, **values: object) -> Path:
     """A copy of scenarios/<name>.xml with its placeholders (upper-case words) filled in."""
-    text = (SCENARIOS / f"{name}.xml").read_text()
-    for key, value in sorted(values.items(), key=lambda item: -len(item[0])):
-        text = text.replace(key, str(value))
-    path = folder / f"{name}-{free_port()}.xml"
-    path.write_text(text)
-    return path
-
-
-@dataclass
-class Sipp:
-    process: asyncio.subprocess.Process
-    errors: Path
-
-    async def result(self, timeout: float = 60) -> tuple[int, str]:
-        try:
-            await asyncio.wait_for(self.process.wait(), timeout)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-        text = self.errors.read_text() if self.errors.exists() else ""
-        return self.process.returncode or 0, text
-
-
-async def start_sipp(xml: Path, folder: Path, *args: str) -> Sipp:
-    errors = folder / f"{xml.stem}-errors.log"
-    process = await asyncio.create_subprocess_exec(
-        sipp(), "-sf", str(xml), "-i", "127.0.0.1", "-mi", "127.0.0.1", "-nostdin", "-timeout", "60s",
-        "-trace_err", "-error_file", str(errors), *args,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    return Sipp(process, errors)
+    return fill(SCENARIOS / f"{name}.xml", folder, **values)
 
 
 async def register_with_sipp(

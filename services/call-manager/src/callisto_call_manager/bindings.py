@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass
 
 from redis.asyncio import Redis
 
+from callisto_sip.ua import peer_of
+from callisto_sip.uri import parse_uri
+
 
 @dataclass(frozen=True)
 class Binding:
@@ -25,6 +28,11 @@ class Binding:
 
     def alive(self, now: float) -> bool:
         return self.expires_at > now
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where requests to the phone go: its registered Contact (RFC 3261 section 10.3)."""
+        return peer_of(parse_uri(self.contact))
 
 
 class Bindings:

@@ -59,7 +59,6 @@ class LegRecord:
     local_seq: int
     remote_seq: int | None
     protocol: str
-    peer: tuple[str, int]
 
 
 @dataclass
@@ -92,7 +91,6 @@ class Call:
         data: dict[str, Any] = json.loads(raw)
         for leg in ("caller_leg", "agent_leg"):
             if data.get(leg):
-                data[leg]["peer"] = tuple(data[leg]["peer"])
                 data[leg] = LegRecord(**data[leg])
         return cls(**data)
 
@@ -152,7 +150,7 @@ class CallTable:
 
     async def move(self, call: Call, new: CallState, **changes: Any) -> None:
         """The one place a call changes state: check the move, apply, write through, publish."""
-        if new not in TRANSITIONS[call.state] and not (new is call.state and changes):
+        if new not in TRANSITIONS[call.state]:
             raise InvalidCallState(
                 f"call {call.id} cannot go from {call.state.value} to {new.value}",
                 {"call_id": call.id, "state": call.state.value},

@@ -23,7 +23,6 @@ from callisto_sip.errors import ParseError, SipError
 from callisto_sip.headers import Headers
 from callisto_sip.message import Request
 from callisto_sip.transaction import ServerTransaction
-from callisto_sip.ua import peer_of
 from callisto_sip.uri import SipUri, parse_uri
 
 log = logging.getLogger(__name__)
@@ -203,13 +202,8 @@ class Registrar:
         headers.add("CSeq", "1 OPTIONS")
         request = Request(method="OPTIONS", uri=parse_uri(binding.contact), headers=headers)
         try:
-            tx = self.endpoint.send_request(request, ringing_address(binding), binding.protocol)
+            tx = self.endpoint.send_request(request, binding.address, binding.protocol)
             response = await tx.final
         except SipError:
             return False
         return response.status < 500 or response.status == 503
-
-
-def ringing_address(binding: Binding) -> tuple[str, int]:
-    """Where requests to the phone go: its registered Contact (RFC 3261 section 10.3)."""
-    return peer_of(parse_uri(binding.contact))

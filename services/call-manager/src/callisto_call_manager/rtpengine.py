@@ -16,7 +16,6 @@ import asyncio
 import logging
 import os
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from callisto_call_manager.bencode import BencodeError, decode, encode
@@ -31,12 +30,6 @@ SDP_FLAGS = {
     "ICE": "remove",
     "transport-protocol": "RTP/AVP",
 }
-
-
-@dataclass(frozen=True)
-class Address:
-    host: str
-    port: int
 
 
 class _Protocol(asyncio.DatagramProtocol):

@@ -28,7 +28,6 @@ from callisto_call_manager.ivr import run_flow
 from callisto_call_manager.notifier import Notifier
 from callisto_call_manager.prompts import Prompts
 from callisto_call_manager.rate import RateLimiter
-from callisto_call_manager.registrar import ringing_address
 from callisto_call_manager.rtpengine import AGENT, CALLER, MediaRelay
 from callisto_protocol import new_id
 from callisto_protocol.calls import CallDirection, CallState, EndedBy
@@ -43,6 +42,12 @@ log = logging.getLogger(__name__)
 S = CallState
 HOLD_REPEAT = 1000  # plays of the hold prompt: longer than any wait
 _PORT = re.compile(rb"^m=audio \d+", re.MULTILINE)
+RECORDING = {  # action -> (rtpengine's verb, the call's recording state after it)
+    RecordAction.START: ("start", "on"),
+    RecordAction.RESUME: ("start", "on"),
+    RecordAction.STOP: ("stop", "off"),
+    RecordAction.PAUSE: ("pause", "paused"),
+}
 
 
 @dataclass
@@ -79,7 +84,7 @@ def placeholder(agent_side_sdp: bytes) -> bytes:
     return b"\r\n".join(lines)
 
 
-def leg_record(dialog: Dialog, peer: tuple[str, int]) -> LegRecord:
+def leg_record(dialog: Dialog) -> LegRecord:
     return LegRecord(
         call_id=dialog.call_id,
         local=str(dialog.local),
@@ -89,7 +94,6 @@ def leg_record(dialog: Dialog, peer: tuple[str, int]) -> LegRecord:
         local_seq=dialog.local_seq,
         remote_seq=dialog.remote_seq,
         protocol=dialog.protocol,
-        peer=peer,
     )
 
 
@@ -149,12 +153,12 @@ class Switchboard:
         if live is not None and tag == CALLER:
             live.keys.put_nowait(key)
 
-    def _attach(self, call: Call, dialog: Dialog, side: str, peer: tuple[str, int]) -> None:
+    def _attach(self, call: Call, dialog: Dialog, side: str) -> None:
         live = self.live.setdefault(call.id, Live())
         if side == CALLER:
-            live.caller, call.caller_leg = dialog, leg_record(dialog, peer)
+            live.caller, call.caller_leg = dialog, leg_record(dialog)
         else:
-            live.agent, call.agent_leg = dialog, leg_record(dialog, peer)
+            live.agent, call.agent_leg = dialog, leg_record(dialog)
         self.legs[dialog.key] = (call.id, side)
 
     # inbound calls ------------------------------------------------------------------------------
@@ -201,7 +205,7 @@ class Switchboard:
             return
         self.live[call.id] = Live()
         dialog = await incoming.answer(caller_sdp)
-        self._attach(call, dialog, CALLER, incoming.tx.peer)
+        self._attach(call, dialog, CALLER)
         self.stats["calls"] += 1
         await self.table.add(call)
         self.spawn(call.id, run_flow(self, call, flow), "ivr")
@@ -256,36 +260,20 @@ class Switchboard:
             return ConnectResult.FAILED
         binding = bindings[0]
         await self.table.move(call, S.RINGING, agent_id=agent_id, offer_id=offer_id)
-        cancel = asyncio.Event()
-        live.ring_cancel = cancel
-        timer = asyncio.get_running_loop().call_later(timeout_s, cancel.set)
-        try:
-            dialog = await self.ua.call(
-                binding.contact,
-                ringing_address(binding),
-                body=call.agent_sdp.encode(),
-                protocol=binding.protocol,
-                from_uri=f"sip:{call.caller}@{self.ua.endpoint.host}",
-                cancel=cancel,
-            )
-        except (CallFailed, SipError) as exc:
-            status = exc.response.status if isinstance(exc, CallFailed) else 408
+        dialog = await self._invite(
+            call, binding.contact, binding.address, binding.protocol, call.agent_sdp.encode(), timeout_s
+        )
+        if isinstance(dialog, int):
             if live.ending:
                 return ConnectResult.CALLER_GONE
             if fallback is not None:
                 await self.table.move(call, fallback, agent_id=None, offer_id=None)
-            if status in (486, 600, 603):
+            if dialog in (486, 600, 603):
                 return ConnectResult.BUSY
-            if status in (408, 480, 487):
+            if dialog in (408, 480, 487):
                 return ConnectResult.NO_ANSWER
             return ConnectResult.FAILED
-        finally:
-            timer.cancel()
-            live.ring_cancel = None
-        if live.ending:
-            await self._bye(dialog)
-            return ConnectResult.CALLER_GONE
-        self._attach(call, dialog, AGENT, ringing_address(binding))
+        self._attach(call, dialog, AGENT)
         answer = dialog.answered.body if dialog.answered is not None else b""
         self._cancel(live, "wait")
         try:
@@ -300,24 +288,25 @@ class Switchboard:
 
     # call control --------------------------------------------------------------------------------
     async def hold(self, call: Call, on: bool) -> None:
-        if on and call.state is S.CONNECTED:
+        """Hold (music to the caller, both directions blocked) or resume; a repeat changes nothing."""
+        if call.state is (S.HELD if on else S.CONNECTED):
+            return
+        if call.state is not (S.CONNECTED if on else S.HELD):
+            raise InvalidCallState(f"call {call.id} is {call.state.value}", {"call_id": call.id})
+        if on:
             await self.relay.block(call.id, AGENT)
             await self.relay.block(call.id, CALLER)
             await self.hold_music(call, "hold")
-            await self.table.move(call, S.HELD)
-        elif not on and call.state is S.HELD:
+        else:
             await self.relay.stop_playing(call.id)
             await self.relay.unblock(call.id, AGENT)
             await self.relay.unblock(call.id, CALLER)
-            await self.table.move(call, S.CONNECTED)
-        elif call.state not in ((S.HELD,) if on else (S.CONNECTED,)):
-            raise InvalidCallState(f"call {call.id} is {call.state.value}", {"call_id": call.id})
+        await self.table.move(call, S.HELD if on else S.CONNECTED)
 
     async def record(self, call: Call, action: RecordAction) -> None:
-        verb = {RecordAction.START: "start", RecordAction.RESUME: "start", RecordAction.STOP: "stop",
-                RecordAction.PAUSE: "pause"}[action]  # fmt: skip
+        verb, state = RECORDING[action]
         await self.relay.recording(call.id, verb)
-        call.recording = {"start": "on", "stop": "off", "pause": "paused"}[verb]
+        call.recording = state
         await self.table.save(call)
 
     async def transfer(self, call: Call, kind: TransferKind, target: str) -> None:
@@ -351,25 +340,20 @@ class Switchboard:
             raise UnknownTransferTarget("queues are not available", {"target": wanted.queue_id})
         await self.enqueue(call, wanted)
 
-    async def _dial_trunk(self, call: Call, number: str, offer: bytes, timeout_s: float) -> Dialog | int:
-        """INVITE ``number`` through the outbound trunk; the confirmed dialog, or the failure status."""
-        trunk = self.plan.outbound()
-        if trunk is None or trunk.outbound is None:
-            raise UnknownTransferTarget("no trunk takes outbound calls", {"target": number})
+    async def _invite(
+        self, call: Call, target: str, peer: tuple[str, int], protocol: str, offer: bytes, timeout_s: float
+    ) -> Dialog | int:
+        """INVITE ``target`` with ``offer``, cancelled after ``timeout_s`` or when the call ends; the
+        confirmed dialog, or the failure status (408 for no answer at all, 487 when the call ended)."""
         live = self.live[call.id]
-        route = trunk.outbound
         cancel = asyncio.Event()
         live.ring_cancel = cancel
         timer = asyncio.get_running_loop().call_later(timeout_s, cancel.set)
         try:
             dialog = await self.ua.call(
-                f"sip:{number}@{route.host}:{route.port}",
-                (route.host, route.port),
-                body=offer,
-                protocol=route.transport,
-                from_uri=f"sip:{call.caller}@{self.ua.endpoint.host}",
-                cancel=cancel,
-            )
+                target, peer, body=offer, protocol=protocol,
+                from_uri=f"sip:{call.caller}@{self.ua.endpoint.host}", cancel=cancel,
+            )  # fmt: skip
         except (CallFailed, SipError) as exc:
             return exc.response.status if isinstance(exc, CallFailed) else 408
         finally:
@@ -380,6 +364,15 @@ class Switchboard:
             return 487
         return dialog
 
+    async def _dial_trunk(self, call: Call, number: str, offer: bytes, timeout_s: float) -> Dialog | int:
+        """INVITE ``number`` through the outbound trunk."""
+        trunk = self.plan.outbound()
+        if trunk is None or trunk.outbound is None:
+            raise UnknownTransferTarget("no trunk takes outbound calls", {"target": number})
+        route = trunk.outbound
+        target = f"sip:{number}@{route.host}:{route.port}"
+        return await self._invite(call, target, (route.host, route.port), route.transport, offer, timeout_s)
+
     async def dial_out(self, call: Call, number: str) -> None:
         """Connect the caller to a number through the outbound trunk."""
         await self.table.move(call, S.RINGING, agent_id=None)
@@ -389,7 +382,7 @@ class Switchboard:
                 await self.say(call, ["sorry"])
                 await self.hangup(call, EndedBy.SYSTEM, found)
             return
-        self._attach(call, found, AGENT, found.next_hop)
+        self._attach(call, found, AGENT)
         await self.relay.answer(call.id, found.answered.body if found.answered is not None else b"")
         await self.table.move(call, S.CONNECTED)
 
@@ -438,7 +431,7 @@ class Switchboard:
             if not live.ending:
                 await self.hangup(call, EndedBy.SYSTEM, found)
             return
-        self._attach(call, found, CALLER, found.next_hop)
+        self._attach(call, found, CALLER)
         await self.relay.offer(call.id, found.answered.body if found.answered is not None else b"")
         await self.relay.answer(call.id, agent_answer)
         if agent_id is not None:
