@@ -39,10 +39,21 @@ from callisto_protocol.lists import (
     GetAgentList,
     GetCallList,
 )
+from callisto_protocol.help import (
+    AcceptHelp,
+    CancelHelp,
+    CloseHelp,
+    HelpRequest,
+    HelpRequestChanged,
+    HelpState,
+    HelpStatus,
+    RaiseHelp,
+)
 from callisto_protocol.messages import ErrorReply
 from callisto_protocol.queues import (
     AgentRequest,
     AgentStatus,
+    CallbackAccepted,
     ConnectAccepted,
     ConnectCall,
     ConnectOutcome,
@@ -53,6 +64,7 @@ from callisto_protocol.queues import (
     Enqueued,
     QueueCallEvent,
     QueueCallKind,
+    RequestCallback,
     SetAgentState,
 )
 from callisto_protocol.registry import (
@@ -66,9 +78,12 @@ from callisto_protocol.registry import (
 )
 from callisto_protocol.telephony import (
     CallControlled,
+    CancelConnect,
     HangupCall,
     HoldCall,
     IvrInput,
+    ListCalls,
+    LiveCalls,
     OriginateCall,
     RecordAction,
     RecordCall,
@@ -108,6 +123,18 @@ CALL = CallEntry(
     dialled="311",
     queue_id="water-leaks",
     agent_id="agent-7",
+)
+
+HELP = HelpRequest(
+    request_id="h-1",
+    agent_id="agent-7",
+    state=HelpState.ACCEPTED,
+    reason="caller threatens legal action",
+    call_id="c-42",
+    raised_at=T0,
+    deadline=T0,
+    supervisor_id="agent-1",
+    accepted_at=T0,
 )
 
 EXAMPLES: list[Message] = [
@@ -234,6 +261,22 @@ EXAMPLES: list[Message] = [
     HoldCall(call_id="c-42", hold=True),
     TransferCall(call_id="c-42", target_kind=TransferKind.QUEUE, target="billing"),
     OriginateCall(number="+15551230000", agent_id="agent-7", caller_id="1000"),
+    OriginateCall(
+        number="+15551230000", agent_id="agent-7", call_id="cb-1", offer_id="o-2", ring_timeout_s=15
+    ),
+    CancelConnect(call_id="c-42", offer_id="o-1"),
+    ListCalls(),
+    LiveCalls(calls=[CALL]),
+    RequestCallback(
+        queue_id="water-leaks", number="+4930123456", replaces_call_id="c-42", not_after=T0, attempts=2
+    ),
+    CallbackAccepted(callback_id="cb-1", queue_id="water-leaks", position=3, expected_wait_s=120.0),
+    RaiseHelp(agent_id="agent-7", reason="caller threatens legal action", call_id="c-42"),
+    AcceptHelp(request_id="h-1", supervisor_id="agent-1"),
+    CancelHelp(request_id="h-1", agent_id="agent-7"),
+    CloseHelp(request_id="h-1", note="calmed down"),
+    HelpStatus(request=HELP),
+    HelpRequestChanged(agent_id="agent-7", step="accepted", request=HELP),
     RecordCall(call_id="c-42", action=RecordAction.PAUSE),
     CallControlled(call_id="c-42", state=CallState.HELD),
     IvrInput(call_id="c-42", step="main-menu", digits="2"),

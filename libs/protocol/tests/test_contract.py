@@ -167,6 +167,7 @@ def test_exported_names() -> None:
             "all_message_classes",
             "calls",
             "control",
+            "help",
             "lists",
             "message_class",
             "new_id",

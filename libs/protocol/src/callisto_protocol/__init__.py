@@ -4,7 +4,7 @@ Importing the package registers every message family, so ``message_class(type_na
 declared message.
 """
 
-from callisto_protocol import agents, auth, calls, control, lists, queues, registry, telephony
+from callisto_protocol import agents, auth, calls, control, help, lists, queues, registry, telephony
 from callisto_protocol.envelope import Envelope
 from callisto_protocol.errors import (
     EnvelopeError,
@@ -41,6 +41,7 @@ __all__ = [
     "auth",
     "calls",
     "control",
+    "help",
     "lists",
     "message_class",
     "new_id",

@@ -101,6 +101,8 @@ class QueueCallKind(StrEnum):
     OVERFLOWED = "overflowed"
     TIMED_OUT = "timed_out"
     ENDED = "ended"  # the answered call ended
+    CALLBACK = "callback"  # a callback joined the queue (a waiting caller left their number for it)
+    UNREACHED = "unreached"  # a callback's customer did not answer: tried again later or given up
 
 
 class QueueCallEvent(Event):
@@ -159,3 +161,32 @@ class ConnectOutcome(Event):
     agent_id: AgentId
     offer_id: Token
     result: ConnectResult
+
+
+class CallbackAccepted(Reply):
+    message_type: ClassVar[str] = "queue.callback-accepted"
+    callback_id: CallId
+    queue_id: QueueId
+    position: int | None = Field(default=None, description="None until its window opens")
+    expected_wait_s: float | None = None
+    not_before: datetime | None = None
+
+
+class RequestCallback(Command):
+    """Leave a callback: queue-manager keeps it in line like a call (a waiting caller's callback takes
+    that call's place), and when an agent is free and the window is open it asks call-manager to ring
+    the agent first, then ``number``. An unanswered customer is tried again ``retry_after_s`` later, up
+    to ``attempts`` times. ``Dequeue`` with the callback id cancels it."""
+
+    message_type: ClassVar[str] = "queue.request-callback"
+    subject: ClassVar[str] = "cc.rpc.queue-manager.callback"
+    reply_type: ClassVar[type[Reply]] = CallbackAccepted
+    queue_id: QueueId
+    number: str = Field(pattern=r"^\+?[0-9]{2,32}$")
+    name: str = Field(default="", max_length=128)
+    replaces_call_id: CallId | None = Field(default=None, description="the waiting call it stands for")
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    priority: int = Field(default=0, ge=0, le=100)
+    attempts: int = Field(default=3, ge=1, le=10)
+    retry_after_s: float = Field(default=300.0, ge=10, le=86400)

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from callisto_protocol.calls import CallState
 from callisto_protocol.ids import AgentId, CallId, QueueId, Token
+from callisto_protocol.lists import CallEntry
 from callisto_protocol.messages import Command, Event, Reply
 
 PhoneNumber = str  # digits, optionally a leading +; checked by the pattern below
@@ -67,7 +68,11 @@ class TransferCall(Command):
 class OriginateCall(Command):
     """Place a call: ring ``agent_id`` first when given (click-to-call, callbacks), then dial
     ``number`` through the trunk and bridge both; without an agent the answered call goes to
-    ``queue_id`` (the dialer's progressive and predictive modes)."""
+    ``queue_id`` (the dialer's progressive and predictive modes).
+
+    ``call_id`` names the new call (refused with ``call-exists`` while a call of that id lives);
+    with ``offer_id`` the agent's ring is reported as a ``ConnectOutcome`` like a ``ConnectCall``'s.
+    A call that ends by the system with ``sip_status`` 300 or more never reached the customer."""
 
     message_type: ClassVar[str] = "call.originate"
     subject: ClassVar[str] = "cc.rpc.call-manager.originate"
@@ -77,6 +82,32 @@ class OriginateCall(Command):
     queue_id: QueueId | None = None
     caller_id: PhoneNumber | None = Field(default=None, pattern=NUMBER_PATTERN)
     ring_timeout_s: float = Field(default=30, gt=0, le=300)
+    call_id: CallId | None = None
+    offer_id: Token | None = None
+
+
+class CancelConnect(Command):
+    """Stop ringing an agent for an offer the ACD withdrew (the other phones of a ring-all call once
+    one agent answered, an offer released by the agent); nothing happens when the ring is over."""
+
+    message_type: ClassVar[str] = "call.cancel-connect"
+    subject: ClassVar[str] = "cc.rpc.call-manager.cancel-connect"
+    reply_type: ClassVar[type[Reply]] = CallControlled
+    call_id: CallId
+    offer_id: Token
+
+
+class LiveCalls(Reply):
+    message_type: ClassVar[str] = "call.live-calls"
+    calls: list[CallEntry]
+
+
+class ListCalls(Command):
+    """The calls call-manager runs now (queue-manager reconciles its agents and queues with them)."""
+
+    message_type: ClassVar[str] = "call.list"
+    subject: ClassVar[str] = "cc.rpc.call-manager.calls"
+    reply_type: ClassVar[type[Reply]] = LiveCalls
 
 
 class RecordAction(StrEnum):
