@@ -37,6 +37,9 @@ operation = st.one_of(
     st.tuples(st.just("end"), st.integers(0, 30)),
     st.tuples(st.just("time"), st.floats(0.1, 30)),
     st.tuples(st.just("skills"), st.sampled_from(AGENTS), st.integers(0, 6), st.integers(0, 6)),
+    st.tuples(st.just("callback"), st.integers(0, 30), st.sampled_from([q.id for q in QUEUES]),
+              st.booleans()),
+    st.tuples(st.just("try_end"), st.integers(0, 100), st.booleans()),
 )  # fmt: skip
 
 
@@ -72,7 +75,7 @@ def check(acd: Acd, now: float) -> None:
         assert in_index == (call.status is CallStatus.WAITING)
         if call.status is CallStatus.OFFERED:
             assert call.offered_to and all(offered_at.get(a) == call.call_id for a in call.offered_to)
-            if acd.queues[call.queue_id].strategy is not Strategy.RING_ALL:
+            if acd.queues[call.queue_id].strategy is not Strategy.RING_ALL or call.callback:
                 assert len(call.offered_to) == 1
         else:
             assert not call.offered_to
@@ -81,6 +84,9 @@ def check(acd: Acd, now: float) -> None:
                 a for a in acd.agents.values() if a.call_id == call.call_id and a.state is AgentState.ON_CALL
             ]
             assert len(holders) == 1
+    for attempt_id, callback_id in acd.attempts.items():
+        callback = acd.calls[callback_id].callback
+        assert callback is not None and callback.attempt_id == attempt_id
     assert sum(len(entries) for entries in acd.waiting.values()) == sum(
         1 for c in acd.calls.values() if c.status is CallStatus.WAITING
     )
@@ -108,6 +114,13 @@ def apply(acd: Acd, op: tuple[Any, ...], now: float, offers: list[Offer]) -> flo
         elif kind == "time":
             now += op[1]
             acd.tick(now)
+        elif kind == "callback":
+            _, n, queue_id, replaces = op
+            acd.request_callback(queue_id, f"+49301234{n}", now, replaces=f"c{n}" if replaces else None,
+                                 retry_after_s=20)  # fmt: skip
+        elif kind == "try_end" and offers:
+            offer = offers[op[1] % len(offers)]
+            acd.call_ended(offer.attempt_id or offer.call_id, now, unreached=op[2])
         elif kind == "skills":
             skills = {k: v for k, v in (("water", op[2]), ("gas", op[3])) if v}
             acd.set_agent(AgentProfile(id=op[1], skills=skills), now)

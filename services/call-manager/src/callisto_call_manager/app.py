@@ -73,7 +73,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         ring_timeout_s=settings.ring_timeout_s, invite_rate_per_source=settings.invite_rate_per_source,
         media_host=settings.media_host,
     )  # fmt: skip
-    Queueing(board, service.bus)
+    queueing = Queueing(board, service.bus)
     dtmf = DtmfReports(board.key_pressed)
     parts = Parts(settings, endpoint, relay, redis, board, registrar, dtmf)
 
@@ -101,6 +101,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         if settings.dtmf_port:
             await dtmf.listen(settings.rtpengine_host, settings.dtmf_port)
         await handlers.subscribe(service.bus, board)
+        await queueing.start()
         await recover()
         await endpoint.start(settings.sip_port)
         if settings.keepalive_s:

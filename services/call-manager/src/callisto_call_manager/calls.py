@@ -45,6 +45,8 @@ class QueueRequest:
     skills: dict[str, int] = field(default_factory=dict)
     announce: bool = True
     hold_music: str | None = "hold"
+    callback_after_s: float | None = None  # offer a callback from this expected wait on
+    callback_key: str = "1"
 
 
 @dataclass

@@ -83,12 +83,21 @@ class Collect(_Strict):
     next: StepName | None = None
 
 
+class CallbackOffer(_Strict):
+    """Offer a waiting caller to be called back (keeping their place) when the expected wait is at
+    least ``after_s`` (0: always); the caller presses ``key``."""
+
+    after_s: float = Field(default=120, ge=0, le=86400)
+    key: str = Field(default="1", pattern=r"^[0-9]$")
+
+
 class Queue(_Strict):
     queue: StepName
     priority: int = Field(default=0, ge=0, le=100)
     skills: dict[StepName, int] = {}
     announce: bool = Field(default=True, description="say the position and expected wait")
     hold_music: str | None = Field(default="hold", description="a prompt repeated while waiting")
+    callback: CallbackOffer | None = None
 
 
 class Transfer(_Strict):

@@ -4,6 +4,7 @@ CallManagerError (CallistoError)
 ├── UnknownCall            404
 ├── AgentNotRegistered     409 the agent has no registered phone to ring
 ├── InvalidCallState       409 the call's state does not allow the command
+├── CallExists             409 an originated call's id is taken by a live call
 ├── UnknownTransferTarget  404 no such agent, queue or number route
 ├── ConfigError            500 a trunk or IVR flow file is wrong (the service does not start)
 └── MediaRelayError        502 rtpengine refused a command or answered nonsense
@@ -32,6 +33,11 @@ class AgentNotRegistered(CallManagerError):
 class InvalidCallState(CallManagerError):
     status = 409
     error_id = "invalid-call-state"
+
+
+class CallExists(CallManagerError):
+    status = 409
+    error_id = "call-exists"
 
 
 class UnknownTransferTarget(CallManagerError):

@@ -5,11 +5,15 @@ from __future__ import annotations
 from callisto_call_manager.switchboard import Switchboard
 from callisto_protocol import Envelope
 from callisto_protocol.calls import CallState, EndedBy
+from callisto_protocol.lists import CallEntry
 from callisto_protocol.queues import ConnectAccepted, ConnectCall
 from callisto_protocol.telephony import (
     CallControlled,
+    CancelConnect,
     HangupCall,
     HoldCall,
+    ListCalls,
+    LiveCalls,
     OriginateCall,
     RecordCall,
     TransferCall,
@@ -26,6 +30,17 @@ async def subscribe(bus: Bus, board: Switchboard) -> None:
         call = board.table.get(command.call_id)
         await board.connect(call, command.agent_id, command.offer_id, command.ring_timeout_s)
         return ConnectAccepted(call_id=command.call_id, agent_id=command.agent_id)
+
+    async def cancel_connect(command: CancelConnect, _: Envelope) -> CallControlled:
+        call = board.table.calls.get(command.call_id)
+        if call is not None:  # the call may be over: nothing rings then
+            board.cancel_ring(call, command.offer_id)
+        return controlled(command.call_id)
+
+    async def list_calls(_command: ListCalls, _: Envelope) -> LiveCalls:
+        return LiveCalls(
+            calls=[CallEntry.model_validate(call.summary()) for call in board.table.calls.values()]
+        )
 
     async def hangup(command: HangupCall, _: Envelope) -> CallControlled:
         await board.hangup(board.table.get(command.call_id), EndedBy.SYSTEM)
@@ -46,11 +61,13 @@ async def subscribe(bus: Bus, board: Switchboard) -> None:
     async def originate(command: OriginateCall, _: Envelope) -> CallControlled:
         call = await board.originate(
             command.number, agent_id=command.agent_id, queue_id=command.queue_id, caller_id=command.caller_id,
-            ring_timeout_s=command.ring_timeout_s,
+            ring_timeout_s=command.ring_timeout_s, call_id=command.call_id, offer_id=command.offer_id,
         )  # fmt: skip
         return CallControlled(call_id=call.id, state=call.state)
 
     await bus.serve(ConnectCall, connect, permission="cm.calls.connect")
+    await bus.serve(CancelConnect, cancel_connect, permission="cm.calls.connect")
+    await bus.serve(ListCalls, list_calls, permission="cm.calls.read")
     await bus.serve(OriginateCall, originate, permission="cm.calls.originate")
     await bus.serve(HangupCall, hangup, permission="cm.calls.control")
     await bus.serve(HoldCall, hold, permission="cm.calls.control")

@@ -35,10 +35,14 @@ async def run_flow(board: Switchboard, call: Call, flow: Flow) -> None:
             await board.notifier.ivr_input(call.id, name, digits)
             name = step.next
         elif isinstance(step, Queue):
+            offer = step.callback
             await board.to_queue(
                 call,
-                QueueRequest(step.queue, step.priority, dict(step.skills), step.announce, step.hold_music),
-            )
+                QueueRequest(
+                    step.queue, step.priority, dict(step.skills), step.announce, step.hold_music,
+                    offer.after_s if offer else None, offer.key if offer else "1",
+                ),
+            )  # fmt: skip
             return
         elif isinstance(step, Transfer):
             await board.dial_out(call, step.transfer)

@@ -22,6 +22,8 @@ BUILT_IN = {
     "hold": "Please stay on the line. Your call is important to us.",
     "sorry": "Sorry, we cannot take your call right now. Please call again later.",
     "goodbye": "Thank you for calling. Goodbye.",
+    "callback-offer": "To keep your place in line and be called back instead, press",
+    "callback-confirmed": "Thank you. We will call you back at the number you are calling from. Goodbye.",
 }
 
 

@@ -1,19 +1,30 @@
-"""Handing calls to queue-manager: enqueue, announce position and expected wait, hold music, and the
-overflow target when the queue refuses the caller."""
+"""Handing calls to queue-manager: enqueue, announce position and expected wait, hold music, the
+callback offer, and what queue-manager decides later — an overflow target when the queue refuses the
+caller or when they waited too long, or a callback standing in for the call."""
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 
 from callisto_call_manager.calls import Call, QueueRequest
 from callisto_call_manager.switchboard import Switchboard
+from callisto_protocol import Envelope
 from callisto_protocol.calls import CallState, EndedBy
-from callisto_protocol.queues import Enqueue, Enqueued
+from callisto_protocol.queues import (
+    CallbackAccepted,
+    Enqueue,
+    Enqueued,
+    QueueCallEvent,
+    QueueCallKind,
+    RequestCallback,
+)
 from callisto_runtime import Bus, CallistoError
 
 log = logging.getLogger(__name__)
-NUMBER_START = "+0123456789"
+CALLBACK_NUMBER = re.compile(r"^\+?[0-9]{2,32}$")  # a caller id one can call back
+LEFT = (QueueCallKind.OVERFLOWED, QueueCallKind.TIMED_OUT, QueueCallKind.CALLBACK)
 
 
 class Queueing:
@@ -21,6 +32,9 @@ class Queueing:
         self.board = board
         self.bus = bus
         board.enqueue = self.enqueue
+
+    async def start(self) -> None:
+        await self.bus.subscribe(QueueCallEvent, self._queue_event, queue_id="*", step="*")
 
     async def enqueue(self, call: Call, wanted: QueueRequest) -> None:
         await self._enqueue(call, wanted, overflowed=False)
@@ -33,6 +47,7 @@ class Queueing:
         else:
             call.queue_id = queue_id
             await board.table.save(call)
+        board.live[call.id].queue_request = wanted
         command = Enqueue(call_id=call.id, queue_id=queue_id, caller=call.caller[:128],
                           priority=wanted.priority, skills=wanted.skills)  # fmt: skip
         try:
@@ -41,18 +56,94 @@ class Queueing:
             target = exc.details.get("overflow_target")
             log.info("call %s: queue %s refused it (%s)", call.id, queue_id, exc.error_id)
             if target and not overflowed:
-                if str(target)[0] in NUMBER_START:
-                    await board.dial_out(call, str(target))
-                else:
-                    await self._enqueue(call, replace(wanted, queue_id=str(target)), overflowed=True)
-                return
-            await board.say(call, ["sorry"])
-            await board.hangup(call, EndedBy.SYSTEM, 480)
+                await self._overflow(call, wanted, str(target))
+            else:
+                await self._goodbye(call, "sorry", 480)
             return
         board.spawn(call.id, self._wait(call, reply, wanted), "wait")
 
+    async def _overflow(self, call: Call, wanted: QueueRequest, target: str) -> None:
+        """Follow a queue's overflow target: ``queue:<id>``, ``number:<digits>`` or ``callback``."""
+        kind, _, value = target.partition(":")
+        if kind == "queue":
+            await self._enqueue(call, replace(wanted, queue_id=value), overflowed=True)
+        elif kind == "number":
+            await self.board.dial_out(call, value)
+        elif kind == "callback" and await self._leave_number(call, wanted, replaces=False):
+            await self._goodbye(call, "callback-confirmed", 200)
+        else:
+            await self._goodbye(call, "sorry", 480)
+
     async def _wait(self, call: Call, reply: Enqueued, wanted: QueueRequest) -> None:
+        board = self.board
+        offer = (
+            wanted.callback_after_s is not None
+            and CALLBACK_NUMBER.match(call.caller) is not None
+            and (reply.expected_wait_s is None or reply.expected_wait_s >= wanted.callback_after_s)
+        )
         if wanted.announce and call.state is CallState.QUEUED:
-            await self.board.say(call, self.board.prompts.announcement(reply.position, reply.expected_wait_s))
+            await board.say(call, board.prompts.announcement(reply.position, reply.expected_wait_s))
+        key = None
+        if offer and call.state is CallState.QUEUED:
+            key = await board.say(
+                call, ["callback-offer", f"digit-{wanted.callback_key}"], interruptible=True
+            )
         if call.state is CallState.QUEUED:
-            await self.board.hold_music(call, wanted.hold_music)
+            await board.hold_music(call, wanted.hold_music)
+        keys = board.live[call.id].keys
+        while offer and call.state is CallState.QUEUED:
+            key = key or await keys.get()
+            if key == wanted.callback_key and await self._leave_number(call, wanted, replaces=True):
+                board.spawn(call.id, self._goodbye(call, "callback-confirmed", 200), "goodbye")
+                return
+            key = None
+
+    async def _leave_number(self, call: Call, wanted: QueueRequest, *, replaces: bool) -> bool:
+        """Ask queue-manager for a callback to the caller's number (in the call's place when it
+        ``replaces`` the waiting call); False when it cannot be had."""
+        if not CALLBACK_NUMBER.match(call.caller):
+            return False
+        command = RequestCallback(
+            queue_id=call.queue_id or wanted.queue_id, number=call.caller, priority=wanted.priority,
+            replaces_call_id=call.id if replaces else None,
+        )  # fmt: skip
+        try:
+            accepted = await self.bus.call(command, CallbackAccepted)
+        except CallistoError as exc:
+            log.info("call %s: no callback (%s)", call.id, exc.error_id)
+            return False
+        call.variables["callback_id"] = accepted.callback_id
+        await self.board.table.save(call)
+        return True
+
+    async def _goodbye(self, call: Call, prompt: str, status: int) -> None:
+        board = self.board
+        live = board.live.get(call.id)
+        if live is None or live.ending or call.state is CallState.ENDED:
+            return
+        board.cancel_tasks(call, "wait")
+        await board.relay.stop_playing(call.id)
+        await board.say(call, [prompt])
+        await board.hangup(call, EndedBy.SYSTEM, status)
+
+    async def _queue_event(self, event: QueueCallEvent, _: Envelope) -> None:
+        """What queue-manager decided for a waiting call of ours: it left its queue."""
+        call = self.board.table.calls.get(event.call_id)
+        if event.step not in LEFT or call is None or call.state is not CallState.QUEUED:
+            return
+        live = self.board.live.get(call.id)
+        wanted = (live.queue_request if live else None) or QueueRequest(event.queue_id)
+        target = event.target or ""
+        if event.step is QueueCallKind.CALLBACK:
+            self.board.spawn(call.id, self._goodbye(call, "callback-confirmed", 200), "goodbye")
+        elif target.startswith("queue:"):  # queue-manager moved the call itself
+            call.queue_id = target[6:]
+            await self.board.table.save(call)
+        elif target.startswith("number:"):
+            self.board.cancel_tasks(call, "wait")
+            await self.board.relay.stop_playing(call.id)
+            self.board.spawn(call.id, self.board.dial_out(call, target[7:]), "transfer")
+        elif target == "callback":
+            self.board.spawn(call.id, self._overflow(call, wanted, target), "goodbye")
+        else:
+            self.board.spawn(call.id, self._goodbye(call, "sorry", 480), "goodbye")

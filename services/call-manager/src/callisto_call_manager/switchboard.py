@@ -20,6 +20,7 @@ from callisto_call_manager.calls import Call, CallTable, LegRecord, QueueRequest
 from callisto_call_manager.dialplan import DialPlan
 from callisto_call_manager.errors import (
     AgentNotRegistered,
+    CallExists,
     InvalidCallState,
     MediaRelayError,
     UnknownTransferTarget,
@@ -58,10 +59,11 @@ class Live:
     agent: Dialog | None = None
     keys: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    ring_cancel: asyncio.Event | None = None
+    rings: dict[str, asyncio.Event] = field(default_factory=dict)  # INVITEs under way, by offer
     ending: bool = False
     caller_sdp: bytes = b""  # rtpengine's side toward the caller, after the last agent answer
     agent_answer: bytes = b""  # the answering agent's SDP
+    queue_request: QueueRequest | None = None  # what the call's queue step asked for
 
 
 def silence(host: str) -> bytes:
@@ -243,6 +245,12 @@ class Switchboard:
         result = await self.ring(call, agent_id, ring_timeout_s, offer_id=offer_id)
         await self.notifier.connect_outcome(call.id, agent_id, offer_id, result)
 
+    def cancel_ring(self, call: Call, offer_id: str) -> None:
+        """Stop ringing for a withdrawn offer (the ring then ends as no answer)."""
+        ring = self.live[call.id].rings.get(offer_id) if call.id in self.live else None
+        if ring is not None:
+            ring.set()
+
     async def ring(
         self,
         call: Call,
@@ -253,7 +261,8 @@ class Switchboard:
         fallback: CallState | None = S.QUEUED,
     ) -> ConnectResult:
         """Ring the agent's phone with rtpengine's agent side; on answer bridge. Unanswered, the call
-        goes back to ``fallback`` (None: stays where it is, for the caller to decide)."""
+        goes back to ``fallback`` (None: stays where it is, for the caller to decide) unless other
+        phones still ring for it (ring-all); a phone answering after another one did is hung up."""
         live = self.live[call.id]
         bindings = await self.bindings.of_agent(agent_id)
         if not bindings:
@@ -261,19 +270,25 @@ class Switchboard:
         binding = bindings[0]
         await self.table.move(call, S.RINGING, agent_id=agent_id, offer_id=offer_id)
         dialog = await self._invite(
-            call, binding.contact, binding.address, binding.protocol, call.agent_sdp.encode(), timeout_s
-        )
+            call, binding.contact, binding.address, binding.protocol, call.agent_sdp.encode(), timeout_s,
+            ring=offer_id or new_id(),
+        )  # fmt: skip
         if isinstance(dialog, int):
             if live.ending:
                 return ConnectResult.CALLER_GONE
-            if fallback is not None:
+            if fallback is not None and not live.rings and call.state is S.RINGING:
                 await self.table.move(call, fallback, agent_id=None, offer_id=None)
             if dialog in (486, 600, 603):
                 return ConnectResult.BUSY
             if dialog in (408, 480, 487):
                 return ConnectResult.NO_ANSWER
             return ConnectResult.FAILED
+        if live.agent is not None:  # another phone of this call answered first
+            await self._bye(dialog)
+            return ConnectResult.NO_ANSWER
         self._attach(call, dialog, AGENT)
+        for ring in live.rings.values():
+            ring.set()
         answer = dialog.answered.body if dialog.answered is not None else b""
         self._cancel(live, "wait")
         try:
@@ -283,7 +298,7 @@ class Switchboard:
         except MediaRelayError:
             await self.hangup(call, EndedBy.SYSTEM, 503)
             return ConnectResult.FAILED
-        await self.table.move(call, S.CONNECTED)
+        await self.table.move(call, S.CONNECTED, agent_id=agent_id, offer_id=offer_id)
         return ConnectResult.ANSWERED
 
     # call control --------------------------------------------------------------------------------
@@ -341,13 +356,16 @@ class Switchboard:
         await self.enqueue(call, wanted)
 
     async def _invite(
-        self, call: Call, target: str, peer: tuple[str, int], protocol: str, offer: bytes, timeout_s: float
-    ) -> Dialog | int:
-        """INVITE ``target`` with ``offer``, cancelled after ``timeout_s`` or when the call ends; the
-        confirmed dialog, or the failure status (408 for no answer at all, 487 when the call ended)."""
+        self, call: Call, target: str, peer: tuple[str, int], protocol: str, offer: bytes, timeout_s: float,
+        *, ring: str = "",
+    ) -> Dialog | int:  # fmt: skip
+        """INVITE ``target`` with ``offer``, cancelled after ``timeout_s``, when the call ends or when
+        ``cancel_ring`` names ``ring``; the confirmed dialog, or the failure status (408 for no answer
+        at all, 487 when cancelled)."""
         live = self.live[call.id]
         cancel = asyncio.Event()
-        live.ring_cancel = cancel
+        ring = ring or new_id()
+        live.rings[ring] = cancel
         timer = asyncio.get_running_loop().call_later(timeout_s, cancel.set)
         try:
             dialog = await self.ua.call(
@@ -358,7 +376,7 @@ class Switchboard:
             return exc.response.status if isinstance(exc, CallFailed) else 408
         finally:
             timer.cancel()
-            live.ring_cancel = None
+            live.rings.pop(ring, None)
         if live.ending:
             await self._bye(dialog)
             return 487
@@ -389,7 +407,7 @@ class Switchboard:
     # outbound calls -------------------------------------------------------------------------------
     async def originate(
         self, number: str, *, agent_id: str | None, queue_id: str | None, caller_id: str | None,
-        ring_timeout_s: float,
+        ring_timeout_s: float, call_id: str | None = None, offer_id: str | None = None,
     ) -> Call:  # fmt: skip
         """Ring the agent first (when given), then the number; without an agent the answered call
         goes to ``queue_id``. rtpengine's caller side stands for the customer from the start, with a
@@ -401,22 +419,28 @@ class Switchboard:
             raise UnknownTransferTarget("an outbound call needs an agent or a queue", {"target": number})
         if agent_id is not None and not await self.bindings.of_agent(agent_id):
             raise AgentNotRegistered(f"agent {agent_id!r} has no registered phone", {"agent_id": agent_id})
+        if call_id is not None and (call_id in self.table.calls or call_id in self.live):
+            raise CallExists(f"a call {call_id!r} is under way", {"call_id": call_id})
         caller = caller_id or "callisto"
         call = Call(
-            id=new_id(), direction=CallDirection.OUTBOUND, caller=caller, dialled=number, trunk=trunk.name
-        )
+            id=call_id or new_id(), direction=CallDirection.OUTBOUND, caller=caller, dialled=number,
+            trunk=trunk.name,
+        )  # fmt: skip
         call.agent_sdp = (await self.relay.offer(call.id, self.silence)).decode()
         self.live[call.id] = Live()
         await self.table.add(call)
-        self.spawn(call.id, self._originate(call, agent_id, queue_id, ring_timeout_s), "originate")
+        work = self._originate(call, agent_id, queue_id, ring_timeout_s, offer_id)
+        self.spawn(call.id, work, "originate")
         return call
 
     async def _originate(
-        self, call: Call, agent_id: str | None, queue_id: str | None, timeout_s: float
+        self, call: Call, agent_id: str | None, queue_id: str | None, timeout_s: float, offer_id: str | None
     ) -> None:
         live = self.live[call.id]
         if agent_id is not None:
-            result = await self.ring(call, agent_id, timeout_s, fallback=None)
+            result = await self.ring(call, agent_id, timeout_s, offer_id=offer_id, fallback=None)
+            if offer_id is not None:
+                await self.notifier.connect_outcome(call.id, agent_id, offer_id, result)
             if result is not ConnectResult.ANSWERED:
                 await self.hangup(call, EndedBy.SYSTEM, 480)
                 return
@@ -441,8 +465,8 @@ class Switchboard:
 
     async def _drop_agent(self, call: Call) -> None:
         live = self.live[call.id]
-        if live.ring_cancel is not None:
-            live.ring_cancel.set()
+        for ring in live.rings.values():
+            ring.set()
         if live.agent is not None:
             dialog, live.agent, call.agent_leg = live.agent, None, None
             self.legs.pop(dialog.key, None)
@@ -450,6 +474,12 @@ class Switchboard:
         if call.state is S.HELD:
             await self.relay.unblock(call.id, AGENT)
             await self.relay.unblock(call.id, CALLER)
+
+    def cancel_tasks(self, call: Call, *names: str) -> None:
+        """Stop the call's tasks of these names (not the one asking)."""
+        live = self.live.get(call.id)
+        if live is not None:
+            self._cancel(live, *names)
 
     def _cancel(self, live: Live, *names: str) -> None:
         current = asyncio.current_task()
@@ -471,8 +501,8 @@ class Switchboard:
         if live.ending:
             return
         live.ending = True
-        if live.ring_cancel is not None:
-            live.ring_cancel.set()
+        for ring in live.rings.values():
+            ring.set()
         self._cancel(live, "ivr", "wait")
         for dialog in (live.caller, live.agent):
             if dialog is not None:

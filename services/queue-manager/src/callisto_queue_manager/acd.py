@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 import os
 import random
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,10 +23,12 @@ from datetime import UTC, datetime
 
 from sortedcontainers import SortedList
 
+from callisto_protocol import new_id
 from callisto_protocol.agents import AgentState, AgentStateChanged
 from callisto_protocol.queues import AgentRequest, ConnectResult, QueueCallEvent, QueueCallKind
 from callisto_queue_manager.errors import (
     CallAlreadyQueued,
+    InvalidCallback,
     InvalidTransition,
     QueueClosed,
     QueueEmpty,
@@ -40,6 +43,7 @@ from callisto_queue_manager.model import (
     Agent,
     AgentProfile,
     Call,
+    Callback,
     CallStatus,
     QueueConfig,
     check_skills,
@@ -62,15 +66,21 @@ OUTCOME_MARGIN_S = 5.0  # an offer without outcome this long after its ring time
 SCAN_LIMIT = 64  # waiting calls looked at per queue when an agent becomes free
 ARRIVAL_WINDOW_S = 900.0
 MISSED = "missed"
+CALLBACK_NUMBER = re.compile(r"^\+?[0-9]{2,32}$")
 Entry = tuple[float, int, str]
 
 
 @dataclass(frozen=True)
 class Offer:
+    """Ring the agent for the call; for a callback (``number`` set) call-manager originates the try
+    ``attempt_id``: the agent first, then the number."""
+
     call_id: str
     agent_id: str
     offer_id: str
     ring_timeout_s: float
+    number: str | None = None
+    attempt_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,7 @@ class Acd:
         self.queues: dict[str, QueueConfig] = {}
         self.agents: dict[str, Agent] = {}
         self.calls: dict[str, Call] = {}
+        self.attempts: dict[str, str] = {}  # call-manager's call of a callback's current try -> callback
         self.eligible: dict[str, set[str]] = {}  # queue → qualified agents
         self.agent_queues: dict[str, list[str]] = {}  # agent → queues they qualify for
         self.ready: dict[str, set[str]] = {}  # queue → qualified agents who are ready
@@ -140,6 +151,13 @@ class Acd:
             self._seq = max(self._seq, call.seq)
             if call.status is CallStatus.WAITING:
                 self.waiting[queue.id].add((call.order, call.seq, call.call_id))
+            if call.callback is not None:
+                if call.callback.attempt_id is not None:
+                    self.attempts[call.callback.attempt_id] = call.call_id
+                for due in (call.callback.due, call.callback.not_after):
+                    if due is not None:
+                        self._timer(due, "call", call.call_id)
+                continue
             for due in (queue.max_wait_s, queue.overflow_after_s, queue.personal_wait_s):
                 if due is not None:
                     self._timer(call.entered_at + due, "call", call.call_id)
@@ -314,7 +332,7 @@ class Acd:
         return queue
 
     def call(self, call_id: str) -> Call:
-        call = self.calls.get(call_id)
+        call = self.calls.get(self.attempts.get(call_id, call_id))
         if call is None:
             raise UnknownCall(f"no call {call_id!r} in any queue", {"call_id": call_id})
         return call
@@ -388,13 +406,20 @@ class Acd:
     def _remove(self, call: Call) -> None:
         if call.status is CallStatus.WAITING:
             self.waiting[call.queue_id].discard((call.order, call.seq, call.call_id))
+        if call.callback is not None and call.callback.attempt_id is not None:
+            self.attempts.pop(call.callback.attempt_id, None)
         self.calls.pop(call.call_id, None)
         self.dirty_calls.add(call.call_id)
+
+    @staticmethod
+    def _switch_id(call: Call) -> str:
+        """The call's id at call-manager (a callback's current try)."""
+        return call.callback.attempt_id or call.call_id if call.callback is not None else call.call_id
 
     def _cancel_offers(self, call: Call, now: float) -> None:
         for agent_id in sorted(call.offered_to):
             agent = self.agents[agent_id]
-            self.effects.append(CancelOffer(call.call_id, agent_id, agent.offer_id or ""))
+            self.effects.append(CancelOffer(self._switch_id(call), agent_id, agent.offer_id or ""))
             self._become_free(agent, now)
         call.offered_to.clear()
 
@@ -425,7 +450,8 @@ class Acd:
             if self._may_take(agent := self.agents[agent_id], call, now)
         ]
         if candidates:
-            self._offer(call, choose(queue, candidates, call.skills, self._round_robin, self._rng), now)
+            chosen = choose(queue, candidates, call.skills, self._round_robin, self._rng)
+            self._offer(call, chosen[:1] if call.callback is not None else chosen, now)
 
     def _route_agent(self, agent: Agent, now: float) -> None:
         if agent.state is not S.READY:
@@ -455,23 +481,36 @@ class Acd:
         self.waiting[queue.id].discard((call.order, call.seq, call.call_id))
         call.status = CallStatus.OFFERED
         self.dirty_calls.add(call.call_id)
+        callback = call.callback
+        if callback is not None:  # each try is a call of its own at call-manager
+            self.attempts.pop(callback.attempt_id or "", None)
+            callback.attempt_id = new_id()
+            self.attempts[callback.attempt_id] = call.call_id
         for agent in agents:
             offer_id = os.urandom(8).hex()
             self._set_state(agent, S.RESERVED, now, call_id=call.call_id)
             agent.offer_id, agent.offer_deadline = offer_id, now + queue.ring_timeout_s + OUTCOME_MARGIN_S
             call.offered_to.add(agent.id)
             self._timer(agent.offer_deadline, "offer", agent.id)
-            self.effects.append(Offer(call.call_id, agent.id, offer_id, queue.ring_timeout_s))
+            self.effects.append(
+                Offer(
+                    call.call_id, agent.id, offer_id, queue.ring_timeout_s,
+                    callback.number if callback else None, callback.attempt_id if callback else None,
+                )
+            )  # fmt: skip
             self._event(QueueCallKind.OFFERED, call, now, agent_id=agent.id)
 
     def outcome(self, call_id: str, agent_id: str, offer_id: str, result: ConnectResult, now: float) -> bool:
         """What call-manager reports of an offer; False (and nothing changes) for a stale one."""
         agent = self.agents.get(agent_id)
+        call_id = self.attempts.get(call_id, call_id)
         call = self.calls.get(call_id)
         if agent is None or call is None or agent.offer_id != offer_id or agent.call_id != call_id:
             return False
         if result is ConnectResult.ANSWERED:
             self._answered(call, agent, now)
+        elif result is ConnectResult.CALLER_GONE and call.callback is not None:
+            self._release_offer(agent, now, missed=False, then=(S.READY, None))
         elif result is ConnectResult.CALLER_GONE:
             self.dequeue(call_id, "caller gone while ringing", now)
         else:
@@ -498,45 +537,196 @@ class Acd:
             agent.missed_in_row += 1
             agent.missed_total += 1
             self._event(QueueCallKind.MISSED, call, now, agent_id=agent.id, reason=why or MISSED)
-        self._set_state(agent, then[0], now, then[1])
+        if then[0] is S.READY:
+            self._become_free(agent, now)
+        else:
+            self._set_state(agent, then[0], now, then[1])
         if not call.offered_to:
             call.status = CallStatus.WAITING
             self.waiting[call.queue_id].add((call.order, call.seq, call.call_id))
             self.dirty_calls.add(call.call_id)
             self._route_call(call, now)
 
-    def call_ended(self, call_id: str, now: float) -> bool:
-        """call-manager says the call ended: wrap-up for its agent, or an abandon while waiting."""
+    def call_ended(self, call_id: str, now: float, *, unreached: bool = False) -> bool:
+        """call-manager says the call ended: wrap-up for its agent, or an abandon while waiting. For a
+        callback's try, ``unreached`` says the customer never answered."""
+        callback_id = self.attempts.get(call_id)
+        if callback_id is not None:
+            return self._try_ended(self.calls[callback_id], now, unreached)
         call = self.calls.get(call_id)
-        if call is None:
+        if call is None or call.callback is not None:
             return False
         if call.status is not CallStatus.CONNECTED:
             self.dequeue(call_id, "caller hung up", now)
             return True
-        agent = self.agents.get(call.answered_by or "")
         self._remove(call)
         self._event(QueueCallKind.ENDED, call, now, agent_id=call.answered_by)
-        if agent is not None and agent.state is S.ON_CALL and agent.call_id == call_id:
+        self._agent_done(call, now)
+        return True
+
+    def _agent_done(self, call: Call, now: float) -> None:
+        """The agent's part of an answered call is over: wrap-up, then ready."""
+        agent = self.agents.get(call.answered_by or "")
+        if agent is not None and agent.state is S.ON_CALL and agent.call_id == call.call_id:
             agent.calls_handled += 1
             queue = self.queues.get(call.queue_id)
             wrap = queue.wrap_up_s if queue else 0.0
             talk = now - (call.answered_at or now)
             if queue is not None:
                 self.handle[queue.id].observe(talk + wrap)
-            self._set_state(agent, S.WRAP_UP, now, call_id=call_id)
+            self._set_state(agent, S.WRAP_UP, now, call_id=call.call_id)
             agent.wrap_up_until = now + wrap
             self._timer(agent.wrap_up_until, "wrap", agent.id)
             if wrap <= 0:
                 self._become_free(agent, now)
-        return True
 
     def left_agent(self, call_id: str, agent_id: str | None, now: float) -> bool:
         """call-manager moved a connected call away from its agent (a blind transfer to another agent
         or a number): the agent's part ends as if the call had ended."""
-        call = self.calls.get(call_id)
+        call = self.calls.get(self.attempts.get(call_id, call_id))
         if call is None or call.status is not CallStatus.CONNECTED or call.answered_by == agent_id:
             return False
         return self.call_ended(call_id, now)
+
+    # callbacks ----------------------------------------------------------------------------------
+    def request_callback(
+        self,
+        queue_id: str,
+        number: str,
+        now: float,
+        *,
+        name: str = "",
+        replaces: str | None = None,
+        not_before: float | None = None,
+        not_after: float | None = None,
+        priority: int = 0,
+        attempts: int = 3,
+        retry_after_s: float = 300.0,
+    ) -> Call:
+        """A callback joins the line: in the place of the waiting call it ``replaces``, else as a new
+        arrival. Callbacks are taken whatever the queue's hours, length and staffing: they wait."""
+        queue = self._queue(queue_id)
+        if not_after is not None and (
+            not_after <= now or (not_before is not None and not_after <= not_before)
+        ):
+            raise InvalidCallback(
+                "the callback window is over or ends before it starts", {"queue_id": queue_id}
+            )
+        callback = Callback(number, name, not_before, not_after, attempts, retry_after_s, replaced=replaces)
+        if replaces is not None:
+            old = self.call(replaces)
+            if old.status is CallStatus.CONNECTED or old.callback is not None:
+                raise InvalidTransition(
+                    "only a waiting call can be replaced by a callback", {"call_id": replaces}
+                )
+            self._cancel_offers(old, now)
+            self._remove(old)
+            priority = max(priority, old.priority)
+            call = Call(
+                new_id(), old.queue_id, number, priority, old.skills, old.personal_agent_id, old.entered_at,
+                old.first_entered_at, old.seq, order=old.order, callback=callback,
+            )  # fmt: skip
+            self._event(QueueCallKind.CALLBACK, old, now, target=call.call_id)
+        else:
+            self._seq += 1
+            call = Call(
+                new_id(), queue.id, number, priority, {}, None, now, now, self._seq,
+                order=now - priority * queue.priority_step_s, callback=callback,
+            )  # fmt: skip
+            self.arrivals[queue.id].append(now)
+        self.calls[call.call_id] = call
+        self._line_up(call, not_before, now)
+        if not_after is not None:
+            self._timer(not_after, "call", call.call_id)
+        self._event(QueueCallKind.ENQUEUED, call, now, reason="callback")
+        self._route_call(call, now)
+        return call
+
+    def _line_up(self, call: Call, due: float | None, now: float) -> None:
+        """A callback waits in line at its place, or is scheduled to join it at ``due``."""
+        callback = call.callback
+        assert callback is not None
+        call.offered_to.clear()
+        call.answered_by = call.answered_at = None
+        if due is not None and due > now:
+            call.status, callback.due = CallStatus.SCHEDULED, due
+            self._timer(due, "call", call.call_id)
+        else:
+            call.status, callback.due = CallStatus.WAITING, None
+            self.waiting[call.queue_id].add((call.order, call.seq, call.call_id))
+        self.dirty_calls.add(call.call_id)
+
+    def _try_ended(self, call: Call, now: float, unreached: bool) -> bool:
+        """A callback's try ended at call-manager: done, tried again later, or given up."""
+        callback = call.callback
+        assert callback is not None
+        self.attempts.pop(callback.attempt_id or "", None)
+        if call.status is CallStatus.OFFERED:  # over before the agent answered
+            for agent_id in sorted(call.offered_to):
+                self._release_offer(
+                    self.agents[agent_id], now, missed=True, then=(S.NOT_READY, MISSED), why="ended"
+                )
+            return True
+        if call.status is not CallStatus.CONNECTED:
+            return False
+        answered_by = call.answered_by
+        self._agent_done(call, now)
+        if not unreached:
+            self._remove(call)
+            self._event(QueueCallKind.ENDED, call, now, agent_id=answered_by)
+            return True
+        callback.tried += 1
+        retry = now + callback.retry_after_s
+        if callback.tried < callback.attempts and (callback.not_after is None or retry < callback.not_after):
+            self._line_up(call, retry, now)
+            self._event(
+                QueueCallKind.UNREACHED, call, now, agent_id=answered_by,
+                reason=f"try {callback.tried} of {callback.attempts}; again later",
+            )  # fmt: skip
+        else:
+            self._remove(call)
+            self._event(
+                QueueCallKind.UNREACHED, call, now, agent_id=answered_by,
+                reason=f"try {callback.tried} of {callback.attempts}; given up",
+            )  # fmt: skip
+        return True
+
+    def _callback_due(self, call: Call, now: float) -> None:
+        callback = call.callback
+        assert callback is not None
+        if call.status is CallStatus.CONNECTED:
+            return
+        if callback.not_after is not None and now >= callback.not_after:
+            if call.status is CallStatus.OFFERED:  # let the ring finish
+                self._timer(
+                    now + self.queues[call.queue_id].ring_timeout_s + OUTCOME_MARGIN_S, "call", call.call_id
+                )
+                return
+            self._remove(call)
+            self._event(QueueCallKind.TIMED_OUT, call, now, reason="callback window closed")
+        elif call.status is CallStatus.SCHEDULED and callback.due is not None and callback.due <= now:
+            self._line_up(call, None, now)
+            self._route_call(call, now)
+
+    def reconcile(self, live: set[str], asked_at: float, now: float) -> int:
+        """Align with the calls call-manager ran at ``asked_at`` (``live``, its ids) after a start or
+        a reconnect: a call it did not have ended while nobody was listening. Calls that came after
+        the question are left alone. Returns how many were ended."""
+        gone = 0
+        for call in list(self.calls.values()):
+            if call.callback is not None and call.status in (CallStatus.SCHEDULED, CallStatus.WAITING):
+                continue  # no call at call-manager while a callback waits
+            if call.callback is not None:  # the try began when the agent was offered it
+                agents = [
+                    self.agents[a] for a in {*call.offered_to, call.answered_by or ""} if a in self.agents
+                ]
+                began = min((agent.since for agent in agents), default=now)
+            else:
+                began = call.first_entered_at
+            switch_id = self._switch_id(call)
+            if began < asked_at - 1.0 and switch_id not in live and call.call_id in self.calls:
+                gone += self.call_ended(switch_id, now, unreached=True)
+        return gone
 
     # time ---------------------------------------------------------------------------------------
     def _timer(self, due: float, kind: str, key: str) -> None:
@@ -569,6 +759,9 @@ class Acd:
 
     def _call_deadline(self, call: Call, now: float) -> None:
         queue = self.queues[call.queue_id]
+        if call.callback is not None:
+            self._callback_due(call, now)
+            return
         if call.status is CallStatus.CONNECTED:
             return
         if call.status is CallStatus.OFFERED:  # let the ring finish, look again afterwards
@@ -582,8 +775,12 @@ class Acd:
             self._route_call(call, now)  # e.g. the wait for the caller's own agent is over
 
     def _leave(self, call: Call, now: float, kind: QueueCallKind, reason: str) -> None:
-        """The call leaves its queue for the overflow target (another queue keeps its first time)."""
+        """The call leaves its queue for the overflow target (another queue keeps its first time; a
+        callback to a caller with a number keeps the call's place)."""
         target = self.queues[call.queue_id].overflow_target
+        if target == "callback" and call.callback is None and CALLBACK_NUMBER.match(call.caller):
+            self.request_callback(call.queue_id, call.caller, now, replaces=call.call_id)
+            return
         self._remove(call)
         self._event(kind, call, now, reason=reason, target=target)
         if target is not None and target.startswith("queue:") and target[6:] in self.queues:
@@ -651,7 +848,7 @@ class Acd:
         reason: str | None = None,
         target: str | None = None,
     ) -> None:
-        waiting = kind in (QueueCallKind.ENQUEUED, QueueCallKind.MISSED) and call.call_id in self.calls
+        waiting = kind in (QueueCallKind.ENQUEUED, QueueCallKind.MISSED) and call.status is CallStatus.WAITING
         position = self.position(call) if waiting else None
         self.effects.append(
             QueueCallEvent(

@@ -19,6 +19,7 @@ from callisto_queue_manager.store import Store
 from callisto_runtime import DurableConsumer, Service
 
 log = logging.getLogger(__name__)
+RECONCILE_DELAY_S = 2.0
 
 
 def read_config(path: Path | None) -> tuple[list[QueueConfig], list[AgentProfile]]:
@@ -52,10 +53,23 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
         for consumer in consumers:
             consumer.start()
         engine.start(settings.tick_s)
+        await engine.reconcile()
+
+    async def reconcile() -> None:
+        """After a reconnect: calls may have ended while their events could not reach us (those
+        kept by the stream arrive first: the check waits a moment)."""
+
+        async def later() -> None:
+            await asyncio.sleep(RECONCILE_DELAY_S)
+            await engine.reconcile()
+
+        tasks[:] = [task for task in tasks if not task.done()]
+        tasks.append(asyncio.create_task(later(), name="qm-reconcile"))
 
     @service.on_startup
     async def startup() -> None:
         consumers.extend(await handlers.subscribe(service.bus, engine))
+        service.bus.on_connect(reconcile)
         tasks.append(asyncio.create_task(load(), name="qm-load"))
 
     @service.on_shutdown

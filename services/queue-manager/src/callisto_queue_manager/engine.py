@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from callisto_protocol.agents import AgentStateChanged
 from callisto_protocol.queues import ConnectAccepted, ConnectCall, ConnectResult, QueueCallEvent
+from callisto_protocol.telephony import CallControlled, CancelConnect, ListCalls, LiveCalls, OriginateCall
 from callisto_queue_manager.acd import Acd, CancelOffer, Effect, Offer
 from callisto_queue_manager.model import AgentProfile, QueueConfig
 from callisto_queue_manager.notifier import Notifier
@@ -103,7 +104,7 @@ class Engine:
         elif isinstance(effect, Offer):
             self._spawn(self._ring(effect))
         elif isinstance(effect, CancelOffer):
-            log.info("offer %s of call %s to %s withdrawn", effect.offer_id, effect.call_id, effect.agent_id)
+            self._spawn(self._withdraw(effect))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
@@ -111,15 +112,21 @@ class Engine:
         task.add_done_callback(self._tasks.discard)
 
     async def _ring(self, offer: Offer) -> None:
-        """Ask call-manager to ring the agent; when it cannot even accept, the offer failed."""
-        command = ConnectCall(
-            call_id=offer.call_id,
-            agent_id=offer.agent_id,
-            offer_id=offer.offer_id,
-            ring_timeout_s=offer.ring_timeout_s,
-        )
+        """Ask call-manager to ring the agent (for a callback: to originate the try, agent first);
+        when it cannot even accept, the offer failed."""
         try:
-            await self.bus.call(command, ConnectAccepted, timeout=3.0, correlation_id=offer.call_id)
+            if offer.number is not None:
+                originate = OriginateCall(
+                    number=offer.number, agent_id=offer.agent_id, call_id=offer.attempt_id,
+                    offer_id=offer.offer_id, ring_timeout_s=offer.ring_timeout_s,
+                )  # fmt: skip
+                await self.bus.call(originate, CallControlled, timeout=3.0, correlation_id=offer.call_id)
+            else:
+                command = ConnectCall(
+                    call_id=offer.call_id, agent_id=offer.agent_id, offer_id=offer.offer_id,
+                    ring_timeout_s=offer.ring_timeout_s,
+                )  # fmt: skip
+                await self.bus.call(command, ConnectAccepted, timeout=3.0, correlation_id=offer.call_id)
         except BusError as exc:
             log.warning("call-manager did not take offer %s: %s", offer.offer_id, exc.message)
             await self.run(
@@ -127,3 +134,29 @@ class Engine:
                     offer.call_id, offer.agent_id, offer.offer_id, ConnectResult.FAILED, now
                 )
             )
+
+    async def _withdraw(self, cancel: CancelOffer) -> None:
+        """Stop the agent's phone ringing for an offer the ACD took back (best effort: an unanswered
+        ring ends by its timeout anyway, and a late answer is hung up by call-manager)."""
+        command = CancelConnect(call_id=cancel.call_id, offer_id=cancel.offer_id)
+        try:
+            await self.bus.call(command, CallControlled, timeout=3.0, correlation_id=cancel.call_id)
+        except BusError as exc:
+            log.info("withdrawing offer %s of call %s: %s", cancel.offer_id, cancel.call_id, exc.message)
+
+    async def reconcile(self) -> int | None:
+        """Align with call-manager's live calls (after a start or a reconnect); None when call-manager
+        cannot say."""
+        if not self.loaded:
+            return None
+        asked_at = self.clock()
+        try:
+            reply = await self.bus.call(ListCalls(), LiveCalls, timeout=5.0)
+        except BusError as exc:
+            log.warning("call-manager's live calls unavailable (%s); not reconciled", exc.message)
+            return None
+        live = {call.call_id for call in reply.calls}
+        gone = await self.run(lambda acd, now: acd.reconcile(live, asked_at, now))
+        if gone:
+            log.warning("%d calls ended at call-manager while queue-manager was not listening", gone)
+        return gone

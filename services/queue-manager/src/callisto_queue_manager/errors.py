@@ -7,6 +7,7 @@ QueueManagerError (CallistoError)
 ├── InvalidTransition  409 the agent's or the call's state does not allow the request
 ├── CallAlreadyQueued  409 the call waits in another queue
 ├── QueueInUse         409 a queue with calls cannot be removed
+├── InvalidCallback    422 the callback's window is over or ends before it starts
 └── QueueRefused       503 the caller cannot join now; details name the overflow target
     ├── QueueClosed    outside business hours
     ├── QueueFull      the maximum length is reached
@@ -50,6 +51,11 @@ class CallAlreadyQueued(QueueManagerError):
 class QueueInUse(QueueManagerError):
     status = 409
     error_id = "queue-in-use"
+
+
+class InvalidCallback(QueueManagerError):
+    status = 422
+    error_id = "invalid-callback"
 
 
 class QueueRefused(QueueManagerError):

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from callisto_protocol import Envelope, Event
-from callisto_protocol.calls import CallState, CallStateChanged
+from callisto_protocol.calls import CallState, CallStateChanged, EndedBy
 from callisto_protocol.queues import (
     AgentStatus,
+    CallbackAccepted,
     ConnectOutcome,
     Dequeue,
     Dequeued,
     Enqueue,
     Enqueued,
+    RequestCallback,
     SetAgentState,
 )
 from callisto_queue_manager.acd import Acd
 from callisto_queue_manager.engine import Engine
-from callisto_queue_manager.model import Agent
+from callisto_queue_manager.model import Agent, Call, CallStatus
 from callisto_runtime import Bus, DurableConsumer
 
 
@@ -23,6 +27,32 @@ def agent_status(agent: Agent) -> AgentStatus:
     return AgentStatus(
         agent_id=agent.id, state=agent.state, reason=agent.reason, seq=agent.seq, call_id=agent.call_id
     )
+
+
+def epoch(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment is not None else None
+
+
+def callback_accepted(acd: Acd, call: Call) -> CallbackAccepted:
+    waiting = call.status is CallStatus.WAITING
+    position = acd.position(call) if waiting else None
+    due = call.callback.due if call.callback else None
+    return CallbackAccepted(
+        callback_id=call.call_id,
+        queue_id=call.queue_id,
+        position=position,
+        expected_wait_s=acd.expected_wait(call.queue_id, position) if position else None,
+        not_before=datetime.fromtimestamp(due, UTC) if due else None,
+    )
+
+
+def request_callback(acd: Acd, command: RequestCallback, now: float) -> CallbackAccepted:
+    call = acd.request_callback(
+        command.queue_id, command.number, now, name=command.name, replaces=command.replaces_call_id,
+        not_before=epoch(command.not_before), not_after=epoch(command.not_after), priority=command.priority,
+        attempts=command.attempts, retry_after_s=command.retry_after_s,
+    )  # fmt: skip
+    return callback_accepted(acd, call)
 
 
 async def subscribe(bus: Bus, engine: Engine) -> list[DurableConsumer]:
@@ -59,18 +89,24 @@ async def subscribe(bus: Bus, engine: Engine) -> list[DurableConsumer]:
             lambda acd, now: agent_status(acd.request(command.agent_id, command.request, command.reason, now))
         )
 
+    async def callback(command: RequestCallback, _: Envelope) -> CallbackAccepted:
+        return await engine.run(lambda acd, now: request_callback(acd, command, now))
+
     async def on_call_event(event: Event, _: Envelope) -> None:
         if isinstance(event, ConnectOutcome):
             await engine.run(
                 lambda acd, now: acd.outcome(event.call_id, event.agent_id, event.offer_id, event.result, now)
             )
         elif isinstance(event, CallStateChanged) and event.state is CallState.ENDED:
-            await engine.run(lambda acd, now: acd.call_ended(event.call_id, now))
+            # an originated call ended by the system with a failure status never reached its customer
+            unreached = event.ended_by is EndedBy.SYSTEM and (event.sip_status or 0) >= 300
+            await engine.run(lambda acd, now: acd.call_ended(event.call_id, now, unreached=unreached))
         elif isinstance(event, CallStateChanged) and event.state is CallState.RINGING:
             await engine.run(lambda acd, now: acd.left_agent(event.call_id, event.agent_id, now))
 
     await bus.serve(Enqueue, enqueue, permission="qm.calls.enqueue")
     await bus.serve(Dequeue, dequeue, permission="qm.calls.dequeue")
+    await bus.serve(RequestCallback, callback, permission="qm.callbacks.create")
     await bus.serve(SetAgentState, agent_state, permission="qm.agents.{agent_id}.state.update")
     return [
         DurableConsumer(bus, "queue-manager-connect", ConnectOutcome.subscription(), on_call_event),

@@ -152,9 +152,27 @@ class Agent:
 
 
 class CallStatus(StrEnum):
+    SCHEDULED = "scheduled"  # a callback before its window opens or its next try is due
     WAITING = "waiting"
     OFFERED = "offered"
     CONNECTED = "connected"
+
+
+@dataclass
+class Callback:
+    """A call to make: the agent's phone rings first, then ``number``. Each try is a call of its
+    own at call-manager (``attempt_id``); the callback keeps its place in line between tries."""
+
+    number: str
+    name: str = ""
+    not_before: float | None = None
+    not_after: float | None = None
+    attempts: int = 3
+    retry_after_s: float = 300.0
+    tried: int = 0
+    due: float | None = None  # when a scheduled callback joins the line (window start, next try)
+    attempt_id: str | None = None  # call-manager's call of the current try
+    replaced: str | None = None  # the waiting call it stands for
 
 
 @dataclass
@@ -173,6 +191,7 @@ class Call:
     answered_by: str | None = None
     answered_at: float | None = None
     order: float = 0.0  # entered_at - priority x step: smaller is served first, whatever the time
+    callback: Callback | None = None
 
     def waited(self, now: float) -> float:
         return max(0.0, now - self.first_entered_at)

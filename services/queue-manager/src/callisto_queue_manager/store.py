@@ -12,7 +12,7 @@ import redis.asyncio as redis
 
 from callisto_protocol.agents import AgentState
 from callisto_queue_manager.acd import Acd
-from callisto_queue_manager.model import Agent, AgentProfile, Call, CallStatus, QueueConfig
+from callisto_queue_manager.model import Agent, AgentProfile, Call, Callback, CallStatus, QueueConfig
 
 QUEUES = "qm:queues"
 PROFILES = "qm:agent-profiles"
@@ -45,6 +45,8 @@ def call_from(text: str) -> Call:
     record.pop("missed_by", None)  # written by earlier releases
     record["status"] = CallStatus(record["status"])
     record["offered_to"] = set(record["offered_to"])
+    if record.get("callback"):
+        record["callback"] = Callback(**record["callback"])
     return Call(**record)
 
 
