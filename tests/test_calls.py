@@ -27,7 +27,7 @@ from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
 from callisto_devkit.sipp import SippRun, start_sipp
 from callisto_protocol import Envelope, Event
 from callisto_protocol.calls import CallStateChanged
-from callisto_protocol.queues import ConnectOutcome, QueueCallEvent
+from callisto_protocol.queues import ConnectOutcome, QueueCallEvent, QueueCallKind
 from callisto_protocol.telephony import IvrInput, RegistrationChanged
 from callisto_queue_manager.app import build as build_queue_manager
 from callisto_queue_manager.settings import QueueManagerSettings
@@ -349,12 +349,17 @@ async def test_every_call_completes_with_ten_percent_loss_on_both_legs(
 
 @contextlib.asynccontextmanager
 async def with_customer(
-    nats: NatsServer, redis_url: str, rtpengine: RtpEngine, issuer: TestIssuer, folder: Path
-) -> AsyncIterator[tuple[Suite, SippRun]]:
-    """The suite with the demo plan's outbound trunk leading to a customer's phone (sipp)."""
+    nats: NatsServer, redis_url: str, rtpengine: RtpEngine, issuer: TestIssuer, folder: Path,
+    *, flows: dict[str, Any] | None = None,
+) -> AsyncIterator[tuple[Suite, SippRun]]:  # fmt: skip
+    """The suite with the demo plan's outbound trunk leading to a customer's phone (sipp), and extra
+    ``flows`` (flow name -> (number, flow))."""
     port = free_port()
     plan = yaml.safe_load(DEMO_CONFIG.read_text())
     plan["trunks"][0]["outbound"]["port"] = port
+    for name, (number, flow) in (flows or {}).items():
+        plan["numbers"][number] = name
+        plan["flows"][name] = flow
     (folder / "plan.yaml").write_text(yaml.safe_dump(plan))
     async with suite(nats, redis_url, rtpengine, issuer, folder, config_file=folder / "plan.yaml") as s:
         xml = scenario("agent", folder, RING_MS=300)
@@ -415,3 +420,42 @@ async def test_click_to_call_rings_the_agent_then_the_customer_through_the_trunk
     assert states_of(s, call_id) == ["created", "ringing", "connected", "ringing", "connected", "ended"]
     ended = s.of(CallStateChanged)[-1]
     assert (ended.direction.value, ended.ended_by, ended.dialled) == ("outbound", "agent", "5550100")
+
+
+async def test_a_waiting_caller_leaves_their_number_and_is_called_back_agent_first(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    flow = {"start": "q", "steps": {"q": {"queue": "general", "announce": False, "callback": {"after_s": 0}}}}
+    async with with_customer(
+        private_nats, redis_url, rtpengine, token_issuer, tmp_path, flows={"callme": ("313", flow)}
+    ) as (s, customer):
+        xml = scenario("caller_stays", tmp_path, NUMBER=313, KEY=1, KEY_AT_MS=4000)
+        caller = await start_sipp(
+            xml, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+        )
+        await finished(caller)  # pressed 1 during the offer, heard the confirmation, got a BYE
+        voice_call = s.of(CallStateChanged)[0].call_id
+        left = [e for e in s.of(QueueCallEvent) if e.call_id == voice_call]
+        assert [e.step for e in left] == [QueueCallKind.ENQUEUED, QueueCallKind.CALLBACK]
+        callback_id = left[-1].target
+        listed = await s.qm_http.get("/api/v1/callbacks", headers=s.issuer.bearer("qm.queues.read"))
+        assert [(c["callback_id"], c["number"], c["status"]) for c in listed.json()] == [
+            (callback_id, "5551234", "waiting")
+        ]
+        agent = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up", TALK_MS=3000)
+        await finished(agent, customer)
+        await eventually(lambda: no_calls(s))
+        listed = await s.qm_http.get("/api/v1/callbacks", headers=s.issuer.bearer("qm.queues.read"))
+        assert listed.json() == []
+    steps = [(e.step, e.agent_id) for e in s.of(QueueCallEvent) if e.call_id == callback_id]
+    assert steps == [
+        (QueueCallKind.ENQUEUED, None),
+        (QueueCallKind.OFFERED, "agent-1"),
+        (QueueCallKind.ANSWERED, "agent-1"),
+        (QueueCallKind.ENDED, "agent-1"),
+    ]
+    (attempt,) = {e.call_id for e in s.of(CallStateChanged)} - {voice_call}
+    assert states_of(s, attempt) == ["created", "ringing", "connected", "ringing", "connected", "ended"]
+    ended = s.of(CallStateChanged)[-1]
+    assert (ended.direction.value, ended.dialled, ended.ended_by) == ("outbound", "5551234", "agent")
+    assert [e.result.value for e in s.of(ConnectOutcome)] == ["answered"]

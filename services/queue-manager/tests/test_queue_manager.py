@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -18,8 +19,11 @@ from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer, RedisServer
 from callisto_protocol import Envelope
-from callisto_protocol.calls import CallState, CallStateChanged
+from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
+from callisto_protocol.help import AcceptHelp, HelpRequestChanged, HelpStatus, RaiseHelp
+from callisto_protocol.lists import CallEntry
 from callisto_protocol.queues import (
+    CallbackAccepted,
     ConnectAccepted,
     ConnectCall,
     ConnectOutcome,
@@ -27,7 +31,9 @@ from callisto_protocol.queues import (
     Enqueue,
     Enqueued,
     QueueCallEvent,
+    RequestCallback,
 )
+from callisto_protocol.telephony import ListCalls, LiveCalls
 from callisto_queue_manager.app import build
 from callisto_queue_manager.settings import QueueManagerSettings
 from callisto_runtime import Bus, Mode, RemoteError, Service
@@ -47,12 +53,13 @@ async def redis_url(redis_server: RedisServer) -> str:
 
 @contextlib.asynccontextmanager
 async def queue_manager(
-    nats_url: str, redis_url: str, issuer: TestIssuer
+    nats_url: str, redis_url: str, issuer: TestIssuer, **overrides: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Service]]:
     port = free_port()
     settings = QueueManagerSettings(
-        mode=Mode.DEVELOPMENT, nats_url=nats_url, redis_url=redis_url, http_port=port, lease_ttl_s=1.0
-    )
+        mode=Mode.DEVELOPMENT, nats_url=nats_url, redis_url=redis_url, http_port=port, lease_ttl_s=1.0,
+        **overrides,
+    )  # fmt: skip
     service, engine, app = build(settings)
     async with serve_in_process(app, port) as base, httpx.AsyncClient(base_url=base) as http:
         for _ in range(200):
@@ -168,8 +175,124 @@ async def test_a_restart_keeps_agents_and_waiting_calls(
             )
         before = (await http.get("/api/v1/queues/billing/calls", headers=supervisor)).json()
         assert [c["call_id"] for c in before] == ["b1", "b0", "b2"]  # priority 1 first
+        raised = await http.post("/api/v1/agents/agent-3/help", json={"reason": "advice"}, headers=supervisor)
+        assert raised.status_code == 201, raised.text
+        later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+        callback = await http.post(
+            "/api/v1/callbacks",
+            json={"queue_id": "general", "number": "+4930555", "not_before": later},
+            headers=supervisor,
+        )
+        assert callback.status_code == 201, callback.text
     async with queue_manager(private_nats.url, redis_url, token_issuer) as (http, _):
         after = (await http.get("/api/v1/queues/billing/calls", headers=supervisor)).json()
         assert [(c["call_id"], c["position"]) for c in after] == [("b1", 1), ("b0", 2), ("b2", 3)]
         agent = (await http.get("/api/v1/agents/agent-3", headers=supervisor)).json()
         assert (agent["state"], agent["reason"]) == ("not_ready", "training")
+        (kept,) = (await http.get("/api/v1/help", headers=supervisor)).json()
+        assert (kept["request_id"], kept["state"]) == (raised.json()["request_id"], "open")
+        (waiting,) = (await http.get("/api/v1/callbacks", headers=supervisor)).json()
+        assert (waiting["callback_id"], waiting["status"]) == (callback.json()["callback_id"], "scheduled")
+
+
+async def test_help_requests_reach_supervisors_are_taken_once_and_escalate(
+    private_nats: NatsServer, redis_url: str, token_issuer: TestIssuer
+) -> None:
+    operator = token_issuer.bearer("qm.agents.{agent_id}.#", agent_id="agent-2")
+    supervisor = token_issuer.bearer("qm.#")
+    seen: list[HelpRequestChanged] = []
+
+    async def on_help(event: HelpRequestChanged, _: Envelope) -> None:
+        seen.append(event)
+
+    async with (
+        queue_manager(private_nats.url, redis_url, token_issuer, help_response_s=1.0) as (http, service),
+    ):
+        await service.bus.subscribe(HelpRequestChanged, on_help)
+        await http.post("/api/v1/agents/agent-2/state", json={"request": "login"}, headers=operator)
+        not_mine = await http.post("/api/v1/agents/agent-1/help", json={"reason": "x"}, headers=operator)
+        assert not_mine.status_code == 403
+        empty = await http.post("/api/v1/agents/agent-2/help", json={"reason": ""}, headers=operator)
+        assert empty.status_code == 422
+        raised = await http.post(
+            "/api/v1/agents/agent-2/help", json={"reason": "caller threatens legal action"}, headers=operator
+        )
+        assert raised.status_code == 201, raised.text
+        request_id = raised.json()["request_id"]
+        assert (await http.get("/api/v1/help", headers=operator)).status_code == 403
+        await eventually(lambda: asyncio.sleep(0, result=any(e.step == "escalated" for e in seen)))
+        token = token_issuer.token("qm.help.handle")
+        taken = await service.bus.call(AcceptHelp(request_id=request_id, supervisor_id="agent-1"), HelpStatus,
+                                       token=token)  # fmt: skip
+        assert (taken.request.state.value, taken.request.level) == ("accepted", 2)
+        with pytest.raises(RemoteError) as second:
+            await service.bus.call(AcceptHelp(request_id=request_id, supervisor_id="agent-3"), HelpStatus,
+                                   token=token)  # fmt: skip
+        assert second.value.error_id == "help-taken"
+        with pytest.raises(RemoteError) as stranger:
+            await service.bus.call(RaiseHelp(agent_id="agent-1", reason="x"), HelpStatus,
+                                   token=token_issuer.token("qm.agents.agent-2.#"))  # fmt: skip
+        assert stranger.value.error_id == "permission-denied"
+        closed = await http.post(
+            f"/api/v1/help/{request_id}/close", json={"note": "calmed"}, headers=supervisor
+        )
+        assert closed.json()["state"] == "closed"
+        await eventually(lambda: asyncio.sleep(0, result=seen[-1].step == "closed"))
+    assert [e.step for e in seen] == ["raised", "escalated", "accepted", "closed"]
+    assert {e.agent_id for e in seen} == {"agent-2"}
+
+
+async def test_callbacks_by_http_and_reconciliation_with_call_managers_live_calls(
+    private_nats: NatsServer, redis_url: str, token_issuer: TestIssuer
+) -> None:
+    """A call queue-manager holds but call-manager no longer runs (its end event lost) is ended when
+    queue-manager reconnects; here call-manager's list is played on the bus."""
+    token_issuer.service_permissions["queue-manager"] = ["cm.#"]
+    supervisor = token_issuer.bearer("qm.#")
+    integrator = token_issuer.bearer("qm.callbacks.create")
+    async with queue_manager(private_nats.url, redis_url, token_issuer) as (http, service):
+        past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+        expired = await http.post(
+            "/api/v1/callbacks", json={"queue_id": "general", "number": "+4930555", "not_after": past},
+            headers=integrator,
+        )  # fmt: skip
+        assert expired.status_code == 422 and expired.json()["error_id"] == "invalid-callback"
+        bad = await http.post("/api/v1/callbacks", json={"queue_id": "general", "number": "call me"},
+                              headers=integrator)  # fmt: skip
+        assert bad.status_code == 422
+        unknown = await http.post("/api/v1/callbacks", json={"queue_id": "nope", "number": "+4930555"},
+                                  headers=integrator)  # fmt: skip
+        assert unknown.status_code == 404
+        made = await service.bus.call(
+            RequestCallback(queue_id="general", number="+4930555"), CallbackAccepted,
+            token=token_issuer.token("qm.callbacks.create"),
+        )  # fmt: skip
+        assert made.position == 1
+        cancelled = await http.delete(f"/api/v1/callbacks/{made.callback_id}", headers=supervisor)
+        assert cancelled.status_code == 200 and cancelled.json()["number"] == "+4930555"
+        assert (await http.get("/api/v1/callbacks", headers=supervisor)).json() == []
+
+        for call_id in ("kept", "lost"):
+            await service.bus.call(Enqueue(call_id=call_id, queue_id="general"), Enqueued,
+                                   token=token_issuer.token(*CALL_MANAGER))  # fmt: skip
+        cm = Bus("call-manager", "cm-test", BusMetrics(CollectorRegistry()))
+        kept = CallEntry(call_id="kept", state=CallState.QUEUED, since=datetime.now(UTC),
+                         direction=CallDirection.INBOUND)  # fmt: skip
+
+        async def live_calls(_: ListCalls, __: Envelope) -> LiveCalls:
+            return LiveCalls(calls=[kept])
+
+        await cm.serve(ListCalls, live_calls, permission=None)
+        await cm.start(private_nats.url)
+        await cm.wait_connected(10)
+        try:
+            await asyncio.sleep(1.5)  # the calls must be older than the question
+            await asyncio.to_thread(private_nats.restart)  # the buses reconnect; queue-manager reconciles
+
+            async def only_kept() -> bool:
+                calls = (await http.get("/api/v1/queues/general/calls", headers=supervisor)).json()
+                return [c["call_id"] for c in calls] == ["kept"]
+
+            await eventually(only_kept, timeout=20)
+        finally:
+            await cm.close()

@@ -3,11 +3,14 @@
 callisto up       NATS, Redis, PostgreSQL, rtpengine and every service under services/, on the ports of
                   ARCHITECTURE.md; data and logs under .callisto/ (or --home)
 callisto status   a table of processes and of the services' health
+callisto demo     softphones for the demo agents, a burst of calls through IVR, queues and agents, and
+                  what became of each call (needs ``up`` first)
 callisto down     stop exactly what ``up`` started (PID and start time both checked)
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
@@ -19,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from callisto_devkit.demo import CallReport, run_demo
 from callisto_devkit.processes import DevkitError, ManagedProcess, wait_until
 from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer, RtpEngine
 from callisto_devkit.suite import ServiceSpec, SuiteState, discover_services, postgres_data_dir, repo_root
@@ -76,6 +80,7 @@ def up(
             log_path=logs / "rtpengine.log",
         )  # fmt: skip
         _started(state, "rtpengine", media.start().process, f"udp://127.0.0.1:{rtpengine_port}")
+        state.urls["sip"] = f"sip:127.0.0.1:{sip_port}"
         telephony = {"RTPENGINE_PORT": str(rtpengine_port), "DTMF_PORT": str(media.dtmf_port),
                      "SIP_PORT": str(sip_port), "PROMPTS_DIR": str(folder / "prompts")}  # fmt: skip
         for spec in discover_services(root):
@@ -229,6 +234,55 @@ def status(
             console.print(f"[red]core-bus does not answer: {exc}[/red]")
             ok = False
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def demo(
+    home: HomeOption = None,
+    calls: Annotated[int, typer.Option(min=1, max=200, help="calls in the burst")] = 6,
+    talk_ms: Annotated[int, typer.Option(min=500, max=60000, help="how long agents talk")] = 4000,
+) -> None:
+    """Register the demo agents' softphones (sipp), make them ready, place a burst of calls through
+    the IVR and the queues, and tell what became of each call."""
+    folder = _home(home)
+    state = SuiteState.load(folder)
+    missing = [
+        name for name in ("nats", "auth", "queue-manager", "call-manager", "sip") if name not in state.urls
+    ]
+    if missing or not all(p.alive() for p in state.processes):
+        console.print("[red]the suite is not running: `callisto up` (or `make run`) first[/red]")
+        raise typer.Exit(1)
+    host, _, port = state.urls["sip"].removeprefix("sip:").rpartition(":")
+    console.print(f"{calls} calls to 311 through sip:{host}:{port}; the agents talk {talk_ms / 1000:g} s ...")
+    (folder / "demo").mkdir(parents=True, exist_ok=True)
+    try:
+        reports = asyncio.run(
+            run_demo(state.urls, (host, int(port)), folder / "demo", calls=calls, talk_ms=talk_ms)
+        )
+    except DevkitError as exc:
+        console.print(f"[red]callisto demo failed: {exc}[/red]")
+        raise typer.Exit(1) from None
+    _print_reports(reports)
+    answered = sum(1 for r in reports if r.answered_by)
+    console.print(f"\n{answered} of {calls} calls answered.")
+    if answered < calls:
+        raise typer.Exit(1)
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def _print_reports(reports: list[CallReport]) -> None:
+    table = Table(title="What happened to each call")
+    for column in ("call", "caller", "queue", "waited", "answered by", "talked", "ended by", "queue steps"):
+        table.add_column(column)
+    for r in reports:
+        table.add_row(
+            r.call_id[:8], r.caller, r.queue_id or "-", _seconds(r.waited_s), r.answered_by or "-",
+            _seconds(r.talked_s), r.ended_by or "-", " > ".join(r.steps),
+        )  # fmt: skip
+    console.print(table)
 
 
 @app.command()

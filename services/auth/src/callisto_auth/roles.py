@@ -31,7 +31,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.ADMINISTRATOR: ("#",),
     Role.QUALITY_MANAGER: ("recording.#", "snitch.reports.#", "helpdesk.tickets.read", "qm.queues.read"),
     Role.INTEGRATOR: ("core-bus.services.read", "core-bus.health.read", "helpdesk.#", "snitch.kpis.read",
-                      "cm.calls.originate"),
+                      "cm.calls.originate", "qm.callbacks.create"),
     Role.SERVICE: (),  # a service account's permissions are its own (SERVICE_PERMISSIONS by default)
 }  # fmt: skip
 

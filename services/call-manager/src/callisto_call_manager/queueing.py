@@ -34,7 +34,7 @@ class Queueing:
         board.enqueue = self.enqueue
 
     async def start(self) -> None:
-        await self.bus.subscribe(QueueCallEvent, self._queue_event, queue_id="*", step="*")
+        await self.bus.subscribe(QueueCallEvent, self._queue_event)
 
     async def enqueue(self, call: Call, wanted: QueueRequest) -> None:
         await self._enqueue(call, wanted, overflowed=False)

@@ -25,7 +25,9 @@ from sortedcontainers import SortedList
 
 from callisto_protocol import new_id
 from callisto_protocol.agents import AgentState, AgentStateChanged
+from callisto_protocol.help import HelpRequestChanged
 from callisto_protocol.queues import AgentRequest, ConnectResult, QueueCallEvent, QueueCallKind
+from callisto_queue_manager.assistance import Help, HelpBoard
 from callisto_queue_manager.errors import (
     CallAlreadyQueued,
     InvalidCallback,
@@ -66,6 +68,7 @@ OUTCOME_MARGIN_S = 5.0  # an offer without outcome this long after its ring time
 SCAN_LIMIT = 64  # waiting calls looked at per queue when an agent becomes free
 ARRIVAL_WINDOW_S = 900.0
 MISSED = "missed"
+PHONE_OFFLINE = "phone offline"
 CALLBACK_NUMBER = re.compile(r"^\+?[0-9]{2,32}$")
 Entry = tuple[float, int, str]
 
@@ -90,7 +93,7 @@ class CancelOffer:
     offer_id: str
 
 
-Effect = Offer | CancelOffer | AgentStateChanged | QueueCallEvent
+Effect = Offer | CancelOffer | AgentStateChanged | QueueCallEvent | HelpRequestChanged
 
 
 def wall(now: float) -> datetime:
@@ -116,6 +119,7 @@ class Acd:
         self.handle: dict[str, HandleTime] = {}
         self.arrivals: dict[str, deque[float]] = {}
         self.effects: list[Effect] = []
+        self.help = HelpBoard()
         self.dirty_agents: set[str] = set()
         self.dirty_calls: set[str] = set()  # changed or removed (absent from ``calls``)
         self._timers: list[tuple[float, int, str, str]] = []  # (due, n, kind, id)
@@ -164,7 +168,8 @@ class Acd:
         self.tick(now)
 
     def take_effects(self) -> list[Effect]:
-        effects, self.effects = self.effects, []
+        effects: list[Effect] = [*self.effects, *self.help.take_effects()]
+        self.effects = []
         return effects
 
     # configuration ------------------------------------------------------------------------------
@@ -231,6 +236,10 @@ class Acd:
         """What an agent asks for. Idempotent: asking for the state one is in changes nothing."""
         agent = self.agent(agent_id)
         state = agent.state
+        if agent.phone is False and request in (AgentRequest.LOGIN, AgentRequest.READY):
+            raise InvalidTransition(
+                "the agent's softphone is not registered: register it first", self._details(agent, request)
+            )
         if request is AgentRequest.LOGIN:
             if state is S.LOGGED_OUT:
                 self._set_state(agent, S.NOT_READY, now, reason or "login")
@@ -262,6 +271,18 @@ class Acd:
             self._leave_empty_queues(agent, now)
             self._stop_waiting_for(agent.id, now)
         return agent
+
+    def phone_changed(self, agent_id: str, registered: bool, now: float) -> bool:
+        """call-manager says the agent's softphone registered or went away: a ready agent without a
+        phone is made not ready (``phone offline``) so that no call is offered to nobody."""
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return False
+        agent.phone = registered
+        self.dirty_agents.add(agent_id)
+        if not registered and agent.state is S.READY:
+            self._set_state(agent, S.NOT_READY, now, PHONE_OFFLINE)
+        return True
 
     def _stop_waiting_for(self, agent_id: str, now: float) -> None:
         """Calls kept for their personal agent go to anyone once that agent cannot take them."""
@@ -588,6 +609,13 @@ class Acd:
             return False
         return self.call_ended(call_id, now)
 
+    def raise_help(self, agent_id: str, reason: str, call_id: str | None, now: float) -> Help:
+        """A logged-in agent asks for a supervisor, about their current call unless told otherwise."""
+        agent = self.agent(agent_id)
+        if agent.state is S.LOGGED_OUT:
+            raise InvalidTransition("the agent is logged out: log in first", {"agent_id": agent_id})
+        return self.help.raise_help(agent_id, reason, call_id or agent.call_id, now)
+
     # callbacks ----------------------------------------------------------------------------------
     def request_callback(
         self,
@@ -739,6 +767,7 @@ class Acd:
     def tick(self, now: float) -> None:
         """Run what is due: missing offer outcomes, ends of wrap-up, waits that end (personal agent,
         overflow, maximum wait)."""
+        self.help.tick(now)
         while self._timers and self._timers[0][0] <= now:
             _, _, kind, key = heapq.heappop(self._timers)
             if kind == "offer":

@@ -11,7 +11,8 @@ from fastapi import FastAPI
 
 from callisto_queue_manager import __version__, handlers
 from callisto_queue_manager.acd import Acd
-from callisto_queue_manager.api import agents, queues
+from callisto_queue_manager.api import agents, callbacks, help, queues
+from callisto_queue_manager.assistance import HelpBoard
 from callisto_queue_manager.engine import Engine
 from callisto_queue_manager.model import AgentProfile, QueueConfig
 from callisto_queue_manager.settings import QueueManagerSettings
@@ -37,6 +38,7 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
     service = Service("queue-manager", __version__, settings, singleton=True)
     store = Store(settings.redis_url)
     engine = Engine(Acd(), store, service.bus)
+    engine.acd.help = HelpBoard(settings.help_response_s, settings.help_max_level)
     initial = read_config(settings.initial_config())  # a bad file stops the start, loudly
     consumers: list[DurableConsumer] = []
     tasks: list[asyncio.Task[None]] = []
@@ -84,4 +86,6 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
 
     service.include_router(queues.router(service, engine))
     service.include_router(agents.router(service, engine))
+    service.include_router(callbacks.router(service, engine))
+    service.include_router(help.router(service, engine))
     return service, engine, service.create_app()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from callisto_protocol.agents import AgentStateChanged
+from callisto_protocol.help import HelpRequestChanged
 from callisto_protocol.queues import ConnectAccepted, ConnectCall, ConnectResult, QueueCallEvent
 from callisto_protocol.telephony import CallControlled, CancelConnect, ListCalls, LiveCalls, OriginateCall
 from callisto_queue_manager.acd import Acd, CancelOffer, Effect, Offer
@@ -52,9 +53,10 @@ class Engine:
                 self.acd.set_queue(queue, now)
             for profile in profiles:
                 self.acd.set_agent(profile, now)
-            agents, calls = await self.store.live(self.acd)
+            agents, calls, helps = await self.store.live(self.acd)
             self.acd.take_effects()  # building the configuration up announces nothing
             self.acd.dirty_agents.clear()
+            self.acd.help.restore(helps)
             self.acd.restore(agents, calls, now)
             await self._finish()
             # thousands of long-lived records: keep them out of the collector's full passes, which
@@ -103,6 +105,8 @@ class Engine:
             await self.notifier.queue_step(effect)
         elif isinstance(effect, Offer):
             self._spawn(self._ring(effect))
+        elif isinstance(effect, HelpRequestChanged):
+            await self.notifier.help_changed(effect)
         elif isinstance(effect, CancelOffer):
             self._spawn(self._withdraw(effect))
 

@@ -8,6 +8,8 @@ QueueManagerError (CallistoError)
 ├── CallAlreadyQueued  409 the call waits in another queue
 ├── QueueInUse         409 a queue with calls cannot be removed
 ├── InvalidCallback    422 the callback's window is over or ends before it starts
+├── UnknownHelpRequest 404 no open or accepted help request of that id
+├── HelpTaken          409 another supervisor accepted the help request first
 └── QueueRefused       503 the caller cannot join now; details name the overflow target
     ├── QueueClosed    outside business hours
     ├── QueueFull      the maximum length is reached
@@ -56,6 +58,16 @@ class QueueInUse(QueueManagerError):
 class InvalidCallback(QueueManagerError):
     status = 422
     error_id = "invalid-callback"
+
+
+class UnknownHelpRequest(QueueManagerError):
+    status = 404
+    error_id = "unknown-help-request"
+
+
+class HelpTaken(QueueManagerError):
+    status = 409
+    error_id = "help-taken"
 
 
 class QueueRefused(QueueManagerError):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from callisto_protocol import Envelope, Event
 from callisto_protocol.calls import CallState, CallStateChanged, EndedBy
+from callisto_protocol.help import AcceptHelp, CancelHelp, CloseHelp, HelpStatus, RaiseHelp
 from callisto_protocol.queues import (
     AgentStatus,
     CallbackAccepted,
@@ -17,6 +18,7 @@ from callisto_protocol.queues import (
     RequestCallback,
     SetAgentState,
 )
+from callisto_protocol.telephony import RegistrationChanged
 from callisto_queue_manager.acd import Acd
 from callisto_queue_manager.engine import Engine
 from callisto_queue_manager.model import Agent, Call, CallStatus
@@ -92,6 +94,32 @@ async def subscribe(bus: Bus, engine: Engine) -> list[DurableConsumer]:
     async def callback(command: RequestCallback, _: Envelope) -> CallbackAccepted:
         return await engine.run(lambda acd, now: request_callback(acd, command, now))
 
+    async def raise_help(command: RaiseHelp, _: Envelope) -> HelpStatus:
+        return await engine.run(
+            lambda acd, now: HelpStatus(
+                request=acd.raise_help(command.agent_id, command.reason, command.call_id, now).view()
+            )
+        )
+
+    async def accept_help(command: AcceptHelp, _: Envelope) -> HelpStatus:
+        return await engine.run(
+            lambda acd, now: HelpStatus(
+                request=acd.help.accept(command.request_id, command.supervisor_id, now).view()
+            )
+        )
+
+    async def cancel_help(command: CancelHelp, _: Envelope) -> HelpStatus:
+        return await engine.run(
+            lambda acd, now: HelpStatus(
+                request=acd.help.cancel(command.request_id, command.agent_id, now).view()
+            )
+        )
+
+    async def close_help(command: CloseHelp, _: Envelope) -> HelpStatus:
+        return await engine.run(
+            lambda acd, now: HelpStatus(request=acd.help.close(command.request_id, command.note, now).view())
+        )
+
     async def on_call_event(event: Event, _: Envelope) -> None:
         if isinstance(event, ConnectOutcome):
             await engine.run(
@@ -101,14 +129,21 @@ async def subscribe(bus: Bus, engine: Engine) -> list[DurableConsumer]:
             # an originated call ended by the system with a failure status never reached its customer
             unreached = event.ended_by is EndedBy.SYSTEM and (event.sip_status or 0) >= 300
             await engine.run(lambda acd, now: acd.call_ended(event.call_id, now, unreached=unreached))
+        elif isinstance(event, RegistrationChanged):
+            await engine.run(lambda acd, now: acd.phone_changed(event.agent_id, event.registered, now))
         elif isinstance(event, CallStateChanged) and event.state is CallState.RINGING:
             await engine.run(lambda acd, now: acd.left_agent(event.call_id, event.agent_id, now))
 
     await bus.serve(Enqueue, enqueue, permission="qm.calls.enqueue")
     await bus.serve(Dequeue, dequeue, permission="qm.calls.dequeue")
     await bus.serve(RequestCallback, callback, permission="qm.callbacks.create")
+    await bus.serve(RaiseHelp, raise_help, permission="qm.agents.{agent_id}.help")
+    await bus.serve(CancelHelp, cancel_help, permission="qm.agents.{agent_id}.help")
+    await bus.serve(AcceptHelp, accept_help, permission="qm.help.handle")
+    await bus.serve(CloseHelp, close_help, permission="qm.help.handle")
     await bus.serve(SetAgentState, agent_state, permission="qm.agents.{agent_id}.state.update")
     return [
         DurableConsumer(bus, "queue-manager-connect", ConnectOutcome.subscription(), on_call_event),
         DurableConsumer(bus, "queue-manager-call-state", CallStateChanged.subscription(), on_call_event),
+        DurableConsumer(bus, "queue-manager-registration", RegistrationChanged.subscription(), on_call_event),
     ]

@@ -145,6 +145,7 @@ class Agent:
     calls_handled: int = 0
     missed_in_row: int = 0
     missed_total: int = 0
+    phone: bool | None = None  # the softphone registered (None: nothing heard from call-manager yet)
 
     @property
     def id(self) -> str:

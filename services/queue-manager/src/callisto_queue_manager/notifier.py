@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from callisto_protocol.agents import AgentStateChanged
+from callisto_protocol.help import HelpRequestChanged
 from callisto_protocol.queues import QueueCallEvent
 from callisto_runtime import Bus
 
@@ -16,3 +17,6 @@ class Notifier:
 
     async def queue_step(self, event: QueueCallEvent) -> None:
         await self.bus.publish(event, correlation_id=event.call_id)
+
+    async def help_changed(self, event: HelpRequestChanged) -> None:
+        await self.bus.publish(event)

@@ -19,6 +19,8 @@ class QueueManagerSettings(ServiceSettings):
         default=None, description="queues and agents (YAML) loaded when Redis has none; demo in development"
     )
     tick_s: float = Field(default=0.2, gt=0, le=5, description="how often timers are looked at")
+    help_response_s: float = Field(default=60, gt=0, le=3600, description="help requests: escalated after")
+    help_max_level: int = Field(default=3, ge=1, le=10, description="help requests: highest escalation level")
 
     def initial_config(self) -> Path | None:
         if self.config_file is not None:

@@ -12,12 +12,14 @@ import redis.asyncio as redis
 
 from callisto_protocol.agents import AgentState
 from callisto_queue_manager.acd import Acd
+from callisto_queue_manager.assistance import Help
 from callisto_queue_manager.model import Agent, AgentProfile, Call, Callback, CallStatus, QueueConfig
 
 QUEUES = "qm:queues"
 PROFILES = "qm:agent-profiles"
 AGENTS = "qm:agents"
 CALLS = "qm:calls"
+HELP = "qm:help"
 
 
 def agent_record(agent: Agent) -> str:
@@ -84,17 +86,18 @@ class Store:
     async def save_profile(self, profile: AgentProfile) -> None:
         await self.redis.hset(PROFILES, profile.id, profile.model_dump_json())
 
-    async def live(self, acd: Acd) -> tuple[list[Agent], list[Call]]:
+    async def live(self, acd: Acd) -> tuple[list[Agent], list[Call], list[Help]]:
         agents = {_text(k): _text(v) for k, v in (await self.redis.hgetall(AGENTS)).items()}
         calls = [call_from(_text(c)) for c in await self.redis.hvals(CALLS)]
+        helps = [Help.from_record(_text(h)) for h in await self.redis.hvals(HELP)]
         restored = [agent_from(acd.agents[k].profile, v) for k, v in agents.items() if k in acd.agents]
-        return restored, calls
+        return restored, calls, helps
 
     async def flush(self, acd: Acd) -> None:
         """Write what the last operations changed; on failure it stays pending (raises)."""
-        if not acd.dirty_agents and not acd.dirty_calls:
+        if not acd.dirty_agents and not acd.dirty_calls and not acd.help.dirty:
             return
-        agents, calls = set(acd.dirty_agents), set(acd.dirty_calls)
+        agents, calls, helps = set(acd.dirty_agents), set(acd.dirty_calls), set(acd.help.dirty)
         async with self.redis.pipeline(transaction=True) as pipe:
             for agent_id in agents:
                 if agent_id in acd.agents:
@@ -104,6 +107,12 @@ class Store:
                     pipe.hset(CALLS, call_id, call_record(acd.calls[call_id]))
                 else:
                     pipe.hdel(CALLS, call_id)
+            for request_id in helps:
+                if request_id in acd.help.requests:
+                    pipe.hset(HELP, request_id, acd.help.requests[request_id].record())
+                else:
+                    pipe.hdel(HELP, request_id)
             await pipe.execute()
         acd.dirty_agents -= agents
         acd.dirty_calls -= calls
+        acd.help.dirty -= helps
