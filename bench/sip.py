@@ -32,13 +32,12 @@ from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import spawn_service
 from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
-from callisto_devkit.sipp import fill, sipp_binary
+from callisto_devkit.sipp import scenario, sipp_binary
 from callisto_protocol import Envelope
 from callisto_protocol.queues import ConnectAccepted, ConnectCall, Enqueue, Enqueued
 from callisto_runtime import Bus
 from callisto_runtime.metrics import BusMetrics
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "services" / "call-manager" / "tests" / "scenarios"
 GOALS = {"calls_per_s": 100.0, "failed_calls": 0, "max_concurrent_calls": 2000, "cpu_ms_per_call": 5.0}
 PLAN = """
 trunks: [{name: bench, sources: ["127.0.0.1"]}]
@@ -49,7 +48,7 @@ flows: {direct: {start: q, steps: {q: {queue: bench, announce: false, hold_music
 
 def without_media(name: str, folder: Path, **values: object) -> Path:
     """A copy of a scenario with no RTP played and no key pressed."""
-    return fill(SCENARIOS / f"{name}.xml", folder, drop="play_pcap_audio", **values)
+    return scenario(name, folder, drop="play_pcap_audio", **values)
 
 
 def cpu_s(pid: int) -> float:
@@ -149,10 +148,10 @@ async def run(rate: int, seconds: int, hold_ms: int) -> dict[str, float]:
                 sipp("-sf", str(caller_xml), "-r", str(rate), "-m", str(calls), "-l", "5000",
                      "-p", str(free_port()), target, folder=folder, name="caller")
             )  # fmt: skip
-            token = issuer.bearer("cm.calls.read")
+            reader = issuer.bearer("cm.calls.read")
             placed_at = None
             while not caller.done():
-                reply = await http.get("/api/v1/calls", headers=token)
+                reply = await http.get("/api/v1/calls", headers=reader)
                 live = len(reply.json())
                 peak = max(peak, live)
                 if placed_at is None and live >= min(calls, rate * hold_ms / 1000) * 0.98:

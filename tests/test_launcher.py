@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from callisto_devkit.processes import free_port, proc_start_time, wait_until
-from callisto_devkit.sipp import fill, sipp_binary
+from callisto_devkit.sipp import scenario, sipp_binary
 from callisto_devkit.suite import SuiteState
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -32,8 +32,9 @@ def callisto(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 
 def register(user: str, password: str, sip_port: int, folder: Path) -> int:
     """sipp registers ``user`` (digest: SHA-256 or MD5, whichever sipp takes); its exit code."""
-    template = ROOT / "services" / "call-manager" / "tests" / "scenarios" / "register.xml"
-    path = fill(template, folder, CONTACT_PORT=5999, EXPIRES=60, EXPECT=200, USER=user, PASSWORD=password)
+    path = scenario(
+        "register", folder, CONTACT_PORT=5999, EXPIRES=60, EXPECT=200, USER=user, PASSWORD=password
+    )
     run = subprocess.run(
         [sipp_binary(), "-sf", str(path), "-i", "127.0.0.1", "-m", "1", "-timeout", "15s", "-nostdin",
          "-p", str(free_port()), f"127.0.0.1:{sip_port}"],
@@ -90,6 +91,11 @@ def test_up_status_down() -> None:
         wait_until(lambda: all(s["ready"] for s in registry()), 10, "every service ready in the registry")
         services_seen = sorted(str(s["service"]) for s in registry())
         assert services_seen == ["auth", "call-manager", "core-bus", "queue-manager"]
+        # the newcomer's demo: softphones for the demo agents, calls through IVR, queues and agents
+        shown = callisto("demo", "--calls", "4", "--talk-ms", "1500", home=home)
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        assert "4 of 4 calls answered" in shown.stdout, shown.stdout
+        assert shown.stdout.count("agent-") >= 4 and "agent" in shown.stdout
         # a softphone registers at call-manager with the SIP password auth keeps for operator1
         assert register("operator1", "callisto", int(ports[5]), home) == 0
         assert register("operator1", "wrong", int(ports[5]), home) != 0

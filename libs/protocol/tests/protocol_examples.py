@@ -27,6 +27,16 @@ from callisto_protocol.control import (
     ServiceList,
     SuiteHealth,
 )
+from callisto_protocol.help import (
+    AcceptHelp,
+    CancelHelp,
+    CloseHelp,
+    HelpRequest,
+    HelpRequestChanged,
+    HelpState,
+    HelpStatus,
+    RaiseHelp,
+)
 from callisto_protocol.lists import (
     AgentEntry,
     AgentList,
@@ -38,16 +48,6 @@ from callisto_protocol.lists import (
     CallListSnapshot,
     GetAgentList,
     GetCallList,
-)
-from callisto_protocol.help import (
-    AcceptHelp,
-    CancelHelp,
-    CloseHelp,
-    HelpRequest,
-    HelpRequestChanged,
-    HelpState,
-    HelpStatus,
-    RaiseHelp,
 )
 from callisto_protocol.messages import ErrorReply
 from callisto_protocol.queues import (

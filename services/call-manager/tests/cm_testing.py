@@ -17,7 +17,7 @@ from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import RtpEngine
-from callisto_devkit.sipp import fill, start_sipp
+from callisto_devkit.sipp import scenario, start_sipp
 from callisto_runtime import Mode
 
 PROMPTS = Path("/tmp/callisto-test-prompts")  # rendered once, reused by later runs (keyed by text)
@@ -46,14 +46,6 @@ async def call_manager(
 
 
 # sipp, the independent SIP peer --------------------------------------------------------------------
-SCENARIOS = Path(__file__).with_name("scenarios")
-
-
-def scenario(name: str, folder: Path, **values: object) -> Path:
-    """A copy of scenarios/<name>.xml with its placeholders (upper-case words) filled in."""
-    return fill(SCENARIOS / f"{name}.xml", folder, **values)
-
-
 async def register_with_sipp(
     target: str, user: str, password: str, *, folder: Path, expect: int = 200, expires: int = 300,
     contact: int = 5999,

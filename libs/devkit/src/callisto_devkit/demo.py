@@ -45,6 +45,11 @@ class CallReport:
     steps: list[str] = field(default_factory=list)
 
     @property
+    def complete(self) -> bool:
+        """Ended, and its queue's last word heard when an agent answered it."""
+        return self.ended is not None and (self.answered_by is None or self.steps[-1] == "ended")
+
+    @property
     def talked_s(self) -> float | None:
         if self.connected is None or self.ended is None:
             return None
@@ -69,14 +74,14 @@ class Watch:
                 report.connected = event.since
             elif event.state is CallState.ENDED:
                 report.ended, report.ended_by = event.since, event.ended_by
-                if len(self.calls) >= self.expected and all(r.ended for r in self.calls.values()):
-                    self.done.set()
         elif isinstance(event, QueueCallEvent) and event.call_id in self.calls:
             report = self.calls[event.call_id]
             report.queue_id = event.queue_id
             report.steps.append(event.step.value)
             if event.step is QueueCallKind.ANSWERED:
                 report.waited_s, report.answered_by = event.waited_s, event.agent_id
+        if len(self.calls) >= self.expected and all(r.complete for r in self.calls.values()):
+            self.done.set()
 
 
 async def _register(sip: tuple[str, int], user: str, contact_port: int, folder: Path) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from callisto_devkit.processes import DevkitError, free_port
 
+SCENARIOS = Path(__file__).with_name("scenarios")  # trunk callers, agents' phones, registrations
+
 
 def sipp_binary() -> str:
     path = shutil.which("sipp")
@@ -29,6 +31,11 @@ def fill(template: Path, folder: Path, *, drop: str | None = None, **values: obj
     path = folder / f"{template.stem}-{free_port()}.xml"
     path.write_text(text)
     return path
+
+
+def scenario(name: str, folder: Path, *, drop: str | None = None, **values: object) -> Path:
+    """A copy of ``scenarios/<name>.xml`` with its placeholders (upper-case words) filled in."""
+    return fill(SCENARIOS / f"{name}.xml", folder, drop=drop, **values)
 
 
 @dataclass
