@@ -347,6 +347,20 @@ async def test_every_call_completes_with_ten_percent_loss_on_both_legs(
     assert len(ended) == calls and {e.ended_by for e in ended} == {"caller"}
 
 
+def plan_with(folder: Path, flows: dict[str, Any], *, outbound_port: int | None = None) -> Path:
+    """The demo dial plan with extra ``flows`` (flow name -> (number, flow)) and the outbound trunk
+    leading to ``outbound_port``."""
+    plan = yaml.safe_load(DEMO_CONFIG.read_text())
+    if outbound_port is not None:
+        plan["trunks"][0]["outbound"]["port"] = outbound_port
+    for name, (number, flow) in flows.items():
+        plan["numbers"][number] = name
+        plan["flows"][name] = flow
+    path = folder / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    return path
+
+
 @contextlib.asynccontextmanager
 async def with_customer(
     nats: NatsServer, redis_url: str, rtpengine: RtpEngine, issuer: TestIssuer, folder: Path,
@@ -355,13 +369,8 @@ async def with_customer(
     """The suite with the demo plan's outbound trunk leading to a customer's phone (sipp), and extra
     ``flows`` (flow name -> (number, flow))."""
     port = free_port()
-    plan = yaml.safe_load(DEMO_CONFIG.read_text())
-    plan["trunks"][0]["outbound"]["port"] = port
-    for name, (number, flow) in (flows or {}).items():
-        plan["numbers"][number] = name
-        plan["flows"][name] = flow
-    (folder / "plan.yaml").write_text(yaml.safe_dump(plan))
-    async with suite(nats, redis_url, rtpengine, issuer, folder, config_file=folder / "plan.yaml") as s:
+    plan = plan_with(folder, flows or {}, outbound_port=port)
+    async with suite(nats, redis_url, rtpengine, issuer, folder, config_file=plan) as s:
         xml = scenario("agent", folder, RING_MS=300)
         yield s, await start_sipp(xml, folder, "-m", "1", "-p", str(port), "-mp", str(free_port()))
 
@@ -459,3 +468,28 @@ async def test_a_waiting_caller_leaves_their_number_and_is_called_back_agent_fir
     ended = s.of(CallStateChanged)[-1]
     assert (ended.direction.value, ended.dialled, ended.ended_by) == ("outbound", "5551234", "agent")
     assert [e.result.value for e in s.of(ConnectOutcome)] == ["answered"]
+
+
+async def test_ring_all_rings_every_ready_agent_and_the_first_to_answer_takes_the_call(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    flow = {"start": "q", "steps": {"q": {"queue": "everyone", "announce": False}}}
+    plan = plan_with(tmp_path, {"ringall": ("314", flow)})
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, config_file=plan) as s:
+        queue = {"id": "everyone", "strategy": "ring_all", "ring_timeout_s": 20, "wrap_up_s": 0}
+        made = await s.qm_http.put("/api/v1/queues/everyone", json=queue, headers=s.issuer.bearer("qm.#"))
+        assert made.status_code == 200, made.text
+        slow = await agent_phone(s, "operator1", "agent-1", "agent_cancelled")
+        quick = await agent_phone(s, "operator2", "agent-2", "agent", RING_MS=1500)
+        xml = scenario("caller", tmp_path, NUMBER=314, KEY=5, KEY_AT_MS=100, HOLD_MS=5000)
+        caller = await start_sipp(
+            xml, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+        )
+        await finished(caller, quick, slow)  # the slow phone got CANCEL once the quick one answered
+        await eventually(lambda: no_calls(s))
+    offered = [e.agent_id for e in s.of(QueueCallEvent) if e.step is QueueCallKind.OFFERED]
+    assert sorted(offered) == ["agent-1", "agent-2"]
+    answered = [e.agent_id for e in s.of(QueueCallEvent) if e.step is QueueCallKind.ANSWERED]
+    assert answered == ["agent-2"]
+    outcomes = {(e.agent_id, e.result.value) for e in s.of(ConnectOutcome)}
+    assert ("agent-2", "answered") in outcomes and ("agent-1", "answered") not in outcomes
