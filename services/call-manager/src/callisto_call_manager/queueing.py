@@ -34,7 +34,8 @@ class Queueing:
         board.enqueue = self.enqueue
 
     async def start(self) -> None:
-        await self.bus.subscribe(QueueCallEvent, self._queue_event)
+        for step in LEFT:  # only the steps that concern a waiting caller: the others cost nothing here
+            await self.bus.subscribe(QueueCallEvent, self._queue_event, step=step.value)
 
     async def enqueue(self, call: Call, wanted: QueueRequest) -> None:
         await self._enqueue(call, wanted, overflowed=False)
