@@ -16,6 +16,7 @@ import pytest
 import redis.asyncio as redis
 import yaml
 from cm_testing import call_manager, register_with_sipp, scenario
+from helpdesk_testing import helpdesk
 from prometheus_client import CollectorRegistry
 
 from callisto_call_manager.app import Parts
@@ -199,8 +200,16 @@ async def agent_phone(s: Suite, user: str, agent_id: str, name: str, **values: o
     return await start_sipp(xml, s.folder, "-m", "1", "-p", str(port), "-mp", str(free_port()))
 
 
-async def call_in(s: Suite, name: str = "caller", *, key: int = 1, hold_ms: int = 8000) -> SippRun:
-    xml = scenario(name, s.folder, NUMBER=311, KEY=key, KEY_AT_MS=3500, HOLD_MS=hold_ms)
+async def call_in(
+    s: Suite,
+    name: str = "caller",
+    *,
+    key: int = 1,
+    hold_ms: int = 8000,
+    caller: str = "5551234",
+    key_at_ms: int = 3500,
+) -> SippRun:
+    xml = scenario(name, s.folder, NUMBER=311, CALLER=caller, KEY=key, KEY_AT_MS=key_at_ms, HOLD_MS=hold_ms)
     return await start_sipp(
         xml, s.folder, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
     )
@@ -438,7 +447,7 @@ async def test_a_waiting_caller_leaves_their_number_and_is_called_back_agent_fir
     async with with_customer(
         private_nats, redis_url, rtpengine, token_issuer, tmp_path, flows={"callme": ("313", flow)}
     ) as (s, customer):
-        xml = scenario("caller_stays", tmp_path, NUMBER=313, KEY=1, KEY_AT_MS=4000)
+        xml = scenario("caller_stays", tmp_path, NUMBER=313, CALLER=5551234, KEY=1, KEY_AT_MS=4000)
         caller = await start_sipp(
             xml, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
         )
@@ -493,3 +502,37 @@ async def test_ring_all_rings_every_ready_agent_and_the_first_to_answer_takes_th
     assert answered == ["agent-2"]
     outcomes = {(e.agent_id, e.result.value) for e in s.of(ConnectOutcome)}
     assert ("agent-2", "answered") in outcomes and ("agent-1", "answered") not in outcomes
+
+
+async def test_a_known_vip_caller_is_recognised_and_offered_to_their_own_agent_first(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path,
+    postgres_database: str,
+) -> None:  # fmt: skip
+    """helpdesk's demo contact Vera Vasquez (VIP, personal agent agent-1) calls from 8 912 345-67-89."""
+    async with (
+        suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as s,
+        helpdesk(private_nats.url, postgres_database) as (_, _, book),
+    ):
+        assert await book.store.count() == 4
+        idle_longest = await agent_phone(s, "operator2", "agent-2", "agent_busy")  # never rung, so never busy
+        await asyncio.sleep(0.3)
+        own = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up", TALK_MS=3000)
+        # the key during the menu, after the longer welcome of a priority customer
+        caller = await call_in(s, "caller_stays", key=1, caller="+79123456789", key_at_ms=6500)
+
+        async def talking() -> bool:
+            calls = await s.calls()
+            return bool(calls) and calls[0]["state"] == "connected"
+
+        await eventually(talking)
+        (live,) = await s.calls()
+        assert live["agent_id"] == "agent-1" and live["queue_id"] == "emergencies"
+        assert live["variables"]["contact_name"] == "Vera Vasquez"
+        assert (live["variables"]["vip"], live["variables"]["personal_agent_id"]) == ("yes", "agent-1")
+        await finished(own, caller)
+        await eventually(lambda: no_calls(s))
+        idle_longest.process.terminate()
+        await idle_longest.result(5)
+    (enqueued,) = [e for e in s.of(QueueCallEvent) if e.step is QueueCallKind.ENQUEUED]
+    assert (enqueued.queue_id, enqueued.priority) == ("emergencies", 90)
+    assert [e.agent_id for e in s.of(QueueCallEvent) if e.step is QueueCallKind.OFFERED] == ["agent-1"]

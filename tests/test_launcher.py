@@ -90,7 +90,7 @@ def test_up_status_down() -> None:
         # the registry learns readiness from heartbeats (one a second), a moment after /readyz does
         wait_until(lambda: all(s["ready"] for s in registry()), 10, "every service ready in the registry")
         services_seen = sorted(str(s["service"]) for s in registry())
-        assert services_seen == ["auth", "call-manager", "core-bus", "queue-manager"]
+        assert services_seen == ["auth", "call-manager", "core-bus", "helpdesk", "queue-manager"]
         # the newcomer's demo: softphones for the demo agents, calls through IVR, queues and agents
         shown = callisto("demo", "--calls", "4", "--talk-ms", "1500", home=home)
         assert shown.returncode == 0, shown.stdout + shown.stderr

@@ -17,6 +17,7 @@ from callisto_protocol.auth import (
     UserChanged,
 )
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged, EndedBy
+from callisto_protocol.contacts import ContactCard, ContactChanged, ContactMatch, LookupContact
 from callisto_protocol.control import (
     DrainInstance,
     DrainStarted,
@@ -135,6 +136,10 @@ HELP = HelpRequest(
     deadline=T0,
     supervisor_id="agent-1",
     accepted_at=T0,
+)
+
+CARD = ContactCard(
+    contact_id="k-1", name="Vera Vasquez", vip=True, personal_agent_id="agent-1", account="4471"
 )
 
 EXAMPLES: list[Message] = [
@@ -277,6 +282,10 @@ EXAMPLES: list[Message] = [
     CloseHelp(request_id="h-1", note="calmed down"),
     HelpStatus(request=HELP),
     HelpRequestChanged(agent_id="agent-7", step="accepted", request=HELP),
+    LookupContact(number="8 (912) 345-67-89"),
+    ContactMatch(number="+79123456789", contact=CARD),
+    ContactMatch(number=None),
+    ContactChanged(contact_id="k-1", change="updated", card=CARD),
     RecordCall(call_id="c-42", action=RecordAction.PAUSE),
     CallControlled(call_id="c-42", state=CallState.HELD),
     IvrInput(call_id="c-42", step="main-menu", digits="2"),

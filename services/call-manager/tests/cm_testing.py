@@ -21,7 +21,13 @@ from callisto_devkit.sipp import scenario, start_sipp
 from callisto_runtime import Mode
 
 PROMPTS = Path("/tmp/callisto-test-prompts")  # rendered once, reused by later runs (keyed by text)
-PERMISSIONS = ["auth.sip-credentials.read", "qm.#", "core-bus.agents.read", "core-bus.calls.read"]
+PERMISSIONS = [
+    "auth.sip-credentials.read",
+    "qm.#",
+    "helpdesk.contacts.read",
+    "core-bus.agents.read",
+    "core-bus.calls.read",
+]
 
 
 @contextlib.asynccontextmanager

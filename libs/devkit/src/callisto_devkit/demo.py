@@ -142,7 +142,7 @@ async def run_demo(
         for n, key in enumerate(keys):
             share = calls // len(keys) + (1 if n < calls % len(keys) else 0)
             if share:
-                xml = scenario("caller_stays", folder, NUMBER=311, KEY=key, KEY_AT_MS=3500)
+                xml = scenario("caller_stays", folder, NUMBER=311, CALLER=5551234, KEY=key, KEY_AT_MS=3500)
                 callers.append(await start_sipp(
                     xml, folder, f"{sip[0]}:{sip[1]}", "-m", str(share), "-r", "2", "-l", str(share),
                     "-p", str(free_port()), "-mp", str(free_port()), "-timeout", f"{int(timeout_s)}s",

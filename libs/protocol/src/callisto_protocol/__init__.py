@@ -4,7 +4,18 @@ Importing the package registers every message family, so ``message_class(type_na
 declared message.
 """
 
-from callisto_protocol import agents, auth, calls, control, help, lists, queues, registry, telephony
+from callisto_protocol import (
+    agents,
+    auth,
+    calls,
+    contacts,
+    control,
+    help,
+    lists,
+    queues,
+    registry,
+    telephony,
+)
 from callisto_protocol.envelope import Envelope
 from callisto_protocol.errors import (
     EnvelopeError,
@@ -40,6 +51,7 @@ __all__ = [
     "all_message_classes",
     "auth",
     "calls",
+    "contacts",
     "control",
     "help",
     "lists",

@@ -13,6 +13,7 @@ from callisto_call_manager import __version__, handlers
 from callisto_call_manager.api import calls as calls_api
 from callisto_call_manager.bindings import Bindings
 from callisto_call_manager.calls import CallTable
+from callisto_call_manager.contacts import CallerLookup
 from callisto_call_manager.dialplan import load
 from callisto_call_manager.dtmf import DtmfReports
 from callisto_call_manager.notifier import Notifier
@@ -74,6 +75,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         media_host=settings.media_host,
     )  # fmt: skip
     queueing = Queueing(board, service.bus)
+    board.contacts = CallerLookup(service.bus)
     dtmf = DtmfReports(board.key_pressed)
     parts = Parts(settings, endpoint, relay, redis, board, registrar, dtmf)
 

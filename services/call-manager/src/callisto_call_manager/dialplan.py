@@ -100,6 +100,18 @@ class Queue(_Strict):
     callback: CallbackOffer | None = None
 
 
+class Lookup(_Strict):
+    """Ask helpdesk who the caller is (by caller id): the call's variables get ``contact_id``,
+    ``contact_name``, ``vip`` and ``personal_agent_id`` (a later queue step offers the call to that
+    agent first); VIP callers go on to ``vip`` when given. No answer within ``timeout_s``, or nobody
+    known: on to ``next``."""
+
+    lookup: Literal["caller"]
+    next: StepName | None = None
+    vip: StepName | None = None
+    timeout_s: float = Field(default=1.0, gt=0, le=10)
+
+
 class Transfer(_Strict):
     transfer: Annotated[str, Field(pattern=r"^\+?[0-9*#]{1,32}$")]
 
@@ -108,7 +120,7 @@ class Hangup(_Strict):
     hangup: str | None = Field(default=None, description="a prompt played before hanging up")
 
 
-Step = Play | Menu | Collect | Queue | Transfer | Hangup
+Step = Play | Menu | Collect | Lookup | Queue | Transfer | Hangup
 
 
 class Flow(_Strict):
@@ -120,8 +132,10 @@ class Flow(_Strict):
         names = set(self.steps)
         links = [self.start]
         for step in self.steps.values():
-            if isinstance(step, Play | Collect) and step.next:
+            if isinstance(step, Play | Collect | Lookup) and step.next:
                 links.append(step.next)
+            if isinstance(step, Lookup) and step.vip:
+                links.append(step.vip)
             if isinstance(step, Menu):
                 links.extend(step.options.values())
                 links.extend([step.otherwise] if step.otherwise else [])

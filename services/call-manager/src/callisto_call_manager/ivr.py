@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from callisto_call_manager.calls import Call, QueueRequest
-from callisto_call_manager.dialplan import Collect, Flow, Hangup, Menu, Play, Queue, Transfer
+from callisto_call_manager.dialplan import Collect, Flow, Hangup, Lookup, Menu, Play, Queue, Transfer
 from callisto_protocol.calls import CallState, EndedBy
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ async def run_flow(board: Switchboard, call: Call, flow: Flow) -> None:
             await board.table.save(call)
             await board.notifier.ivr_input(call.id, name, digits)
             name = step.next
+        elif isinstance(step, Lookup):
+            name = await _lookup(board, call, step)
         elif isinstance(step, Queue):
             offer = step.callback
             await board.to_queue(
@@ -69,6 +71,18 @@ async def _menu(board: Switchboard, call: Call, name: str, step: Menu) -> str | 
             await board.notifier.ivr_input(call.id, name, key)
             return step.options[key]
     return step.otherwise
+
+
+async def _lookup(board: Switchboard, call: Call, step: Lookup) -> str | None:
+    card = await board.lookup_caller(call, step.timeout_s)
+    if card is None:
+        return step.next
+    call.variables.update(
+        contact_id=card.contact_id, contact_name=card.name, vip="yes" if card.vip else "no",
+        **({"personal_agent_id": card.personal_agent_id} if card.personal_agent_id else {}),
+    )  # fmt: skip
+    await board.table.save(call)
+    return step.vip if card.vip and step.vip else step.next
 
 
 async def _collect(board: Switchboard, call: Call, step: Collect) -> str:

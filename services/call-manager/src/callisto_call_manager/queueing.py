@@ -50,7 +50,8 @@ class Queueing:
             await board.table.save(call)
         board.live[call.id].queue_request = wanted
         command = Enqueue(call_id=call.id, queue_id=queue_id, caller=call.caller[:128],
-                          priority=wanted.priority, skills=wanted.skills)  # fmt: skip
+                          priority=wanted.priority, skills=wanted.skills,
+                          personal_agent_id=call.variables.get("personal_agent_id"))  # fmt: skip
         try:
             reply = await self.bus.call(command, Enqueued)
         except CallistoError as exc:

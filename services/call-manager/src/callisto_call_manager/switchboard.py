@@ -32,6 +32,7 @@ from callisto_call_manager.rate import RateLimiter
 from callisto_call_manager.rtpengine import AGENT, CALLER, MediaRelay
 from callisto_protocol import new_id
 from callisto_protocol.calls import CallDirection, CallState, EndedBy
+from callisto_protocol.contacts import ContactCard
 from callisto_protocol.queues import ConnectResult
 from callisto_protocol.telephony import RecordAction, TransferKind
 from callisto_sip.errors import SipError
@@ -128,6 +129,7 @@ class Switchboard:
         self.legs: dict[tuple[str, str, str], tuple[str, str]] = {}  # dialog key -> (call id, side)
         self.stats: Counter[str] = Counter()
         self.enqueue: Callable[[Call, QueueRequest], Awaitable[None]] | None = None
+        self.contacts: Callable[[str, float], Awaitable[ContactCard | None]] | None = None
         ua.on_invite = self.inbound
         ua.observers.append(self._dialog_changed)
 
@@ -349,6 +351,12 @@ class Switchboard:
             else:
                 await self.say(call, ["sorry"])
                 await self.hangup(call, EndedBy.SYSTEM, 480)
+
+    async def lookup_caller(self, call: Call, timeout_s: float) -> ContactCard | None:
+        """Who the caller is, by caller id (helpdesk's contacts); None when unknown or unanswered."""
+        if self.contacts is None:
+            return None
+        return await self.contacts(call.caller, timeout_s)
 
     async def to_queue(self, call: Call, wanted: QueueRequest) -> None:
         if self.enqueue is None:

@@ -1,0 +1,30 @@
+"""helpdesk errors.
+
+HelpdeskError (CallistoError)
+├── UnknownContact       404
+├── InvalidPhoneNumber   422 not a possible phone number in any reading
+└── NumberTaken          409 the number belongs to another contact
+"""
+
+from __future__ import annotations
+
+from callisto_runtime import CallistoError
+
+
+class HelpdeskError(CallistoError):
+    error_id = "helpdesk-error"
+
+
+class UnknownContact(HelpdeskError):
+    status = 404
+    error_id = "unknown-contact"
+
+
+class InvalidPhoneNumber(HelpdeskError):
+    status = 422
+    error_id = "invalid-phone-number"
+
+
+class NumberTaken(HelpdeskError):
+    status = 409
+    error_id = "number-taken"
