@@ -536,3 +536,17 @@ async def test_a_known_vip_caller_is_recognised_and_offered_to_their_own_agent_f
     (enqueued,) = [e for e in s.of(QueueCallEvent) if e.step is QueueCallKind.ENQUEUED]
     assert (enqueued.queue_id, enqueued.priority) == ("emergencies", 90)
     assert [e.agent_id for e in s.of(QueueCallEvent) if e.step is QueueCallKind.OFFERED] == ["agent-1"]
+
+
+async def test_callers_who_hang_up_before_the_answer_leave_nothing_behind(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as s:
+        xml = scenario("caller_cancels", tmp_path, NUMBER=311)
+        callers = await start_sipp(
+            xml, tmp_path, s.sip_target, "-m", "5", "-r", "5", "-p", str(free_port()), "-mp", str(free_port())
+        )
+        await finished(callers)  # every INVITE: 200 to its CANCEL, 487, ACK
+        await eventually(lambda: no_calls(s))
+        assert not s.cm.board.ua.dialogs and not await s.cm.relay.calls()
+    assert s.of(CallStateChanged) == []  # no call was ever created
