@@ -31,6 +31,7 @@ bench: bootstrap
 	$(BIN)/python bench/auth.py
 	$(BIN)/python bench/acd.py
 	$(BIN)/python bench/sip.py
+	$(BIN)/python bench/helpdesk.py
 
 status:
 	$(BIN)/callisto status
