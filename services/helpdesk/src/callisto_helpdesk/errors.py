@@ -3,7 +3,8 @@
 HelpdeskError (CallistoError)
 ├── UnknownContact       404
 ├── InvalidPhoneNumber   422 not a possible phone number in any reading
-└── NumberTaken          409 the number belongs to another contact
+├── NumberTaken          409 the number belongs to another contact
+└── IllegalTransition    409 the ticket's state does not allow the action
 """
 
 from __future__ import annotations
@@ -28,3 +29,8 @@ class InvalidPhoneNumber(HelpdeskError):
 class NumberTaken(HelpdeskError):
     status = 409
     error_id = "number-taken"
+
+
+class IllegalTransition(HelpdeskError):
+    status = 409
+    error_id = "illegal-transition"
