@@ -92,6 +92,7 @@ from callisto_protocol.telephony import (
     TransferCall,
     TransferKind,
 )
+from callisto_protocol.tickets import TicketChanged
 
 T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 DESCRIPTION = dict(
@@ -286,6 +287,19 @@ EXAMPLES: list[Message] = [
     ContactMatch(number="+79123456789", contact=CARD),
     ContactMatch(number=None),
     ContactChanged(contact_id="k-1", change="updated", card=CARD),
+    TicketChanged(
+        ticket_id="t-1",
+        number=1042,
+        action="assign",
+        state="assigned",
+        priority=2,
+        category_id="no-water",
+        department="water-network",
+        assignee="engineer-4",
+        contact_id="k-1",
+        call_id="c-42",
+        actor="u-7",
+    ),
     RecordCall(call_id="c-42", action=RecordAction.PAUSE),
     CallControlled(call_id="c-42", state=CallState.HELD),
     IvrInput(call_id="c-42", step="main-menu", digits="2"),

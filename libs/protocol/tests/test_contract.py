@@ -175,6 +175,7 @@ def test_exported_names() -> None:
             "queues",
             "registry",
             "telephony",
+            "tickets",
         ]
     )
     for name in callisto_protocol.__all__:

@@ -15,6 +15,7 @@ from callisto_protocol import (
     queues,
     registry,
     telephony,
+    tickets,
 )
 from callisto_protocol.envelope import Envelope
 from callisto_protocol.errors import (
@@ -60,4 +61,5 @@ __all__ = [
     "queues",
     "registry",
     "telephony",
+    "tickets",
 ]

@@ -9,11 +9,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from callisto_helpdesk import __version__, handlers
-from callisto_helpdesk.api import contacts
+from callisto_helpdesk.api import contacts, tickets
 from callisto_helpdesk.book import ContactBook, read_contacts
+from callisto_helpdesk.desk import TicketDesk, read_categories
 from callisto_helpdesk.notifier import Notifier
 from callisto_helpdesk.settings import HelpdeskSettings
 from callisto_helpdesk.store import Store
+from callisto_helpdesk.ticket_store import TicketStore
 from callisto_runtime import Service
 from callisto_runtime.database import Database
 
@@ -25,8 +27,11 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
     settings = settings or HelpdeskSettings()
     service = Service("helpdesk", __version__, settings)
     database = Database(settings.database_url, "helpdesk", MIGRATIONS)
-    book = ContactBook(Store(database), Notifier(service.bus), settings.phone_region)
+    notifier = Notifier(service.bus)
+    book = ContactBook(Store(database), notifier, settings.phone_region)
+    desk = TicketDesk(TicketStore(database), book.store, notifier)
     initial = read_contacts(settings.initial_contacts())  # a bad file stops the start, loudly
+    categories = read_categories()
     tasks: list[asyncio.Task[None]] = []
     loaded = asyncio.Event()
     service.add_check("postgres", database.healthy)
@@ -35,6 +40,7 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
     async def prepare() -> None:
         await database.wait_ready()
         await book.load_initial(initial)
+        await desk.store.seed_categories(categories)
         loaded.set()
 
     @service.on_startup
@@ -51,4 +57,5 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
         await database.close()
 
     service.include_router(contacts.router(service, book))
+    service.include_router(tickets.router(service, desk))
     return service, book, service.create_app()

@@ -4,7 +4,9 @@ HelpdeskError (CallistoError)
 ├── UnknownContact       404
 ├── InvalidPhoneNumber   422 not a possible phone number in any reading
 ├── NumberTaken          409 the number belongs to another contact
-└── IllegalTransition    409 the ticket's state does not allow the action
+├── IllegalTransition    409 the ticket's state does not allow the action
+├── UnknownTicket        404
+└── UnknownCategory      422 no such (active) category
 """
 
 from __future__ import annotations
@@ -34,3 +36,13 @@ class NumberTaken(HelpdeskError):
 class IllegalTransition(HelpdeskError):
     status = 409
     error_id = "illegal-transition"
+
+
+class UnknownTicket(HelpdeskError):
+    status = 404
+    error_id = "unknown-ticket"
+
+
+class UnknownCategory(HelpdeskError):
+    status = 422
+    error_id = "unknown-category"

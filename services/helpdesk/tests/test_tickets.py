@@ -1,0 +1,137 @@
+"""Tickets against real PostgreSQL and NATS: opened from a call, moved through the lifecycle,
+refused moves that write nothing, merge, comments, history, events, the category tree."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from helpdesk_testing import helpdesk
+
+from callisto_devkit.issuer import TestIssuer
+from callisto_devkit.servers import NatsServer
+from callisto_helpdesk.desk import read_categories
+from callisto_protocol import Envelope
+from callisto_protocol.tickets import TicketChanged
+
+pytestmark = pytest.mark.integration
+
+
+async def act(http: httpx.AsyncClient, ticket: str, headers: dict[str, str], **body: Any) -> httpx.Response:
+    return await http.post(f"/api/v1/tickets/{ticket}/actions", json=body, headers=headers)
+
+
+def test_the_default_tree_has_fifty_categories_and_a_triage() -> None:
+    rows = read_categories()
+    assert len(rows) >= 50 and len({r[0] for r in rows}) == len(rows)
+    by_id = {r[0]: r for r in rows}
+    assert by_id["password-reset"][3] == "it-service-desk"  # inherited from "IT service desk"
+    assert by_id["water-quality"][3] == "laboratory"  # its own
+    assert "triage" in by_id
+
+
+async def test_a_ticket_from_a_call_to_the_customers_confirmation(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    operator = token_issuer.bearer("helpdesk.tickets.#", "helpdesk.contacts.read")
+    reader = token_issuer.bearer("helpdesk.tickets.read")
+    seen: list[TicketChanged] = []
+    async with helpdesk(private_nats.url, postgres_database) as (http, service, book):
+
+        async def keep(event: TicketChanged, _: Envelope) -> None:
+            seen.append(event)
+
+        await service.bus.subscribe(TicketChanged, keep)
+        vera = (await book.lookup("89123456789")).contact
+        assert vera is not None
+        tree = (await http.get("/api/v1/categories", headers=reader)).json()
+        assert len(tree) >= 50
+        opened = await http.post(
+            "/api/v1/tickets",
+            json={"subject": "No water at <b>12 Hospital Lane</b>", "description": "since 6 am",
+                  "category_id": "no-water", "urgency": 1, "impact": 1, "contact_id": vera.contact_id,
+                  "call_id": "c-42"},
+            headers=operator,
+        )  # fmt: skip
+        assert opened.status_code == 201, opened.text
+        ticket = opened.json()
+        assert (ticket["priority"], ticket["department"], ticket["state"]) == (1, "water-network", "new")
+        assert ticket["subject"] == "No water at <b>12 Hospital Lane</b>"  # stored as given; JSON escapes it
+        number, tid = ticket["number"], ticket["ticket_id"]
+
+        refused = await act(http, tid, operator, action="resolve")
+        assert refused.status_code == 409 and refused.json()["error_id"] == "illegal-transition"
+        steps = [
+            {"action": "assign", "assignee": "crew-7"},
+            {"action": "start"},
+            {"action": "pend", "pending_on": "third_party", "note": "waiting for the road permit"},
+            {"action": "resume"},
+            {"action": "resolve", "note": "valve replaced"},
+            {"action": "ask_confirmation"},
+        ]
+        for step in steps:
+            moved = await act(http, tid, operator, **step)
+            assert moved.status_code == 200, (step, moved.text)
+        early = await act(http, tid, operator, action="resolve")  # resolving again
+        assert early.status_code == 409
+        commented = await http.post(f"/api/v1/tickets/{tid}/comments",
+                                    json={"body": "Customer called: water is back.", "public": False},
+                                    headers=operator)  # fmt: skip
+        assert commented.status_code == 201
+        closed = await act(http, tid, operator, action="confirm")
+        assert closed.json()["state"] == "closed" and closed.json()["closed_at"] is not None
+        again = await act(http, tid, operator, action="resolve")
+        assert again.status_code == 409  # a closed ticket is not resolved
+        full = (await http.get(f"/api/v1/tickets/{tid}", headers=reader)).json()
+        assert [h["action"] for h in full["history"]] == [
+            "created", "assign", "start", "pend", "resume", "resolve", "ask_confirmation", "commented",
+            "confirm",
+        ]  # fmt: skip
+        assert full["history"][3]["details"] == {
+            "pending_on": "third_party",
+            "note": "waiting for the road permit",
+        }
+        assert full["history"][1]["details"] == {"assignee": "crew-7"}
+        assert [c["body"] for c in full["comments"]] == ["Customer called: water is back."]
+        by_call = (await http.get("/api/v1/tickets", params={"call_id": "c-42"}, headers=reader)).json()
+        assert [t["number"] for t in by_call] == [number]
+        await asyncio.sleep(0.3)
+    assert [e.action for e in seen][:3] == ["created", "assign", "start"]
+    assert seen[0].call_id == "c-42" and seen[-1].state == "closed"
+
+
+async def test_bad_tickets_and_merges(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    operator = token_issuer.bearer("helpdesk.tickets.#")
+    async with helpdesk(private_nats.url, postgres_database) as (http, _, _):
+        for bad, status in (
+            ({"subject": "x", "category_id": "no-such"}, 422),
+            ({"subject": "x", "contact_id": "nobody"}, 404),
+            ({"subject": ""}, 422),
+            ({"subject": "x", "urgency": 7}, 422),
+            ({"subject": "x", "channel": "pigeon"}, 422),
+            ({"subject": "x", "description": "y" * 20001}, 422),
+        ):
+            reply = await http.post("/api/v1/tickets", json=bad, headers=operator)
+            assert reply.status_code == status, (bad, reply.text)
+        assert (await http.get("/api/v1/tickets", headers=operator)).json() == []  # nothing half-written
+        triage = (
+            await http.post("/api/v1/tickets", json={"subject": "Strange noise"}, headers=operator)
+        ).json()
+        assert (triage["category_id"], triage["department"], triage["priority"]) == ("triage", "triage", 3)
+        dup = (
+            await http.post("/api/v1/tickets", json={"subject": "Strange noise again"}, headers=operator)
+        ).json()
+        self_merge = await act(http, dup["ticket_id"], operator, action="merge", into=dup["ticket_id"])
+        assert self_merge.status_code == 409
+        merged = await act(http, dup["ticket_id"], operator, action="merge", into=triage["ticket_id"])
+        assert merged.json()["state"] == "merged" and merged.json()["merged_into"] == triage["ticket_id"]
+        after = await act(http, dup["ticket_id"], operator, action="assign", assignee="x")
+        assert after.status_code == 409
+        unknown = await act(http, "nope", operator, action="start")
+        assert unknown.status_code == 404
+        reader_only = await act(http, triage["ticket_id"], {"Authorization": "Bearer x"}, action="start")
+        assert reader_only.status_code == 401
