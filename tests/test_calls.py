@@ -511,7 +511,7 @@ async def test_a_known_vip_caller_is_recognised_and_offered_to_their_own_agent_f
     """helpdesk's demo contact Vera Vasquez (VIP, personal agent agent-1) calls from 8 912 345-67-89."""
     async with (
         suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as s,
-        helpdesk(private_nats.url, postgres_database) as (_, _, book),
+        helpdesk(private_nats.url, postgres_database) as (desk_http, _, book),
     ):
         assert await book.store.count() == 4
         idle_longest = await agent_phone(s, "operator2", "agent-2", "agent_busy")  # never rung, so never busy
@@ -533,6 +533,20 @@ async def test_a_known_vip_caller_is_recognised_and_offered_to_their_own_agent_f
         await eventually(lambda: no_calls(s))
         idle_longest.process.terminate()
         await idle_longest.result(5)
+        reader = s.issuer.bearer("helpdesk.tickets.read")
+
+        async def card() -> bool:  # helpdesk's card of the call, from the events
+            reply = await desk_http.get(f"/api/v1/call-cards/{live['call_id']}", headers=reader)
+            return reply.status_code == 200 and reply.json()["outcome"] == "answered"
+
+        await eventually(card)
+        found = (await desk_http.get(f"/api/v1/call-cards/{live['call_id']}", headers=reader)).json()
+        assert (found["number_e164"], found["queue_id"], found["agent_id"]) == (
+            "+79123456789",
+            "emergencies",
+            "agent-1",
+        )
+        assert found["ivr"] == {"vip-menu": "1"} and found["ended_by"] == "agent" and found["talk_s"] >= 2
     (enqueued,) = [e for e in s.of(QueueCallEvent) if e.step is QueueCallKind.ENQUEUED]
     assert (enqueued.queue_id, enqueued.priority) == ("emergencies", 90)
     assert [e.agent_id for e in s.of(QueueCallEvent) if e.step is QueueCallKind.OFFERED] == ["agent-1"]

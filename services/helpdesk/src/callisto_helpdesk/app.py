@@ -9,14 +9,17 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from callisto_helpdesk import __version__, handlers
+from callisto_helpdesk.api import cards as card_api
 from callisto_helpdesk.api import contacts, tickets
 from callisto_helpdesk.book import ContactBook, read_contacts
+from callisto_helpdesk.cards import CallCards
 from callisto_helpdesk.desk import TicketDesk, read_categories
 from callisto_helpdesk.notifier import Notifier
 from callisto_helpdesk.settings import HelpdeskSettings
 from callisto_helpdesk.store import Store
 from callisto_helpdesk.ticket_store import TicketStore
-from callisto_runtime import Service
+from callisto_protocol.queues import QueueCallEvent
+from callisto_runtime import DurableConsumer, Service
 from callisto_runtime.database import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -30,6 +33,11 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
     notifier = Notifier(service.bus)
     book = ContactBook(Store(database), notifier, settings.phone_region)
     desk = TicketDesk(TicketStore(database), book.store, notifier)
+    cards = CallCards(database, book.store, settings.phone_region)
+    consumers = [  # started once PostgreSQL answers; events wait in the stream meanwhile
+        DurableConsumer(service.bus, "helpdesk-calls", "cc.call.>", cards.on_event),
+        DurableConsumer(service.bus, "helpdesk-queue-steps", QueueCallEvent.subscription(), cards.on_event),
+    ]
     initial = read_contacts(settings.initial_contacts())  # a bad file stops the start, loudly
     categories = read_categories()
     tasks: list[asyncio.Task[None]] = []
@@ -41,6 +49,8 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
         await database.wait_ready()
         await book.load_initial(initial)
         await desk.store.seed_categories(categories)
+        for consumer in consumers:
+            consumer.start()
         loaded.set()
 
     @service.on_startup
@@ -54,8 +64,11 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for consumer in consumers:
+            await consumer.stop()
         await database.close()
 
     service.include_router(contacts.router(service, book))
     service.include_router(tickets.router(service, desk))
+    service.include_router(card_api.router(service, cards, book, desk))
     return service, book, service.create_app()

@@ -6,7 +6,8 @@ HelpdeskError (CallistoError)
 ├── NumberTaken          409 the number belongs to another contact
 ├── IllegalTransition    409 the ticket's state does not allow the action
 ├── UnknownTicket        404
-└── UnknownCategory      422 no such (active) category
+├── UnknownCategory      422 no such (active) category
+└── UnknownCallCard      404
 """
 
 from __future__ import annotations
@@ -46,3 +47,8 @@ class UnknownTicket(HelpdeskError):
 class UnknownCategory(HelpdeskError):
     status = 422
     error_id = "unknown-category"
+
+
+class UnknownCallCard(HelpdeskError):
+    status = 404
+    error_id = "unknown-call-card"

@@ -1,0 +1,126 @@
+"""Call cards from real events on NATS (JetStream) into PostgreSQL: built whatever the order, not
+changed by duplicates, turned into a pre-filled ticket, linked to another."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from helpdesk_testing import helpdesk
+from prometheus_client import CollectorRegistry
+
+from callisto_devkit.issuer import TestIssuer
+from callisto_devkit.servers import NatsServer
+from callisto_protocol import Event
+from callisto_protocol.calls import CallDirection, CallState, CallStateChanged, EndedBy
+from callisto_protocol.queues import QueueCallEvent, QueueCallKind
+from callisto_protocol.telephony import IvrInput
+from callisto_runtime import Bus
+from callisto_runtime.metrics import BusMetrics
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+def state(call_id: str, seq: int, new: CallState, at_s: float, **more: Any) -> CallStateChanged:
+    return CallStateChanged(
+        call_id=call_id, seq=seq, state=new, since=T0 + timedelta(seconds=at_s),
+        direction=CallDirection.INBOUND, caller="8 912 345-67-89", dialled="311", trunk="city-gateway",
+        **more,
+    )  # fmt: skip
+
+
+async def card_of(
+    http: httpx.AsyncClient, call_id: str, headers: dict[str, str], done: str
+) -> dict[str, Any]:
+    for _ in range(200):
+        reply = await http.get(f"/api/v1/call-cards/{call_id}", headers=headers)
+        if reply.status_code == 200 and reply.json()["state"] == done and reply.json()["outcome"]:
+            return dict(reply.json())
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no finished card for {call_id}")
+
+
+async def test_cards_from_events_in_any_order_then_a_ticket_from_the_card(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    operator = token_issuer.bearer("helpdesk.tickets.#")
+    events: list[Event] = [
+        state("c-1", 1, CallState.CREATED, 0),
+        state("c-1", 2, CallState.IVR, 0.1),
+        IvrInput(call_id="c-1", step="menu", digits="1"),
+        state("c-1", 3, CallState.QUEUED, 4, queue_id="emergencies"),
+        state("c-1", 4, CallState.RINGING, 10, queue_id="emergencies", agent_id="agent-1"),
+        QueueCallEvent(
+            queue_id="emergencies",
+            step=QueueCallKind.ANSWERED,
+            call_id="c-1",
+            at=T0 + timedelta(seconds=12),
+            agent_id="agent-1",
+            waited_s=8.0,
+        ),
+        state("c-1", 5, CallState.CONNECTED, 12, queue_id="emergencies", agent_id="agent-1"),
+        state(
+            "c-1",
+            6,
+            CallState.ENDED,
+            72,
+            queue_id="emergencies",
+            agent_id="agent-1",
+            ended_by=EndedBy.CALLER,
+            sip_status=200,
+        ),
+        # a caller who gave up while queued
+        state("c-2", 1, CallState.CREATED, 100),
+        state("c-2", 2, CallState.QUEUED, 101, queue_id="general"),
+        QueueCallEvent(
+            queue_id="general",
+            step=QueueCallKind.ABANDONED,
+            call_id="c-2",
+            at=T0 + timedelta(seconds=130),
+            waited_s=29.0,
+        ),
+        state("c-2", 3, CallState.ENDED, 130, queue_id="general", ended_by=EndedBy.CALLER, sip_status=200),
+    ]
+    # out of order and twice: the ended state first, every event again at the end
+    shuffled = [events[7], *events[:7], *events[8:], *events]
+    publisher = Bus("call-manager", "cm-test", BusMetrics(CollectorRegistry()))
+    async with helpdesk(private_nats.url, postgres_database) as (http, _, _):
+        await publisher.start(private_nats.url)
+        await publisher.wait_connected(10)
+        try:
+            for event in shuffled:
+                await publisher.publish(event)
+            answered = await card_of(http, "c-1", operator, "ended")
+            abandoned = await card_of(http, "c-2", operator, "ended")
+        finally:
+            await publisher.close()
+        assert answered["number_e164"] == "+79123456789" and answered["contact_id"] is not None
+        assert (answered["queue_id"], answered["agent_id"], answered["wait_s"]) == (
+            "emergencies",
+            "agent-1",
+            8.0,
+        )
+        assert (answered["talk_s"], answered["outcome"], answered["ended_by"]) == (60.0, "answered", "caller")
+        assert answered["ivr"] == {"menu": "1"} and answered["seq"] == 6
+        assert (abandoned["outcome"], abandoned["wait_s"], abandoned["talk_s"]) == ("abandoned", 29.0, None)
+        history = await http.get(
+            "/api/v1/call-cards", params={"number": "+7 912 345 67 89"}, headers=operator
+        )
+        assert [c["call_id"] for c in history.json()] == ["c-2", "c-1"]
+
+        made = await http.post(
+            "/api/v1/call-cards/c-1/ticket", json={"category_id": "no-water"}, headers=operator
+        )
+        assert made.status_code == 201, made.text
+        ticket = made.json()
+        assert ticket["subject"] == "Call from Vera Vasquez" and ticket["call_id"] == "c-1"
+        assert ticket["contact_id"] == answered["contact_id"] and "menu: 1" in ticket["description"]
+        linked = await http.post("/api/v1/call-cards/c-2/links", json={"ticket_id": ticket["ticket_id"]},
+                                 headers=operator)  # fmt: skip
+        assert [t["number"] for t in linked.json()["tickets"]] == [ticket["number"]]
+        assert (await http.get("/api/v1/call-cards/nope", headers=operator)).status_code == 404
+        assert (await http.get("/api/v1/call-cards", headers=operator)).status_code == 400
