@@ -564,3 +564,48 @@ async def test_callers_who_hang_up_before_the_answer_leave_nothing_behind(
         await eventually(lambda: no_calls(s))
         assert not s.cm.board.ua.dialogs and not await s.cm.relay.calls()
     assert s.of(CallStateChanged) == []  # no call was ever created
+
+
+async def test_click_to_call_from_a_ticket_rings_the_agent_then_the_contact(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path,
+    postgres_database: str,
+) -> None:  # fmt: skip
+    token_issuer.service_permissions["helpdesk"] = ["cm.calls.originate", "cm.calls.control"]
+    async with (
+        with_customer(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as (s, customer),
+        helpdesk(private_nats.url, postgres_database) as (desk_http, _, book),
+    ):
+        agent = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up", TALK_MS=2500)
+        operator = s.issuer.bearer("helpdesk.tickets.#", agent_id="agent-1")
+        vera = (await book.lookup("+79123456789")).contact
+        assert vera is not None
+        made = await desk_http.post(
+            "/api/v1/tickets", json={"subject": "Call back about the leak", "contact_id": vera.contact_id},
+            headers=operator,
+        )  # fmt: skip
+        ticket = made.json()
+        placed = await desk_http.post(
+            f"/api/v1/tickets/{ticket['ticket_id']}/call", json={}, headers=operator
+        )
+        assert placed.status_code == 200, placed.text
+        call_id = placed.json()["call_id"]
+        await finished(agent, customer)
+        await eventually(lambda: no_calls(s))
+        reader = s.issuer.bearer("helpdesk.tickets.read")
+
+        async def card_names_the_ticket() -> bool:
+            reply = await desk_http.get(f"/api/v1/call-cards/{call_id}", headers=reader)
+            return reply.status_code == 200 and [t["number"] for t in reply.json()["tickets"]] == [
+                ticket["number"]
+            ]
+
+        await eventually(card_names_the_ticket)
+        card = (await desk_http.get(f"/api/v1/call-cards/{call_id}", headers=reader)).json()
+        assert (card["direction"], card["contact_id"], card["outcome"]) == (
+            "outbound",
+            vera.contact_id,
+            "answered",
+        )
+    assert states_of(s, call_id) == ["created", "ringing", "connected", "ringing", "connected", "ended"]
+    ended = s.of(CallStateChanged)[-1]
+    assert (ended.dialled, ended.ended_by) == ("+79123456789", "agent")

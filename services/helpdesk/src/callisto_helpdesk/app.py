@@ -13,6 +13,7 @@ from callisto_helpdesk.api import cards as card_api
 from callisto_helpdesk.api import contacts, tickets
 from callisto_helpdesk.book import ContactBook, read_contacts
 from callisto_helpdesk.cards import CallCards
+from callisto_helpdesk.cti import Cti
 from callisto_helpdesk.desk import TicketDesk, read_categories
 from callisto_helpdesk.notifier import Notifier
 from callisto_helpdesk.settings import HelpdeskSettings
@@ -69,6 +70,6 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
         await database.close()
 
     service.include_router(contacts.router(service, book))
-    service.include_router(tickets.router(service, desk))
+    service.include_router(tickets.router(service, desk, Cti(service.bus, desk.store, book.store, cards)))
     service.include_router(card_api.router(service, cards, book, desk))
     return service, book, service.create_app()

@@ -128,7 +128,6 @@ class CallCards:
         return [_card(row) for row in rows]
 
     async def link(self, call_id: str, ticket_id: str) -> None:
-        await self.get(call_id)
         await self.db.pool.execute(
             "INSERT INTO ticket_calls (ticket_id, call_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             ticket_id,

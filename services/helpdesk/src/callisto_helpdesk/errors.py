@@ -7,7 +7,8 @@ HelpdeskError (CallistoError)
 ├── IllegalTransition    409 the ticket's state does not allow the action
 ├── UnknownTicket        404
 ├── UnknownCategory      422 no such (active) category
-└── UnknownCallCard      404
+├── UnknownCallCard      404
+└── NoNumberToCall       409 the ticket's contact has no number
 """
 
 from __future__ import annotations
@@ -52,3 +53,8 @@ class UnknownCategory(HelpdeskError):
 class UnknownCallCard(HelpdeskError):
     status = 404
     error_id = "unknown-call-card"
+
+
+class NoNumberToCall(HelpdeskError):
+    status = 409
+    error_id = "no-number-to-call"

@@ -83,6 +83,7 @@ def router(service: Service, cards: CallCards, book: ContactBook, desk: TicketDe
     @api.post("/{call_id}/links", summary="Say that the call is about an existing ticket")
     async def link(call_id: CallPath, body: Link, claims: Claims = may_update) -> dict[str, Any]:
         await desk.store.get(body.ticket_id)  # unknown-ticket when there is none
+        await cards.get(call_id)  # unknown-call-card when there is none
         await cards.link(call_id, body.ticket_id)
         return await cards.get(call_id)
 

@@ -6,19 +6,41 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
+from callisto_helpdesk.cti import Cti
 from callisto_helpdesk.desk import TicketDesk
 from callisto_helpdesk.lifecycle import TicketState
 from callisto_helpdesk.tickets import ActionIn, CommentIn, Ticket, TicketIn
 from callisto_protocol.ids import TOKEN_PATTERN
-from callisto_runtime import Service
+from callisto_protocol.telephony import NUMBER_PATTERN, CallControlled, TransferKind
+from callisto_runtime import BadRequest, Service
 from callisto_runtime.tokens import Claims
 
 TicketPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="ticket id")]
 Token = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
 
 
-def router(service: Service, desk: TicketDesk) -> APIRouter:
+class CallRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent_id: str | None = Field(
+        default=None, pattern=TOKEN_PATTERN, description="default: the caller's agent"
+    )
+    number: str | None = Field(
+        default=None, pattern=NUMBER_PATTERN, description="default: the contact's first"
+    )
+
+
+class TransferRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    call_id: str = Field(pattern=TOKEN_PATTERN)
+    target_kind: TransferKind
+    target: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+*#-]+$")
+
+
+def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["tickets"])
     may_read = service.require("helpdesk.tickets.read")
     may_create = service.require("helpdesk.tickets.create")
@@ -70,5 +92,18 @@ def router(service: Service, desk: TicketDesk) -> APIRouter:
     @api.post("/tickets/{ticket_id}/comments", status_code=201, summary="Comment (internal or public)")
     async def comment(ticket_id: TicketPath, body: CommentIn, claims: Claims = may_update) -> Ticket:
         return await desk.comment(ticket_id, body, claims.subject)
+
+    @api.post("/tickets/{ticket_id}/call", summary="Call the ticket's contact: the agent's phone rings first")
+    async def call(ticket_id: TicketPath, body: CallRequest, claims: Claims = may_update) -> CallControlled:
+        agent_id = body.agent_id or claims.agent_id
+        if agent_id is None:
+            raise BadRequest("name the agent whose phone rings first", {"ticket_id": ticket_id})
+        return await cti.call_contact(ticket_id, agent_id, body.number)
+
+    @api.post("/tickets/{ticket_id}/transfer", summary="Blind-transfer a live call about the ticket")
+    async def transfer(
+        ticket_id: TicketPath, body: TransferRequest, claims: Claims = may_update
+    ) -> CallControlled:
+        return await cti.transfer(ticket_id, body.call_id, body.target_kind, body.target)
 
     return api

@@ -35,10 +35,11 @@ CREATE TABLE call_ivr (
     PRIMARY KEY (call_id, step)
 );
 
--- tickets a call is about (besides the one it opened)
+-- tickets a call is about (besides the one it opened); a call placed from a ticket is linked before
+-- its first event makes its card
 CREATE TABLE ticket_calls (
     ticket_id text NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
-    call_id   text NOT NULL REFERENCES call_cards (call_id) ON DELETE CASCADE,
+    call_id   text NOT NULL,
     linked_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (ticket_id, call_id)
 );
