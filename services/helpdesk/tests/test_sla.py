@@ -54,3 +54,34 @@ def test_pauses_stop_the_clock_and_the_standing_follows_the_target() -> None:
     assert paused.due is None and paused.standing is Standing.OK
     late = clock(OFFICE, running, target, msk(3, 15))
     assert late.standing is Standing.BREACHED and late.left_s == -3 * 3600  # 2 h, then 9-13 and 14-15
+
+
+def test_a_tickets_sla_from_its_history() -> None:
+    from callisto_helpdesk.desk import ticket_sla
+    from callisto_helpdesk.sla import Policy, Targets
+    from callisto_helpdesk.tickets import Ticket
+
+    def line(action: str, to_state: str, at: datetime, **details: object) -> dict[str, object]:
+        return {"action": action, "to_state": to_state, "at": at, "details": details}
+
+    history = [
+        line("created", "new", msk(2, 9)),
+        line("assign", "assigned", msk(2, 9, 10)),
+        line("start", "in_progress", msk(2, 9, 30)),  # the first response: 30 business minutes
+        line("pend", "pending", msk(2, 10)),  # waits for the customer until Tuesday
+        line("resume", "in_progress", msk(3, 9)),
+    ]
+    ticket = Ticket.model_validate({
+        "ticket_id": "t", "number": 1000, "subject": "s", "description": "", "category_id": "no-water",
+        "channel": "phone", "urgency": 2, "impact": 2, "priority": 3, "state": "in_progress",
+        "pending_on": None, "contact_id": None, "department": "water-network", "assignee": "a",
+        "created_by": "u", "call_id": None, "merged_into": None, "created_at": msk(2, 9),
+        "updated_at": msk(3, 9), "closed_at": None, "history": history,
+    })  # fmt: skip
+    policy = Policy(OFFICE, Targets(first_response_s=3600, resolution_s=4 * 3600))
+    shown = ticket_sla(policy, ticket, msk(3, 11))
+    assert shown["first_response"] == {
+        "target_s": 3600, "used_s": 1800.0, "due": None, "standing": "ok", "met_at": msk(2, 9, 30)
+    }  # fmt: skip
+    assert shown["resolution"]["used_s"] == 3 * 3600  # Monday 9-10, Tuesday 9-11; the pause does not count
+    assert (shown["resolution"]["standing"], shown["resolution"]["due"]) == ("ok", msk(3, 12))

@@ -95,6 +95,9 @@ async def test_a_ticket_from_a_call_to_the_customers_confirmation(
         }
         assert full["history"][1]["details"] == {"assignee": "crew-7"}
         assert [c["body"] for c in full["comments"]] == ["Customer called: water is back."]
+        sla = full["sla"]  # priority 1: 15 min to respond, 4 h to resolve, around the clock
+        assert sla["first_response"]["met_at"] is not None and sla["first_response"]["standing"] == "ok"
+        assert (sla["resolution"]["standing"], sla["resolution"]["due"]) == ("ok", None)  # closed: stopped
         by_call = (await http.get("/api/v1/tickets", params={"call_id": "c-42"}, headers=reader)).json()
         assert [t["number"] for t in by_call] == [number]
         await asyncio.sleep(0.3)

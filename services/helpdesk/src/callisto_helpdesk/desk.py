@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from callisto_helpdesk.errors import IllegalTransition, UnknownCategory
-from callisto_helpdesk.lifecycle import OPEN, Action, Lifecycle, TicketState, priority
+from callisto_helpdesk.lifecycle import CLOCK_STOPPED, OPEN, Action, Lifecycle, TicketState, priority
 from callisto_helpdesk.notifier import Notifier
+from callisto_helpdesk.sla import Policy, clock, read_policies
 from callisto_helpdesk.store import Store
 from callisto_helpdesk.ticket_store import TicketStore
 from callisto_helpdesk.tickets import ActionIn, CommentIn, Ticket, TicketIn
 from callisto_protocol import new_id
 
 DEFAULT_CATEGORIES = Path(__file__).with_name("categories.yaml")
+DEFAULT_POLICIES = Path(__file__).with_name("sla.yaml")
+FIRST_RESPONSES = frozenset({"start", "resolve"})  # or a public comment
 TRIAGE = "triage"
 CategoryRow = tuple[str, str | None, str, str, int]
 
@@ -41,12 +45,13 @@ def read_categories(path: Path = DEFAULT_CATEGORIES) -> list[CategoryRow]:
 
 class TicketDesk:
     def __init__(
-        self, store: TicketStore, contacts: Store, notifier: Notifier, clock: Callable[[], float] = time.time
+        self, store: TicketStore, contacts: Store, notifier: Notifier, now: Callable[[], float] = time.time
     ) -> None:
         self.store = store
         self.contacts = contacts
         self.notifier = notifier
-        self.clock = clock
+        self.clock = now
+        self.policies: dict[int, Policy] = read_policies(DEFAULT_POLICIES)
 
     async def open(self, body: TicketIn, actor: str) -> Ticket:
         category_id = body.category_id or TRIAGE
@@ -93,3 +98,50 @@ class TicketDesk:
         ticket = await self.store.comment(new_id(), ticket_id, actor, body.body, body.public)
         await self.notifier.ticket(ticket, "commented", actor)
         return await self.store.get(ticket_id)
+
+    async def get(self, ticket_id: str) -> Ticket:
+        """The ticket with its comments, history and where it stands against its SLA now."""
+        ticket = await self.store.get(ticket_id)
+        return ticket.model_copy(update={"sla": self.sla(ticket, datetime.fromtimestamp(self.clock(), UTC))})
+
+    def sla(self, ticket: Ticket, now: datetime) -> dict[str, Any] | None:
+        policy = self.policies.get(ticket.priority)
+        return ticket_sla(policy, ticket, now) if policy is not None else None
+
+
+def ticket_sla(policy: Policy, ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """First response and resolution against the policy's targets, in business time, the clock
+    stopped while the ticket waits (pending), is resolved or closed; from the ticket's history."""
+    running: list[tuple[datetime, datetime | None]] = []
+    started: datetime | None = None
+    responded: datetime | None = None
+    for line in ticket.history:
+        at: datetime = line["at"]
+        if responded is None and (
+            line["action"] in FIRST_RESPONSES
+            or (line["action"] == "commented" and line["details"].get("public"))
+        ):
+            responded = at
+        stopped = TicketState(line["to_state"]) in CLOCK_STOPPED
+        if not stopped and started is None:
+            started = at
+        elif stopped and started is not None:
+            running.append((started, at))
+            started = None
+    if started is not None:
+        running.append((started, None))
+    first = (
+        [(a, min(b or responded, responded)) for a, b in running if a < responded] if responded else running
+    )
+    shown: dict[str, Any] = {"priority": ticket.priority}
+    for name, intervals, target_s, at in (
+        ("first_response", first, policy.targets.first_response_s, responded or now),
+        ("resolution", running, policy.targets.resolution_s, now),
+    ):
+        standing = clock(policy.calendar, intervals, target_s, at, policy.targets.warn_at)
+        shown[name] = {
+            "target_s": target_s, "used_s": round(standing.used_s, 1), "due": standing.due,
+            "standing": standing.standing.value,
+        }  # fmt: skip
+    shown["first_response"]["met_at"] = responded
+    return shown

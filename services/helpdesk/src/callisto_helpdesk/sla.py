@@ -10,7 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import yaml
 
 DAY = timedelta(days=1)
 MAX_DAYS = 3660  # ten years of calendar days: a target never lies further
@@ -124,3 +127,37 @@ def clock(
     else:
         standing = Standing.OK
     return Clock(used, target_s, due, standing)
+
+
+@dataclass(frozen=True)
+class Policy:
+    calendar: BusinessCalendar
+    targets: Targets
+
+
+def _clock_time(text: str) -> time:
+    return time.max if text == "24:00" else time.fromisoformat(text)
+
+
+def read_policies(path: Path) -> dict[int, Policy]:
+    """Priority -> policy, from a YAML file of calendars and targets (see sla.yaml)."""
+    data = yaml.safe_load(path.read_text())
+    calendars = {
+        name: BusinessCalendar(
+            timezone=spec.get("timezone", "UTC"),
+            weekly={
+                int(day): tuple((_clock_time(a), _clock_time(b)) for a, b in windows)
+                for day, windows in spec.get("weekly", {}).items()
+            },
+            holidays=frozenset(date.fromisoformat(str(d)) for d in spec.get("holidays", [])),
+        )
+        for name, spec in data["calendars"].items()
+    }
+    warn_at = float(data.get("warn_at", 0.8))
+    return {
+        int(priority): Policy(
+            calendars[spec["calendar"]],
+            Targets(float(spec["first_response_s"]), float(spec["resolution_s"]), warn_at),
+        )
+        for priority, spec in data["priorities"].items()
+    }

@@ -68,3 +68,4 @@ class Ticket(BaseModel):
     closed_at: datetime | None
     comments: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
+    sla: dict[str, Any] | None = None

@@ -76,9 +76,9 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
             limit=limit,
         )  # fmt: skip
 
-    @api.get("/tickets/{ticket_id}", summary="One ticket with its comments and full history")
+    @api.get("/tickets/{ticket_id}", summary="One ticket with its comments, full history and SLA standing")
     async def get(ticket_id: TicketPath, claims: Claims = may_read) -> Ticket:
-        return await desk.store.get(ticket_id)
+        return await desk.get(ticket_id)
 
     @api.post(
         "/tickets/{ticket_id}/actions",
