@@ -20,6 +20,7 @@ from callisto_protocol.ids import AgentId, CallId, QueueId, Token
 from callisto_protocol.messages import Command, Event, Reply
 
 Priority = int  # 0 (lowest) .. 100
+CALLBACK_NUMBER_PATTERN = r"^\+?[0-9]{2,32}$"  # a number one can call back (not "anonymous", not "*21")
 
 
 class Enqueued(Reply):
@@ -182,7 +183,7 @@ class RequestCallback(Command):
     subject: ClassVar[str] = "cc.rpc.queue-manager.callback"
     reply_type: ClassVar[type[Reply]] = CallbackAccepted
     queue_id: QueueId
-    number: str = Field(pattern=r"^\+?[0-9]{2,32}$")
+    number: str = Field(pattern=CALLBACK_NUMBER_PATTERN)
     name: str = Field(default="", max_length=128)
     replaces_call_id: CallId | None = Field(default=None, description="the waiting call it stands for")
     not_before: datetime | None = None

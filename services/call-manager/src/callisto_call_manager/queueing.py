@@ -13,6 +13,7 @@ from callisto_call_manager.switchboard import Switchboard
 from callisto_protocol import Envelope
 from callisto_protocol.calls import CallState, EndedBy
 from callisto_protocol.queues import (
+    CALLBACK_NUMBER_PATTERN,
     CallbackAccepted,
     Enqueue,
     Enqueued,
@@ -23,7 +24,7 @@ from callisto_protocol.queues import (
 from callisto_runtime import Bus, CallistoError
 
 log = logging.getLogger(__name__)
-CALLBACK_NUMBER = re.compile(r"^\+?[0-9]{2,32}$")  # a caller id one can call back
+CALLBACK_NUMBER = re.compile(CALLBACK_NUMBER_PATTERN)  # a caller id one can call back
 LEFT = (QueueCallKind.OVERFLOWED, QueueCallKind.TIMED_OUT, QueueCallKind.CALLBACK)
 
 

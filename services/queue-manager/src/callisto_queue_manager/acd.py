@@ -26,7 +26,13 @@ from sortedcontainers import SortedList
 from callisto_protocol import new_id
 from callisto_protocol.agents import AgentState, AgentStateChanged
 from callisto_protocol.help import HelpRequestChanged
-from callisto_protocol.queues import AgentRequest, ConnectResult, QueueCallEvent, QueueCallKind
+from callisto_protocol.queues import (
+    CALLBACK_NUMBER_PATTERN,
+    AgentRequest,
+    ConnectResult,
+    QueueCallEvent,
+    QueueCallKind,
+)
 from callisto_queue_manager.assistance import Help, HelpBoard
 from callisto_queue_manager.errors import (
     CallAlreadyQueued,
@@ -69,7 +75,7 @@ SCAN_LIMIT = 64  # waiting calls looked at per queue when an agent becomes free
 ARRIVAL_WINDOW_S = 900.0
 MISSED = "missed"
 PHONE_OFFLINE = "phone offline"
-CALLBACK_NUMBER = re.compile(r"^\+?[0-9]{2,32}$")
+CALLBACK_NUMBER = re.compile(CALLBACK_NUMBER_PATTERN)
 Entry = tuple[float, int, str]
 
 
