@@ -51,3 +51,9 @@ class CallStateChanged(Event):
     trunk: str | None = Field(default=None, max_length=64)
     ended_by: EndedBy | None = Field(default=None, description="who hung up (state ended)")
     sip_status: int | None = Field(default=None, ge=100, le=699, description="the SIP cause of the end")
+
+    @property
+    def failed(self) -> bool:
+        """Ended by the system with a failure status: an originated call that never reached its
+        customer (see ``OriginateCall``)."""
+        return self.ended_by is EndedBy.SYSTEM and (self.sip_status or 0) >= 300

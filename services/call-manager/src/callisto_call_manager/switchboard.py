@@ -273,7 +273,7 @@ class Switchboard:
         await self.table.move(call, S.RINGING, agent_id=agent_id, offer_id=offer_id)
         dialog = await self._invite(
             call, binding.contact, binding.address, binding.protocol, call.agent_sdp.encode(), timeout_s,
-            ring=offer_id or new_id(),
+            ring=offer_id or "",
         )  # fmt: skip
         if isinstance(dialog, int):
             if live.ending:

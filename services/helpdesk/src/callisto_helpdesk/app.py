@@ -34,7 +34,7 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
     notifier = Notifier(service.bus)
     book = ContactBook(Store(database), notifier, settings.phone_region)
     desk = TicketDesk(TicketStore(database), book.store, notifier)
-    cards = CallCards(database, book.store, settings.phone_region)
+    cards = CallCards(database, settings.phone_region)
     consumers = [  # started once PostgreSQL answers; events wait in the stream meanwhile
         DurableConsumer(service.bus, "helpdesk-calls", "cc.call.>", cards.on_event),
         DurableConsumer(service.bus, "helpdesk-queue-steps", QueueCallEvent.subscription(), cards.on_event),

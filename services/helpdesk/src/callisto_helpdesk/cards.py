@@ -12,7 +12,6 @@ from typing import Any
 
 from callisto_helpdesk.errors import UnknownCallCard
 from callisto_helpdesk.phones import lookup_key
-from callisto_helpdesk.store import Store
 from callisto_protocol import Envelope, Event
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_protocol.queues import QueueCallEvent, QueueCallKind
@@ -22,7 +21,8 @@ from callisto_runtime.database import Database
 UPSERT_STATE = """
 INSERT INTO call_cards (call_id, direction, number, number_e164, contact_id, dialled, trunk, queue_id,
                         agent_id, state, seq, started_at, answered_at, ended_at, ended_by, sip_status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+VALUES ($1, $2, $3, $4, (SELECT contact_id FROM contact_phones WHERE e164 = $4), $5, $6, $7, $8, $9, $10, $11,
+        $12, $13, $14, $15)
 ON CONFLICT (call_id) DO UPDATE SET
     state = CASE WHEN EXCLUDED.seq > call_cards.seq THEN EXCLUDED.state ELSE call_cards.state END,
     seq = greatest(call_cards.seq, EXCLUDED.seq),
@@ -62,9 +62,8 @@ def _card(row: Any) -> dict[str, Any]:
 
 
 class CallCards:
-    def __init__(self, database: Database, contacts: Store, region: str) -> None:
+    def __init__(self, database: Database, region: str) -> None:
         self.db = database
-        self.contacts = contacts
         self.region = region
 
     async def on_event(self, event: Event, _: Envelope) -> None:
@@ -82,16 +81,15 @@ class CallCards:
     async def call_state(self, event: CallStateChanged) -> None:
         number = event.caller if event.direction is CallDirection.INBOUND else event.dialled
         e164 = lookup_key(number, self.region) if number else None
-        contact = await self.contacts.by_number(e164) if e164 else None
         at: datetime = event.since
         ended = event.state is CallState.ENDED
         connected = event.state is CallState.CONNECTED
         await self.db.pool.execute(
             UPSERT_STATE,
-            event.call_id, event.direction.value, number, e164, contact.contact_id if contact else None,
-            event.dialled, event.trunk, event.queue_id, event.agent_id if connected else None,
-            event.state.value, event.seq, at, at if connected else None,
-            at if ended else None, event.ended_by.value if event.ended_by else None, event.sip_status,
+            event.call_id, event.direction.value, number, e164, event.dialled, event.trunk, event.queue_id,
+            event.agent_id if connected else None, event.state.value, event.seq, at,
+            at if connected else None, at if ended else None,
+            event.ended_by.value if event.ended_by else None, event.sip_status,
         )  # fmt: skip
 
     async def queue_step(self, event: QueueCallEvent) -> None:

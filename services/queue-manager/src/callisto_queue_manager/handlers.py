@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from callisto_protocol import Envelope, Event
-from callisto_protocol.calls import CallState, CallStateChanged, EndedBy
+from callisto_protocol.calls import CallState, CallStateChanged
 from callisto_protocol.help import AcceptHelp, CancelHelp, CloseHelp, HelpStatus, RaiseHelp
 from callisto_protocol.queues import (
     AgentStatus,
@@ -20,6 +21,7 @@ from callisto_protocol.queues import (
 )
 from callisto_protocol.telephony import RegistrationChanged
 from callisto_queue_manager.acd import Acd
+from callisto_queue_manager.assistance import Help
 from callisto_queue_manager.engine import Engine
 from callisto_queue_manager.model import Agent, Call, CallStatus
 from callisto_runtime import Bus, DurableConsumer
@@ -94,31 +96,24 @@ async def subscribe(bus: Bus, engine: Engine) -> list[DurableConsumer]:
     async def callback(command: RequestCallback, _: Envelope) -> CallbackAccepted:
         return await engine.run(lambda acd, now: request_callback(acd, command, now))
 
+    async def help_status(change: Callable[[Acd, float], Help]) -> HelpStatus:
+        return await engine.run(lambda acd, now: HelpStatus(request=change(acd, now).view()))
+
     async def raise_help(command: RaiseHelp, _: Envelope) -> HelpStatus:
-        return await engine.run(
-            lambda acd, now: HelpStatus(
-                request=acd.raise_help(command.agent_id, command.reason, command.call_id, now).view()
-            )
+        return await help_status(
+            lambda acd, now: acd.raise_help(command.agent_id, command.reason, command.call_id, now)
         )
 
     async def accept_help(command: AcceptHelp, _: Envelope) -> HelpStatus:
-        return await engine.run(
-            lambda acd, now: HelpStatus(
-                request=acd.help.accept(command.request_id, command.supervisor_id, now).view()
-            )
+        return await help_status(
+            lambda acd, now: acd.help.accept(command.request_id, command.supervisor_id, now)
         )
 
     async def cancel_help(command: CancelHelp, _: Envelope) -> HelpStatus:
-        return await engine.run(
-            lambda acd, now: HelpStatus(
-                request=acd.help.cancel(command.request_id, command.agent_id, now).view()
-            )
-        )
+        return await help_status(lambda acd, now: acd.help.cancel(command.request_id, command.agent_id, now))
 
     async def close_help(command: CloseHelp, _: Envelope) -> HelpStatus:
-        return await engine.run(
-            lambda acd, now: HelpStatus(request=acd.help.close(command.request_id, command.note, now).view())
-        )
+        return await help_status(lambda acd, now: acd.help.close(command.request_id, command.note, now))
 
     async def on_call_event(event: Event, _: Envelope) -> None:
         if isinstance(event, ConnectOutcome):
@@ -126,9 +121,7 @@ async def subscribe(bus: Bus, engine: Engine) -> list[DurableConsumer]:
                 lambda acd, now: acd.outcome(event.call_id, event.agent_id, event.offer_id, event.result, now)
             )
         elif isinstance(event, CallStateChanged) and event.state is CallState.ENDED:
-            # an originated call ended by the system with a failure status never reached its customer
-            unreached = event.ended_by is EndedBy.SYSTEM and (event.sip_status or 0) >= 300
-            await engine.run(lambda acd, now: acd.call_ended(event.call_id, now, unreached=unreached))
+            await engine.run(lambda acd, now: acd.call_ended(event.call_id, now, unreached=event.failed))
         elif isinstance(event, RegistrationChanged):
             await engine.run(lambda acd, now: acd.phone_changed(event.agent_id, event.registered, now))
         elif isinstance(event, CallStateChanged) and event.state is CallState.RINGING:
