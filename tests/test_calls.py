@@ -334,17 +334,30 @@ async def test_every_call_completes_with_ten_percent_loss_on_both_legs(
 ) -> None:
     calls = 4
     async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as s:
+        # no wrap-up: each caller holds 8 s, and the one agent must be free for the next one in time
+        supervisor = s.issuer.bearer("qm.#")
+        billing = next(
+            q
+            for q in (await s.qm_http.get("/api/v1/queues", headers=supervisor)).json()
+            if q["id"] == "billing"
+        )
+        changed = await s.qm_http.put(
+            "/api/v1/queues/billing", json={**billing, "wrap_up_s": 0}, headers=supervisor
+        )
+        assert changed.status_code == 200, changed.text
         port = free_port()
         await s.register("operator1", port)
         await s.agent_ready("agent-1")
         agent_xml = scenario("agent", tmp_path, RING_MS=200)
+        # four calls one after another take about a minute, longer under load: beyond sipp's default 60 s
         agent = await start_sipp(
-            agent_xml, tmp_path, "-m", str(calls), "-p", str(port), "-mp", str(free_port()), "-lost", "10"
-        )
+            agent_xml, tmp_path, "-m", str(calls), "-p", str(port), "-mp", str(free_port()), "-lost", "10",
+            "-timeout", "170s",
+        )  # fmt: skip
         caller_xml = scenario("caller", tmp_path, NUMBER=312, KEY=5, KEY_AT_MS=100, HOLD_MS=8000)
         caller = await start_sipp(
             caller_xml, tmp_path, s.sip_target, "-m", str(calls), "-l", "1", "-p", str(free_port()),
-            "-mp", str(free_port()), "-lost", "10",
+            "-mp", str(free_port()), "-lost", "10", "-timeout", "170s",
         )  # fmt: skip
         code, errors = await caller.result(180)
         assert code == 0, errors
