@@ -25,6 +25,7 @@ from callisto_runtime.bus import Bus
 log = logging.getLogger(__name__)
 
 AnyEventHandler = Callable[[Event, Envelope], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[Event, Envelope]]], Awaitable[None]]
 
 
 class DurableConsumer:
@@ -33,8 +34,9 @@ class DurableConsumer:
         bus: Bus,
         durable: str,
         subject_filter: str,
-        handler: AnyEventHandler,
+        handler: AnyEventHandler | None = None,
         *,
+        batch_handler: BatchHandler | None = None,
         batch: int = 100,
         ack_wait_s: float = 30.0,
         retry_delay_s: float = 1.0,
@@ -43,7 +45,10 @@ class DurableConsumer:
         self.bus = bus
         self.durable = durable
         self.subject_filter = subject_filter
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("a consumer takes either a handler or a batch handler")
         self.handler = handler
+        self.batch_handler = batch_handler
         self.batch = batch
         self.ack_wait_s = ack_wait_s
         self.retry_delay_s = retry_delay_s
@@ -94,10 +99,14 @@ class DurableConsumer:
                     self._sub = None
                 await asyncio.sleep(0.5)
                 continue
-            for msg in msgs:
-                await self._handle(msg)
+            if self.batch_handler is not None:
+                await self._handle_batch(msgs)
+            else:
+                for msg in msgs:
+                    await self._handle(msg)
 
-    async def _handle(self, msg: Msg) -> None:
+    async def _decode(self, msg: Msg) -> tuple[Event, Envelope] | None:
+        """The message's event, or None for a malformed one (counted and terminated)."""
         metrics = self.bus.metrics
         try:
             env = Envelope.from_headers(msg.headers)
@@ -112,8 +121,16 @@ class DurableConsumer:
             ).inc()
             log.warning("consumer %s dropped a malformed message on %s", self.durable, msg.subject)
             await _quietly(msg.term())
-            return
+            return None
         metrics.received.labels(message_type=event.message_type).inc()
+        return event, env
+
+    async def _handle(self, msg: Msg) -> None:
+        decoded = await self._decode(msg)
+        if decoded is None:
+            return
+        event, env = decoded
+        assert self.handler is not None
         try:
             await self.handler(event, env)
         except Exception:
@@ -125,6 +142,32 @@ class DurableConsumer:
             return
         await _quietly(msg.ack())
         self.handled += 1
+
+    async def _handle_batch(self, msgs: list[Msg]) -> None:
+        """One call of the batch handler for every well-formed message fetched together; all are
+        acknowledged after it returns, or all delivered again after ``retry_delay_s``."""
+        assert self.batch_handler is not None
+        good: list[tuple[Msg, tuple[Event, Envelope]]] = []
+        for msg in msgs:
+            decoded = await self._decode(msg)
+            if decoded is not None:
+                good.append((msg, decoded))
+        if not good:
+            return
+        try:
+            await self.batch_handler([decoded for _, decoded in good])
+        except Exception as exc:
+            for _, (event, _env) in good:
+                self.bus.metrics.handler_errors.labels(message_type=event.message_type).inc()
+            log.warning(
+                "consumer %s: a batch of %d failed (%r); redelivery in %.1f s",
+                self.durable, len(good), exc, self.retry_delay_s,
+            )  # fmt: skip
+            await asyncio.gather(*(_quietly(msg.nak(delay=self.retry_delay_s)) for msg, _ in good))
+            await asyncio.sleep(self.retry_delay_s)
+            return
+        await asyncio.gather(*(_quietly(msg.ack()) for msg, _ in good))
+        self.handled += len(good)
 
 
 async def _quietly(op: Awaitable[None]) -> None:

@@ -1,0 +1,42 @@
+"""snitch errors.
+
+SnitchError (CallistoError)
+├── UnknownQueue      404 no queue of that id has been seen or configured
+├── UnknownLine       404
+├── UnknownAgent      404
+├── InvalidRange      422 a report range that is empty, reversed, too long for its interval or far off
+└── InvalidDefinitions 422 a KPI definitions file that does not parse or contradicts itself
+"""
+
+from __future__ import annotations
+
+from callisto_runtime import CallistoError
+
+
+class SnitchError(CallistoError):
+    error_id = "snitch-error"
+
+
+class UnknownQueue(SnitchError):
+    status = 404
+    error_id = "unknown-queue"
+
+
+class UnknownLine(SnitchError):
+    status = 404
+    error_id = "unknown-line"
+
+
+class UnknownAgent(SnitchError):
+    status = 404
+    error_id = "unknown-agent"
+
+
+class InvalidRange(SnitchError):
+    status = 422
+    error_id = "invalid-range"
+
+
+class InvalidDefinitions(SnitchError):
+    status = 422
+    error_id = "invalid-definitions"
