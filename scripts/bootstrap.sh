@@ -8,7 +8,7 @@ purpose=${1:-test}
 
 # Debian packages: the servers the suite and the tests run for real.
 packages=(python3 python3-venv python3-dev build-essential nats-server redis-server postgresql sip-tester rtpengine-daemon espeak-ng
-          postgresql-client prometheus util-linux procps ca-certificates curl)
+          postgresql-client prometheus chromium util-linux procps ca-certificates curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

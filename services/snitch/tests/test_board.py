@@ -86,7 +86,9 @@ def test_the_kpis_of_a_queue_follow_the_definitions() -> None:
 def test_a_line_adds_up_its_queues() -> None:
     board = Board(DEFS)
     feed(board, day_of_one_agent())
-    feed(board, [step(K.ENQUEUED, "x1", 105, queue="q2"), step(K.ANSWERED, "x1", 106, queue="q2", waited_s=1)])
+    feed(
+        board, [step(K.ENQUEUED, "x1", 105, queue="q2"), step(K.ANSWERED, "x1", 106, queue="q2", waited_s=1)]
+    )
     line = board.snapshot(T0 + 110)["lines"]["water"]
     assert line["offered"] == 5 and line["answered"] == 2 and line["waiting"] == 1
     assert line["asa_s"] == 4.5 and line["queues"] == ["q1", "q2"]

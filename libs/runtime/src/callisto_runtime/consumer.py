@@ -134,7 +134,7 @@ class DurableConsumer:
         try:
             await self.handler(event, env)
         except Exception:
-            metrics.handler_errors.labels(message_type=event.message_type).inc()
+            self.bus.metrics.handler_errors.labels(message_type=event.message_type).inc()
             log.exception(
                 "consumer %s: handler failed; redelivery in %.1f s", self.durable, self.retry_delay_s
             )

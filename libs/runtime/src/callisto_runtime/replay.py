@@ -59,12 +59,14 @@ class StreamReplay:
 
     def _config(self) -> ConsumerConfig:
         if self.last_seq:
-            return ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.last_seq + 1)
+            return ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.last_seq + 1
+            )
         if self.last_per_subject:
             return ConsumerConfig(deliver_policy=DeliverPolicy.LAST_PER_SUBJECT)
         if self.since is not None:
             return ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=self.since.isoformat()
+                deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=self.since
             )
         return ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
 

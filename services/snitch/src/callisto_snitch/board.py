@@ -87,7 +87,7 @@ class Tally:
     callbacks_unreached: int = 0
 
     def add(self, other: Tally) -> None:
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -118,7 +118,7 @@ class AgentBoard:
     queues: tuple[str, ...] = ()
     seq: int = -1
     handled: int = 0
-    changes: SortedDict = field(default_factory=SortedDict)  # seq: Change, today's
+    changes: SortedDict[int, Change] = field(default_factory=SortedDict)  # seq: Change, today's
     time_in: dict[AgentState, float] = field(default_factory=lambda: defaultdict(float))
 
     def seconds_in(self, now: float, day_start: float) -> dict[AgentState, float]:
@@ -329,7 +329,8 @@ class Board:
             call.ended_at = call.ended_at or at
 
     def _talked(self, queue: QueueBoard, call: QueueCall) -> None:
-        assert call.answered_at is not None and call.ended_at is not None
+        assert call.answered_at is not None
+        assert call.ended_at is not None
         queue.tally.handled += 1
         queue.tally.talk_s += max(0.0, call.ended_at - call.answered_at)
 
@@ -405,10 +406,15 @@ class Board:
                 agents.append(self.agent_row(agent, spent, busy, available, now))
         queues = {
             queue_id: kpis(
-                queue.tally, self.definitions.queue(queue_id), waiting=queue.waiting.values(),
-                callbacks_pending=len(queue.callbacks_pending), agents=by_queue[queue_id],
-                busy_s=time_by_queue[queue_id][0], available_s=time_by_queue[queue_id][1], now=now,
-            )  # fmt: skip
+                queue.tally,
+                self.definitions.queue(queue_id),
+                waiting=queue.waiting.values(),
+                callbacks_pending=len(queue.callbacks_pending),
+                agents=by_queue[queue_id],
+                busy_s=time_by_queue[queue_id][0],
+                available_s=time_by_queue[queue_id][1],
+                now=now,
+            )
             for queue_id, queue in self.queues.items()
         }
         lines_out = {}
@@ -427,7 +433,12 @@ class Board:
                 available_s=time_by_line[line_id][1], now=now,
             )  # fmt: skip
             lines_out[line_id]["queues"] = list(line.queues)
-        snapshot: dict[str, Any] = {"at": now, "day_start": self.day_start, "queues": queues, "lines": lines_out}
+        snapshot: dict[str, Any] = {
+            "at": now,
+            "day_start": self.day_start,
+            "queues": queues,
+            "lines": lines_out,
+        }
         if with_agents:
             snapshot["agents"] = agents
         return snapshot

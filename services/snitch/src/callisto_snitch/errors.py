@@ -4,6 +4,7 @@ SnitchError (CallistoError)
 ├── UnknownQueue      404 no queue of that id has been seen or configured
 ├── UnknownLine       404
 ├── UnknownAgent      404
+├── WrongWallboardKey 403 the wallboard wants its key
 ├── InvalidRange      422 a report range that is empty, reversed, too long for its interval or far off
 └── InvalidDefinitions 422 a KPI definitions file that does not parse or contradicts itself
 """
@@ -30,6 +31,11 @@ class UnknownLine(SnitchError):
 class UnknownAgent(SnitchError):
     status = 404
     error_id = "unknown-agent"
+
+
+class WrongWallboardKey(SnitchError):
+    status = 403
+    error_id = "wrong-wallboard-key"
 
 
 class InvalidRange(SnitchError):

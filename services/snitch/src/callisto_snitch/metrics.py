@@ -1,0 +1,50 @@
+"""The KPIs as Prometheus metrics (labels ``queue`` or ``line``), read from the latest snapshot when
+Prometheus scrapes, so Grafana charts the same figures as the wallboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+FIGURES = (  # snapshot field, metric suffix, help
+    ("waiting", "waiting_calls", "calls waiting now"),
+    ("longest_wait_s", "longest_wait_seconds", "how long the longest-waiting call has waited"),
+    ("callbacks_pending", "callbacks_pending", "callbacks not yet done"),
+    ("offered", "offered_calls_today", "calls that entered today"),
+    ("answered", "answered_calls_today", "calls answered today"),
+    ("abandoned", "abandoned_calls_today", "callers who hung up while waiting today"),
+    ("short_abandoned", "short_abandoned_calls_today", "abandons sooner than the short-abandon threshold"),
+    ("service_level", "service_level_ratio", "service level today (by the queue's basis)"),
+    ("asa_s", "asa_seconds", "average speed of answer today"),
+    ("aht_s", "aht_seconds", "average handling time today (talk + wrap-up)"),
+    ("abandon_rate", "abandon_ratio", "abandon rate today (short abandons left out)"),
+    ("occupancy", "occupancy_ratio", "busy time / (busy + available time) of the agents today"),
+)
+
+
+class KpiCollector(Collector):
+    def __init__(self, snapshot: Callable[[], dict[str, Any]]) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        snap = self.snapshot()
+        for scope in ("queue", "line"):
+            rows: dict[str, dict[str, Any]] = snap[scope + "s"]
+            for field, suffix, text in FIGURES:
+                family = GaugeMetricFamily(
+                    f"callisto_snitch_{scope}_{suffix}", f"{text} (per {scope})", labels=[scope]
+                )
+                for key, figures in rows.items():
+                    if figures.get(field) is not None:
+                        family.add_metric([key], float(figures[field]))
+                yield family
+            agents = GaugeMetricFamily(
+                f"callisto_snitch_{scope}_agents", f"agents by state (per {scope})", labels=[scope, "state"]
+            )
+            for key, figures in rows.items():
+                for state, count in figures["agents"].items():
+                    agents.add_metric([key, state], float(count))
+            yield agents
