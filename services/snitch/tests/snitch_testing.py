@@ -80,9 +80,9 @@ async def publisher(nats_url: str) -> AsyncIterator[Bus]:
 
 @contextlib.asynccontextmanager
 async def snitch(
-    nats_url: str, redis_url: str, database_url: str, **overrides: Any
+    nats_url: str, redis_url: str, database_url: str, port: int | None = None, **overrides: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, RealTime, str]]:
-    port = free_port()
+    port = port or free_port()
     settings = SnitchSettings(
         nats_url=nats_url, http_port=port, redis_url=redis_url, database_url=database_url,
         mode=Mode.DEVELOPMENT, push_interval_s=0.2, **overrides,

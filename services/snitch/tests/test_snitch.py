@@ -147,7 +147,7 @@ async def test_history_waits_for_postgres_and_loses_nothing(
             async def all_rows() -> bool:
                 steps = await conn.fetchval("SELECT count(*) FROM history.queue_log")
                 states = await conn.fetchval("SELECT count(*) FROM history.agent_states")
-                return bool(steps == 11 + 50 and states == 7 + 20)
+                return bool(steps == 10 + 50 and states == 6 + 20)
 
             await until(all_rows, "every event of the outage in history", 30)
             # delivered again (replayed by a new consumer): nothing is doubled

@@ -40,7 +40,7 @@ def svg(report: dict[str, Any]) -> str:
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>',
         f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}" stroke="#333"/>',
-        f'<text x="{LEFT - 8}" y="{TOP + 4}" text-anchor="end">{peak}</text>',
+        f'<text x="{LEFT - 8}" y="{TOP + 4}" text-anchor="end">{peak:g}</text>',
         f'<text x="{LEFT + plot_w + 8}" y="{TOP + 4}">100 %</text>',
         f'<text x="{LEFT + plot_w + 8}" y="{TOP + plot_h}">0 %</text>',
     ]
@@ -68,6 +68,12 @@ def svg(report: dict[str, Any]) -> str:
     parts.append(
         f'<polyline class="service-level" fill="none" stroke="#e6550d" stroke-width="2.5" '
         f'points="{_points(current, x_of, y_share)}"/>'
+    )
+    parts.extend(
+        f'<circle class="service-level-point" cx="{x_of(i):.1f}" cy="{y_share(v):.1f}" r="4" fill="#e6550d">'
+        f"<title>service level {v:.0%}</title></circle>"
+        for i, v in enumerate(current)
+        if v is not None
     )
     if compared:
         past = [r.get("service_level") for r in compared[: len(rows)]]
