@@ -90,12 +90,20 @@ def test_up_status_down() -> None:
         # the registry learns readiness from heartbeats (one a second), a moment after /readyz does
         wait_until(lambda: all(s["ready"] for s in registry()), 10, "every service ready in the registry")
         services_seen = sorted(str(s["service"]) for s in registry())
-        assert services_seen == ["auth", "call-manager", "core-bus", "helpdesk", "queue-manager"]
+        assert services_seen == ["auth", "call-manager", "core-bus", "helpdesk", "queue-manager", "snitch"]
         # the newcomer's demo: softphones for the demo agents, calls through IVR, queues and agents
         shown = callisto("demo", "--calls", "4", "--talk-ms", "1500", home=home)
         assert shown.returncode == 0, shown.stdout + shown.stderr
         assert "4 of 4 calls answered" in shown.stdout, shown.stdout
         assert shown.stdout.count("agent-") >= 4 and "agent" in shown.stdout
+        # snitch counted them (today's figures, from the event stream) and shows them on the wallboard
+
+        def answered_today() -> int:
+            kpis = httpx.get(f"{state.urls['snitch']}/api/v1/kpis", timeout=5, headers=admin).json()
+            return sum(int(q["answered"]) for q in kpis["queues"].values())
+
+        wait_until(lambda: answered_today() >= 4, 10, "snitch to count the demo's calls")
+        assert httpx.get(f"{state.urls['snitch']}/wallboard", timeout=5).status_code == 200
         # a softphone registers at call-manager with the SIP password auth keeps for operator1
         assert register("operator1", "callisto", int(ports[5]), home) == 0
         assert register("operator1", "wrong", int(ports[5]), home) != 0

@@ -46,24 +46,24 @@ def agent(agent_id: str, seq: int, state: AgentState, seconds: float, **more: An
 def a_morning() -> list[Any]:
     """Two agents; four callers to emergencies: two answered (6 s and 25 s), one short abandon
     (2 s), one abandon after 40 s; one caller still waiting in general."""
-    K, S = QueueCallKind, AgentState
+    k, s = QueueCallKind, AgentState
     return [
-        agent("agent-1", 0, S.READY, 0),
-        agent("agent-2", 0, S.NOT_READY, 0, reason="training"),
-        step(K.ENQUEUED, "c1", 10),
-        step(K.ANSWERED, "c1", 16, agent_id="agent-1", waited_s=6),
-        agent("agent-1", 1, S.ON_CALL, 16, call_id="c1"),
-        step(K.ENQUEUED, "c2", 20),
-        step(K.ABANDONED, "c2", 22, waited_s=2),
-        step(K.ENQUEUED, "c3", 30),
-        step(K.ABANDONED, "c3", 70, waited_s=40),
-        step(K.ENDED, "c1", 76, agent_id="agent-1"),
-        agent("agent-1", 2, S.WRAP_UP, 76, call_id="c1"),
-        agent("agent-1", 3, S.READY, 86),
-        step(K.ENQUEUED, "c4", 100),
-        step(K.ANSWERED, "c4", 125, agent_id="agent-1", waited_s=25),
-        agent("agent-1", 4, S.ON_CALL, 125, call_id="c4"),
-        step(K.ENQUEUED, "g1", 500, queue="general"),
+        agent("agent-1", 0, s.READY, 0),
+        agent("agent-2", 0, s.NOT_READY, 0, reason="training"),
+        step(k.ENQUEUED, "c1", 10),
+        step(k.ANSWERED, "c1", 16, agent_id="agent-1", waited_s=6),
+        agent("agent-1", 1, s.ON_CALL, 16, call_id="c1"),
+        step(k.ENQUEUED, "c2", 20),
+        step(k.ABANDONED, "c2", 22, waited_s=2),
+        step(k.ENQUEUED, "c3", 30),
+        step(k.ABANDONED, "c3", 70, waited_s=40),
+        step(k.ENDED, "c1", 76, agent_id="agent-1"),
+        agent("agent-1", 2, s.WRAP_UP, 76, call_id="c1"),
+        agent("agent-1", 3, s.READY, 86),
+        step(k.ENQUEUED, "c4", 100),
+        step(k.ANSWERED, "c4", 125, agent_id="agent-1", waited_s=25),
+        agent("agent-1", 4, s.ON_CALL, 125, call_id="c4"),
+        step(k.ENQUEUED, "g1", 500, queue="general"),
     ]
 
 
