@@ -32,6 +32,7 @@ bench: bootstrap
 	$(BIN)/python bench/acd.py
 	$(BIN)/python bench/sip.py
 	$(BIN)/python bench/helpdesk.py
+	$(BIN)/python bench/snitch.py
 
 status:
 	$(BIN)/callisto status

@@ -1,6 +1,7 @@
 """Read ``CC_EVENTS`` from a point in time, then follow it live, without a durable consumer.
 
-For state that is cheaper to rebuild than to store: the reader keeps the stream sequence of the last
+For state that is cheaper to rebuild than to store (its handler must tolerate an event seen twice,
+as after a stream that was lost and made anew is read again): the reader keeps the stream sequence of the last
 message it handled and, after every reconnection, carries on from the next one, so nothing is
 skipped and nothing is read twice while the process lives. ``caught_up`` is set once the messages
 that were in the stream at the start have all been handled.
@@ -65,9 +66,7 @@ class StreamReplay:
         if self.last_per_subject:
             return ConsumerConfig(deliver_policy=DeliverPolicy.LAST_PER_SUBJECT)
         if self.since is not None:
-            return ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=self.since
-            )
+            return ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=self.since)
         return ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
 
     async def _unsubscribe(self) -> None:
@@ -84,6 +83,13 @@ class StreamReplay:
             js = self.bus.nc.jetstream()
             config = self._config()
             info = await js.stream_info(EVENTS_STREAM)
+            if info.state.last_seq < self.last_seq:  # the stream was lost and made anew: read it again
+                log.warning(
+                    "replay %s: the stream restarted below seq %d; reading it again",
+                    self.subject,
+                    self.last_seq,
+                )
+                self.last_seq = 0
             if info.state.messages == 0 or info.state.last_seq <= self.last_seq:
                 self.caught_up.set()
             self._sub = await js.subscribe(

@@ -56,7 +56,8 @@ def build(settings: SnitchSettings | None = None) -> tuple[Service, RealTime, Fa
     async def startup() -> None:
         database.start()
         await live.start()
-        tasks.append(periodic(settings.push_interval_s, live.tick, "snitch-tick"))
+        tasks.append(periodic(settings.push_interval_s, live.tick, "snitch-tick", fixed_rate=True))
+        tasks.append(periodic(settings.push_interval_s, live.persist, "snitch-tables"))
         tasks.append(asyncio.create_task(prepare_history(), name="snitch-history"))
 
     @service.on_shutdown

@@ -26,8 +26,8 @@ from callisto_snitch.definitions import Definitions, QueueDefinition
 
 S = AgentState
 K = QueueCallKind
-BUSY = (S.ON_CALL, S.WRAP_UP)
-AVAILABLE = (S.READY, S.RESERVED)
+BUSY = frozenset((S.ON_CALL, S.WRAP_UP))
+AVAILABLE = frozenset((S.READY, S.RESERVED))
 EXITS = {
     K.ANSWERED: "answered",
     K.ABANDONED: "abandoned",
@@ -120,14 +120,29 @@ class AgentBoard:
     handled: int = 0
     changes: SortedDict[int, Change] = field(default_factory=SortedDict)  # seq: Change, today's
     time_in: dict[AgentState, float] = field(default_factory=lambda: defaultdict(float))
+    busy_s: float = 0.0  # closed intervals today on call or in wrap-up
+    available_s: float = 0.0  # closed intervals today ready or ringing
+    last: Change | None = None  # the change of the highest seq: its interval is open
+    lines: tuple[str, ...] = ()
 
     def seconds_in(self, now: float, day_start: float) -> dict[AgentState, float]:
         """Time in each state today, the current state's open interval included."""
         spent = dict(self.time_in)
-        if self.changes:
-            last: Change = self.changes.peekitem(-1)[1]
-            spent[last.state] = spent.get(last.state, 0.0) + max(0.0, now - max(last.since, day_start))
+        if self.last is not None:
+            spent[self.last.state] = spent.get(self.last.state, 0.0) + self.open_s(now, day_start)
         return spent
+
+    def open_s(self, now: float, day_start: float) -> float:
+        return max(0.0, now - max(self.last.since, day_start)) if self.last is not None else 0.0
+
+    def busy_available(self, now: float, day_start: float) -> tuple[float, float]:
+        busy, available = self.busy_s, self.available_s
+        if self.last is not None:
+            if self.last.state in BUSY:
+                busy += self.open_s(now, day_start)
+            elif self.last.state in AVAILABLE:
+                available += self.open_s(now, day_start)
+        return busy, available
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -192,6 +207,7 @@ class Board:
         self.unplaced_wrap: dict[str, float] = defaultdict(float)  # wrap-up of calls not yet answered here
         self.dirty_agents: set[str] = set()
         self.events = 0
+        self.line_of = self._lines_of_queues()
         for queue_id in definitions.queues:
             self.queue(queue_id)
         for line in definitions.lines.values():
@@ -213,6 +229,7 @@ class Board:
             queue.calls = {call_id: c for call_id, c in queue.calls.items() if call_id in kept}
         for agent in self.agents.values():
             agent.time_in = defaultdict(float)
+            agent.busy_s = agent.available_s = 0.0
             agent.handled = 0
             if agent.changes:
                 last = agent.changes.peekitem(-1)
@@ -359,16 +376,24 @@ class Board:
             self._credit(agent, change, following.since, +1)
         changes[event.seq] = change
         if event.seq > agent.seq:
+            agent.last = change
             agent.seq, agent.state, agent.since = event.seq, event.state, since
             agent.name = event.name or agent.name
-            agent.reason, agent.call_id, agent.queues = event.reason, event.call_id, tuple(event.queues)
-            for queue_id in agent.queues:
-                self.queue(queue_id)
+            if tuple(event.queues) != agent.queues:
+                agent.queues = tuple(event.queues)
+                agent.lines = tuple(sorted({ln for q in agent.queues for ln in self.line_of.get(q, ())}))
+                for queue_id in agent.queues:
+                    self.queue(queue_id)
+            agent.reason, agent.call_id = event.reason, event.call_id
         self.dirty_agents.add(agent.agent_id)
 
     def _credit(self, agent: AgentBoard, change: Change, until: float, sign: int) -> None:
         seconds = sign * max(0.0, until - max(change.since, self.day_start))
         agent.time_in[change.state] += seconds
+        if change.state in BUSY:
+            agent.busy_s += seconds
+        elif change.state in AVAILABLE:
+            agent.available_s += seconds
         if change.state is S.WRAP_UP and change.call_id is not None:
             queue_id = self.call_queue.get(change.call_id)
             if queue_id is not None:
@@ -381,28 +406,24 @@ class Board:
         self.roll(now)
         by_queue: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         time_by_queue: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-        line_of = self._lines_of_queues()
         by_line: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         time_by_line: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         agents: list[dict[str, Any]] = []
         for agent in self.agents.values():
-            spent = agent.seconds_in(now, self.day_start)
-            busy = sum(spent.get(s, 0.0) for s in BUSY)
-            available = sum(spent.get(s, 0.0) for s in AVAILABLE)
+            busy, available = agent.busy_available(now, self.day_start)
             state = agent.state.value
-            lines: set[str] = set()
             for queue_id in agent.queues:
                 by_queue[queue_id][state] += 1
                 spent_q = time_by_queue[queue_id]
                 spent_q[0] += busy
                 spent_q[1] += available
-                lines.update(line_of.get(queue_id, ()))
-            for line_id in lines:
+            for line_id in agent.lines:
                 by_line[line_id][state] += 1
                 spent_l = time_by_line[line_id]
                 spent_l[0] += busy
                 spent_l[1] += available
             if with_agents:
+                spent = agent.seconds_in(now, self.day_start)
                 agents.append(self.agent_row(agent, spent, busy, available, now))
         queues = {
             queue_id: kpis(
@@ -475,7 +496,6 @@ class Board:
             if agent is None:
                 continue
             spent = agent.seconds_in(now, self.day_start)
-            busy = sum(spent.get(s, 0.0) for s in BUSY)
-            available = sum(spent.get(s, 0.0) for s in AVAILABLE)
+            busy, available = agent.busy_available(now, self.day_start)
             rows.append(self.agent_row(agent, spent, busy, available, now))
         return rows

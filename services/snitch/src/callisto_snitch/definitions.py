@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from callisto_snitch.errors import InvalidDefinitions
 
@@ -83,6 +83,7 @@ class Definitions(BaseModel):
     defaults: QueueDefinition = QueueDefinition()
     queues: dict[str, dict[str, Any]] = {}
     lines: dict[str, Line] = {}
+    _merged: dict[tuple[str, str], QueueDefinition] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _each_queue(self) -> Definitions:
@@ -101,11 +102,19 @@ class Definitions(BaseModel):
             raise ValueError(f"{what}: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from exc
 
     def queue(self, queue_id: str) -> QueueDefinition:
-        return self._merge(self.queues.get(queue_id, {}), queue_id)
+        cache = self._merged  # merged once per queue: definitions never change
+        found = cache.get(("queue", queue_id))
+        if found is None:
+            found = cache[("queue", queue_id)] = self._merge(self.queues.get(queue_id, {}), queue_id)
+        return found
 
     def line(self, line_id: str) -> QueueDefinition:
-        line = self.lines[line_id]
-        return self._merge({"name": line.name, **line.definition}, line_id)
+        cache = self._merged
+        found = cache.get(("line", line_id))
+        if found is None:
+            line = self.lines[line_id]
+            found = cache[("line", line_id)] = self._merge({"name": line.name, **line.definition}, line_id)
+        return found
 
 
 def read_definitions(path: Path | None) -> Definitions:

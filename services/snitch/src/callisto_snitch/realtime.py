@@ -91,5 +91,8 @@ class RealTime:
         self.build_seconds.observe(time.perf_counter() - started)
         self.latest = snapshot
         await self.notifier.push(snapshot, self.status())
-        await self.tables.write(self.board, snapshot, now)
         await self.settle_seed()
+
+    async def persist(self) -> None:
+        """The Redis tables, on a loop of their own: a slow or absent Redis never holds up screens."""
+        await self.tables.write(self.board, self.latest, self.latest["at"])

@@ -2,7 +2,8 @@
 center's time zone, with the same KPI definitions as the wallboard, and the same buckets of a past
 period beside them (a week or a month earlier).
 
-A call counts in the bucket in which it entered the queue; an agent's time in a state is cut at
+Buckets are whole: the first starts at or before ``from``, the last is the one ``to`` falls in. A
+call counts in the bucket in which it entered the queue; an agent's time in a state is cut at
 bucket boundaries. Empty buckets are reported as zeros, so charts keep their time axis."""
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ BUCKETS = """
 WITH buckets AS (
     SELECT g AS local_start, (g AT TIME ZONE $3) AS b_start,
            ((g + $4::text::interval) AT TIME ZONE $3) AS b_end
-    FROM generate_series($1::timestamp, $2::timestamp - $4::text::interval, $4::text::interval) AS g
+    FROM generate_series($1::timestamp, $2::timestamp - interval '1 microsecond', $4::text::interval) AS g
 )
 """
 QUEUE_CALLS = (
