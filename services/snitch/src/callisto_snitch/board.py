@@ -105,16 +105,13 @@ class Change:
     state: AgentState
     since: float
     call_id: str | None
+    reason: str | None = None
 
 
 @dataclass
 class AgentBoard:
     agent_id: str
     name: str = ""
-    state: AgentState = S.LOGGED_OUT
-    since: float = 0.0
-    reason: str | None = None
-    call_id: str | None = None
     queues: tuple[str, ...] = ()
     seq: int = -1
     handled: int = 0
@@ -122,8 +119,12 @@ class AgentBoard:
     time_in: dict[AgentState, float] = field(default_factory=lambda: defaultdict(float))
     busy_s: float = 0.0  # closed intervals today on call or in wrap-up
     available_s: float = 0.0  # closed intervals today ready or ringing
-    last: Change | None = None  # the change of the highest seq: its interval is open
+    last: Change | None = None  # the change of the highest seq: the agent's state now, its interval open
     lines: tuple[str, ...] = ()
+
+    @property
+    def state(self) -> AgentState:
+        return self.last.state if self.last is not None else S.LOGGED_OUT
 
     def seconds_in(self, now: float, day_start: float) -> dict[AgentState, float]:
         """Time in each state today, the current state's open interval included."""
@@ -364,7 +365,7 @@ class Board:
         if event.seq in changes:
             return
         since = event.since.timestamp()
-        change = Change(event.state, since, event.call_id)
+        change = Change(event.state, since, event.call_id, event.reason)
         after = changes.bisect_right(event.seq)
         previous: Change | None = changes.peekitem(after - 1)[1] if after > 0 else None
         following: Change | None = changes.peekitem(after)[1] if after < len(changes) else None
@@ -376,15 +377,13 @@ class Board:
             self._credit(agent, change, following.since, +1)
         changes[event.seq] = change
         if event.seq > agent.seq:
-            agent.last = change
-            agent.seq, agent.state, agent.since = event.seq, event.state, since
+            agent.last, agent.seq = change, event.seq
             agent.name = event.name or agent.name
             if tuple(event.queues) != agent.queues:
                 agent.queues = tuple(event.queues)
                 agent.lines = tuple(sorted({ln for q in agent.queues for ln in self.line_of.get(q, ())}))
                 for queue_id in agent.queues:
                     self.queue(queue_id)
-            agent.reason, agent.call_id = event.reason, event.call_id
         self.dirty_agents.add(agent.agent_id)
 
     def _credit(self, agent: AgentBoard, change: Change, until: float, sign: int) -> None:
@@ -402,13 +401,12 @@ class Board:
                 self.unplaced_wrap[change.call_id] += seconds
 
     # the snapshot -----------------------------------------------------------------------------
-    def snapshot(self, now: float, *, with_agents: bool = False) -> dict[str, Any]:
+    def snapshot(self, now: float) -> dict[str, Any]:
         self.roll(now)
         by_queue: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         time_by_queue: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         by_line: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         time_by_line: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-        agents: list[dict[str, Any]] = []
         for agent in self.agents.values():
             busy, available = agent.busy_available(now, self.day_start)
             state = agent.state.value
@@ -422,9 +420,6 @@ class Board:
                 spent_l = time_by_line[line_id]
                 spent_l[0] += busy
                 spent_l[1] += available
-            if with_agents:
-                spent = agent.seconds_in(now, self.day_start)
-                agents.append(self.agent_row(agent, spent, busy, available, now))
         queues = {
             queue_id: kpis(
                 queue.tally,
@@ -454,15 +449,7 @@ class Board:
                 available_s=time_by_line[line_id][1], now=now,
             )  # fmt: skip
             lines_out[line_id]["queues"] = list(line.queues)
-        snapshot: dict[str, Any] = {
-            "at": now,
-            "day_start": self.day_start,
-            "queues": queues,
-            "lines": lines_out,
-        }
-        if with_agents:
-            snapshot["agents"] = agents
-        return snapshot
+        return {"at": now, "day_start": self.day_start, "queues": queues, "lines": lines_out}
 
     def _lines_of_queues(self) -> dict[str, list[str]]:
         lines: dict[str, list[str]] = defaultdict(list)
@@ -470,23 +457,6 @@ class Board:
             for queue_id in line.queues:
                 lines[queue_id].append(line_id)
         return lines
-
-    def agent_row(
-        self, agent: AgentBoard, spent: dict[AgentState, float], busy: float, available: float, now: float
-    ) -> dict[str, Any]:
-        return {
-            "agent_id": agent.agent_id,
-            "name": agent.name,
-            "state": agent.state.value,
-            "since": agent.since,
-            "in_state_s": round(max(0.0, now - agent.since), 1),
-            "reason": agent.reason,
-            "call_id": agent.call_id,
-            "queues": list(agent.queues),
-            "handled": agent.handled,
-            "seconds": {state.value: round(spent.get(state, 0.0), 1) for state in AgentState},
-            "occupancy": _ratio(busy, busy + available),
-        }
 
     def agent_rows(self, now: float, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         self.roll(now)
@@ -497,5 +467,13 @@ class Board:
                 continue
             spent = agent.seconds_in(now, self.day_start)
             busy, available = agent.busy_available(now, self.day_start)
-            rows.append(self.agent_row(agent, spent, busy, available, now))
+            last = agent.last or Change(S.LOGGED_OUT, 0.0, None)
+            rows.append({
+                "agent_id": agent.agent_id, "name": agent.name, "state": last.state.value,
+                "since": last.since, "in_state_s": round(max(0.0, now - last.since), 1),
+                "reason": last.reason, "call_id": last.call_id, "queues": list(agent.queues),
+                "handled": agent.handled,
+                "seconds": {state.value: round(spent.get(state, 0.0), 1) for state in AgentState},
+                "occupancy": _ratio(busy, busy + available),
+            })  # fmt: skip
         return rows

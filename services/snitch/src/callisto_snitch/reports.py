@@ -8,6 +8,7 @@ bucket boundaries. Empty buckets are reported as zeros, so charts keep their tim
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -149,8 +150,7 @@ class Period:
 
 def _month_back(at: datetime) -> datetime:
     year, month = (at.year, at.month - 1) if at.month > 1 else (at.year - 1, 12)
-    day = min(at.day, [31, 29 if year % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1])
-    return at.replace(year=year, month=month, day=day)
+    return at.replace(year=year, month=month, day=min(at.day, calendar.monthrange(year, month)[1]))
 
 
 def period(start: datetime, end: datetime, interval: Interval, zone: str) -> Period:
@@ -167,14 +167,15 @@ def period(start: datetime, end: datetime, interval: Interval, zone: str) -> Per
         )
     if start_l < EARLIEST or end_l > datetime.now(tz).replace(tzinfo=None) + timedelta(days=366):
         raise InvalidRange("the report's range is outside the years history can hold", details)
-    if interval is Interval.MONTH and (start_l.day != 1 or start_l.time() != datetime.min.time()):
-        start_l = start_l.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    elif interval is Interval.DAY:
-        start_l = start_l.replace(hour=0, minute=0, second=0, microsecond=0)
-    elif interval is Interval.HOUR:
-        start_l = start_l.replace(minute=0, second=0, microsecond=0)
+    start_l = start_l.replace(second=0, microsecond=0)  # the first bucket starts on its boundary
+    if interval is Interval.QUARTER:
+        start_l = start_l.replace(minute=start_l.minute - start_l.minute % 15)
     else:
-        start_l = start_l.replace(minute=start_l.minute - start_l.minute % 15, second=0, microsecond=0)
+        start_l = start_l.replace(minute=0)
+    if interval in (Interval.DAY, Interval.MONTH):
+        start_l = start_l.replace(hour=0)
+    if interval is Interval.MONTH:
+        start_l = start_l.replace(day=1)
     return Period(start_l, end_l, interval)
 
 
