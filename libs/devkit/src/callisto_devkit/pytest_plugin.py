@@ -74,7 +74,11 @@ async def serve_in_process(app: Any, port: int | None = None) -> AsyncIterator[s
         def capture_signals(self) -> Iterator[None]:  # the test runner keeps its own signal handlers
             yield
 
-    server = QuietServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    # like run(): connections still open after a few seconds (wallboard screens) do not hold up the stop
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=5
+    )
+    server = QuietServer(config)
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
