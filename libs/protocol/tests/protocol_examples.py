@@ -68,6 +68,7 @@ from callisto_protocol.queues import (
     RequestCallback,
     SetAgentState,
 )
+from callisto_protocol.recordings import RecordingAvailable
 from callisto_protocol.registry import (
     InstanceRole,
     InstanceState,
@@ -92,7 +93,7 @@ from callisto_protocol.telephony import (
     TransferCall,
     TransferKind,
 )
-from callisto_protocol.tickets import TicketChanged
+from callisto_protocol.tickets import TicketChanged, TicketNotification
 
 T0 = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 DESCRIPTION = dict(
@@ -299,6 +300,18 @@ EXAMPLES: list[Message] = [
         contact_id="k-1",
         call_id="c-42",
         actor="u-7",
+    ),
+    TicketNotification(
+        notification_id=7,
+        ticket_id="t-1",
+        number=1042,
+        about="sla_warning",
+        recipient="engineer-4",
+        title="Ticket 1042: resolution due at 14:30",
+        target="resolution",
+    ),
+    RecordingAvailable(
+        recording_id="r-9", call_id="c-42", url="https://rec.example.org/r-9.opus", duration_s=184.2
     ),
     RecordCall(call_id="c-42", action=RecordAction.PAUSE),
     CallControlled(call_id="c-42", state=CallState.HELD),

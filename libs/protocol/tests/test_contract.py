@@ -173,6 +173,7 @@ def test_exported_names() -> None:
             "message_class",
             "new_id",
             "queues",
+            "recordings",
             "registry",
             "telephony",
             "tickets",

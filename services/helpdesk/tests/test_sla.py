@@ -57,8 +57,8 @@ def test_pauses_stop_the_clock_and_the_standing_follows_the_target() -> None:
 
 
 def test_a_tickets_sla_from_its_history() -> None:
-    from callisto_helpdesk.desk import ticket_sla
     from callisto_helpdesk.sla import Policy, Targets
+    from callisto_helpdesk.sla_engine import ticket_sla
     from callisto_helpdesk.tickets import Ticket
 
     def line(action: str, to_state: str, at: datetime, **details: object) -> dict[str, object]:

@@ -10,11 +10,13 @@ import json
 from datetime import datetime
 from typing import Any
 
+from callisto_helpdesk.attachments import attach_recordings
 from callisto_helpdesk.errors import UnknownCallCard
 from callisto_helpdesk.phones import lookup_key
 from callisto_protocol import Envelope, Event
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_protocol.queues import QueueCallEvent, QueueCallKind
+from callisto_protocol.recordings import RecordingAvailable
 from callisto_protocol.telephony import IvrInput
 from callisto_runtime.database import Database
 
@@ -48,8 +50,10 @@ SELECT c.*, f.wait_s, coalesce(c.queue_id, f.queue_id) AS queue_id,
             WHEN coalesce(c.queue_id, f.queue_id) IS NOT NULL THEN 'abandoned'
             ELSE 'unanswered' END AS outcome,
        coalesce((SELECT jsonb_object_agg(i.step, i.digits) FROM call_ivr i WHERE i.call_id = c.call_id),
-                '{}') AS ivr
+                '{}') AS ivr,
+       r.recording_id, r.url AS recording_url, r.duration_s AS recording_s
 FROM call_cards c LEFT JOIN call_queue_facts f ON f.call_id = c.call_id
+LEFT JOIN call_recordings r ON r.call_id = c.call_id
 """
 
 
@@ -77,6 +81,19 @@ class CallCards:
             )  # fmt: skip
         elif isinstance(event, QueueCallEvent):
             await self.queue_step(event)
+        elif isinstance(event, RecordingAvailable):
+            await self.recording(event)
+
+    async def recording(self, event: RecordingAvailable) -> None:
+        """The card links to the recording, and so does every ticket about the call."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO call_recordings (call_id, recording_id, url, duration_s) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (call_id) DO UPDATE SET recording_id = EXCLUDED.recording_id,"
+                " url = EXCLUDED.url, duration_s = EXCLUDED.duration_s",
+                event.call_id, event.recording_id, event.url, event.duration_s,
+            )  # fmt: skip
+            await attach_recordings(conn, event.call_id)
 
     async def call_state(self, event: CallStateChanged) -> None:
         number = event.caller if event.direction is CallDirection.INBOUND else event.dialled
@@ -126,8 +143,9 @@ class CallCards:
         return [_card(row) for row in rows]
 
     async def link(self, call_id: str, ticket_id: str) -> None:
-        await self.db.pool.execute(
-            "INSERT INTO ticket_calls (ticket_id, call_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            ticket_id,
-            call_id,
-        )
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO ticket_calls (ticket_id, call_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                ticket_id, call_id,
+            )  # fmt: skip
+            await attach_recordings(conn, call_id)

@@ -1,7 +1,7 @@
 """SLA arithmetic: business time in a calendar (working hours per weekday in a time zone, holidays),
 targets by priority, and where a ticket stands against them given the intervals its clock ran.
 
-Pure: the SLA engine that stores policies, schedules warnings and publishes breaches builds on it.
+Pure: the SLA engine (``sla_engine``) builds on it.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -133,31 +134,32 @@ def clock(
 class Policy:
     calendar: BusinessCalendar
     targets: Targets
+    policy_id: str = "default"
+    escalation: tuple[str, ...] = ()  # staff told on each breach, level by level
 
 
 def _clock_time(text: str) -> time:
     return time.max if text == "24:00" else time.fromisoformat(text)
 
 
-def read_policies(path: Path) -> dict[int, Policy]:
-    """Priority -> policy, from a YAML file of calendars and targets (see sla.yaml)."""
+def calendar_from_spec(spec: dict[str, Any]) -> BusinessCalendar:
+    """A calendar from its stored form: ``{"timezone", "weekly": {"0": [["08:00", "17:00"]], ...},
+    "holidays": ["2026-01-01", ...]}`` (weekday 0 is Monday, "24:00" the end of the day)."""
+    return BusinessCalendar(
+        timezone=spec.get("timezone", "UTC"),
+        weekly={
+            int(day): tuple((_clock_time(a), _clock_time(b)) for a, b in windows)
+            for day, windows in spec.get("weekly", {}).items()
+        },
+        holidays=frozenset(date.fromisoformat(str(d)) for d in spec.get("holidays", [])),
+    )
+
+
+def read_sla(path: Path) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """The calendars (name -> spec) and policies of a YAML file (see sla.yaml)."""
     data = yaml.safe_load(path.read_text())
     calendars = {
-        name: BusinessCalendar(
-            timezone=spec.get("timezone", "UTC"),
-            weekly={
-                int(day): tuple((_clock_time(a), _clock_time(b)) for a, b in windows)
-                for day, windows in spec.get("weekly", {}).items()
-            },
-            holidays=frozenset(date.fromisoformat(str(d)) for d in spec.get("holidays", [])),
-        )
+        name: {**spec, "holidays": [str(d) for d in spec.get("holidays", [])]}
         for name, spec in data["calendars"].items()
     }
-    warn_at = float(data.get("warn_at", 0.8))
-    return {
-        int(priority): Policy(
-            calendars[spec["calendar"]],
-            Targets(float(spec["first_response_s"]), float(spec["resolution_s"]), warn_at),
-        )
-        for priority, spec in data["priorities"].items()
-    }
+    return calendars, list(data["policies"])

@@ -4,25 +4,50 @@ of a ticket and its history line are written in one transaction, the ticket row 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
 
-from callisto_helpdesk.errors import UnknownTicket
+from callisto_helpdesk.errors import UnknownCategory, UnknownTicket
 from callisto_helpdesk.lifecycle import Lifecycle, PendingOn, TicketState
 from callisto_helpdesk.tickets import Ticket
 from callisto_runtime.database import Database
 
+# is $2 an ancestor of $1 (or $1 itself)?
+CYCLE = """
+WITH RECURSIVE up(id, parent_id) AS (
+    SELECT id, parent_id FROM categories WHERE id = $1
+    UNION SELECT c.id, c.parent_id FROM categories c JOIN up ON c.id = up.parent_id
+) SELECT EXISTS (SELECT 1 FROM up WHERE id = $2)
+"""
+ATTACHMENT_COLUMNS = (
+    "id AS attachment_id, kind, name, content_type, size, sha256, url, call_id, created_by, created_at"
+)
+After = Callable[[asyncpg.Connection, asyncpg.Record, asyncpg.Record], Awaitable[None]]
 
-def _ticket(row: asyncpg.Record, comments: Sequence[Any] = (), history: Sequence[Any] = ()) -> Ticket:
+
+def ticket_from_row(
+    row: Mapping[str, Any],
+    comments: Sequence[Any] = (),
+    history: Sequence[Any] = (),
+    attachments: Sequence[Any] = (),
+) -> Ticket:
     data = dict(row)
     data["ticket_id"] = data.pop("id")
+    data.pop("sla_stage", None)
+    data.pop("confirm_token", None)
+    if isinstance(data.get("suggestion"), str):
+        data["suggestion"] = json.loads(data["suggestion"])
     return Ticket(
         **data,
         comments=[dict(c) for c in comments],
         history=[{**dict(h), "details": json.loads(h["details"])} for h in history],
+        attachments=[dict(a) for a in attachments],
     )
+
+
+_ticket = ticket_from_row
 
 
 class TicketStore:
@@ -50,8 +75,41 @@ class TicketStore:
             )
         return len(rows)
 
+    async def put_category(
+        self, category_id: str, name: str, parent_id: str | None, department: str | None
+    ) -> dict[str, Any]:
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            parent = None
+            if parent_id is not None:
+                parent = await conn.fetchrow("SELECT * FROM categories WHERE id = $1 AND active", parent_id)
+                if parent is None or parent_id == category_id:
+                    raise UnknownCategory(f"no parent category {parent_id!r}", {"parent_id": parent_id})
+                if await conn.fetchval(CYCLE, parent_id, category_id):
+                    raise UnknownCategory("a category cannot sit under itself", {"parent_id": parent_id})
+            own = department or (parent["department"] if parent else None) or "triage"
+            row = await conn.fetchrow(
+                "INSERT INTO categories (id, parent_id, name, department, position)"
+                " VALUES ($1, $2, $3, $4, (SELECT coalesce(max(position) + 1, 0) FROM categories))"
+                " ON CONFLICT (id) DO UPDATE SET parent_id = EXCLUDED.parent_id, name = EXCLUDED.name,"
+                " department = EXCLUDED.department, active = true RETURNING *",
+                category_id, parent_id, name, own,
+            )  # fmt: skip
+        return dict(row)
+
+    async def retire_category(self, category_id: str) -> None:
+        if (
+            category_id == "triage"
+            or await self.db.pool.execute(
+                "UPDATE categories SET active = false WHERE id = $1 AND active", category_id
+            )
+            == "UPDATE 0"
+        ):
+            raise UnknownCategory(f"no category {category_id!r} to retire", {"category_id": category_id})
+
     # tickets ------------------------------------------------------------------------------------
-    async def insert(self, values: dict[str, Any], actor: str) -> Ticket:
+    async def insert(
+        self, values: dict[str, Any], actor: str, details: dict[str, Any], after: After | None = None
+    ) -> Ticket:
         columns = ", ".join(values)
         marks = ", ".join(f"${n}" for n in range(1, len(values) + 1))
         async with self.db.pool.acquire() as conn, conn.transaction():
@@ -62,8 +120,10 @@ class TicketStore:
             await conn.execute(
                 "INSERT INTO ticket_history (ticket_id, actor, action, to_state, details)"
                 " VALUES ($1, $2, 'created', $3, $4::jsonb)",
-                row["id"], actor, row["state"], json.dumps({"priority": row["priority"]}),
+                row["id"], actor, row["state"], json.dumps({"priority": row["priority"], **details}),
             )  # fmt: skip
+            if after is not None:
+                await after(conn, row, row)
         return _ticket(row)
 
     async def get(self, ticket_id: str) -> Ticket:
@@ -80,7 +140,11 @@ class TicketStore:
             " WHERE ticket_id = $1 ORDER BY id",
             ticket_id,
         )
-        return _ticket(row, comments, history)
+        attachments = await self.db.pool.fetch(
+            f"SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE ticket_id = $1 ORDER BY created_at, id",
+            ticket_id,
+        )
+        return _ticket(row, comments, history, attachments)
 
     async def search(
         self,
@@ -90,13 +154,16 @@ class TicketStore:
         contact_id: str | None,
         call_id: str | None,
         limit: int,
+        department: str | None = None,
+        sla_standing: str | None = None,
     ) -> list[Ticket]:
         rows = await self.db.pool.fetch(
             "SELECT * FROM tickets WHERE ($1::text IS NULL OR state = $1)"
             " AND ($2::text IS NULL OR assignee = $2)"
             " AND ($3::text IS NULL OR contact_id = $3) AND ($4::text IS NULL OR call_id = $4)"
-            " ORDER BY priority, created_at LIMIT $5",
-            state, assignee, contact_id, call_id, limit,
+            " AND ($6::text IS NULL OR department = $6) AND ($7::text IS NULL OR sla_standing = $7)"
+            " ORDER BY priority, resolution_due NULLS LAST, created_at LIMIT $5",
+            state, assignee, contact_id, call_id, limit, department, sla_standing,
         )  # fmt: skip
         return [_ticket(row) for row in rows]
 
@@ -107,9 +174,11 @@ class TicketStore:
         action: str,
         apply: Callable[[Lifecycle], dict[str, Any]],
         note: str = "",
+        after: After | None = None,
     ) -> Ticket:
         """Lock the ticket, let ``apply`` move its lifecycle (and name further columns to set), write
-        the row and a history line; all or nothing."""
+        the row and a history line, then ``after`` (old row, new row: notifications); all or
+        nothing. The SLA engine looks at the ticket again."""
         async with self.db.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow("SELECT * FROM tickets WHERE id = $1 FOR UPDATE", ticket_id)
             if row is None:
@@ -126,7 +195,7 @@ class TicketStore:
             }  # fmt: skip
             sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(values, start=2))
             new = await conn.fetchrow(
-                f"UPDATE tickets SET {sets}, updated_at = now(),"
+                f"UPDATE tickets SET {sets}, updated_at = now(), sla_check_at = now(),"
                 f" closed_at = CASE WHEN ${len(values) + 2}::boolean THEN now() ELSE NULL END"
                 " WHERE id = $1 RETURNING *",
                 ticket_id, *values.values(), life.closed_at is not None,
@@ -143,6 +212,40 @@ class TicketStore:
                 " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
                 ticket_id, actor, action, row["state"], life.state.value, json.dumps(details, default=str),
             )  # fmt: skip
+            if after is not None:
+                await after(conn, row, new)
+        return _ticket(new)
+
+    async def patch(
+        self, ticket_id: str, actor: str, values: dict[str, Any], note: str, after: After | None = None
+    ) -> Ticket:
+        """Set ``values`` (subject, category, urgency, impact, priority, department, suggestion) with a
+        history line naming what changed from what; all or nothing."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow("SELECT * FROM tickets WHERE id = $1 FOR UPDATE", ticket_id)
+            if row is None:
+                raise UnknownTicket(f"no ticket {ticket_id!r}", {"ticket_id": ticket_id})
+            changed = {k: v for k, v in values.items() if row[k] != v}
+            if not changed:
+                return _ticket(row)
+            sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(changed, start=2))
+            new = await conn.fetchrow(
+                f"UPDATE tickets SET {sets}, updated_at = now(), sla_check_at = now()"
+                " WHERE id = $1 RETURNING *",
+                ticket_id, *changed.values(),
+            )  # fmt: skip
+            details: dict[str, Any] = {
+                k: {"from": row[k], "to": v} for k, v in changed.items() if k != "suggestion"
+            }
+            if note:
+                details["note"] = note
+            await conn.execute(
+                "INSERT INTO ticket_history (ticket_id, actor, action, from_state, to_state, details)"
+                " VALUES ($1, $2, 'updated', $3, $3, $4::jsonb)",
+                ticket_id, actor, row["state"], json.dumps(details, default=str),
+            )  # fmt: skip
+            if after is not None:
+                await after(conn, row, new)
         return _ticket(new)
 
     async def comment(self, comment_id: str, ticket_id: str, author: str, body: str, public: bool) -> Ticket:
@@ -160,5 +263,8 @@ class TicketStore:
                 " VALUES ($1, $2, 'commented', $3, $3, $4::jsonb)",
                 ticket_id, author, row["state"], json.dumps({"comment_id": comment_id, "public": public}),
             )  # fmt: skip
-            await conn.execute("UPDATE tickets SET updated_at = now() WHERE id = $1", ticket_id)
-        return _ticket(row)
+            new = await conn.fetchrow(
+                "UPDATE tickets SET updated_at = now(), sla_check_at = now() WHERE id = $1 RETURNING *",
+                ticket_id,
+            )
+        return _ticket(new)

@@ -66,6 +66,29 @@ class Ticket(BaseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    sla_policy_id: str | None = None
+    sla_standing: str = Field(default="ok", description="the worse of first response and resolution")
+    response_due: datetime | None = Field(default=None, description="while the clock runs")
+    resolution_due: datetime | None = None
+    responded_at: datetime | None = None
+    sla_level: int = Field(default=0, description="escalation level reached by breaches")
+    escalated_to: str | None = None
+    confirm_by: datetime | None = Field(default=None, description="closed then unless the customer answers")
+    suggestion: dict[str, Any] | None = Field(default=None, description="the classifier's category")
     comments: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
+    attachments: list[dict[str, Any]] = []
     sla: dict[str, Any] | None = None
+
+
+class TicketPatch(BaseModel):
+    """Fields an operator corrects (a triaged ticket gets its category; priority follows urgency and
+    impact; the department follows the category)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    category_id: str | None = Field(default=None, pattern=CATEGORY_PATTERN)
+    urgency: Level | None = None
+    impact: Level | None = None
+    note: str = Field(default="", max_length=2000)

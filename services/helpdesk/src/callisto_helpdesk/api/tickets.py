@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from callisto_helpdesk.cti import Cti
 from callisto_helpdesk.desk import TicketDesk
 from callisto_helpdesk.lifecycle import TicketState
-from callisto_helpdesk.tickets import ActionIn, CommentIn, Ticket, TicketIn
+from callisto_helpdesk.sla import Standing
+from callisto_helpdesk.tickets import CATEGORY_PATTERN, ActionIn, CommentIn, Ticket, TicketIn, TicketPatch
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_protocol.telephony import NUMBER_PATTERN, CallControlled, TransferKind
 from callisto_runtime import BadRequest, Service
@@ -29,6 +30,16 @@ class CallRequest(BaseModel):
     )
     number: str | None = Field(
         default=None, pattern=NUMBER_PATTERN, description="default: the contact's first"
+    )
+
+
+class CategoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    parent_id: str | None = Field(default=None, pattern=CATEGORY_PATTERN)
+    department: str | None = Field(
+        default=None, pattern=r"^[a-z0-9-]{1,64}$", description="default: parent's"
     )
 
 
@@ -62,10 +73,31 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
     async def open_ticket(body: TicketIn, claims: Claims = may_create) -> Ticket:
         return await desk.open(body, claims.subject)
 
-    @api.get("/tickets", summary="Tickets by state, assignee, contact or call; most urgent first")
+    @api.put("/categories/{category_id}", summary="Add or rename a category, move it, give it a department")
+    async def put_category(
+        category_id: Annotated[str, Path(pattern=CATEGORY_PATTERN)],
+        body: CategoryIn,
+        claims: Claims = service.require("helpdesk.categories.update"),
+    ) -> dict[str, Any]:
+        return await desk.store.put_category(category_id, body.name, body.parent_id, body.department)
+
+    @api.delete("/categories/{category_id}", status_code=204, summary="Retire a category (tickets keep it)")
+    async def retire_category(
+        category_id: Annotated[str, Path(pattern=CATEGORY_PATTERN)],
+        claims: Claims = service.require("helpdesk.categories.update"),
+    ) -> None:
+        await desk.store.retire_category(category_id)
+
+    @api.get(
+        "/tickets",
+        summary="Tickets by state, assignee, department, SLA standing, contact or call; most urgent first, "
+        "then the nearest resolution deadline; each with its SLA fields",
+    )
     async def search(
         state: Annotated[TicketState | None, Query()] = None,
         assignee: Annotated[str | None, Query(max_length=100)] = None,
+        department: Annotated[str | None, Query(max_length=64)] = None,
+        sla: Annotated[Standing | None, Query(description="ok, warning or breached")] = None,
         contact_id: Token = None,
         call_id: Token = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -73,12 +105,20 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
     ) -> list[Ticket]:
         return await desk.store.search(
             state=state.value if state else None, assignee=assignee, contact_id=contact_id, call_id=call_id,
-            limit=limit,
+            limit=limit, department=department, sla_standing=sla.value if sla else None,
         )  # fmt: skip
 
     @api.get("/tickets/{ticket_id}", summary="One ticket with its comments, full history and SLA standing")
     async def get(ticket_id: TicketPath, claims: Claims = may_read) -> Ticket:
         return await desk.get(ticket_id)
+
+    @api.patch(
+        "/tickets/{ticket_id}",
+        summary="Correct subject, category (the department follows) or urgency and impact "
+        "(the priority follows)",
+    )
+    async def patch(ticket_id: TicketPath, body: TicketPatch, claims: Claims = may_update) -> Ticket:
+        return await desk.patch(ticket_id, body, claims.subject)
 
     @api.post(
         "/tickets/{ticket_id}/actions",

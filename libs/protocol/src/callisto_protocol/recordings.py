@@ -1,0 +1,20 @@
+"""Recordings: a call's recording has been stored and can be listened to (call cards and tickets
+link to it)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from callisto_protocol.ids import Token
+from callisto_protocol.messages import Event
+
+
+class RecordingAvailable(Event):
+    message_type: ClassVar[str] = "recordings.available"
+    subject: ClassVar[str] = "cc.recording.{call_id}.available"
+    recording_id: Token
+    call_id: Token
+    url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://", description="where it is served")
+    duration_s: float = Field(ge=0)

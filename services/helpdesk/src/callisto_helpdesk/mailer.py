@@ -1,0 +1,116 @@
+"""The notification loop: every notification of the outbox is published on the bus (the operator
+client shows it) and, when its recipient has an address, mailed over SMTP (text and HTML, the HTML
+escaped: ticket text is the customer's). A mail that fails is tried again later with a growing
+pause; rows are claimed with ``FOR UPDATE SKIP LOCKED``, so instances never send one twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+import aiosmtplib
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from callisto_helpdesk.notices import mail_subject
+from callisto_protocol.tickets import TicketNotification
+from callisto_runtime import Bus
+from callisto_runtime.database import Database
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+MAX_PAUSE_S = 600.0
+DUE = """
+SELECT n.*, t.number, t.subject AS ticket_subject, t.state AS ticket_state FROM notifications n
+JOIN tickets t ON t.id = n.ticket_id
+WHERE n.next_attempt_at <= now() AND (n.published_at IS NULL OR (n.email IS NOT NULL AND n.sent_at IS NULL))
+ORDER BY n.id LIMIT $1 FOR UPDATE OF n SKIP LOCKED
+"""
+templates = Environment(
+    loader=PackageLoader("callisto_helpdesk", "templates"), autoescape=select_autoescape(default=True)
+)
+
+
+class SmtpSettings:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        reply_to: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        start_tls: bool = False,
+    ) -> None:
+        self.host, self.port, self.sender, self.reply_to = host, port, sender, reply_to
+        self.username, self.password, self.start_tls = username, password, start_tls
+
+
+def compose(row: dict[str, Any], smtp: SmtpSettings) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = smtp.sender
+    mail["To"] = row["email"]
+    mail["Subject"] = mail_subject(row["number"], row["title"])
+    mail["Message-ID"] = row["message_id"]
+    mail["Date"] = formatdate(localtime=False)
+    if smtp.reply_to:
+        mail["Reply-To"] = smtp.reply_to
+    link = f"\n\n{row['link']}" if row["link"] else ""
+    mail.set_content(f"{row['body']}{link}\n\n-- \nTicket {row['number']}: {row['ticket_subject']}\n")
+    mail.add_alternative(templates.get_template("notification.html").render(**row), subtype="html")
+    return mail
+
+
+class Mailer:
+    def __init__(self, database: Database, bus: Bus, smtp: SmtpSettings) -> None:
+        self.db = database
+        self.bus = bus
+        self.smtp = smtp
+        self.sent = 0
+        self.failed = 0
+
+    async def tick(self) -> int:
+        """Publish and mail what is due; how many notifications were handled."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            rows = [dict(r) for r in await conn.fetch(DUE, BATCH)]
+            for row in rows:
+                await self._deliver(conn, row)
+        return len(rows)
+
+    async def _deliver(self, conn: Any, row: dict[str, Any]) -> None:
+        now = datetime.now(UTC)
+        published, sent, error = row["published_at"], row["sent_at"], None
+        if published is None and self.bus.connected:
+            await self.bus.publish(
+                TicketNotification(
+                    notification_id=row["id"], ticket_id=row["ticket_id"], number=row["number"],
+                    about=row["about"], recipient=row["recipient"], title=row["title"], target=row["target"],
+                    level=row["level"],
+                ),
+                correlation_id=row["ticket_id"],
+            )  # fmt: skip
+            published = now
+        if row["email"] and sent is None:
+            try:
+                await aiosmtplib.send(
+                    compose(row, self.smtp), hostname=self.smtp.host, port=self.smtp.port,
+                    username=self.smtp.username, password=self.smtp.password, start_tls=self.smtp.start_tls,
+                    timeout=10,
+                )  # fmt: skip
+                sent = now
+                self.sent += 1
+            except (aiosmtplib.SMTPException, OSError) as failure:
+                error = f"{type(failure).__name__}: {failure}"[:500]
+                self.failed += 1
+                log.warning("mail %s to %s not sent: %s", row["id"], row["email"], error)
+        attempts = row["attempts"] + (1 if error or published is None else 0)
+        pause = min(MAX_PAUSE_S, 2.0**attempts)
+        await conn.execute(
+            "UPDATE notifications SET published_at = $2, sent_at = $3, attempts = $4, last_error = $5,"
+            " next_attempt_at = $6 WHERE id = $1",
+            row["id"], published, sent, attempts, error or row["last_error"],
+            now + timedelta(seconds=pause) if error or published is None else now,
+        )  # fmt: skip
