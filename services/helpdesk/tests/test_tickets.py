@@ -68,8 +68,7 @@ async def test_a_ticket_from_a_call_to_the_customers_confirmation(
             {"action": "start"},
             {"action": "pend", "pending_on": "third_party", "note": "waiting for the road permit"},
             {"action": "resume"},
-            {"action": "resolve", "note": "valve replaced"},
-            {"action": "ask_confirmation"},
+            {"action": "resolve", "note": "valve replaced"},  # and the customer is asked at once
         ]
         for step in steps:
             moved = await act(http, tid, operator, **step)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callisto_helpdesk.desk import TicketDesk
 from callisto_helpdesk.lifecycle import Level
+from callisto_helpdesk.metrics import HelpdeskMetrics
 from callisto_helpdesk.notices import Notices
 from callisto_helpdesk.tickets import CommentIn, TicketIn
 
@@ -96,10 +97,13 @@ def describe(alert: Alert) -> tuple[str, str]:
 
 
 class AlertIntake:
-    def __init__(self, desk: TicketDesk, notices: Notices, rules: AlertRules) -> None:
+    def __init__(
+        self, desk: TicketDesk, notices: Notices, rules: AlertRules, metrics: HelpdeskMetrics
+    ) -> None:
         self.desk = desk
         self.notices = notices
         self.rules = rules
+        self.metrics = metrics
 
     async def receive(self, hook: AlertmanagerWebhook, actor: str) -> list[dict[str, Any]]:
         """What became of each alert: opened, repeated, fired_again, resolved, ignored."""
@@ -113,6 +117,7 @@ class AlertIntake:
                 outcome, ticket_id = await self._handle(alert, actor)
             finally:
                 await lock.execute("SELECT pg_advisory_unlock(hashtext($1))", alert.fingerprint)
+        self.metrics.alerts.labels(outcome).inc()
         return {"fingerprint": alert.fingerprint, "outcome": outcome, "ticket_id": ticket_id}
 
     async def _handle(self, alert: Alert, actor: str) -> tuple[str, str | None]:

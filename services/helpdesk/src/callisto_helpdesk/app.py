@@ -24,6 +24,7 @@ from callisto_helpdesk.desk import SYSTEM, TicketDesk, read_categories
 from callisto_helpdesk.lifecycle import Action
 from callisto_helpdesk.mail_intake import MailIntake, serve_smtp
 from callisto_helpdesk.mailer import Mailer, SmtpSettings
+from callisto_helpdesk.metrics import HelpdeskMetrics
 from callisto_helpdesk.notices import Notices
 from callisto_helpdesk.notifier import Notifier
 from callisto_helpdesk.settings import HelpdeskSettings
@@ -36,8 +37,8 @@ from callisto_helpdesk.tickets import ActionIn
 from callisto_protocol.queues import QueueCallEvent
 from callisto_protocol.recordings import RecordingAvailable
 from callisto_runtime import DurableConsumer, Service
-from callisto_runtime.periodic import periodic
 from callisto_runtime.database import Database
+from callisto_runtime.periodic import periodic
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
     database = Database(settings.database_url, "helpdesk", MIGRATIONS)
     notifier = Notifier(service.bus)
     notices = Notices(settings.mail_domain)
+    metrics = HelpdeskMetrics(service.metrics_registry)
     policies = PolicyStore(database)
     staff = StaffDirectory(database)
     book = ContactBook(Store(database), notifier, settings.phone_region)
@@ -56,18 +58,20 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
         TicketStore(database), book.store, notifier, notices, policies,
         public_url=settings.public_url, confirmation_timeout_s=settings.confirmation_timeout_s,
     )  # fmt: skip
-    classification = Classification(database, settings.classifier_threshold, settings.classifier_min_samples)
+    classification = Classification(
+        database, metrics, settings.classifier_threshold, settings.classifier_min_samples
+    )
     desk.classify = classification.suggest
-    engine = SlaEngine(database, policies, notices, time.time)
+    engine = SlaEngine(database, policies, notices, metrics, time.time)
     smtp = SmtpSettings(
         settings.smtp_host, settings.smtp_port, settings.mail_from, settings.intake_address,
         settings.smtp_username,
         settings.smtp_password.get_secret_value() if settings.smtp_password else None, settings.smtp_starttls,
     )  # fmt: skip
-    mailer = Mailer(database, service.bus, smtp)
+    mailer = Mailer(database, service.bus, smtp, metrics)
     attachments = Attachments(database, settings.max_attachment_bytes)
-    alerts = AlertIntake(desk, notices, AlertRules.read())
-    mail = MailIntake(desk, attachments, notices)
+    alerts = AlertIntake(desk, notices, AlertRules.read(), metrics)
+    mail = MailIntake(desk, attachments, notices, metrics)
     cards = CallCards(database, settings.phone_region)
     consumers = [  # started once PostgreSQL answers; events wait in the stream meanwhile
         DurableConsumer(service.bus, "helpdesk-calls", "cc.call.>", cards.on_event),

@@ -8,7 +8,8 @@ import asyncio
 import logging
 from typing import Any
 
-from callisto_helpdesk.classifier import Model, Suggestion, evaluate, train
+from callisto_helpdesk.classifier import Evaluation, Model, Suggestion, evaluate, train
+from callisto_helpdesk.metrics import HelpdeskMetrics
 from callisto_runtime.database import Database
 
 log = logging.getLogger(__name__)
@@ -22,16 +23,25 @@ ORDER BY updated_at DESC LIMIT $1
 
 class Classification:
     def __init__(
-        self, database: Database, threshold: float, min_samples: int, max_samples: int = 100_000
+        self,
+        database: Database,
+        metrics: HelpdeskMetrics,
+        threshold: float,
+        min_samples: int,
+        max_samples: int = 100_000,
     ) -> None:
         self.db = database
+        self.metrics = metrics
         self.threshold = threshold
         self.min_samples = min_samples
         self.max_samples = max_samples
         self.model: Model | None = None
 
     def suggest(self, text: str) -> Suggestion | None:
-        return self.model.suggest(text) if self.model is not None else None
+        found = self.model.suggest(text) if self.model is not None else None
+        if found is not None:
+            self.metrics.classified.labels(str(found.confident).lower()).inc()
+        return found
 
     async def retrain(self) -> dict[str, Any]:
         """Learn again from the resolved tickets; the report of the run."""
@@ -42,6 +52,8 @@ class Classification:
         # training is CPU work of a second or so at most: off the event loop
         evaluation, model = await asyncio.to_thread(self._fit, samples)
         self.model = model
+        if evaluation.accuracy is not None:
+            self.metrics.classifier_accuracy.set(evaluation.accuracy)
         await self.db.pool.execute(
             "INSERT INTO classifier_runs (samples, held_out, accuracy, classes, threshold, routed_accuracy,"
             " routed_share) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -51,7 +63,7 @@ class Classification:
         log.info("classifier trained on %d tickets: held-out accuracy %s", len(samples), evaluation.accuracy)
         return {"trained": True, **(await self.report())}
 
-    def _fit(self, samples: list[tuple[str, str, str]]) -> tuple[Any, Model]:
+    def _fit(self, samples: list[tuple[str, str, str]]) -> tuple[Evaluation, Model]:
         evaluation = evaluate(samples, self.threshold)
         return evaluation, train(((text, label) for _, text, label in samples), self.threshold)
 

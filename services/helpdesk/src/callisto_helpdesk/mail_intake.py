@@ -28,6 +28,7 @@ from callisto_helpdesk.attachments import Attachments, Kind
 from callisto_helpdesk.desk import TicketDesk
 from callisto_helpdesk.errors import HelpdeskError
 from callisto_helpdesk.lifecycle import Action, TicketState
+from callisto_helpdesk.metrics import HelpdeskMetrics
 from callisto_helpdesk.notices import Notices
 from callisto_helpdesk.tickets import ActionIn, CommentIn, TicketIn
 
@@ -62,11 +63,13 @@ def text_of(mail: EmailMessage) -> str:
 
 
 class MailIntake:
-    def __init__(self, desk: TicketDesk, attachments: Attachments, notices: Notices) -> None:
+    def __init__(
+        self, desk: TicketDesk, attachments: Attachments, notices: Notices, metrics: HelpdeskMetrics
+    ) -> None:
         self.desk = desk
         self.attachments = attachments
         self.notices = notices
-        self.received = 0
+        self.metrics = metrics
 
     # aiosmtpd handler hooks ------------------------------------------------------------------
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
@@ -83,7 +86,7 @@ class MailIntake:
         except Exception:
             log.exception("mail not stored")
             return "451 4.3.0 try again later"
-        self.received += 1
+        self.metrics.mail_received.inc()
         return f"250 2.0.0 stored in ticket {ticket_id}"
 
     # the mail itself -----------------------------------------------------------------------------

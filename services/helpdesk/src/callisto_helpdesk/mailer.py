@@ -14,6 +14,7 @@ from typing import Any
 import aiosmtplib
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from callisto_helpdesk.metrics import HelpdeskMetrics
 from callisto_helpdesk.notices import mail_subject
 from callisto_protocol.tickets import TicketNotification
 from callisto_runtime import Bus
@@ -65,12 +66,11 @@ def compose(row: dict[str, Any], smtp: SmtpSettings) -> EmailMessage:
 
 
 class Mailer:
-    def __init__(self, database: Database, bus: Bus, smtp: SmtpSettings) -> None:
+    def __init__(self, database: Database, bus: Bus, smtp: SmtpSettings, metrics: HelpdeskMetrics) -> None:
         self.db = database
         self.bus = bus
         self.smtp = smtp
-        self.sent = 0
-        self.failed = 0
+        self.metrics = metrics
 
     async def tick(self) -> int:
         """Publish and mail what is due; how many notifications were handled."""
@@ -101,10 +101,10 @@ class Mailer:
                     timeout=10,
                 )  # fmt: skip
                 sent = now
-                self.sent += 1
+                self.metrics.mail_sent.inc()
             except (aiosmtplib.SMTPException, OSError) as failure:
                 error = f"{type(failure).__name__}: {failure}"[:500]
-                self.failed += 1
+                self.metrics.mail_failed.inc()
                 log.warning("mail %s to %s not sent: %s", row["id"], row["email"], error)
         attempts = row["attempts"] + (1 if error or published is None else 0)
         pause = min(MAX_PAUSE_S, 2.0**attempts)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callisto_helpdesk.lifecycle import CLOCK_STOPPED, TicketState
+from callisto_helpdesk.metrics import HelpdeskMetrics
 from callisto_helpdesk.notices import Notices
 from callisto_helpdesk.sla import Policy, Standing, clock
 from callisto_helpdesk.sla_policies import PolicyBook, PolicyStore
@@ -94,13 +95,18 @@ Expire = Callable[[str], Awaitable[object]]
 
 class SlaEngine:
     def __init__(
-        self, database: Database, policies: PolicyStore, notices: Notices, now: Callable[[], float]
+        self,
+        database: Database,
+        policies: PolicyStore,
+        notices: Notices,
+        metrics: HelpdeskMetrics,
+        now: Callable[[], float],
     ) -> None:
         self.db = database
         self.policies = policies
         self.notices = notices
+        self.metrics = metrics
         self.clock = now
-        self.announced = 0  # warnings and breaches announced by this instance
 
     async def tick(self) -> int:
         """Look at every ticket that asked for a look; how many were looked at."""
@@ -196,7 +202,7 @@ class SlaEngine:
                 conn, row, "escalated", [escalated_to], f"Escalated to you (level {level}): {title}", body,
                 target=target, level=level,
             )  # fmt: skip
-        self.announced += 1
+        self.metrics.sla_announced.labels(standing).inc()
 
     async def expire_confirmations(self, expire: Expire) -> int:
         """Close the tickets whose customer did not answer in time."""

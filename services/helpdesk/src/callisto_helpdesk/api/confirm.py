@@ -51,7 +51,8 @@ def router(desk: TicketDesk) -> APIRouter:
         token = form.get("token", [""])[0]
         solved = form.get("answer", [""])[0] == "yes"
         comment = form.get("comment", [""])[0].strip()[:2000]
-        ticket = await desk.confirm(ticket_id, token, solved, comment)
+        await desk.confirm(ticket_id, token, solved, comment)
+        ticket = await desk.store.get(ticket_id)  # with the comment just written
         said = "Thank you: the request is closed." if solved else "Thank you: we are working on it again."
         return page(ticket, "", said)
 
