@@ -107,10 +107,8 @@ async def test_an_unconfirmed_resolution_closes_itself(
     admin = token_issuer.bearer("helpdesk.#")
     settings = {"sla_tick_s": 0.2, "confirmation_timeout_s": 1.0}
     async with helpdesk(private_nats.url, postgres_database, **settings) as (http, _, _):
-        opened = await http.post(
-            "/api/v1/tickets", json={"subject": "Bill too high", "category_id": "bill-amount", "assignee": "a-1"},
-            headers=admin,
-        )  # fmt: skip
+        body = {"subject": "Bill too high", "category_id": "bill-amount", "assignee": "a-1"}
+        opened = await http.post("/api/v1/tickets", json=body, headers=admin)
         tid = opened.json()["ticket_id"]
         resolved = await http.post(
             f"/api/v1/tickets/{tid}/actions", json={"action": "resolve"}, headers=admin

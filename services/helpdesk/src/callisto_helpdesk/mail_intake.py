@@ -93,7 +93,7 @@ class MailIntake:
     async def receive(self, raw: bytes, envelope_from: str) -> str:
         mail = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(mail, EmailMessage)
-        sender = parseaddr(str(mail.get("From", "")))[1] or envelope_from
+        sender = (parseaddr(str(mail.get("From", "")))[1] or envelope_from).lower()
         subject = REPLY_PREFIX.sub("", str(mail.get("Subject", "")).strip()) or "(no subject)"
         message_id = str(mail.get("Message-ID", "")).strip() or None
         ticket_id = await self._thread(mail)
@@ -109,7 +109,7 @@ class MailIntake:
                 )
         else:
             contact_id = await self.desk.store.db.pool.fetchval(
-                "SELECT id FROM contacts WHERE emails @> ARRAY[$1::text] ORDER BY id LIMIT 1", sender.lower()
+                "SELECT id FROM contacts WHERE emails @> ARRAY[$1::text] ORDER BY id LIMIT 1", sender
             )  # addresses are kept in lower case
             opened = TicketIn(
                 subject=subject[:200], description=body[:20000], channel="email", contact_id=contact_id
