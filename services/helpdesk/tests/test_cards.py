@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpdesk_testing import helpdesk
+from helpdesk_testing import eventually, helpdesk
 from prometheus_client import CollectorRegistry
 
 from callisto_devkit.issuer import TestIssuer
@@ -17,6 +17,7 @@ from callisto_devkit.servers import NatsServer
 from callisto_protocol import Event
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged, EndedBy
 from callisto_protocol.queues import QueueCallEvent, QueueCallKind
+from callisto_protocol.recordings import RecordingAvailable
 from callisto_protocol.telephony import IvrInput
 from callisto_runtime import Bus
 from callisto_runtime.metrics import BusMetrics
@@ -45,6 +46,22 @@ async def card_of(
             return dict((await http.get(f"/api/v1/call-cards/{call_id}", headers=headers)).json())
         await asyncio.sleep(0.05)
     raise AssertionError(f"no {outcome} card for {call_id}")
+
+
+REC = "https://recordings.water.example/r-1.opus"
+REC2 = "https://recordings.water.example/r-2.opus"
+
+
+async def _attached(
+    http: httpx.AsyncClient, tid: str, headers: dict[str, str], n: int
+) -> dict[str, Any] | None:
+    found: dict[str, Any] = (await http.get(f"/api/v1/tickets/{tid}", headers=headers)).json()
+    return found if len(found["attachments"]) >= n else None
+
+
+async def _recorded(http: httpx.AsyncClient, call_id: str, headers: dict[str, str]) -> dict[str, Any] | None:
+    found: dict[str, Any] = (await http.get(f"/api/v1/call-cards/{call_id}", headers=headers)).json()
+    return found if found["recording_url"] else None
 
 
 async def test_cards_from_events_in_any_order_then_a_ticket_from_the_card(
@@ -99,6 +116,14 @@ async def test_cards_from_events_in_any_order_then_a_ticket_from_the_card(
                 await publisher.publish(event)
             answered = await card_of(http, "c-1", operator, "answered")
             abandoned = await card_of(http, "c-2", operator, "abandoned")
+            # the recordings come before any ticket about the calls: they follow the tickets later
+            await publisher.publish(
+                RecordingAvailable(recording_id="r-1", call_id="c-1", url=REC, duration_s=60)
+            )
+            await publisher.publish(
+                RecordingAvailable(recording_id="r-2", call_id="c-2", url=REC2, duration_s=3)
+            )
+            recorded = await eventually(lambda: _recorded(http, "c-1", operator))
         finally:
             await publisher.close()
         assert answered["number_e164"] == "+79123456789" and answered["contact_id"] is not None
@@ -109,6 +134,7 @@ async def test_cards_from_events_in_any_order_then_a_ticket_from_the_card(
         )
         assert (answered["talk_s"], answered["outcome"], answered["ended_by"]) == (60.0, "answered", "caller")
         assert answered["ivr"] == {"menu": "1"} and answered["seq"] == 6
+        assert (recorded["recording_url"], recorded["recording_s"]) == (REC, 60)
         assert (abandoned["outcome"], abandoned["wait_s"], abandoned["talk_s"]) == ("abandoned", 29.0, None)
         history = await http.get(
             "/api/v1/call-cards", params={"number": "+7 912 345 67 89"}, headers=operator
@@ -126,4 +152,11 @@ async def test_cards_from_events_in_any_order_then_a_ticket_from_the_card(
                                  headers=operator)  # fmt: skip
         assert [t["number"] for t in linked.json()["tickets"]] == [ticket["number"]]
         assert (await http.get("/api/v1/call-cards/nope", headers=operator)).status_code == 404
+        full = await eventually(lambda: _attached(http, ticket["ticket_id"], operator, 2))
+        assert sorted(a["url"] for a in full["attachments"]) == [REC, REC2]
+        assert {a["kind"] for a in full["attachments"]} == {"recording"}
+        first = next(a for a in full["attachments"] if a["url"] == REC)
+        listen = await http.get(f"/api/v1/tickets/{ticket['ticket_id']}/attachments/{first['attachment_id']}",
+                                headers=operator)  # fmt: skip
+        assert listen.status_code == 307 and listen.headers["location"] == REC
         assert (await http.get("/api/v1/call-cards", headers=operator)).status_code == 400

@@ -26,14 +26,16 @@ def alert(name: str, fingerprint: str, status: str = "firing", **labels: str) ->
     return {
         "status": status, "labels": {"alertname": name, **labels},
         "annotations": {"summary": f"{name} on db-1", "description": "<img src=x onerror=alert(1)>"},
-        "startsAt": STARTS, "endsAt": "2026-11-20T11:00:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
+        "startsAt": STARTS,
+        "endsAt": "2026-11-20T11:00:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
         "generatorURL": "http://prometheus:9090/graph", "fingerprint": fingerprint,
     }  # fmt: skip
 
 
 def webhook(*alerts: dict[str, Any]) -> dict[str, Any]:
     return {
-        "version": "4", "groupKey": "{}:{alertname=\"x\"}", "truncatedAlerts": 0, "status": alerts[0]["status"],
+        "version": "4", "groupKey": "{}:{alertname=\"x\"}", "truncatedAlerts": 0,
+        "status": alerts[0]["status"],
         "receiver": "callisto", "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
         "externalURL": "http://alertmanager:9093", "alerts": list(alerts),
     }  # fmt: skip
@@ -171,8 +173,10 @@ async def test_mail_opens_tickets_and_replies_thread_into_them(
                 await http.post(f"/api/v1/tickets/{tid}/actions", json=step, headers=operator)
             ).status_code == 200
 
-        reply = mail("ivan.petrov@example.net", f"Re: {ack['Subject']}",
-                     "Meter 778812.\n\n> Your request is registered", In_Reply_To=ack["Message-ID"])  # fmt: skip
+        quoted = "Meter 778812.\n\n> Your request is registered"
+        reply = mail(
+            "ivan.petrov@example.net", f"Re: {ack['Subject']}", quoted, In_Reply_To=ack["Message-ID"]
+        )
         await send(reply)
         answered = await eventually(lambda: _with_comments(http, tid, operator, 1))
         assert answered["comments"][0]["body"] == "Meter 778812." and answered["comments"][0]["public"]

@@ -137,3 +137,65 @@ async def test_bad_tickets_and_merges(
         assert unknown.status_code == 404
         reader_only = await act(http, triage["ticket_id"], {"Authorization": "Bearer x"}, action="start")
         assert reader_only.status_code == 401
+
+
+async def test_attachments_and_corrections(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    operator = token_issuer.bearer("helpdesk.tickets.#")
+    settings = {"max_attachment_bytes": 64 * 1024}
+    async with helpdesk(private_nats.url, postgres_database, **settings) as (http, _, _):
+        opened = await http.post("/api/v1/tickets", json={"subject": "Noise in pipes"}, headers=operator)
+        tid = opened.json()["ticket_id"]
+        url = f"/api/v1/tickets/{tid}/attachments"
+        page = b"<html><script>steal()</script></html>"
+        sent = await http.post(url, params={"name": "page.html"}, content=page,
+                               headers={**operator, "Content-Type": "text/html"})  # fmt: skip
+        assert sent.status_code == 201, sent.text
+        note = await http.post(url, params={"name": "call.ogg", "kind": "voice-note"}, content=b"OggS" * 100,
+                               headers={**operator, "Content-Type": "audio/ogg"})  # fmt: skip
+        assert note.json()["kind"] == "voice-note" and note.json()["size"] == 400
+        got = await http.get(f"{url}/{sent.json()['attachment_id']}", headers=operator)
+        assert got.content == page and got.headers["content-disposition"].startswith("attachment;")
+        assert (
+            got.headers["x-content-type-options"] == "nosniff"
+            and got.headers["content-security-policy"] == "sandbox"
+        )
+
+        async def chunks() -> Any:
+            for _ in range(100):
+                yield b"x" * 1024
+
+        for huge in (b"x" * (64 * 1024 + 1), chunks()):  # declared, then streamed without a length
+            refused = await http.post(url, params={"name": "big.bin"}, content=huge, headers=operator)
+            assert refused.status_code == 413 and refused.json()["error_id"] == "attachment-too-large"
+        for name in ("../etc/passwd", ""):
+            assert (
+                await http.post(url, params={"name": name}, content=b"x", headers=operator)
+            ).status_code == 422
+        assert (await http.post("/api/v1/tickets/nope/attachments", params={"name": "a"}, content=b"x",
+                                headers=operator)).status_code == 404  # fmt: skip
+        full = (await http.get(f"/api/v1/tickets/{tid}", headers=operator)).json()
+        assert [a["name"] for a in full["attachments"]] == ["page.html", "call.ogg"]  # nothing else written
+
+        fixed = await http.patch(f"/api/v1/tickets/{tid}", json={"category_id": "low-pressure", "urgency": 1},
+                                 headers=operator)  # fmt: skip
+        assert fixed.status_code == 200, fixed.text
+        assert (fixed.json()["department"], fixed.json()["priority"]) == ("water-network", 2)
+        wrong = await http.patch(f"/api/v1/tickets/{tid}", json={"category_id": "nope"}, headers=operator)
+        assert wrong.status_code == 422
+        full = (await http.get(f"/api/v1/tickets/{tid}", headers=operator)).json()
+        assert full["history"][-1]["details"]["category_id"] == {"from": "triage", "to": "low-pressure"}
+        assert full["history"][-1]["details"]["priority"] == {"from": 3, "to": 2}
+
+        admin = token_issuer.bearer("helpdesk.#")
+        added = await http.put("/api/v1/categories/pipe-noise",
+                               json={"name": "Noise in pipes", "parent_id": "water"}, headers=admin)  # fmt: skip
+        assert added.json()["department"] == "water-network"  # the parent's
+        loop = await http.put("/api/v1/categories/water", json={"name": "Water", "parent_id": "pipe-noise"},
+                              headers=admin)  # fmt: skip
+        assert loop.status_code == 422
+        assert (await http.delete("/api/v1/categories/pipe-noise", headers=admin)).status_code == 204
+        retired = await http.post("/api/v1/tickets", json={"subject": "x", "category_id": "pipe-noise"},
+                                  headers=operator)  # fmt: skip
+        assert retired.status_code == 422
