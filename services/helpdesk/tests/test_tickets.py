@@ -189,8 +189,8 @@ async def test_attachments_and_corrections(
         assert full["history"][-1]["details"]["priority"] == {"from": 3, "to": 2}
 
         admin = token_issuer.bearer("helpdesk.#")
-        added = await http.put("/api/v1/categories/pipe-noise",
-                               json={"name": "Noise in pipes", "parent_id": "water"}, headers=admin)  # fmt: skip
+        noise = {"name": "Noise in pipes", "parent_id": "water"}
+        added = await http.put("/api/v1/categories/pipe-noise", json=noise, headers=admin)
         assert added.json()["department"] == "water-network"  # the parent's
         loop = await http.put("/api/v1/categories/water", json={"name": "Water", "parent_id": "pipe-noise"},
                               headers=admin)  # fmt: skip
