@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from helpdesk_testing import helpdesk
+from helpdesk_testing import eventually, helpdesk
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.servers import NatsServer
@@ -62,8 +62,8 @@ async def test_it_learns_from_resolved_tickets_and_routes_the_confident(
         untrained = (await http.get("/api/v1/classifier", headers=admin)).json()
         assert untrained["active"] is False
         for _, text, category in corpus(80):
-            opened = await http.post("/api/v1/tickets", json={"subject": text, "category_id": category,
-                                                              "assignee": "agent-1"}, headers=admin)  # fmt: skip
+            body = {"subject": text, "category_id": category, "assignee": "agent-1"}
+            opened = await http.post("/api/v1/tickets", json=body, headers=admin)
             tid = opened.json()["ticket_id"]
             resolved = await http.post(
                 f"/api/v1/tickets/{tid}/actions", json={"action": "resolve"}, headers=admin
@@ -78,6 +78,8 @@ async def test_it_learns_from_resolved_tickets_and_routes_the_confident(
                                   headers=admin)).json()  # fmt: skip
         assert (routed["category_id"], routed["department"]) == ("no-water", "water-network")
         assert routed["suggestion"]["routed"] is True and routed["suggestion"]["confidence"] >= 0.9
+        measured = await eventually(lambda: _measured(http, routed["ticket_id"], admin))
+        assert measured["sla_policy_id"] == "no-water"  # the engine looked at it, under its category's policy
         unsure = (await http.post("/api/v1/tickets", json={"subject": "Please help, urgent"},
                                   headers=admin)).json()  # fmt: skip
         assert unsure["category_id"] == "triage"
@@ -100,3 +102,8 @@ async def test_it_learns_from_resolved_tickets_and_routes_the_confident(
         assert bad.status_code == 400
         metrics = (await http.get("/metrics")).text
         assert 'callisto_helpdesk_classified_total{routed="true"}' in metrics
+
+
+async def _measured(http: Any, tid: str, headers: dict[str, str]) -> dict[str, Any] | None:
+    found: dict[str, Any] = (await http.get(f"/api/v1/tickets/{tid}", headers=headers)).json()
+    return found if found["sla_policy_id"] else None

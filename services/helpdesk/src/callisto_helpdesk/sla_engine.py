@@ -26,6 +26,7 @@ from callisto_helpdesk.metrics import HelpdeskMetrics
 from callisto_helpdesk.notices import Notices
 from callisto_helpdesk.sla import Policy, Standing, clock
 from callisto_helpdesk.sla_policies import PolicyBook, PolicyStore
+from callisto_helpdesk.ticket_store import ticket_from_row
 from callisto_helpdesk.tickets import Ticket
 from callisto_runtime.database import Database
 
@@ -131,10 +132,7 @@ class SlaEngine:
             "SELECT at, action, to_state, details FROM ticket_history WHERE ticket_id = $1 ORDER BY id",
             row["id"],
         )
-        ticket = Ticket.model_validate(
-            {**row, "ticket_id": row["id"],
-             "history": [{**dict(h), "details": json.loads(h["details"])} for h in history]}
-        )  # fmt: skip
+        ticket = ticket_from_row(row, history=history)
         shown = ticket_sla(policy, ticket, now)
         stage: dict[str, str] = json.loads(row["sla_stage"])
         level = row["sla_level"]
