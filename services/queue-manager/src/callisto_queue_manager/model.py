@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callisto_protocol.agents import AgentState
-from callisto_protocol.ids import TOKEN_PATTERN
+from callisto_protocol.ids import TOKEN_PATTERN, TimeZoneName
 
 SkillName = str
 
@@ -44,18 +44,9 @@ class Calendar(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     weekly: dict[int, list[Window]] = Field(default_factory=dict)
     holidays: list[date] = Field(default=[], max_length=1000)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}") from None
-        return name
 
     @field_validator("weekly")
     @classmethod

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from callisto_helpdesk.sla import calendar_from_spec
 from callisto_helpdesk.sla_policies import POLICY_ID, PolicyIn, PolicyStore
 from callisto_helpdesk.staff import STAFF_ID, StaffDirectory, StaffIn
+from callisto_protocol.ids import TimeZoneName
 from callisto_runtime import Service
 from callisto_runtime.tokens import Claims
 
@@ -23,18 +23,9 @@ WINDOW = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
 class CalendarIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    timezone: str = Field(min_length=1, max_length=64)
+    timezone: TimeZoneName
     weekly: dict[int, list[tuple[str, str]]] = Field(description="weekday (0 Monday) -> [[from, to], ...]")
     holidays: list[date] = Field(default=[], max_length=400)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}") from None
-        return name
 
     @field_validator("weekly")
     @classmethod
