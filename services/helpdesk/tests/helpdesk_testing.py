@@ -102,3 +102,20 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0,
             except AssertionError:
                 pass
             await asyncio.sleep(pause)
+
+
+async def ticket_when(
+    http: httpx.AsyncClient,
+    ticket_id: str,
+    headers: dict[str, str],
+    ready: Callable[[dict[str, Any]], bool],
+    timeout: float = 10.0,
+) -> dict[str, Any]:
+    """The ticket (``GET /api/v1/tickets/{id}``) once ``ready`` holds for it."""
+
+    async def check() -> dict[str, Any] | None:
+        found: dict[str, Any] = (await http.get(f"/api/v1/tickets/{ticket_id}", headers=headers)).json()
+        return found if ready(found) else None
+
+    result: dict[str, Any] = await eventually(check, timeout)
+    return result

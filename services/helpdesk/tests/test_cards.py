@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpdesk_testing import eventually, helpdesk
+from helpdesk_testing import eventually, helpdesk, ticket_when
 from prometheus_client import CollectorRegistry
 
 from callisto_devkit.issuer import TestIssuer
@@ -50,13 +50,6 @@ async def card_of(
 
 REC = "https://recordings.water.example/r-1.opus"
 REC2 = "https://recordings.water.example/r-2.opus"
-
-
-async def _attached(
-    http: httpx.AsyncClient, tid: str, headers: dict[str, str], n: int
-) -> dict[str, Any] | None:
-    found: dict[str, Any] = (await http.get(f"/api/v1/tickets/{tid}", headers=headers)).json()
-    return found if len(found["attachments"]) >= n else None
 
 
 async def _recorded(http: httpx.AsyncClient, call_id: str, headers: dict[str, str]) -> dict[str, Any] | None:
@@ -152,7 +145,7 @@ async def test_cards_from_events_in_any_order_then_a_ticket_from_the_card(
                                  headers=operator)  # fmt: skip
         assert [t["number"] for t in linked.json()["tickets"]] == [ticket["number"]]
         assert (await http.get("/api/v1/call-cards/nope", headers=operator)).status_code == 404
-        full = await eventually(lambda: _attached(http, ticket["ticket_id"], operator, 2))
+        full = await ticket_when(http, ticket["ticket_id"], operator, lambda t: len(t["attachments"]) == 2)
         assert sorted(a["url"] for a in full["attachments"]) == [REC, REC2]
         assert {a["kind"] for a in full["attachments"]} == {"recording"}
         first = next(a for a in full["attachments"] if a["url"] == REC)

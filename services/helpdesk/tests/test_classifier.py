@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from helpdesk_testing import eventually, helpdesk
+from helpdesk_testing import helpdesk, ticket_when
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.servers import NatsServer
@@ -78,7 +78,7 @@ async def test_it_learns_from_resolved_tickets_and_routes_the_confident(
                                   headers=admin)).json()  # fmt: skip
         assert (routed["category_id"], routed["department"]) == ("no-water", "water-network")
         assert routed["suggestion"]["routed"] is True and routed["suggestion"]["confidence"] >= 0.9
-        measured = await eventually(lambda: _measured(http, routed["ticket_id"], admin))
+        measured = await ticket_when(http, routed["ticket_id"], admin, lambda t: bool(t["sla_policy_id"]))
         assert measured["sla_policy_id"] == "no-water"  # the engine looked at it, under its category's policy
         unsure = (await http.post("/api/v1/tickets", json={"subject": "Please help, urgent"},
                                   headers=admin)).json()  # fmt: skip
@@ -102,8 +102,3 @@ async def test_it_learns_from_resolved_tickets_and_routes_the_confident(
         assert bad.status_code == 400
         metrics = (await http.get("/metrics")).text
         assert 'callisto_helpdesk_classified_total{routed="true"}' in metrics
-
-
-async def _measured(http: Any, tid: str, headers: dict[str, str]) -> dict[str, Any] | None:
-    found: dict[str, Any] = (await http.get(f"/api/v1/tickets/{tid}", headers=headers)).json()
-    return found if found["sla_policy_id"] else None

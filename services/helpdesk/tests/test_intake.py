@@ -12,7 +12,7 @@ from typing import Any
 import aiosmtplib
 import httpx
 import pytest
-from helpdesk_testing import eventually, helpdesk, mailbox
+from helpdesk_testing import eventually, helpdesk, mailbox, ticket_when
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
@@ -178,7 +178,7 @@ async def test_mail_opens_tickets_and_replies_thread_into_them(
             "ivan.petrov@example.net", f"Re: {ack['Subject']}", quoted, In_Reply_To=ack["Message-ID"]
         )
         await send(reply)
-        answered = await eventually(lambda: _with_comments(http, tid, operator, 1))
+        answered = await ticket_when(http, tid, operator, lambda t: len(t["comments"]) >= 1)
         assert answered["comments"][0]["body"] == "Meter 778812." and answered["comments"][0]["public"]
         assert answered["state"] == "in_progress"  # the customer answered: back to work
         [attached] = answered["attachments"]
@@ -190,7 +190,7 @@ async def test_mail_opens_tickets_and_replies_thread_into_them(
 
         tagged = mail("someone@else.example", f"About [#{ticket['number']}]", "I have the same problem.")
         await send(tagged)
-        await eventually(lambda: _with_comments(http, tid, operator, 2))
+        await ticket_when(http, tid, operator, lambda t: len(t["comments"]) >= 2)
         html_only = EmailMessage()
         html_only["From"], html_only["To"] = "anna@example.com", "support@water.example"
         html_only["Subject"] = "Leak <b>outside</b>"
@@ -206,13 +206,6 @@ async def test_mail_opens_tickets_and_replies_thread_into_them(
             await send(huge)
         assert refused.value.code == 552
         assert len((await http.get("/api/v1/tickets", headers=operator)).json()) == 2  # nothing written
-
-
-async def _with_comments(
-    http: httpx.AsyncClient, tid: str, headers: dict[str, str], n: int
-) -> dict[str, Any] | None:
-    found: dict[str, Any] = (await http.get(f"/api/v1/tickets/{tid}", headers=headers)).json()
-    return found if len(found["comments"]) >= n else None
 
 
 async def _count_tickets(

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpdesk_testing import eventually, helpdesk
+from helpdesk_testing import helpdesk, ticket_when
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.servers import NatsServer
@@ -92,13 +92,10 @@ async def test_warnings_breaches_and_escalation_as_they_happen(
         await http.post(
             f"/api/v1/tickets/{waiting['ticket_id']}/actions", json={"action": "resume"}, headers=admin
         )
-        resumed = await eventually(lambda: _due(http, waiting["ticket_id"], admin))
+        resumed = await ticket_when(
+            http, waiting["ticket_id"], admin, lambda t: t["resolution_due"] is not None
+        )
         assert resumed["sla"]["resolution"]["standing"] in ("ok", "warning")
-
-
-async def _due(http: httpx.AsyncClient, tid: str, headers: dict[str, str]) -> dict[str, Any] | None:
-    found = await ticket(http, tid, headers)
-    return found if found["resolution_due"] is not None else None
 
 
 async def test_an_unconfirmed_resolution_closes_itself(
@@ -114,15 +111,8 @@ async def test_an_unconfirmed_resolution_closes_itself(
             f"/api/v1/tickets/{tid}/actions", json={"action": "resolve"}, headers=admin
         )
         assert resolved.json()["state"] == "awaiting_confirmation"
-        closed = await eventually(lambda: _state(http, tid, admin, "closed"), timeout=10)
+        closed = await ticket_when(http, tid, admin, lambda t: t["state"] == "closed")
         assert closed["history"][-1]["action"] == "expire" and closed["history"][-1]["actor"] == "helpdesk"
-
-
-async def _state(
-    http: httpx.AsyncClient, tid: str, headers: dict[str, str], state: str
-) -> dict[str, Any] | None:
-    found = await ticket(http, tid, headers)
-    return found if found["state"] == state else None
 
 
 async def test_refused_policies_and_calendars(
