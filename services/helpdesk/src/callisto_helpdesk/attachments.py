@@ -5,11 +5,11 @@ is served, attached by themselves to every ticket about the call once the record
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from callisto_helpdesk.errors import AttachmentTooLarge, UnknownAttachment, UnknownTicket
+from callisto_helpdesk.ticket_store import write_history
 from callisto_protocol import new_id
 from callisto_runtime.database import Database
 
@@ -59,7 +59,8 @@ class Attachments:
         attachment_id = new_id()
         digest = hashlib.sha256(data).hexdigest()
         async with self.db.pool.acquire() as conn, conn.transaction():
-            if await conn.fetchval("SELECT state FROM tickets WHERE id = $1 FOR UPDATE", ticket_id) is None:
+            state = await conn.fetchval("SELECT state FROM tickets WHERE id = $1 FOR UPDATE", ticket_id)
+            if state is None:
                 raise UnknownTicket(f"no ticket {ticket_id!r}", {"ticket_id": ticket_id})
             row = await conn.fetchrow(
                 "INSERT INTO attachments (id, ticket_id, kind, name, content_type, size, sha256, data,"
@@ -68,12 +69,8 @@ class Attachments:
                 " created_at",
                 attachment_id, ticket_id, kind, name, content_type, len(data), digest, data, actor,
             )  # fmt: skip
-            await conn.execute(
-                "INSERT INTO ticket_history (ticket_id, actor, action, from_state, to_state, details)"
-                " SELECT id, $2, 'attached', state, state, $3::jsonb FROM tickets WHERE id = $1",
-                ticket_id, actor,
-                json.dumps({"attachment_id": attachment_id, "name": name, "size": len(data)}),
-            )  # fmt: skip
+            details = {"attachment_id": attachment_id, "name": name, "size": len(data)}
+            await write_history(conn, ticket_id, actor, "attached", state, state, details)
         return dict(row)
 
     async def ensure_ticket(self, ticket_id: str) -> None:

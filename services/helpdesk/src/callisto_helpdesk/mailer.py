@@ -6,6 +6,7 @@ pause; rows are claimed with ``FOR UPDATE SKIP LOCKED``, so instances never send
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -35,19 +36,15 @@ templates = Environment(
 )
 
 
+@dataclass(frozen=True)
 class SmtpSettings:
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        sender: str,
-        reply_to: str | None = None,
-        username: str | None = None,
-        password: str | None = None,
-        start_tls: bool = False,
-    ) -> None:
-        self.host, self.port, self.sender, self.reply_to = host, port, sender, reply_to
-        self.username, self.password, self.start_tls = username, password, start_tls
+    host: str
+    port: int
+    sender: str
+    reply_to: str | None = None
+    username: str | None = None
+    password: str | None = None
+    start_tls: bool = False
 
 
 def compose(row: dict[str, Any], smtp: SmtpSettings) -> EmailMessage:

@@ -26,7 +26,7 @@ from callisto_helpdesk.metrics import HelpdeskMetrics
 from callisto_helpdesk.notices import Notices
 from callisto_helpdesk.sla import Policy, Standing, clock
 from callisto_helpdesk.sla_policies import PolicyBook, PolicyStore
-from callisto_helpdesk.ticket_store import ticket_from_row
+from callisto_helpdesk.ticket_store import ticket_from_row, write_history
 from callisto_helpdesk.tickets import Ticket
 from callisto_runtime.database import Database
 
@@ -175,11 +175,7 @@ class SlaEngine:
         details = {"target": target, "policy_id": policy.policy_id, "level": level}
         if due is not None:
             details["due"] = due.isoformat()
-        await conn.execute(
-            "INSERT INTO ticket_history (ticket_id, actor, action, from_state, to_state, details)"
-            " VALUES ($1, 'helpdesk', $2, $3, $3, $4::jsonb)",
-            row["id"], action, row["state"], json.dumps(details),
-        )  # fmt: skip
+        await write_history(conn, row["id"], "helpdesk", action, row["state"], row["state"], details)
         title = (
             f"Ticket {row['number']}: the {what} target is missed"
             if breached

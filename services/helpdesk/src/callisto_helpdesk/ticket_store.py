@@ -47,7 +47,21 @@ def ticket_from_row(
     )
 
 
-_ticket = ticket_from_row
+async def write_history(
+    conn: Any,
+    ticket_id: str,
+    actor: str,
+    action: str,
+    from_state: str | None,
+    to_state: str,
+    details: dict[str, Any],
+) -> None:
+    """One line of a ticket's history, in the caller's transaction."""
+    await conn.execute(
+        "INSERT INTO ticket_history (ticket_id, actor, action, from_state, to_state, details)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+        ticket_id, actor, action, from_state, to_state, json.dumps(details, default=str),
+    )  # fmt: skip
 
 
 class TicketStore:
@@ -117,14 +131,18 @@ class TicketStore:
                 f"INSERT INTO tickets ({columns}) VALUES ({marks}) RETURNING *",
                 *values.values(),
             )
-            await conn.execute(
-                "INSERT INTO ticket_history (ticket_id, actor, action, to_state, details)"
-                " VALUES ($1, $2, 'created', $3, $4::jsonb)",
-                row["id"], actor, row["state"], json.dumps({"priority": row["priority"], **details}),
-            )  # fmt: skip
+            await write_history(
+                conn,
+                row["id"],
+                actor,
+                "created",
+                None,
+                row["state"],
+                {"priority": row["priority"], **details},
+            )
             if after is not None:
                 await after(conn, row, row)
-        return _ticket(row)
+        return ticket_from_row(row)
 
     async def get(self, ticket_id: str) -> Ticket:
         row = await self.db.pool.fetchrow("SELECT * FROM tickets WHERE id = $1", ticket_id)
@@ -144,7 +162,7 @@ class TicketStore:
             f"SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE ticket_id = $1 ORDER BY created_at, id",
             ticket_id,
         )
-        return _ticket(row, comments, history, attachments)
+        return ticket_from_row(row, comments, history, attachments)
 
     async def search(
         self,
@@ -165,7 +183,7 @@ class TicketStore:
             " ORDER BY priority, resolution_due NULLS LAST, created_at LIMIT $5",
             state, assignee, contact_id, call_id, limit, department, sla_standing,
         )  # fmt: skip
-        return [_ticket(row) for row in rows]
+        return [ticket_from_row(row) for row in rows]
 
     async def change(
         self,
@@ -207,14 +225,10 @@ class TicketStore:
                 details["assignee"] = life.assignee
             if note:
                 details["note"] = note
-            await conn.execute(
-                "INSERT INTO ticket_history (ticket_id, actor, action, from_state, to_state, details)"
-                " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-                ticket_id, actor, action, row["state"], life.state.value, json.dumps(details, default=str),
-            )  # fmt: skip
+            await write_history(conn, ticket_id, actor, action, row["state"], life.state.value, details)
             if after is not None:
                 await after(conn, row, new)
-        return _ticket(new)
+        return ticket_from_row(new)
 
     async def patch(
         self, ticket_id: str, actor: str, values: dict[str, Any], note: str, after: After | None = None
@@ -227,7 +241,7 @@ class TicketStore:
                 raise UnknownTicket(f"no ticket {ticket_id!r}", {"ticket_id": ticket_id})
             changed = {k: v for k, v in values.items() if row[k] != v}
             if not changed:
-                return _ticket(row)
+                return ticket_from_row(row)
             sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(changed, start=2))
             new = await conn.fetchrow(
                 f"UPDATE tickets SET {sets}, updated_at = now(), sla_check_at = now()"
@@ -239,14 +253,10 @@ class TicketStore:
             }
             if note:
                 details["note"] = note
-            await conn.execute(
-                "INSERT INTO ticket_history (ticket_id, actor, action, from_state, to_state, details)"
-                " VALUES ($1, $2, 'updated', $3, $3, $4::jsonb)",
-                ticket_id, actor, row["state"], json.dumps(details, default=str),
-            )  # fmt: skip
+            await write_history(conn, ticket_id, actor, "updated", row["state"], row["state"], details)
             if after is not None:
                 await after(conn, row, new)
-        return _ticket(new)
+        return ticket_from_row(new)
 
     async def comment(self, comment_id: str, ticket_id: str, author: str, body: str, public: bool) -> Ticket:
         async with self.db.pool.acquire() as conn, conn.transaction():
@@ -258,13 +268,12 @@ class TicketStore:
                 " VALUES ($1, $2, $3, $4, $5)",
                 comment_id, ticket_id, author, public, body,
             )  # fmt: skip
-            await conn.execute(
-                "INSERT INTO ticket_history (ticket_id, actor, action, from_state, to_state, details)"
-                " VALUES ($1, $2, 'commented', $3, $3, $4::jsonb)",
-                ticket_id, author, row["state"], json.dumps({"comment_id": comment_id, "public": public}),
+            await write_history(
+                conn, ticket_id, author, "commented", row["state"], row["state"],
+                {"comment_id": comment_id, "public": public},
             )  # fmt: skip
             new = await conn.fetchrow(
                 "UPDATE tickets SET updated_at = now(), sla_check_at = now() WHERE id = $1 RETURNING *",
                 ticket_id,
             )
-        return _ticket(new)
+        return ticket_from_row(new)
