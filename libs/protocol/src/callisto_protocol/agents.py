@@ -27,6 +27,7 @@ class AgentStateChanged(Event):
 
     message_type: ClassVar[str] = "agent.state"
     subject: ClassVar[str] = "cc.agent.{agent_id}.state"
+    publisher: ClassVar[str] = "queue-manager"
     agent_id: AgentId
     seq: int = Field(ge=0)
     state: AgentState

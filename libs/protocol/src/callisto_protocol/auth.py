@@ -17,6 +17,7 @@ class AuditRecorded(Event):
 
     message_type: ClassVar[str] = "auth.audit"
     subject: ClassVar[str] = "cc.auth.audit.{action}"
+    publisher: ClassVar[str] = "auth"
     action: Token
     actor: str = Field(max_length=200)
     target: str = Field(default="", max_length=200)
@@ -83,6 +84,7 @@ class UserChanged(Event):
 
     message_type: ClassVar[str] = "auth.user-changed"
     subject: ClassVar[str] = "cc.auth.user.{user_id}"
+    publisher: ClassVar[str] = "auth"
     user_id: Token
     login: str
     display_name: str

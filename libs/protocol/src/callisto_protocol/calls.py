@@ -39,6 +39,7 @@ class CallStateChanged(Event):
 
     message_type: ClassVar[str] = "call.state"
     subject: ClassVar[str] = "cc.call.{call_id}.state"
+    publisher: ClassVar[str] = "call-manager"
     call_id: CallId
     seq: int = Field(ge=0)
     state: CallState

@@ -44,6 +44,7 @@ class LookupContact(Command):
 class ContactChanged(Event):
     message_type: ClassVar[str] = "contacts.changed"
     subject: ClassVar[str] = "cc.ticket.contact.{contact_id}"
+    publisher: ClassVar[str] = "helpdesk"
     contact_id: Token
     change: Token = Field(description="created, updated or deleted")
     card: ContactCard | None = None

@@ -89,6 +89,7 @@ class CloseHelp(Command):
 class HelpRequestChanged(Event):
     message_type: ClassVar[str] = "help.changed"
     subject: ClassVar[str] = "cc.agent.{agent_id}.help"
+    publisher: ClassVar[str] = "queue-manager"
     agent_id: AgentId
     step: Token = Field(description="raised, accepted, escalated, cancelled or closed")
     request: HelpRequest

@@ -45,6 +45,7 @@ class CallEntry(BaseModel):
 class AgentListSnapshot(Event):
     message_type: ClassVar[str] = "list.agents.snapshot"
     subject: ClassVar[str] = "cc.list.agents.snapshot"
+    publisher: ClassVar[str] = "core-bus"
     seq: int = Field(ge=0)
     agents: list[AgentEntry]
 
@@ -52,6 +53,7 @@ class AgentListSnapshot(Event):
 class AgentListDelta(Event):
     message_type: ClassVar[str] = "list.agents.delta"
     subject: ClassVar[str] = "cc.list.agents.delta"
+    publisher: ClassVar[str] = "core-bus"
     seq: int = Field(ge=1)
     upserted: list[AgentEntry] = []
     removed: list[AgentId] = []
@@ -72,6 +74,7 @@ class GetAgentList(Command):
 class CallListSnapshot(Event):
     message_type: ClassVar[str] = "list.calls.snapshot"
     subject: ClassVar[str] = "cc.list.calls.snapshot"
+    publisher: ClassVar[str] = "core-bus"
     seq: int = Field(ge=0)
     calls: list[CallEntry]
 
@@ -79,6 +82,7 @@ class CallListSnapshot(Event):
 class CallListDelta(Event):
     message_type: ClassVar[str] = "list.calls.delta"
     subject: ClassVar[str] = "cc.list.calls.delta"
+    publisher: ClassVar[str] = "core-bus"
     seq: int = Field(ge=1)
     upserted: list[CallEntry] = []
     removed: list[CallId] = []

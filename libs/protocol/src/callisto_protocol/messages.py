@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from callisto_protocol.errors import MessageDecodeError, SubjectError, UnknownMessageType
 from callisto_protocol.ids import is_token
@@ -42,6 +42,11 @@ class Message(BaseModel):
         for name in cls.subject_params():
             if name not in cls.model_fields:
                 raise TypeError(f"{cls.__name__}.subject names {{{name}}}, which is not a field")
+        if cls.kind == "event" and cls.__module__.startswith("callisto_protocol."):
+            publisher = getattr(cls, "publisher", "")
+            placeholder = _PLACEHOLDER_RE.fullmatch(publisher)
+            if not publisher or (placeholder and placeholder.group(1) not in cls.subject_params()):
+                raise TypeError(f"{cls.__name__} declares no publisher (a service, or a subject placeholder)")
         other = _REGISTRY.get(cls.message_type)
         if other is not None and other.__qualname__ != cls.__qualname__:
             raise TypeError(f"message type {cls.message_type!r} declared twice ({other.__name__})")
@@ -105,9 +110,22 @@ class Message(BaseModel):
 
 
 class Event(Message):
-    """Something that happened; published, never answered."""
+    """Something that happened; published, never answered.
+
+    ``publisher`` names the one service that may publish it: a service name, or a subject placeholder
+    (``"{service}"``) when every service publishes its own. NATS grants publishing by it, and a receiver
+    refuses an event whose envelope names another origin."""
 
     kind: ClassVar[str] = "event"
+    publisher: ClassVar[str] = ""
+
+    @classmethod
+    def publisher_of(cls, subject: str) -> str:
+        """The service allowed to publish on ``subject`` ("" when the class names none)."""
+        placeholder = _PLACEHOLDER_RE.fullmatch(cls.publisher)
+        if placeholder is None:
+            return cls.publisher
+        return cls.parse_subject(subject).get(placeholder.group(1), "")
 
 
 class Reply(Message):
@@ -131,6 +149,7 @@ class ErrorReply(Reply):
     error_id: str
     message: str
     details: dict[str, Any] = {}
+    status: int | None = Field(default=None, ge=400, le=599, description="the owner's HTTP status for it")
 
 
 def _checked_token(name: str, value: str) -> str:

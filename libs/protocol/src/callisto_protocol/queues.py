@@ -112,6 +112,7 @@ class QueueCallEvent(Event):
 
     message_type: ClassVar[str] = "queue.call"
     subject: ClassVar[str] = "cc.queue.{queue_id}.call.{step}"
+    publisher: ClassVar[str] = "queue-manager"
     queue_id: QueueId
     step: QueueCallKind
     call_id: CallId
@@ -158,6 +159,7 @@ class ConnectOutcome(Event):
 
     message_type: ClassVar[str] = "call.connect-outcome"
     subject: ClassVar[str] = "cc.call.{call_id}.connect"
+    publisher: ClassVar[str] = "call-manager"
     call_id: CallId
     agent_id: AgentId
     offer_id: Token

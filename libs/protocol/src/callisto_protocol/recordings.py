@@ -14,6 +14,7 @@ from callisto_protocol.messages import Event
 class RecordingAvailable(Event):
     message_type: ClassVar[str] = "recordings.available"
     subject: ClassVar[str] = "cc.recording.{call_id}.available"
+    publisher: ClassVar[str] = "recording"
     recording_id: Token
     call_id: Token
     url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://", description="where it is served")

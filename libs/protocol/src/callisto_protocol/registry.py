@@ -49,6 +49,7 @@ class ServiceHeartbeat(Event, InstanceDescription):
 
     message_type: ClassVar[str] = "registry.heartbeat"
     subject: ClassVar[str] = "cc.registry.{service}.{instance}.heartbeat"
+    publisher: ClassVar[str] = "{service}"
     interval_s: float = Field(default=HEARTBEAT_INTERVAL_S, gt=0, le=60)
 
 
@@ -65,6 +66,7 @@ class ServiceRegistered(Event):
 
     message_type: ClassVar[str] = "registry.registered"
     subject: ClassVar[str] = "cc.registry.{service}.{instance}.registered"
+    publisher: ClassVar[str] = "core-bus"
     service: ServiceName
     instance: InstanceId
     status: InstanceStatus
@@ -75,6 +77,7 @@ class ServiceChanged(Event):
 
     message_type: ClassVar[str] = "registry.changed"
     subject: ClassVar[str] = "cc.registry.{service}.{instance}.changed"
+    publisher: ClassVar[str] = "core-bus"
     service: ServiceName
     instance: InstanceId
     status: InstanceStatus
@@ -85,6 +88,7 @@ class ServiceGone(Event):
 
     message_type: ClassVar[str] = "registry.gone"
     subject: ClassVar[str] = "cc.registry.{service}.{instance}.gone"
+    publisher: ClassVar[str] = "core-bus"
     service: ServiceName
     instance: InstanceId
     last_seen: datetime

@@ -16,6 +16,11 @@ EVENTS_STREAM_SUBJECTS = (
 # are safe.
 EVENTS_DUPLICATE_WINDOW_S = 120.0
 
+# Events that durable consumers gave up on (``cc.dead.<service>.<consumer>``), kept for replay.
+DEAD_LETTERS_STREAM = "CC_DEAD_LETTERS"
+DEAD_LETTERS_SUBJECTS = ("cc.dead.>",)
+DEAD_LETTERS_MAX_AGE_S = 30 * 24 * 3600.0
+
 REGISTRY_BUCKET = "cc_registry"
 LEASES_BUCKET = "cc_leases"
 

@@ -130,6 +130,7 @@ class IvrInput(Event):
 
     message_type: ClassVar[str] = "call.ivr-input"
     subject: ClassVar[str] = "cc.call.{call_id}.ivr"
+    publisher: ClassVar[str] = "call-manager"
     call_id: CallId
     step: Token
     digits: str = Field(max_length=64, pattern=r"^[0-9*#A-D]*$")
@@ -141,6 +142,7 @@ class RegistrationChanged(Event):
 
     message_type: ClassVar[str] = "call.registration"
     subject: ClassVar[str] = "cc.agent.{agent_id}.registration"
+    publisher: ClassVar[str] = "call-manager"
     agent_id: AgentId
     username: str = Field(max_length=100)
     registered: bool

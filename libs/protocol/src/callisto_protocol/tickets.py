@@ -14,6 +14,7 @@ from callisto_protocol.messages import Event
 class TicketChanged(Event):
     message_type: ClassVar[str] = "tickets.changed"
     subject: ClassVar[str] = "cc.ticket.{ticket_id}.changed"
+    publisher: ClassVar[str] = "helpdesk"
     ticket_id: Token
     number: int = Field(ge=1)
     action: Token = Field(description="created, assign, start, pend, resume, resolve, ..., commented")
@@ -34,6 +35,7 @@ class TicketNotification(Event):
 
     message_type: ClassVar[str] = "tickets.notification"
     subject: ClassVar[str] = "cc.ticket.{ticket_id}.notification"
+    publisher: ClassVar[str] = "helpdesk"
     notification_id: int = Field(ge=1)
     ticket_id: Token
     number: int = Field(ge=1)

@@ -35,6 +35,9 @@ from nats.js.api import DeliverPolicy
 from callisto_protocol import Command, Envelope, ErrorReply, Event, Message, ProtocolError, Reply
 from callisto_protocol.envelope import CORRELATION_ID, MESSAGE_ID, MESSAGE_TYPE, envelope_headers
 from callisto_protocol.streams import (
+    DEAD_LETTERS_MAX_AGE_S,
+    DEAD_LETTERS_STREAM,
+    DEAD_LETTERS_SUBJECTS,
     EVENTS_DUPLICATE_WINDOW_S,
     EVENTS_STREAM,
     EVENTS_STREAM_SUBJECTS,
@@ -96,6 +99,7 @@ class Bus:
         self._published_core = metrics.published.labels(mode="core")
         self.verifier: TokenVerifier | None = None  # checks the tokens of commands served
         self.token_source: TokenSource | None = None  # this instance's own token, for commands sent
+        self.consumers: dict[str, Any] = {}  # durable name -> DurableConsumer, for replays of dead letters
 
     # connection -------------------------------------------------------------------------------
     @property
@@ -158,8 +162,9 @@ class Bus:
         self.metrics.connected.set(1)
         try:
             await ensure_events_stream(self.nc)
+            await ensure_dead_letters_stream(self.nc)
         except Exception as exc:
-            log.warning("could not ensure stream %s: %r", EVENTS_STREAM, exc)
+            log.warning("could not ensure streams %s, %s: %r", EVENTS_STREAM, DEAD_LETTERS_STREAM, exc)
         for callback in self._on_connect:
             try:
                 await callback()
@@ -217,6 +222,14 @@ class Bus:
             self.outbox.put(Pending(subject, event.encode(), headers))
         else:
             await self.publish_raw(subject, event.encode(), headers)
+        return headers[MESSAGE_ID]
+
+    async def publish_acknowledged(self, event: Event, *, timeout: float = 2.0) -> str:
+        """Publish an event kept by a stream and return once the stream stored it (raises otherwise)."""
+        headers = self.headers(event)
+        await self.nc.jetstream().publish(
+            event.render_subject(), event.encode(), headers=headers, timeout=timeout
+        )
         return headers[MESSAGE_ID]
 
     async def publish_raw(self, subject: str, body: bytes, headers: dict[str, str]) -> None:
@@ -325,9 +338,17 @@ class Bus:
         try:
             env = Envelope.from_headers(msg.headers)
             event = event_type.decode(msg.data)
+            publisher = event_type.publisher_of(msg.subject)
         except ProtocolError as exc:
             self.metrics.rejected.labels(message_type=message_type, error_id=exc.error_id).inc()
             log.warning("dropped malformed %s on %s: %s", message_type, msg.subject, exc.message)
+            return
+        if publisher and env.origin_service != publisher:
+            self.metrics.rejected.labels(message_type=message_type, error_id="wrong-origin").inc()
+            log.warning(
+                "dropped %s on %s from %r: only %r publishes it",
+                message_type, msg.subject, env.origin_service, publisher,
+            )  # fmt: skip
             return
         started = time.perf_counter()
         try:
@@ -375,7 +396,9 @@ class Bus:
                 reply: Reply = await handler(command, env)
             except ProtocolError as exc:
                 self.metrics.rejected.labels(message_type=message_type, error_id=exc.error_id).inc()
-                reply = ErrorReply(error_id=exc.error_id, message=exc.message, details=exc.details)
+                reply = ErrorReply(
+                    error_id=exc.error_id, message=exc.message, details=exc.details, status=422
+                )
             except CallistoError as exc:
                 if exc.status in (401, 403):
                     self.metrics.rejected.labels(message_type=message_type, error_id=exc.error_id).inc()
@@ -383,7 +406,9 @@ class Bus:
             except Exception:
                 self.metrics.handler_errors.labels(message_type=message_type).inc()
                 log.exception("handler for %s failed", message_type)
-                reply = ErrorReply(error_id="internal-error", message=f"{message_type} failed unexpectedly")
+                reply = ErrorReply(
+                    error_id="internal-error", message=f"{message_type} failed unexpectedly", status=500
+                )
             finally:
                 handle_seconds.observe(time.perf_counter() - started)
             try:
@@ -474,6 +499,22 @@ async def ensure_events_stream(nc: Client) -> None:
             subjects=list(EVENTS_STREAM_SUBJECTS),
             duplicate_window=EVENTS_DUPLICATE_WINDOW_S,
             max_age=7 * 24 * 3600.0,
+        )
+    except nats.js.errors.BadRequestError as exc:  # created by another instance meanwhile
+        log.debug("add_stream: %r", exc)
+
+
+async def ensure_dead_letters_stream(nc: Client) -> None:
+    """Create ``CC_DEAD_LETTERS`` if it does not exist (kept 30 days; replayed or deleted by hand)."""
+    js = nc.jetstream()
+    try:
+        await js.stream_info(DEAD_LETTERS_STREAM)
+        return
+    except nats.js.errors.NotFoundError:
+        pass
+    try:
+        await js.add_stream(
+            name=DEAD_LETTERS_STREAM, subjects=list(DEAD_LETTERS_SUBJECTS), max_age=DEAD_LETTERS_MAX_AGE_S
         )
     except nats.js.errors.BadRequestError as exc:  # created by another instance meanwhile
         log.debug("add_stream: %r", exc)

@@ -6,7 +6,7 @@
     │   ├── PublishBufferFull      the bounded outbox is full; the event was refused (and counted)
     │   ├── NoResponders           nobody serves the command's subject
     │   ├── RequestTimeout         a responder exists but did not answer in time
-    │   └── RemoteError            the responder answered with an ErrorReply
+    │   └── RemoteError            the responder answered with an ErrorReply (its status kept)
     └── LeaseError                 the lease bucket cannot be used
 
 Lower-layer errors (nats, pydantic) are translated here, at the boundary.
@@ -29,7 +29,9 @@ class CallistoError(Exception):
         self.details = details or {}
 
     def to_reply(self) -> ErrorReply:
-        return ErrorReply(error_id=self.error_id, message=self.message, details=self.details)
+        return ErrorReply(
+            error_id=self.error_id, message=self.message, details=self.details, status=self.status
+        )
 
 
 class BadRequest(CallistoError):
@@ -70,13 +72,13 @@ class RequestTimeout(BusError):
 
 
 class RemoteError(BusError):
-    """The responder refused the command; ``error_id`` is the responder's own."""
-
-    status = 502
+    """The responder refused the command; ``error_id`` and ``status`` are the responder's own (502
+    when the responder gave no status: an older one, or an unexpected failure)."""
 
     def __init__(self, reply: ErrorReply) -> None:
         super().__init__(reply.message, reply.details)
         self.error_id = reply.error_id
+        self.status = reply.status or 502
         self.reply = reply
 
 

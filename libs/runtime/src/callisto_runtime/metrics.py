@@ -50,6 +50,12 @@ class BusMetrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
             registry=registry,
         )
+        self.dead_letters = Counter(
+            "callisto_bus_dead_letters",
+            "Events a durable consumer gave up on and stored as dead letters, by consumer and cause.",
+            ["consumer", "cause"],
+            registry=registry,
+        )
         self.connected = Gauge("callisto_bus_connected", "1 while connected to NATS.", registry=registry)
         self.reconnects = Counter(
             "callisto_bus_reconnects", "Reconnections to NATS after a loss.", registry=registry

@@ -19,18 +19,20 @@ from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from pydantic import BaseModel
 
 from callisto_protocol import Envelope
 from callisto_protocol.auth import GetJwks, Jwks
 from callisto_protocol.control import DrainInstance, DrainStarted
 from callisto_protocol.registry import InstanceRole, ServiceHeartbeat
 from callisto_protocol.streams import LEASES_BUCKET
-from callisto_runtime import problems
+from callisto_runtime import dead_letters, problems
 from callisto_runtime.body_limit import BodyLimitMiddleware
 from callisto_runtime.bus import Bus
 from callisto_runtime.identity import ServiceIdentity
+from callisto_runtime.input_hygiene import InputHygieneMiddleware
 from callisto_runtime.kv import ensure_bucket
 from callisto_runtime.lease import LeaderLease
 from callisto_runtime.logs import setup_logging
@@ -45,6 +47,21 @@ Check = Callable[[], Awaitable[bool] | bool]
 Hook = Callable[[], Awaitable[None]]
 RoleHook = Callable[[bool], Awaitable[None]]
 CHECK_TIMEOUT_S = 1.0
+
+
+class Liveness(BaseModel):
+    status: str
+    service: str
+    instance: str
+
+
+class Readiness(BaseModel):
+    status: str  # ready, not-ready, draining
+    role: InstanceRole
+    checks: dict[str, bool]
+    failures: dict[str, str]  # background work that failed, with the reason
+    service: str
+    instance: str
 
 
 class Service:
@@ -80,6 +97,7 @@ class Service:
         self._role: list[RoleHook] = []
         self._routers: list[APIRouter] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self.failures: dict[str, str] = {}  # background work that failed: name -> reason
         self._ready_gauge = Gauge(
             "callisto_service_ready", "1 when the instance is ready.", registry=self.metrics_registry
         )
@@ -117,6 +135,23 @@ class Service:
         self._role.append(hook)
         return hook
 
+    def background(self, name: str, work: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        """Run ``work`` as a task the service owns: cancelled at shutdown; when it fails, the reason is
+        logged and the instance is not ready (``/readyz`` names the task and the reason)."""
+
+        async def owned() -> None:
+            try:
+                await work()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.failures[name] = f"{type(exc).__name__}: {exc}"[:500]
+                log.exception("background work %s failed; the instance is not ready", name)
+
+        task = asyncio.create_task(owned(), name=name)
+        self._tasks.append(task)
+        return task
+
     def include_router(self, router: APIRouter) -> None:
         self._routers.append(router)
 
@@ -150,6 +185,8 @@ class Service:
                 results[name] = bool(outcome)
             except Exception:
                 results[name] = False
+        for name in self.failures:
+            results[f"task:{name}"] = False
         ready = all(results.values()) and not self.draining
         self._ready_gauge.set(1 if ready else 0)
         self._leader_gauge.set(1 if self.is_active else 0)
@@ -259,33 +296,51 @@ class Service:
                 await self.stop()
 
         app = FastAPI(title=f"Callisto {self.name}", version=self.version, lifespan=lifespan, **fastapi_args)
+        app.add_middleware(InputHygieneMiddleware)
         app.add_middleware(BodyLimitMiddleware, max_bytes=self.settings.max_body_bytes)
         problems.install(app)
 
         @app.get("/healthz", tags=["operations"], summary="The process is alive")
-        async def healthz() -> dict[str, str]:
-            return {"status": "alive", "service": self.name, "instance": self.instance}
+        async def healthz() -> Liveness:
+            return Liveness(status="alive", service=self.name, instance=self.instance)
 
-        @app.get("/readyz", tags=["operations"], summary="Dependencies reachable; role of the instance")
+        @app.get(
+            "/readyz",
+            tags=["operations"],
+            summary="Dependencies reachable; role of the instance",
+            responses={
+                503: {"model": Readiness, "description": "not ready: a check or background work failed"}
+            },
+        )
         async def readyz() -> JSONResponse:
             ready, checks = await self.readiness()
             status = "ready" if ready else ("draining" if self.draining else "not-ready")
-            body = {
-                "status": status,
-                "role": self.role.value,
-                "checks": checks,
-                "service": self.name,
-                "instance": self.instance,
-            }
-            return JSONResponse(body, status_code=200 if ready else 503)
+            body = Readiness(
+                status=status,
+                role=self.role,
+                checks=checks,
+                failures=dict(self.failures),
+                service=self.name,
+                instance=self.instance,
+            )
+            return JSONResponse(body.model_dump(mode="json"), status_code=200 if ready else 503)
 
-        @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+        @app.get(
+            "/metrics",
+            tags=["operations"],
+            summary="Prometheus metrics",
+            response_class=PlainTextResponse,
+            responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+        )
         async def metrics() -> Response:
             await self.readiness()
             return Response(generate_latest(self.metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
+        store = dead_letters.DeadLetterStore(self.bus)
+        app.include_router(dead_letters.router(store, self.require(f"{self.name}.dead-letters.manage")))
         for router in self._routers:
             app.include_router(router)
+        problems.document(app)
         return app
 
 

@@ -1,6 +1,9 @@
 """Access tokens verified locally: signed JWTs (EdDSA or ES256 only) checked against the issuer's
-JWKS, cached and fetched again when a token names a key id not seen yet (key rotation), at most once
-per ``refresh_min_s``. No call to the auth service per request. A client sends the same token for its
+JWKS, fetched when a token names a key id not seen yet (key rotation: auth publishes a new key
+before it signs with it). Fetches are shared by every request waiting for one and spaced by
+``refresh_min_s``; a key id looked for and not found is not looked for again for ``kid_retry_s``, so
+tokens naming made-up key ids cost one fetch per key id and never delay a real new key by more
+than one spacing. No call to the auth service per request. A client sends the same token for its
 whole life, so verified tokens are remembered (bounded, keyed by the whole token) until they expire:
 the signature is checked once per token, the expiry on every use. Where the keys come from is the
 caller's choice: ``fetch`` (over the bus for services, see ``Service``; ``jwks_over_http`` otherwise).
@@ -16,12 +19,13 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import jwt
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from callisto_runtime.errors import CallistoError
 from callisto_runtime.permissions import allowed
@@ -59,6 +63,7 @@ class Claims:
     agent_id: str | None
     expires_at: int
     token_id: str
+    token: str = field(default="", repr=False, compare=False)  # as presented: passed on when acting for them
 
     def can(self, permission: str) -> bool:
         return allowed(self.permissions, permission, self.agent_id)
@@ -73,7 +78,8 @@ class TokenVerifier:
         fetch: JwksFetch | None = None,
         jwks: dict[str, Any] | None = None,
         leeway_s: float = 5.0,
-        refresh_min_s: float = 30.0,
+        refresh_min_s: float = 0.5,
+        kid_retry_s: float = 10.0,
         cache_size: int = 10_000,
     ) -> None:
         self.issuer = issuer
@@ -81,9 +87,11 @@ class TokenVerifier:
         self.fetch = fetch
         self.leeway_s = leeway_s
         self.refresh_min_s = refresh_min_s
+        self.kid_retry_s = kid_retry_s
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
-        self._lock = asyncio.Lock()
+        self._next_fetch: asyncio.Task[None] | None = None
+        self._missing: OrderedDict[str, float] = OrderedDict()  # key id -> when it may be looked for again
         self._verified: OrderedDict[str, Claims] = OrderedDict()
         self.cache_size = cache_size
         if jwks is not None:
@@ -95,23 +103,40 @@ class TokenVerifier:
             if entry.get("kid") and entry.get("alg") in ALGORITHMS:
                 keys[entry["kid"]] = jwt.PyJWK(entry)
         self._keys = keys
+        for kid in keys:
+            self._missing.pop(kid, None)
 
     async def refresh(self) -> None:
+        """Fetch the key set: joins the fetch already waiting, else starts one (after the spacing)."""
         if self.fetch is None:
             return
-        async with self._lock:
-            if time.monotonic() - self._fetched_at < self.refresh_min_s:
-                return
-            self._fetched_at = time.monotonic()
-            self.load(await self.fetch())
+        if self._next_fetch is None or self._next_fetch.done():
+            self._next_fetch = asyncio.create_task(self._fetch_spaced())
+        await asyncio.shield(self._next_fetch)
+
+    async def _fetch_spaced(self) -> None:
+        assert self.fetch is not None
+        pause = self._fetched_at + self.refresh_min_s - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        self._fetched_at = time.monotonic()
+        self.load(await self.fetch())
 
     async def verify(self, token: str) -> Claims:
         kid = self._kid(token)
-        if kid not in self._keys:
+        asked = time.monotonic()
+        if kid not in self._keys and self._missing.get(kid, 0.0) <= asked:
             try:
                 await self.refresh()
+                if kid not in self._keys and self._fetched_at < asked:  # joined a fetch begun before
+                    await self.refresh()
             except Exception as exc:  # HTTP, bus or decoding errors alike
                 raise KeysUnavailable("the signing keys cannot be fetched", {"reason": repr(exc)}) from None
+            if kid not in self._keys:
+                self._missing[kid] = time.monotonic() + self.kid_retry_s
+                self._missing.move_to_end(kid)
+                while len(self._missing) > 1000:
+                    self._missing.popitem(last=False)
         return self.verify_cached(token)
 
     async def authorize(self, token: str | None, required: str) -> Claims:
@@ -166,6 +191,7 @@ class TokenVerifier:
             agent_id=payload.get("agent_id"),
             expires_at=int(payload["exp"]),
             token_id=str(payload["jti"]),
+            token=token,
         )
 
     @staticmethod
@@ -179,15 +205,19 @@ class TokenVerifier:
         return str(header.get("kid", ""))
 
 
+_BEARER = HTTPBearer(auto_error=False, description="an access token from auth (POST /api/v1/token)")
+
+
 def require(verifier: TokenVerifier, permission: str) -> Callable[[Request], Awaitable[Claims]]:
     """A FastAPI dependency checking a bearer token and the permission (placeholders from the path)."""
 
-    async def dependency(request: Request) -> Claims:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+    async def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_BEARER)
+    ) -> Claims:
+        token = credentials.credentials.strip() if credentials is not None else ""
+        if not token:
             raise TokenInvalid("an Authorization: Bearer token is required")
-        return await verifier.authorize(token.strip(), permission.format(**request.path_params))
+        return await verifier.authorize(token, permission.format(**request.path_params))
 
     return dependency
 
