@@ -18,6 +18,7 @@ from callisto_protocol.auth import (
 )
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged, EndedBy
 from callisto_protocol.contacts import ContactCard, ContactChanged, ContactMatch, LookupContact
+from callisto_protocol.deadletters import DeadLetter
 from callisto_protocol.control import (
     DrainInstance,
     DrainStarted,
@@ -309,6 +310,20 @@ EXAMPLES: list[Message] = [
         recipient="engineer-4",
         title="Ticket 1042: resolution due at 14:30",
         target="resolution",
+    ),
+    DeadLetter(
+        service="helpdesk",
+        consumer="helpdesk-calls",
+        original_subject="cc.call.c-1.state",
+        original_type="call.state",
+        message_id="m-1",
+        stream_sequence=42,
+        reason="CharacterNotInRepertoireError: invalid byte sequence for encoding UTF8: 0x00",
+        cause="failed",
+        deliveries=5,
+        failed_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        headers={"Cc-Message-Type": "call.state"},
+        body_b64="eyJjYWxsX2lkIjoiYy0xIn0=",
     ),
     RecordingAvailable(
         recording_id="r-9", call_id="c-42", url="https://rec.example.org/r-9.opus", duration_s=184.2

@@ -168,6 +168,7 @@ def test_exported_names() -> None:
             "calls",
             "contacts",
             "control",
+            "deadletters",
             "help",
             "lists",
             "message_class",

@@ -57,11 +57,44 @@ async def test_operations_endpoints_and_problem_details(nats_server: NatsServer)
             "status": "ready",
             "role": "active",
             "checks": {"nats": True},
+            "failures": {},
             "service": "probe",
             "instance": service.instance,
         }
         assert (await http.get("/docs")).status_code == 200
-        assert "/api/v1/items" in (await http.get("/openapi.json")).json()["paths"]
+        document = (await http.get("/openapi.json")).json()
+        assert "/api/v1/items" in document["paths"]
+        # every problem an operation can answer is declared, as a problem
+        post = document["paths"]["/api/v1/items"]["post"]["responses"]
+        assert {"413", "422", "503"} <= set(post)
+        assert post["422"]["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+        assert "404" in document["paths"]["/api/v1/items/{name}"]["get"]["responses"]
+        assert "HTTPValidationError" not in document["components"]["schemas"]
+
+        wrong_method = await http.delete("/api/v1/items")
+        assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
+
+        # control characters are refused at the edge, wherever they are
+        for bad in (
+            http.post("/api/v1/items", content=b'{"name": "a\\u0000b", "size": 1}',
+                      headers={"content-type": "application/json"}),
+            http.post("/api/v1/items", json={"name": "esc\x1b[31m", "size": 1}),
+            http.get("/api/v1/items/a%00b"),
+            http.get("/api/v1/items/x", params={"q": "a\x00"}),
+        ):  # fmt: skip
+            refused = await bad
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["error_id"] == "control-character"
+        escaped_backslash = await http.post(
+            "/api/v1/items",
+            content=b'{"name": "a\\\\u0000", "size": 1}',
+            headers={"content-type": "application/json"},
+        )  # a backslash followed by the text u0000: no control character
+        assert escaped_backslash.json().get("error_id") != "control-character"
+        tab_and_newline = await http.post("/api/v1/items", json={"name": "a\tb\nc", "size": 1})
+        assert tab_and_newline.status_code != 422
 
         missing = await http.get("/api/v1/items/x")
         assert missing.status_code == 404
@@ -95,6 +128,14 @@ async def test_operations_endpoints_and_problem_details(nats_server: NatsServer)
         service.add_check("redis", lambda: False)
         not_ready = await http.get("/readyz")
         assert not_ready.status_code == 503 and not_ready.json()["checks"]["redis"] is False
+
+        async def prepare() -> None:
+            raise ValueError("the categories file is not valid")
+
+        await service.background("prepare", prepare)
+        failed = (await http.get("/readyz")).json()
+        assert failed["checks"]["task:prepare"] is False
+        assert failed["failures"] == {"prepare": "ValueError: the categories file is not valid"}
 
         metrics = (await http.get("/metrics")).text
         assert "callisto_service_ready 0.0" in metrics
