@@ -583,13 +583,12 @@ async def test_click_to_call_from_a_ticket_rings_the_agent_then_the_contact(
     private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path,
     postgres_database: str,
 ) -> None:  # fmt: skip
-    token_issuer.service_permissions["helpdesk"] = ["cm.calls.originate", "cm.calls.control"]
     async with (
         with_customer(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as (s, customer),
         helpdesk(private_nats.url, postgres_database) as (desk_http, _, book),
     ):
         agent = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up", TALK_MS=2500)
-        operator = s.issuer.bearer("helpdesk.tickets.#", agent_id="agent-1")
+        operator = s.issuer.bearer("helpdesk.tickets.#", "cm.calls.{agent_id}.#", agent_id="agent-1")
         vera = (await book.lookup("+79123456789")).contact
         assert vera is not None
         made = await desk_http.post(
@@ -597,6 +596,13 @@ async def test_click_to_call_from_a_ticket_rings_the_agent_then_the_contact(
             headers=operator,
         )  # fmt: skip
         ticket = made.json()
+        # helpdesk acts with the operator's token: another agent's phone is call-manager's refusal
+        elsewhere = await desk_http.post(
+            f"/api/v1/tickets/{ticket['ticket_id']}/call", json={"agent_id": "agent-2"}, headers=operator
+        )
+        assert elsewhere.status_code == 403, elsewhere.text
+        assert elsewhere.json()["error_id"] == "permission-denied"
+        assert not s.cm.board.table.calls
         placed = await desk_http.post(
             f"/api/v1/tickets/{ticket['ticket_id']}/call", json={}, headers=operator
         )

@@ -18,7 +18,6 @@ from callisto_protocol.auth import (
 )
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged, EndedBy
 from callisto_protocol.contacts import ContactCard, ContactChanged, ContactMatch, LookupContact
-from callisto_protocol.deadletters import DeadLetter
 from callisto_protocol.control import (
     DrainInstance,
     DrainStarted,
@@ -29,6 +28,7 @@ from callisto_protocol.control import (
     ServiceList,
     SuiteHealth,
 )
+from callisto_protocol.deadletters import DeadLetter
 from callisto_protocol.help import (
     AcceptHelp,
     CancelHelp,

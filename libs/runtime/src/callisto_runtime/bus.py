@@ -62,6 +62,8 @@ R = TypeVar("R", bound=Reply)
 EventHandler = Callable[[E, Envelope], Awaitable[None]]
 CommandHandler = Callable[[C, Envelope], Awaitable[Reply]]
 TokenSource = Callable[[], Awaitable[str]]
+Scope = Callable[[C], Awaitable[dict[str, str]]]
+_NONE = "~"  # an absent value in a permission: never a subject token, so it matches no one's own agent
 
 
 @dataclass
@@ -364,7 +366,8 @@ class Bus:
         command_type: type[C],
         handler: CommandHandler[C],
         *,
-        permission: str | None,
+        permission: str | tuple[str, ...] | None,
+        scope: Scope[C] | None = None,
         queue: str | None = None,
         takes_work: bool = True,
         **params: str,
@@ -372,8 +375,10 @@ class Bus:
         """Answer ``command_type``. Instances of a service share the work through a queue group named
         after the service unless ``queue`` says otherwise ("" for every instance).
 
-        The sender must hold ``permission`` (its ``{field}`` placeholders are filled from the command,
-        so they should name fields that cannot hold a dot); ``None`` serves an open command."""
+        The sender must hold ``permission``, or one of several (its ``{field}`` placeholders are filled
+        from the command, so they should name fields that cannot hold a dot, and from what ``scope``
+        says about the command: e.g. the agent on a call, so that an operator may act on their own
+        calls only); ``None`` serves an open command."""
         message_type = command_type.message_type
         if permission is not None and self.verifier is None:
             raise RuntimeError(f"{message_type} needs a permission but the bus has no token verifier")
@@ -392,7 +397,7 @@ class Bus:
                 env = Envelope.from_headers(msg.headers)
                 command = command_type.decode(msg.data)
                 if permission is not None:
-                    await self._authorize(env, command, permission)
+                    await self._authorize(env, command, permission, scope)
                 reply: Reply = await handler(command, env)
             except ProtocolError as exc:
                 self.metrics.rejected.labels(message_type=message_type, error_id=exc.error_id).inc()
@@ -418,10 +423,19 @@ class Bus:
 
         await self._add(_Spec(command_type.subscription(**params), group, callback, takes_work))
 
-    async def _authorize(self, env: Envelope, command: Command, permission: str) -> None:
+    async def _authorize(
+        self, env: Envelope, command: C, permission: str | tuple[str, ...], scope: Scope[C] | None
+    ) -> None:
         assert self.verifier is not None  # checked by serve()
-        fields = {name: getattr(command, name) for name in type(command).model_fields}
-        await self.verifier.authorize(env.authorization, permission.format_map(fields))
+        fields = {
+            name: _NONE if (v := getattr(command, name)) is None else v for name in type(command).model_fields
+        }
+        if scope is not None:
+            fields.update(await scope(command))
+        wanted = (permission,) if isinstance(permission, str) else permission
+        required = [p.format_map(fields) for p in wanted]
+        claims = await self.verifier.authorize(env.authorization, required[0], *required[1:])
+        log.debug("%s authorised for %s", command.message_type, claims.subject)
 
     async def follow(self, event_type: type[E], handler: EventHandler[E], **params: str) -> None:
         """Replay the latest ``event_type`` of every matching subject kept by ``CC_EVENTS``, then

@@ -139,13 +139,15 @@ class TokenVerifier:
                     self._missing.popitem(last=False)
         return self.verify_cached(token)
 
-    async def authorize(self, token: str | None, required: str) -> Claims:
-        """The claims of ``token`` when it is valid (401) and grants ``required`` (403)."""
+    async def authorize(self, token: str | None, required: str, *alternatives: str) -> Claims:
+        """The claims of ``token`` when it is valid (401) and grants ``required`` or one of the
+        ``alternatives`` (403)."""
         if not token:
             raise TokenInvalid("an access token is required")
         claims = await self.verify(token)
-        if not claims.can(required):
-            raise PermissionDenied(f"permission {required} is required", {"permission": required})
+        if not any(claims.can(p) for p in (required, *alternatives)):
+            wanted = " or ".join((required, *alternatives))
+            raise PermissionDenied(f"permission {wanted} is required", {"permission": required})
         return claims
 
     def verify_cached(self, token: str) -> Claims:

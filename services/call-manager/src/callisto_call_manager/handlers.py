@@ -1,4 +1,9 @@
-"""Bus side of call-manager: commands from queue-manager, the dialer, clients and integrators."""
+"""Bus side of call-manager: commands from queue-manager, the dialer, clients and integrators.
+
+Call-manager decides who may do what to a call: a service or a supervisor holds ``cm.calls.control``
+(or ``originate``) for every call; an operator's token grants ``cm.calls.<own agent>.#``, so a
+person acting through another service (click-to-call from a ticket) rings only their own phone and
+controls only the calls their agent is on."""
 
 from __future__ import annotations
 
@@ -22,6 +27,10 @@ from callisto_runtime import Bus
 
 
 async def subscribe(bus: Bus, board: Switchboard) -> None:
+    async def call_agent(command: HangupCall | HoldCall | TransferCall | RecordCall) -> dict[str, str]:
+        call = board.table.calls.get(command.call_id)
+        return {"call_agent": call.agent_id if call is not None and call.agent_id else "~"}
+
     def controlled(call_id: str) -> CallControlled:
         call = board.table.calls.get(call_id)
         return CallControlled(call_id=call_id, state=call.state if call is not None else CallState.ENDED)
@@ -68,8 +77,13 @@ async def subscribe(bus: Bus, board: Switchboard) -> None:
     await bus.serve(ConnectCall, connect, permission="cm.calls.connect")
     await bus.serve(CancelConnect, cancel_connect, permission="cm.calls.connect")
     await bus.serve(ListCalls, list_calls, permission="cm.calls.read")
-    await bus.serve(OriginateCall, originate, permission="cm.calls.originate")
-    await bus.serve(HangupCall, hangup, permission="cm.calls.control")
-    await bus.serve(HoldCall, hold, permission="cm.calls.control")
-    await bus.serve(TransferCall, transfer, permission="cm.calls.control")
-    await bus.serve(RecordCall, record, permission="cm.calls.record")
+    await bus.serve(
+        OriginateCall, originate, permission=("cm.calls.originate", "cm.calls.{agent_id}.originate")
+    )
+    on_own_call = ("cm.calls.control", "cm.calls.{call_agent}.control")
+    await bus.serve(HangupCall, hangup, permission=on_own_call, scope=call_agent)
+    await bus.serve(HoldCall, hold, permission=on_own_call, scope=call_agent)
+    await bus.serve(TransferCall, transfer, permission=on_own_call, scope=call_agent)
+    await bus.serve(
+        RecordCall, record, permission=("cm.calls.record", "cm.calls.{call_agent}.record"), scope=call_agent
+    )

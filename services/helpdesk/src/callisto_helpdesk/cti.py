@@ -1,5 +1,7 @@
 """CTI from a ticket: call its contact (the agent's phone rings first) or blind-transfer a live call,
-through call-manager's bus commands; the call is linked to the ticket."""
+through call-manager's bus commands; the call is linked to the ticket. The commands carry the token
+of the person asking, never helpdesk's own: call-manager decides whose phone they may ring and which
+calls they may move."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ class Cti:
         self.contacts = contacts
         self.cards = cards
 
-    async def call_contact(self, ticket_id: str, agent_id: str, number: str | None) -> CallControlled:
+    async def call_contact(
+        self, ticket_id: str, agent_id: str, number: str | None, *, token: str
+    ) -> CallControlled:
         """Ring ``agent_id``'s phone, then ``number`` (default: the contact's first number)."""
         ticket = await self.tickets.get(ticket_id)
         if number is None:
@@ -28,14 +32,18 @@ class Cti:
                     f"ticket {ticket.number} has no contact number to call", {"ticket_id": ticket_id}
                 )
             number = phones[0].number
-        placed = await self.bus.call(OriginateCall(number=number, agent_id=agent_id), CallControlled)
+        placed = await self.bus.call(
+            OriginateCall(number=number, agent_id=agent_id), CallControlled, token=token
+        )
         await self.cards.link(placed.call_id, ticket_id)
         return placed
 
-    async def transfer(self, ticket_id: str, call_id: str, kind: TransferKind, target: str) -> CallControlled:
+    async def transfer(
+        self, ticket_id: str, call_id: str, kind: TransferKind, target: str, *, token: str
+    ) -> CallControlled:
         await self.tickets.get(ticket_id)
         moved = await self.bus.call(
-            TransferCall(call_id=call_id, target_kind=kind, target=target), CallControlled
+            TransferCall(call_id=call_id, target_kind=kind, target=target), CallControlled, token=token
         )
         await self.cards.link(call_id, ticket_id)
         return moved

@@ -138,12 +138,12 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
         agent_id = body.agent_id or claims.agent_id
         if agent_id is None:
             raise BadRequest("name the agent whose phone rings first", {"ticket_id": ticket_id})
-        return await cti.call_contact(ticket_id, agent_id, body.number)
+        return await cti.call_contact(ticket_id, agent_id, body.number, token=claims.token)
 
     @api.post("/tickets/{ticket_id}/transfer", summary="Blind-transfer a live call about the ticket")
     async def transfer(
         ticket_id: TicketPath, body: TransferRequest, claims: Claims = may_update
     ) -> CallControlled:
-        return await cti.transfer(ticket_id, body.call_id, body.target_kind, body.target)
+        return await cti.transfer(ticket_id, body.call_id, body.target_kind, body.target, token=claims.token)
 
     return api
