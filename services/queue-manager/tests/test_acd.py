@@ -8,10 +8,11 @@ import pytest
 
 from callisto_protocol.agents import AgentState, AgentStateChanged
 from callisto_protocol.queues import AgentRequest, ConnectResult, QueueCallEvent, QueueCallKind
-from callisto_queue_manager.acd import Acd, CancelOffer, Offer
+from callisto_queue_manager.acd import MAX_OVERFLOWS, Acd, CancelOffer, Offer
 from callisto_queue_manager.errors import (
     CallAlreadyQueued,
     InvalidTransition,
+    OverflowCycle,
     QueueClosed,
     QueueEmpty,
     QueueFull,
@@ -352,3 +353,30 @@ def test_a_transfer_ends_the_first_agents_part_of_the_call() -> None:
     again = a.enqueue("c2", "q1", T0 + 60)  # transferred back to the queue: offered to another agent
     assert again.status is CallStatus.OFFERED and offer.agent_id not in again.offered_to
     assert a.agents[offer.agent_id].state is AgentState.WRAP_UP
+
+
+def test_a_queue_overflowing_back_to_itself_is_refused() -> None:
+    a = acd(QueueConfig(id="a", overflow_target="queue:b"), QueueConfig(id="b"))
+    with pytest.raises(OverflowCycle) as itself:
+        a.set_queue(QueueConfig(id="c", max_wait_s=5, overflow_target="queue:c"))
+    assert itself.value.details["cycle"] == ["c", "c"]
+    with pytest.raises(OverflowCycle) as through:
+        a.set_queue(QueueConfig(id="b", overflow_after_s=10, overflow_target="queue:a"))
+    assert through.value.details["cycle"] == ["b", "a", "b"]
+    assert a.queues["b"].overflow_target is None and "c" not in a.queues  # nothing changed
+    a.set_queue(QueueConfig(id="b", overflow_target="queue:d"))  # a chain without a loop is fine
+
+
+def test_a_loop_of_queues_cannot_hang_a_tick() -> None:
+    """Reproduced before the fix: max wait 1 s and overflow to itself re-entered the call forever
+    (hundreds of thousands of effects in seconds). A loop made behind the check (two instances writing
+    at once) still ends: a caller is moved through a bounded number of queues, then leaves."""
+    a = acd(QueueConfig(id="a", max_wait_s=1, overflow_target="queue:b"), QueueConfig(id="b"))
+    a.queues["b"] = QueueConfig(id="b", max_wait_s=1, overflow_target="queue:a")  # behind the check
+    a.enqueue("c1", "a", T0, caller="+4930123")
+    a.take_effects()
+    a.tick(T0 + 2)
+    steps = [e for e in a.take_effects() if isinstance(e, QueueCallEvent)]
+    assert len(steps) <= 2 * (MAX_OVERFLOWS + 1)
+    assert "c1" not in a.calls
+    assert steps[-1].step is QueueCallKind.TIMED_OUT and steps[-1].target is None

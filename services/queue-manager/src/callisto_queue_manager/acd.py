@@ -38,6 +38,7 @@ from callisto_queue_manager.errors import (
     CallAlreadyQueued,
     InvalidCallback,
     InvalidTransition,
+    OverflowCycle,
     QueueClosed,
     QueueEmpty,
     QueueFull,
@@ -70,6 +71,8 @@ TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
 }
 STAFFED = frozenset({S.READY, S.RESERVED, S.ON_CALL, S.WRAP_UP})
 LOGGED_IN = STAFFED | {S.NOT_READY}
+MAX_OVERFLOWS = 8  # queues one caller may be moved through; past that the caller leaves without a target
+MAX_TIMERS_PER_TICK = 10_000  # the work of one tick is bounded: what is left runs at the next
 OUTCOME_MARGIN_S = 5.0  # an offer without outcome this long after its ring timeout counts as missed
 SCAN_LIMIT = 64  # waiting calls looked at per queue when an agent becomes free
 ARRIVAL_WINDOW_S = 900.0
@@ -179,7 +182,23 @@ class Acd:
         return effects
 
     # configuration ------------------------------------------------------------------------------
+    def check_overflow(self, queue: QueueConfig) -> None:
+        """Refuse a queue whose overflow targets, followed through the other queues, come back to it."""
+        path = [queue.id]
+        target = queue.overflow_target
+        while target is not None and target.startswith("queue:"):
+            next_id = target[6:]
+            if next_id in path:
+                raise OverflowCycle(
+                    f"overflow from queue {queue.id!r} would come back: {' -> '.join([*path, next_id])}",
+                    {"queue_id": queue.id, "cycle": [*path, next_id]},
+                )
+            path.append(next_id)
+            following = self.queues.get(next_id)
+            target = following.overflow_target if following is not None else None
+
     def set_queue(self, queue: QueueConfig, now: float = 0.0) -> None:
+        self.check_overflow(queue)
         self.queues[queue.id] = queue
         self.waiting.setdefault(queue.id, SortedList())
         self.handle.setdefault(
@@ -774,7 +793,9 @@ class Acd:
         """Run what is due: missing offer outcomes, ends of wrap-up, waits that end (personal agent,
         overflow, maximum wait)."""
         self.help.tick(now)
-        while self._timers and self._timers[0][0] <= now:
+        for _ in range(MAX_TIMERS_PER_TICK):
+            if not self._timers or self._timers[0][0] > now:
+                break
             _, _, kind, key = heapq.heappop(self._timers)
             if kind == "offer":
                 agent = self.agents.get(key)
@@ -816,9 +837,12 @@ class Acd:
         if target == "callback" and call.callback is None and CALLBACK_NUMBER.match(call.caller):
             self.request_callback(call.queue_id, call.caller, now, replaces=call.call_id)
             return
+        if call.overflows >= MAX_OVERFLOWS:  # a loop of queues made at run time: the caller stops here
+            target = None
         self._remove(call)
         self._event(kind, call, now, reason=reason, target=target)
         if target is not None and target.startswith("queue:") and target[6:] in self.queues:
+            call.overflows += 1
             self._seq += 1
             call.seq = self._seq
             self._enter(call, self.queues[target[6:]], now)

@@ -8,6 +8,7 @@ QueueManagerError (CallistoError)
 ├── CallAlreadyQueued  409 the call waits in another queue
 ├── QueueInUse         409 a queue with calls cannot be removed
 ├── InvalidCallback    422 the callback's window is over or ends before it starts
+├── OverflowCycle      422 the overflow targets would lead a caller back to a queue already left
 ├── UnknownHelpRequest 404 no open or accepted help request of that id
 ├── HelpTaken          409 another supervisor accepted the help request first
 └── QueueRefused       503 the caller cannot join now; details name the overflow target
@@ -58,6 +59,11 @@ class QueueInUse(QueueManagerError):
 class InvalidCallback(QueueManagerError):
     status = 422
     error_id = "invalid-callback"
+
+
+class OverflowCycle(QueueManagerError):
+    status = 422
+    error_id = "overflow-cycle"
 
 
 class UnknownHelpRequest(QueueManagerError):

@@ -184,6 +184,7 @@ class Call:
     answered_at: float | None = None
     order: float = 0.0  # entered_at - priority x step: smaller is served first, whatever the time
     callback: Callback | None = None
+    overflows: int = 0  # queues it was moved to by overflow
 
     def waited(self, now: float) -> float:
         return max(0.0, now - self.first_entered_at)

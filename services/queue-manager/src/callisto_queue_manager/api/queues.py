@@ -11,6 +11,7 @@ from callisto_queue_manager.acd import Acd
 from callisto_queue_manager.engine import Engine
 from callisto_queue_manager.model import CallStatus, QueueConfig
 from callisto_runtime import BadRequest, Service
+from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims
 
 QueuePath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="queue id")]
@@ -25,10 +26,15 @@ def router(service: Service, engine: Engine) -> APIRouter:
     async def queues(claims: Claims = may_read) -> list[QueueConfig]:
         return sorted(engine.acd.queues.values(), key=lambda q: q.id)
 
-    @api.put("/{queue_id}", summary="Create or change a queue (waiting calls keep their place)")
+    @api.put(
+        "/{queue_id}",
+        summary="Create or change a queue (waiting calls keep their place)",
+        responses=responses(400, 422),
+    )
     async def put(queue_id: QueuePath, body: QueueConfig, claims: Claims = may_update) -> QueueConfig:
         if body.id != queue_id:
             raise BadRequest("the body's id differs from the path's", {"queue_id": queue_id, "id": body.id})
+        await engine.run(lambda acd, now: acd.check_overflow(body))  # refused before it is stored
         await engine.store.save_queue(body)
         await engine.run(lambda acd, now: acd.set_queue(body, now))
         return body
