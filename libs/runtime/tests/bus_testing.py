@@ -41,7 +41,6 @@ class QueueTouched(Event):
 
     message_type: ClassVar[str] = "test.queue-touched"
     subject: ClassVar[str] = "cc.queue.{queue_id}.test-touched"
-    publisher: ClassVar[str] = "test-svc"
     queue_id: str
     n: int
 

@@ -4,6 +4,7 @@ kept in CC_DEAD_LETTERS for an administrator to replay; transient failures are r
 from __future__ import annotations
 
 import os
+from typing import ClassVar
 
 import pytest
 from bus_testing import QueueTouched, connected_bus, eventually, metric
@@ -16,6 +17,16 @@ from callisto_runtime.dead_letters import DeadLetterStore
 pytestmark = pytest.mark.integration
 
 POISON = 4
+
+
+class Counted(Event):
+    """A stream event only test-svc publishes."""
+
+    message_type: ClassVar[str] = "test.counted"
+    subject: ClassVar[str] = "cc.queue.{queue_id}.test-counted"
+    publisher: ClassVar[str] = "test-svc"
+    queue_id: str
+    n: int
 
 
 def queue() -> str:
@@ -119,10 +130,10 @@ async def test_events_from_a_service_that_does_not_publish_them_are_refused(nats
     live: list[int] = []
 
     async def handler(event: Event, env: Envelope) -> None:
-        assert isinstance(event, QueueTouched)
+        assert isinstance(event, Counted)
         handled.append(event.n)
 
-    async def on_live(event: QueueTouched, env: Envelope) -> None:
+    async def on_live(event: Counted, env: Envelope) -> None:
         live.append(event.n)
 
     async with (
@@ -131,16 +142,16 @@ async def test_events_from_a_service_that_does_not_publish_them_are_refused(nats
     ):
         consumer = DurableConsumer(owner, f"dl-origin-{q}", f"cc.queue.{q}.>", handler, retry_delay_s=0.05)
         consumer.start()
-        await owner.subscribe(QueueTouched, on_live, queue_id=q)
-        await other.publish(QueueTouched(queue_id=q, n=666))  # forged: only test-svc publishes these
-        await owner.publish(QueueTouched(queue_id=q, n=1))
+        await owner.subscribe(Counted, on_live, queue_id=q)
+        await other.publish(Counted(queue_id=q, n=666))  # forged: only test-svc publishes these
+        await owner.publish(Counted(queue_id=q, n=1))
         await eventually(lambda: handled == [1] and live == [1], what="the owner's event handled")
         await eventually(lambda: consumer.dead_lettered == 1, what="the forged one given up")
         assert (
             metric(
                 owner,
                 "callisto_bus_rejected_total",
-                message_type="test.queue-touched",
+                message_type="test.counted",
                 error_id="wrong-origin",
             )
             >= 2

@@ -100,10 +100,13 @@ def test_refused_tokens(make: Any, error: type[Exception]) -> None:
 async def test_rotation_and_the_route_dependency() -> None:
     key2, jwk2 = keypair("k2")
     published = {"keys": [JWK1]}
+    fetches = 0
     jwks_app = FastAPI()
 
     @jwks_app.get("/jwks")
     async def jwks() -> dict[str, Any]:
+        nonlocal fetches
+        fetches += 1
         return published
 
     async with serve_in_process(jwks_app) as jwks_base:
@@ -128,14 +131,19 @@ async def test_rotation_and_the_route_dependency() -> None:
                 "/agents/a8/state", headers={"Authorization": f"Bearer {token(KEY1, 'k1')}"}
             )
             assert (other.status_code, other.json()["error_id"]) == (403, "permission-denied")
+            made_up, _ = keypair("zz")
+            before = fetches
+            for _ in range(5):  # a key id nobody published: looked for once, then refused at once
+                refused = await http.post(
+                    "/agents/a7/state", headers={"Authorization": f"Bearer {token(made_up, 'zz')}"}
+                )
+                assert refused.status_code == 401
+            assert fetches == before + 1
+            published["keys"] = [JWK1, jwk2]  # the issuer rotates: the new key is published, then signs
             rotated = token(key2, "k2")
             assert (
                 await http.post("/agents/a7/state", headers={"Authorization": f"Bearer {rotated}"})
-            ).status_code == 401
-            published["keys"] = [JWK1, jwk2]  # the issuer rotates: the new key is published
-            assert (
-                await http.post("/agents/a7/state", headers={"Authorization": f"Bearer {rotated}"})
-            ).status_code == 200
+            ).status_code == 200  # on first sight, not after a refresh period
             expired = token(KEY1, "k1", exp=int(time.time()) - 60)
             late = await http.post("/agents/a7/state", headers={"Authorization": f"Bearer {expired}"})
             assert (late.status_code, late.json()["error_id"]) == (401, "token-expired")
