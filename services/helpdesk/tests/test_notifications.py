@@ -145,3 +145,69 @@ async def _failed(http: httpx.AsyncClient, headers: dict[str, str]) -> bool:
     return "callisto_helpdesk_mail_failed_total" in metrics.text and not re.search(
         r"callisto_helpdesk_mail_failed_total 0\.0", metrics.text
     )
+
+
+async def test_a_notification_that_cannot_be_mailed_is_given_up_and_the_others_go_out(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    """Reproduced before the fix: one row whose mail could not be composed (a CR/LF in a header) made
+    every delivery tick raise and roll back, so no later notification went out."""
+    operator = token_issuer.bearer("helpdesk.#")
+    admin = token_issuer.bearer("#")
+    olga = "olga.smirnova@water.example"
+    async with (
+        mailbox() as box,
+        helpdesk(private_nats.url, postgres_database, smtp_port=box.port) as (
+            http,
+            _,
+            book,
+        ),
+    ):
+        first = await http.post(
+            "/api/v1/tickets",
+            json={"subject": "Meter broken", "category_id": "meter-fault", "assignee": "agent-1"},
+            headers=operator,
+        )
+        await box.wait_for(olga, 1)
+        pool = book.store.db.pool
+        poison = await pool.fetchval(
+            "INSERT INTO notifications (ticket_id, about, recipient, email, title, body, message_id, link)"
+            " SELECT ticket_id, about, recipient, $1, title, body, $2, link FROM notifications"
+            " WHERE ticket_id = $3 ORDER BY id LIMIT 1 RETURNING id",
+            "olga@water.example\r\nBcc: spy@evil.example", "<poison@callisto>", first.json()["ticket_id"],
+        )  # fmt: skip
+        later = []
+        for n in range(2):
+            made = await http.post(
+                "/api/v1/tickets",
+                json={"subject": f"Leak {n}", "category_id": "meter-fault", "assignee": "agent-1"},
+                headers=operator,
+            )
+            later.append(made.json()["number"])
+        mails = await box.wait_for(olga, 3, timeout=20)  # the ones behind the poison go out
+        assert sorted(m["Subject"] for m in mails[1:]) == sorted(
+            f"[#{n}] Ticket {n} is assigned to you" for n in later
+        )
+        assert not [m for m in box.mails if "spy@evil.example" in str(m)]
+
+        async def given_up() -> bool:
+            listed = await http.get("/api/v1/notifications/dead", headers=admin)
+            return any(row["id"] == poison for row in listed.json())
+
+        await eventually(given_up, timeout=10)
+        (dead,) = [
+            r
+            for r in (await http.get("/api/v1/notifications/dead", headers=admin)).json()
+            if r["id"] == poison
+        ]
+        assert "ValueError" in dead["last_error"]
+        assert "callisto_helpdesk_notifications_dead_total 1.0" in (await http.get("/metrics")).text
+        desk_only = token_issuer.bearer("helpdesk.tickets.#")
+        assert (await http.get("/api/v1/notifications/dead", headers=desk_only)).status_code == 403
+
+        await pool.execute("UPDATE notifications SET email = $2 WHERE id = $1", poison, "olga@water.example")
+        retried = await http.post(f"/api/v1/notifications/{poison}/retry", headers=admin)
+        assert retried.status_code == 200 and retried.json() == {"id": poison, "queued": True}
+        (fixed,) = await box.wait_for("olga@water.example", 1)
+        assert fixed["Message-ID"] == "<poison@callisto>"
+        assert (await http.post(f"/api/v1/notifications/{poison}/retry", headers=admin)).status_code == 404

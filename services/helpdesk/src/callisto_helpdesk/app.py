@@ -15,6 +15,7 @@ from callisto_helpdesk.alerts import AlertIntake, AlertRules
 from callisto_helpdesk.api import attachments as attachment_api
 from callisto_helpdesk.api import cards as card_api
 from callisto_helpdesk.api import confirm, contacts, intake, sla, tickets
+from callisto_helpdesk.api import notifications as notification_api
 from callisto_helpdesk.attachments import Attachments
 from callisto_helpdesk.book import ContactBook, read_contacts
 from callisto_helpdesk.cards import CallCards
@@ -130,7 +131,7 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
     @service.on_startup
     async def startup() -> None:
         database.start()
-        tasks.append(asyncio.create_task(prepare(), name="helpdesk-prepare"))
+        service.background("helpdesk-prepare", prepare)  # a failure is logged and shown in /readyz
         await handlers.subscribe(service.bus, book)
 
     @service.on_shutdown
@@ -151,4 +152,5 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
     service.include_router(sla.router(service, policies, staff))
     service.include_router(intake.router(service, alerts, classification, database, settings.time_zone))
     service.include_router(confirm.router(desk))
+    service.include_router(notification_api.router(service, mailer))
     return service, book, service.create_app()

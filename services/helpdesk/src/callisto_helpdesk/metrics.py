@@ -9,6 +9,11 @@ class HelpdeskMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         registry = registry or CollectorRegistry()
         self.mail_sent = Counter("callisto_helpdesk_mail_sent", "Notification mails sent.", registry=registry)
+        self.notifications_dead = Counter(
+            "callisto_helpdesk_notifications_dead",
+            "Notifications given up (cannot be composed, or refused too often); kept for a retry.",
+            registry=registry,
+        )
         self.mail_failed = Counter(
             "callisto_helpdesk_mail_failed", "Notification mails the SMTP server did not take (tried again).",
             registry=registry,

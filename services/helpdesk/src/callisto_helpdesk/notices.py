@@ -5,6 +5,7 @@ staff table; none: told on the bus only) or e-mail addresses (customers)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -12,8 +13,16 @@ from callisto_protocol import new_id
 
 
 def mail_subject(number: int, title: str) -> str:
-    """What a mail about ticket ``number`` is called; ``[#number]`` threads replies into it."""
-    return f"[#{number}] {title}"
+    """What a mail about ticket ``number`` is called; ``[#number]`` threads replies into it. Control
+    characters (a CR/LF from a decoded inbound subject) become spaces: a header is one line."""
+    return f"[#{number}] {one_line(title)}"
+
+
+def one_line(text: str) -> str:
+    return _CONTROLS.sub(" ", text).strip()
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 class Notices:
