@@ -63,7 +63,9 @@ def up(
     state.clear()
     logs = folder / "logs"
     try:
-        nats = NatsServer(
+        services = discover_services(root)
+        nats = NatsServer.closed(  # each service logs in as itself, with only its own subjects
+            (spec.name for spec in services),
             port=nats_port,
             monitor_port=nats_monitor_port,
             store_dir=folder / "nats",
@@ -83,9 +85,10 @@ def up(
         state.urls["sip"] = f"sip:127.0.0.1:{sip_port}"
         telephony = {"RTPENGINE_PORT": str(rtpengine_port), "DTMF_PORT": str(media.dtmf_port),
                      "SIP_PORT": str(sip_port), "PROMPTS_DIR": str(folder / "prompts")}  # fmt: skip
-        for spec in discover_services(root):
+        for spec in services:
             port = spec.port + port_offset
             env = _service_env(spec, port, nats.url, redis.url, pg.dsn)
+            env[spec.env_prefix + "NATS_PASSWORD"] = nats.password(spec.name)
             env.update({spec.env_prefix + name: value for name, value in telephony.items()})
             process = ManagedProcess.spawn(
                 spec.name,
@@ -95,7 +98,7 @@ def up(
                 cwd=root,
             )
             _started(state, spec.name, process, f"http://127.0.0.1:{port}")
-        for spec in discover_services(root):
+        for spec in services:
             _wait_ready(state, spec)
     except (DevkitError, OSError) as exc:
         console.print(f"[red]callisto up failed: {exc}[/red]")

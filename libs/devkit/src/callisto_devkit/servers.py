@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -18,11 +19,13 @@ import subprocess
 import tempfile
 import urllib.request
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from callisto_devkit.processes import DevkitError, ManagedProcess, free_port, port_in_use, wait_until
+from callisto_protocol.access import nats_permissions
 
 START_TIMEOUT_S = 30.0
 
@@ -82,9 +85,13 @@ class LocalServer(ABC):
 
 @dataclass
 class NatsServer(LocalServer):
+    """With ``users`` (service name -> password) NATS is closed: each service logs in as itself with
+    the permissions of ``callisto_protocol.access``; nobody else gets in."""
+
     name: ClassVar[str] = "nats"
     monitor_port: int = field(default_factory=free_port)
     store_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="callisto-nats-")))
+    users: dict[str, str] | None = None
 
     @property
     def url(self) -> str:
@@ -95,8 +102,26 @@ class NatsServer(LocalServer):
         binary = _require("nats-server", "nats-server")
         argv = [binary, "-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.monitor_port), "-js",
                 "-sd", str(self.store_dir)]  # fmt: skip
+        if self.users is not None:
+            config = self.store_dir / "users.conf"
+            self.store_dir.mkdir(parents=True, exist_ok=True)
+            config.write_text(nats_users_config(self.users))
+            config.chmod(0o600)
+            argv += ["-c", str(config)]
         self._spawn(argv, self.store_dir / "nats.log")
         return self
+
+    def password(self, service: str) -> str:
+        if self.users is None:
+            raise DevkitError("this NATS server is open: it has no users")
+        if service not in self.users:
+            raise DevkitError(f"NATS has no user {service!r}")
+        return self.users[service]
+
+    @classmethod
+    def closed(cls, services: Iterable[str], **kwargs: Any) -> NatsServer:
+        """A server whose users are ``services``, each with a new random password."""
+        return cls(users={name: secrets.token_urlsafe(24) for name in services}, **kwargs)
 
     def probe(self) -> bool:
         try:
@@ -105,6 +130,15 @@ class NatsServer(LocalServer):
                 return bool(json.loads(reply.read()).get("status") == "ok")
         except OSError:
             return False
+
+
+def nats_users_config(users: dict[str, str]) -> str:
+    """A nats-server configuration giving each service its user and subject permissions."""
+    entries = [
+        {"user": service, "password": password, "permissions": nats_permissions(service)}
+        for service, password in sorted(users.items())
+    ]
+    return "authorization: " + json.dumps({"users": entries}, indent=1) + "\n"
 
 
 @dataclass

@@ -33,6 +33,7 @@ from nats.aio.subscription import Subscription
 from nats.js.api import DeliverPolicy
 
 from callisto_protocol import Command, Envelope, ErrorReply, Event, Message, ProtocolError, Reply
+from callisto_protocol.access import inbox_prefix
 from callisto_protocol.envelope import CORRELATION_ID, MESSAGE_ID, MESSAGE_TYPE, envelope_headers
 from callisto_protocol.streams import (
     DEAD_LETTERS_MAX_AGE_S,
@@ -98,6 +99,7 @@ class Bus:
         self._connected = asyncio.Event()
         self._on_connect: list[Callable[[], Awaitable[None]]] = []
         self._closing = False
+        self._password: str | None = None
         self._published_core = metrics.published.labels(mode="core")
         self.verifier: TokenVerifier | None = None  # checks the tokens of commands served
         self.token_source: TokenSource | None = None  # this instance's own token, for commands sent
@@ -118,8 +120,10 @@ class Bus:
         """Run ``callback`` after the first connection and after every reconnection."""
         self._on_connect.append(callback)
 
-    async def start(self, servers: str | list[str]) -> None:
-        """Connect in the background, retrying until NATS answers; returns at once."""
+    async def start(self, servers: str | list[str], password: str | None = None) -> None:
+        """Connect in the background, retrying until NATS answers; returns at once. With ``password``
+        the bus logs in as the NATS user named after the service (see ``callisto_protocol.access``)."""
+        self._password = password
         self._tasks.append(asyncio.create_task(self._connect_loop(servers), name="bus-connect"))
 
     async def wait_connected(self, timeout: float | None = None) -> None:
@@ -134,6 +138,9 @@ class Bus:
                 self._nc = await nats.connect(
                     servers,
                     name=f"{self.service}/{self.instance}",
+                    user=self.service if self._password is not None else None,
+                    password=self._password,
+                    inbox_prefix=inbox_prefix(self.service),
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=self._reconnect_wait_s,
@@ -185,6 +192,10 @@ class Bus:
         await self._after_connect()
 
     async def _error(self, exc: Exception) -> None:
+        if "permissions violation" in str(exc).lower():  # a subject this service may not use
+            self.metrics.publish_dropped.labels(reason="permission-denied").inc()
+            log.error("NATS refused: %s", exc)
+            return
         log.debug("NATS client error: %r", exc)
 
     async def close(self, flush_timeout: float = 5.0) -> None:

@@ -224,7 +224,8 @@ class Service:
         self.bus.on_connect(self._beat_once)
         for hook in self._startup:
             await hook()
-        await self.bus.start(self.settings.nats_url)
+        password = self.settings.nats_password
+        await self.bus.start(self.settings.nats_url, password.get_secret_value() if password else None)
         self._tasks.append(periodic(self.settings.heartbeat_interval_s, self._beat_once, "heartbeat"))
         log.info("%s %s started", self.name, self.instance, extra={"http_url": self.http_url})
 

@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
 
     mode: Mode = Mode.PRODUCTION
     nats_url: str = "nats://127.0.0.1:4222"
+    nats_password: SecretStr | None = Field(
+        default=None, description="password of this service's NATS user (the user is the service's name)"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8100, ge=0, le=65535)
     public_url: str | None = Field(default=None, description="URL other parts reach this instance at")
