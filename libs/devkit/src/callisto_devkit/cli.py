@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from callisto_devkit.demo import CallReport, run_demo
+from callisto_devkit.demo import DEMO_USER, CallReport, run_demo
 from callisto_devkit.processes import DevkitError, ManagedProcess, wait_until
 from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer, RtpEngine
 from callisto_devkit.suite import ServiceSpec, SuiteState, discover_services, postgres_data_dir, repo_root
@@ -66,12 +66,16 @@ def up(
         services = discover_services(root)
         nats = NatsServer.closed(  # each service logs in as itself, with only its own subjects
             (spec.name for spec in services),
+            observers=(DEMO_USER,),
             port=nats_port,
             monitor_port=nats_monitor_port,
             store_dir=folder / "nats",
             log_path=logs / "nats.log",
         )
         _started(state, "nats", nats.start().process, nats.url)
+        demo_secret = folder / "nats" / f"{DEMO_USER}.password"
+        demo_secret.write_text(nats.password(DEMO_USER))
+        demo_secret.chmod(0o600)
         redis = RedisServer(port=redis_port, data_dir=folder / "redis", log_path=logs / "redis.log")
         redis.data_dir.mkdir(parents=True, exist_ok=True)
         _started(state, "redis", redis.start().process, redis.url)
@@ -112,6 +116,13 @@ def up(
             f"Registry: {base}/api/v1/services   Health: {base}/api/v1/health   API docs: {base}/docs"
         )
     console.print("`callisto status` shows health; `callisto down` stops everything.")
+
+
+def _read_secret(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:  # an open NATS (a suite started by an older release)
+        return None
 
 
 def _service_env(spec: ServiceSpec, port: int, nats_url: str, redis_url: str, dsn: str) -> dict[str, str]:
@@ -260,7 +271,14 @@ def demo(
     (folder / "demo").mkdir(parents=True, exist_ok=True)
     try:
         reports = asyncio.run(
-            run_demo(state.urls, (host, int(port)), folder / "demo", calls=calls, talk_ms=talk_ms)
+            run_demo(
+                state.urls,
+                (host, int(port)),
+                folder / "demo",
+                calls=calls,
+                talk_ms=talk_ms,
+                nats_password=_read_secret(folder / "nats" / f"{DEMO_USER}.password"),
+            )
         )
     except DevkitError as exc:
         console.print(f"[red]callisto demo failed: {exc}[/red]")

@@ -26,6 +26,7 @@ from callisto_protocol.queues import QueueCallEvent, QueueCallKind
 from callisto_runtime import Bus
 from callisto_runtime.metrics import BusMetrics
 
+DEMO_USER = "callisto-demo"  # its NATS user watches events only
 DEMO_PASSWORD = "callisto"  # the demo accounts' password, also their SIP password
 AGENTS = {"operator1": "agent-1", "operator2": "agent-2", "operator3": "agent-3"}
 MENU = {"1": "water leak", "3": "anything else"}  # the demo plan's menu entries the callers choose
@@ -117,15 +118,15 @@ async def _login(auth: str, username: str) -> str:
 
 async def run_demo(
     urls: dict[str, str], sip: tuple[str, int], folder: Path, *, calls: int = 6, talk_ms: int = 4000,
-    timeout_s: float = 120.0,
+    timeout_s: float = 120.0, nats_password: str | None = None,
 ) -> list[CallReport]:  # fmt: skip
     """Place ``calls`` calls through the running suite (``urls`` as ``callisto up`` keeps them);
     sipp's files go to ``folder`` (which exists)."""
     watch = Watch(calls)
-    bus = Bus("callisto-demo", f"demo-{free_port()}", BusMetrics(CollectorRegistry()))
+    bus = Bus(DEMO_USER, f"demo-{free_port()}", BusMetrics(CollectorRegistry()))
     for kind in (CallStateChanged, QueueCallEvent):
         await bus.subscribe(kind, watch.on_event)
-    await bus.start(urls["nats"])
+    await bus.start(urls["nats"], nats_password)  # a NATS user that only watches events
     phones: list[SippRun] = []
     try:
         await bus.wait_connected(10)

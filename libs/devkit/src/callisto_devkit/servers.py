@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from callisto_devkit.processes import DevkitError, ManagedProcess, free_port, port_in_use, wait_until
-from callisto_protocol.access import nats_permissions
+from callisto_protocol.access import nats_permissions, observer_permissions
 
 START_TIMEOUT_S = 30.0
 
@@ -92,6 +92,7 @@ class NatsServer(LocalServer):
     monitor_port: int = field(default_factory=free_port)
     store_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="callisto-nats-")))
     users: dict[str, str] | None = None
+    observers: tuple[str, ...] = ()  # users among ``users`` that only watch events (tools)
 
     @property
     def url(self) -> str:
@@ -105,7 +106,7 @@ class NatsServer(LocalServer):
         if self.users is not None:
             config = self.store_dir / "users.conf"
             self.store_dir.mkdir(parents=True, exist_ok=True)
-            config.write_text(nats_users_config(self.users))
+            config.write_text(nats_users_config(self.users, self.observers))
             config.chmod(0o600)
             argv += ["-c", str(config)]
         self._spawn(argv, self.store_dir / "nats.log")
@@ -119,9 +120,10 @@ class NatsServer(LocalServer):
         return self.users[service]
 
     @classmethod
-    def closed(cls, services: Iterable[str], **kwargs: Any) -> NatsServer:
-        """A server whose users are ``services``, each with a new random password."""
-        return cls(users={name: secrets.token_urlsafe(24) for name in services}, **kwargs)
+    def closed(cls, services: Iterable[str], observers: tuple[str, ...] = (), **kwargs: Any) -> NatsServer:
+        """A server whose users are ``services`` and ``observers``, each with a new random password."""
+        users = {name: secrets.token_urlsafe(24) for name in (*services, *observers)}
+        return cls(users=users, observers=observers, **kwargs)
 
     def probe(self) -> bool:
         try:
@@ -132,11 +134,15 @@ class NatsServer(LocalServer):
             return False
 
 
-def nats_users_config(users: dict[str, str]) -> str:
+def nats_users_config(users: dict[str, str], observers: tuple[str, ...] = ()) -> str:
     """A nats-server configuration giving each service its user and subject permissions."""
     entries = [
-        {"user": service, "password": password, "permissions": nats_permissions(service)}
-        for service, password in sorted(users.items())
+        {
+            "user": name,
+            "password": password,
+            "permissions": observer_permissions(name) if name in observers else nats_permissions(name),
+        }
+        for name, password in sorted(users.items())
     ]
     return "authorization: " + json.dumps({"users": entries}, indent=1) + "\n"
 

@@ -68,6 +68,14 @@ def all_commands() -> list[str]:
     return sorted({_pattern(cls.subject) for cls in all_message_classes() if issubclass(cls, Command)})
 
 
+def observer_permissions(name: str) -> dict[str, Any]:
+    """A tool that only watches events (``callisto demo``): reads every event, publishes nothing."""
+    return {
+        "publish": {"deny": [">"]},
+        "subscribe": {"allow": [f"{inbox_prefix(name)}.>", *all_events()]},
+    }
+
+
 def nats_permissions(service: str) -> dict[str, Any]:
     """The ``permissions`` block of ``service``'s NATS user (nats-server configuration)."""
     publish = [*published_by(service), *JETSTREAM, f"$KV.{LEASES_BUCKET}.{service}"]
