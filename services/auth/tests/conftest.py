@@ -28,6 +28,7 @@ async def auth(
         database_url=postgres_database,
         mode=Mode.DEVELOPMENT,
         lockout_failures=3,
+        key_publish_ahead_s=1.0,
         max_body_bytes=4096,
     )
     service, _, app = build(settings)

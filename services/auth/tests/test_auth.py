@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import jwt
 import pytest
 from auth_testing import login, verifier_for
 
@@ -55,6 +58,29 @@ async def test_a_burst_of_wrong_passwords_locks_the_login_and_is_audited(
     assert (refused.status_code, refused.json()["error_id"]) == (403, "permission-denied")
 
 
+async def test_x_forwarded_for_is_believed_from_trusted_proxies_only(
+    auth: tuple[httpx.AsyncClient, Service],
+) -> None:
+    """Reproduced before: any local client could name its own address in X-Forwarded-For, choosing the
+    audited source and dodging the lockout by source."""
+    http, _ = auth
+    for n in range(2):
+        spoofed = await http.post(
+            "/api/v1/token",
+            json={"username": "operator2", "password": "guess"},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+        )
+        assert spoofed.status_code == 401
+    admin = (await login(http, "admin")).json()["access_token"]
+    audit = (
+        await http.get(
+            "/api/v1/audit", params={"action": "login-failed", "target": "operator2"},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+    ).json()  # fmt: skip
+    assert {e["source"] for e in audit} == {"127.0.0.1"}
+
+
 async def test_refresh_rotates_and_reuse_revokes_the_whole_family(
     auth: tuple[httpx.AsyncClient, Service],
 ) -> None:
@@ -79,15 +105,30 @@ async def test_logout_ends_the_session(auth: tuple[httpx.AsyncClient, Service]) 
 
 
 async def test_key_rotation_keeps_old_tokens_valid(auth: tuple[httpx.AsyncClient, Service]) -> None:
+    """Reproduced before: a rotated key signed at once, so every service refused the new tokens until
+    it fetched the keys again. Now the key is published first and signs a moment later."""
     http, service = auth
     admin = (await login(http, "admin")).json()["access_token"]
     rotated = await http.post("/api/v1/keys/rotate", headers={"Authorization": f"Bearer {admin}"})
     assert rotated.status_code == 200
-    verifier = await verifier_for(http)
+    new_kid = rotated.json()["kid"]
+    verifier = await verifier_for(http)  # a service that fetched the keys right after the rotation
     assert len((await http.get("/api/v1/jwks")).json()["keys"]) == 2
     verifier.verify_cached(admin)  # signed with the retired key: still valid until it expires
-    fresh = (await login(http, "admin")).json()["access_token"]
-    verifier.verify_cached(fresh)
+    meanwhile = (await login(http, "admin")).json()["access_token"]
+    assert jwt.get_unverified_header(meanwhile)["kid"] != new_kid  # not signing yet
+    verifier.verify_cached(meanwhile)
+
+    async def signed_by_the_new_key() -> str | None:
+        token = (await login(http, "admin")).json()["access_token"]
+        return token if jwt.get_unverified_header(token)["kid"] == new_kid else None
+
+    fresh = None
+    async with asyncio.timeout(10):
+        while fresh is None:
+            fresh = await signed_by_the_new_key()
+            await asyncio.sleep(0.2)
+    verifier.verify_cached(fresh)  # known already: no fetch needed
     reply = await service.bus.call(GetJwks(), Jwks)  # the same keys over the bus
     assert {k["kid"] for k in reply.keys} == {
         k["kid"] for k in (await http.get("/api/v1/jwks")).json()["keys"]

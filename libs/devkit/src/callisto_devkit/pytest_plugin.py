@@ -63,8 +63,9 @@ def private_nats(tmp_path: Path) -> Iterator[NatsServer]:
 
 
 @contextlib.asynccontextmanager
-async def serve_in_process(app: Any, port: int | None = None) -> AsyncIterator[str]:
-    """Run an ASGI app (lifespan included) with uvicorn in this event loop; yields its base URL."""
+async def serve_in_process(app: Any, port: int | None = None, trusted_proxies: str = "") -> AsyncIterator[str]:
+    """Run an ASGI app (lifespan included) with uvicorn in this event loop, as ``run()`` does (forwarded
+    headers believed from ``trusted_proxies`` only); yields its base URL."""
     import uvicorn
 
     port = port or free_port()
@@ -76,8 +77,9 @@ async def serve_in_process(app: Any, port: int | None = None) -> AsyncIterator[s
 
     # like run(): connections still open after a few seconds (wallboard screens) do not hold up the stop
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=5
-    )
+        app, host="127.0.0.1", port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=5,
+        proxy_headers=bool(trusted_proxies), forwarded_allow_ips=trusted_proxies,
+    )  # fmt: skip
     server = QuietServer(config)
     task = asyncio.create_task(server.serve())
     try:

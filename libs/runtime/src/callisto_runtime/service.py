@@ -356,5 +356,6 @@ def run(service: Service, app: FastAPI) -> None:
         log_config=None,
         lifespan="on",
         timeout_graceful_shutdown=int(settings.drain_timeout_s) or None,
+        **settings.http_server_options(),  # type: ignore[arg-type]
     )
     uvicorn.Server(config).run()

@@ -37,6 +37,11 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8100, ge=0, le=65535)
     public_url: str | None = Field(default=None, description="URL other parts reach this instance at")
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed; by default none: the peer address is the client",
+    )
     instance_id: str = Field(default_factory=default_instance_id, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     log_level: str = "INFO"
     log_json: bool = True
@@ -65,6 +70,10 @@ class ServiceSettings(BaseSettings):
         if self.service_secret is not None:
             return self.service_secret.get_secret_value()
         return DEVELOPMENT_SECRET if self.mode is Mode.DEVELOPMENT else None
+
+    def http_server_options(self) -> dict[str, object]:
+        """uvicorn's options for forwarded headers: honoured from the trusted proxies only."""
+        return {"proxy_headers": bool(self.trusted_proxies), "forwarded_allow_ips": self.trusted_proxies or ""}
 
     def advertised_url(self, port: int) -> str:
         return self.public_url or f"http://{self.http_host}:{port}"

@@ -56,7 +56,7 @@ class Accounts:
         self.settings = settings
         self._audit = trail.record
         self.clock = clock
-        self._signing_key: SigningKey | None = None  # set by load_keys() once PostgreSQL answers
+        self._keys: list[tuple[SigningKey, datetime]] = []  # newest first; set by load_keys()
         self._published: list[dict[str, Any]] = []
 
     # sessions -----------------------------------------------------------------------------------
@@ -162,25 +162,31 @@ class Accounts:
     # keys ---------------------------------------------------------------------------------------
     @property
     def signing_key(self) -> SigningKey:
-        if self._signing_key is None:
-            raise DatabaseUnavailable("the signing keys are not loaded yet")
-        return self._signing_key
+        """The newest key whose time to sign has come (a rotated key is published a while before)."""
+        now = self.clock()
+        for key, signs_from in self._keys:
+            if signs_from <= now:
+                return key
+        raise DatabaseUnavailable("the signing keys are not loaded yet")
 
     async def load_keys(self) -> None:
         retention = timedelta(seconds=self.settings.key_retention_s)
         keys = await self.store.signing_keys(self.clock(), retention)
-        if not any(active for _, active in keys):
+        if not keys:
             await self.store.add_signing_key(SigningKey.generate(), self.clock())
             keys = await self.store.signing_keys(self.clock(), retention)
-        self._signing_key = next(key for key, active in keys if active)
+        self._keys = keys
         self._published = [key.public_jwk for key, _ in keys]
 
-    async def rotate_key(self, actor: str) -> str:
+    async def rotate_key(self, actor: str) -> tuple[str, datetime]:
+        """A new key, published now and signing after ``key_publish_ahead_s``: by then every service
+        (and every auth instance, which reloads the keys more often than that) knows it."""
         key = SigningKey.generate()
-        await self.store.add_signing_key(key, self.clock())
+        signs_from = self.clock() + timedelta(seconds=self.settings.key_publish_ahead_s)
+        await self.store.add_signing_key(key, signs_from)
         await self.load_keys()
         await self._audit("key-rotated", actor, key.kid)
-        return key.kid
+        return key.kid, signs_from
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": list(self._published)}

@@ -18,6 +18,7 @@ from callisto_auth.settings import AuthSettings
 from callisto_auth.store import Store
 from callisto_runtime import Mode, Service
 from callisto_runtime.database import Database
+from callisto_runtime.periodic import periodic
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -46,6 +47,12 @@ def build(settings: AuthSettings | None = None) -> tuple[Service, Accounts, Fast
         await database.wait_ready()
         await accounts.load_keys()
         service.verifier.load(accounts.jwks())
+
+        async def reload_keys() -> None:  # another instance may have rotated: know it before it signs
+            await accounts.load_keys()
+            service.verifier.load(accounts.jwks())
+
+        tasks.append(periodic(max(0.5, settings.key_publish_ahead_s / 3), reload_keys, "auth-keys"))
         password = await directory.bootstrap(development=settings.mode is Mode.DEVELOPMENT)
         if password is not None:
             message = (

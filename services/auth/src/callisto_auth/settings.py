@@ -16,6 +16,9 @@ class AuthSettings(ServiceSettings):
     access_ttl_s: int = Field(default=300, ge=30, le=3600)
     refresh_ttl_s: int = Field(default=8 * 3600, ge=300, le=30 * 24 * 3600)
     key_retention_s: int = Field(default=24 * 3600, ge=3600)
+    key_publish_ahead_s: float = Field(
+        default=3.0, ge=0, le=3600, description="a rotated key is published this long before it signs"
+    )
     lockout_failures: int = Field(default=5, ge=1, le=100)
     lockout_window_s: int = Field(default=900, ge=10)
     source_lockout_failures: int = Field(default=50, ge=1)

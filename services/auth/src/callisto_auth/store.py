@@ -282,28 +282,28 @@ class Store:
         return family
 
     # signing keys -------------------------------------------------------------------------------
-    async def signing_keys(self, now: datetime, retention: timedelta) -> list[tuple[SigningKey, bool]]:
-        """Keys still published (active or retired within ``retention``), newest first, with 'active'."""
+    async def signing_keys(self, now: datetime, retention: timedelta) -> list[tuple[SigningKey, datetime]]:
+        """Keys still published (signing, about to sign, or retired within ``retention``), newest first,
+        with the time each signs from."""
         rows = await self.pool.fetch(
-            "SELECT * FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1 ORDER BY created_at DESC",
+            "SELECT * FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1 ORDER BY signs_from DESC",
             now - retention,
         )
         return [
-            (
-                SigningKey.load(r["kid"], r["private_pem"], json.loads(r["public_jwk"])),
-                r["retired_at"] is None,
-            )
+            (SigningKey.load(r["kid"], r["private_pem"], json.loads(r["public_jwk"])), r["signs_from"])
             for r in rows
         ]
 
-    async def add_signing_key(self, key: SigningKey, now: datetime) -> None:
+    async def add_signing_key(self, key: SigningKey, signs_from: datetime) -> None:
+        """Add ``key``, signing from ``signs_from``; the keys signing until then retire at that time."""
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL", now)
+            await conn.execute("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL", signs_from)
             await conn.execute(
-                "INSERT INTO signing_keys (kid, private_pem, public_jwk) VALUES ($1, $2, $3)",
+                "INSERT INTO signing_keys (kid, private_pem, public_jwk, signs_from) VALUES ($1, $2, $3, $4)",
                 key.kid,
                 key.private_pem(),
                 json.dumps(key.public_jwk),
+                signs_from,
             )
 
     # audit --------------------------------------------------------------------------------------

@@ -6,10 +6,16 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
 from callisto_auth.accounts import Accounts
 from callisto_runtime import Service
 from callisto_runtime.tokens import Claims
+
+
+class KeyRotated(BaseModel):
+    kid: str
+    signs_from: datetime
 
 
 def router(service: Service, accounts: Accounts) -> APIRouter:
@@ -18,12 +24,13 @@ def router(service: Service, accounts: Accounts) -> APIRouter:
     may_read_audit = service.require("auth.audit.read")
 
     @api.post(
-        "/keys/rotate", summary="Sign new tokens with a new key; old tokens stay valid until they expire"
+        "/keys/rotate",
+        summary="Publish a new key now; it signs new tokens from signs_from on; old tokens stay valid",
     )
-    async def rotate(claims: Claims = may_rotate) -> dict[str, str]:
-        kid = await accounts.rotate_key(claims.subject)
+    async def rotate(claims: Claims = may_rotate) -> KeyRotated:
+        kid, signs_from = await accounts.rotate_key(claims.subject)
         service.verifier.load(accounts.jwks())
-        return {"kid": kid}
+        return KeyRotated(kid=kid, signs_from=signs_from)
 
     @api.get("/audit", summary="The newest audit records, optionally of one action, actor or target")
     async def audit(
