@@ -213,3 +213,37 @@ async def _count_tickets(
 ) -> list[dict[str, Any]] | None:
     found: list[dict[str, Any]] = (await http.get("/api/v1/tickets", headers=headers)).json()
     return found if len(found) >= n else None
+
+
+async def test_a_mail_is_taken_once_whatever_its_retries_and_bad_names(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    """Reproduced before: an attachment whose name PostgreSQL refused (a NUL) got 451 after the ticket
+    and the acknowledgement existed, so each retry of the sending server opened another ticket."""
+    operator = token_issuer.bearer("helpdesk.#")
+    intake = free_port()
+    settings = {"intake_smtp_port": intake, "max_attachment_bytes": 100_000}
+    async with (
+        mailbox() as box,
+        helpdesk(private_nats.url, postgres_database, smtp_port=box.port, **settings) as (http, _, _),
+    ):
+        message = mail("olga@example.net", "SUBJECT", "Water everywhere.", Message_ID="<m9@example.net>")
+        message.add_attachment(b"photo", maintype="image", subtype="png", filename="NAME")
+        raw = (
+            message.as_bytes()  # decoded, the subject holds CR/LF and the file name NUL and ESC
+            .replace(b"Subject: SUBJECT", b"Subject: =?utf-8?q?Broken=0D=0A_pipe?=")
+            .replace(b'filename="NAME"', b'filename="=?utf-8?q?=2E=2E/=2E=2E/etc/pa=00ss=1B.png?="')
+        )
+        for _ in range(3):  # the sending server is not sure it was taken, and sends again
+            answer = await aiosmtplib.send(
+                raw, sender="olga@example.net", recipients=["support@water.example"],
+                hostname="127.0.0.1", port=intake,
+            )  # fmt: skip
+            assert answer[1].startswith("2.0.0 stored in ticket"), answer
+        [ticket] = await eventually(lambda: _count_tickets(http, operator, 1))
+        full = (await http.get(f"/api/v1/tickets/{ticket['ticket_id']}", headers=operator)).json()
+        assert full["subject"] == "Broken pipe"
+        [attached] = full["attachments"]
+        assert attached["name"] == "_.._etc_pa ss .png"  # no folders, no control characters
+        assert len(await box.wait_for("olga@example.net", 1)) == 1  # one acknowledgement
+        assert len((await http.get("/api/v1/tickets", headers=operator)).json()) == 1

@@ -19,7 +19,8 @@ def mail_subject(number: int, title: str) -> str:
 
 
 def one_line(text: str) -> str:
-    return _CONTROLS.sub(" ", text).strip()
+    """``text`` on one line: control characters and runs of white space become one space."""
+    return " ".join(_CONTROLS.sub(" ", text).split())
 
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
