@@ -63,7 +63,9 @@ def private_nats(tmp_path: Path) -> Iterator[NatsServer]:
 
 
 @contextlib.asynccontextmanager
-async def serve_in_process(app: Any, port: int | None = None, trusted_proxies: str = "") -> AsyncIterator[str]:
+async def serve_in_process(
+    app: Any, port: int | None = None, trusted_proxies: str = ""
+) -> AsyncIterator[str]:
     """Run an ASGI app (lifespan included) with uvicorn in this event loop, as ``run()`` does (forwarded
     headers believed from ``trusted_proxies`` only); yields its base URL."""
     import uvicorn

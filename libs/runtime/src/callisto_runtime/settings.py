@@ -73,7 +73,10 @@ class ServiceSettings(BaseSettings):
 
     def http_server_options(self) -> dict[str, object]:
         """uvicorn's options for forwarded headers: honoured from the trusted proxies only."""
-        return {"proxy_headers": bool(self.trusted_proxies), "forwarded_allow_ips": self.trusted_proxies or ""}
+        return {
+            "proxy_headers": bool(self.trusted_proxies),
+            "forwarded_allow_ips": self.trusted_proxies or "",
+        }
 
     def advertised_url(self, port: int) -> str:
         return self.public_url or f"http://{self.http_host}:{port}"
