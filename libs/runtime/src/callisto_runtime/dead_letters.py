@@ -86,7 +86,7 @@ class DeadLetterStore:
             while len(found) < limit:
                 try:
                     msgs = await sub.fetch(min(100, limit - len(found)), timeout=0.5)
-                except nats.errors.TimeoutError:
+                except TimeoutError:  # nothing (more) to read; nats-py raises the built-in one here
                     break
                 for msg in msgs:
                     try:

@@ -1,8 +1,9 @@
 """RFC 9457 problem details for every HTTP error, with a stable ``error_id``, and their place in
-OpenAPI: ``install`` documents the problems every operation can answer (422 for a request that does
+OpenAPI: ``document`` declares the problems every operation can answer (422 for a request that does
 not match, 401/403 where a token is required, 404 where the path names something, 413 where there is
-a body, 503 where a dependency may be away) as ``application/problem+json``; a route adds its own
-with ``responses=responses(409)``."""
+a body; for the API also 400 for a request that contradicts itself, 404 for something it names
+that does not exist and 503 while a dependency is away) as ``application/problem+json``; a route adds
+its own with ``responses=responses(409)``."""
 
 from __future__ import annotations
 
@@ -128,7 +129,7 @@ def _declare_problems(path: str, operation: dict[str, Any]) -> None:
     if "requestBody" in operation:
         usual.append(413)
     if path.startswith("/api/"):
-        usual.append(503)
+        usual += [400, 404, 503]
     for code in usual:
         answers.setdefault(str(code), {"description": HTTPStatus(code).phrase})
     for status, answer in answers.items():

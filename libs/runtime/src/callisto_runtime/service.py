@@ -309,6 +309,7 @@ class Service:
             "/readyz",
             tags=["operations"],
             summary="Dependencies reachable; role of the instance",
+            response_model=Readiness,
             responses={
                 503: {"model": Readiness, "description": "not ready: a check or background work failed"}
             },

@@ -28,7 +28,7 @@ class PolicyIn(BaseModel):
     calendar: str = Field(pattern=POLICY_ID)
     first_response_s: int = Field(gt=0, le=10 * 365 * 86400)
     resolution_s: int = Field(gt=0, le=10 * 365 * 86400)
-    warn_at: float = Field(default=0.8, gt=0, lt=1, description="share of the target that warns")
+    warn_at: float = Field(default=0.8, ge=0.01, le=0.99, description="share of the target that warns")
     escalation: list[str] = Field(default=[], max_length=10, description="staff told on each breach")
 
 

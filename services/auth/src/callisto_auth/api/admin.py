@@ -6,11 +6,21 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from callisto_auth.accounts import Accounts
 from callisto_runtime import Service
 from callisto_runtime.tokens import Claims
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    actor: str = Field(description="a user id, 'anonymous' or 'system'")
+    action: str
+    target: str
+    source: str = Field(description="the client's address, or bus:<service>/<instance>")
+    details: dict[str, Any]
 
 
 class KeyRotated(BaseModel):
@@ -40,9 +50,10 @@ def router(service: Service, accounts: Accounts) -> APIRouter:
         since: datetime | None = None,
         limit: int = Query(default=100, ge=1, le=1000),
         claims: Claims = may_read_audit,
-    ) -> list[dict[str, Any]]:
-        return await accounts.store.audit_entries(
+    ) -> list[AuditEntry]:
+        entries = await accounts.store.audit_entries(
             limit, action=action, actor=actor, target=target, since=since
         )
+        return [AuditEntry.model_validate(entry) for entry in entries]
 
     return api

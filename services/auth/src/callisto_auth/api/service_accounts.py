@@ -14,6 +14,7 @@ from callisto_auth.store import ServiceAccount
 from callisto_protocol.ids import SERVICE_NAME_PATTERN
 from callisto_runtime import Service
 from callisto_runtime.permissions import is_permission
+from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims
 
 NamePath = Annotated[str, Path(pattern=SERVICE_NAME_PATTERN, description="service name")]
@@ -77,7 +78,12 @@ def router(service: Service, directory: Directory) -> APIRouter:
     async def accounts(claims: Claims = may_read) -> list[ServiceAccountView]:
         return [ServiceAccountView.of(a) for a in await directory.store.service_accounts()]
 
-    @api.post("", status_code=201, summary="Create a service account; its secret is shown once")
+    @api.post(
+        "",
+        status_code=201,
+        summary="Create a service account; its secret is shown once",
+        responses=responses(409),
+    )
     async def create(
         body: NewServiceAccount, request: Request, response: Response, claims: Claims = may_create
     ) -> Secret:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from callisto_auth.accounts import Accounts, TokenPair
 from callisto_auth.api.common import source
@@ -30,6 +28,23 @@ class LogoutRequest(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
+class PublicKey(BaseModel):
+    """A JSON Web Key (RFC 7517): Ed25519 keys are OKP, curve Ed25519, signing EdDSA."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kid: str
+    kty: str
+    alg: str
+    use: str = "sig"
+    crv: str | None = None
+    x: str | None = None
+
+
+class KeySet(BaseModel):
+    keys: list[PublicKey]
+
+
 def router(accounts: Accounts) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["tokens"])
 
@@ -52,7 +67,7 @@ def router(accounts: Accounts) -> APIRouter:
         return Response(status_code=204)
 
     @api.get("/jwks", summary="The public keys access tokens are signed with")
-    async def jwks() -> dict[str, Any]:
-        return accounts.jwks()
+    async def jwks() -> KeySet:
+        return KeySet.model_validate(accounts.jwks())
 
     return api

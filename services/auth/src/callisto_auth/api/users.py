@@ -14,6 +14,7 @@ from callisto_auth.roles import PERMISSIONS, PERSON_ROLES, Role
 from callisto_auth.store import User
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_runtime import Service
+from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims
 
 LOGIN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$"
@@ -167,7 +168,9 @@ def router(service: Service, directory: Directory) -> APIRouter:
     ) -> UserView:
         return UserView.of(await directory.update_user(actor(claims, request), user_id, body.changes()))
 
-    @api.delete("/users/{user_id}", summary="Deactivate a person (kept for the audit trail)")
+    @api.delete(
+        "/users/{user_id}", summary="Deactivate a person (kept for the audit trail)", responses=responses(409)
+    )
     async def deactivate(user_id: UserPath, request: Request, claims: Claims = may_update) -> UserView:
         return UserView.of(await directory.update_user(actor(claims, request), user_id, {"active": False}))
 

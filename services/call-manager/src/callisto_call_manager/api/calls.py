@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from callisto_call_manager.bindings import Bindings
+from callisto_call_manager.calls import Call
 from callisto_call_manager.switchboard import Switchboard
-from callisto_protocol.calls import EndedBy
+from callisto_protocol.calls import CallDirection, CallState, EndedBy
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_protocol.telephony import NUMBER_PATTERN, RecordAction, TransferKind
 from callisto_runtime import Service
+from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims
 
 CallPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="call id")]
@@ -41,6 +44,35 @@ class RecordRequest(BaseModel):
     action: RecordAction
 
 
+class LiveCall(BaseModel):
+    """A call as call-manager runs it now."""
+
+    call_id: str
+    state: CallState
+    since: datetime
+    direction: CallDirection
+    caller: str
+    dialled: str
+    trunk: str | None
+    queue_id: str | None
+    agent_id: str | None
+    recording: str = Field(description="off, on or paused")
+    variables: dict[str, str]
+
+    @classmethod
+    def of(cls, call: Call) -> LiveCall:
+        return cls.model_validate(call.summary())
+
+
+class Registration(BaseModel):
+    username: str
+    agent_id: str | None
+    contact: str
+    expires_at: float
+    source: str
+    protocol: str
+
+
 def router(service: Service, board: Switchboard, bindings: Bindings) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["calls"])
     may_read = service.require("cm.calls.read")
@@ -50,60 +82,68 @@ def router(service: Service, board: Switchboard, bindings: Bindings) -> APIRoute
     may_originate = service.require("cm.calls.originate")
 
     @api.get("/calls", summary="Live calls")
-    async def calls(claims: Claims = may_read) -> list[dict[str, Any]]:
-        return [call.summary() for call in sorted(board.table.calls.values(), key=lambda c: c.created_at)]
+    async def calls(claims: Claims = may_read) -> list[LiveCall]:
+        return [LiveCall.of(call) for call in sorted(board.table.calls.values(), key=lambda c: c.created_at)]
 
-    @api.post("/calls", summary="Place a call: the agent first (click-to-call), or the number into a queue")
-    async def originate(body: OriginateRequest, claims: Claims = may_originate) -> dict[str, Any]:
+    @api.post(
+        "/calls",
+        summary="Place a call: the agent first (click-to-call), or the number into a queue",
+        responses=responses(409),
+    )
+    async def originate(body: OriginateRequest, claims: Claims = may_originate) -> LiveCall:
         placed = await board.originate(
             body.number, agent_id=body.agent_id, queue_id=body.queue_id, caller_id=body.caller_id,
             ring_timeout_s=body.ring_timeout_s,
         )  # fmt: skip
-        return placed.summary()
+        return LiveCall.of(placed)
 
     @api.get("/calls/{call_id}", summary="One live call")
-    async def call(call_id: CallPath, claims: Claims = may_read) -> dict[str, Any]:
-        return board.table.get(call_id).summary()
+    async def call(call_id: CallPath, claims: Claims = may_read) -> LiveCall:
+        return LiveCall.of(board.table.get(call_id))
 
-    @api.post("/calls/{call_id}/hangup", summary="End the call (both legs)")
-    async def hangup(call_id: CallPath, claims: Claims = may_control) -> dict[str, Any]:
+    @api.post("/calls/{call_id}/hangup", summary="End the call (both legs)", responses=responses(409))
+    async def hangup(call_id: CallPath, claims: Claims = may_control) -> LiveCall:
         found = board.table.get(call_id)
         await board.hangup(found, EndedBy.SYSTEM)
-        return found.summary()
+        return LiveCall.of(found)
 
-    @api.post("/calls/{call_id}/hold", summary="Put the caller on hold (music)")
-    async def hold(call_id: CallPath, claims: Claims = may_control) -> dict[str, Any]:
+    @api.post("/calls/{call_id}/hold", summary="Put the caller on hold (music)", responses=responses(409))
+    async def hold(call_id: CallPath, claims: Claims = may_control) -> LiveCall:
         found = board.table.get(call_id)
         await board.hold(found, True)
-        return found.summary()
+        return LiveCall.of(found)
 
-    @api.post("/calls/{call_id}/unhold", summary="Take the caller off hold")
-    async def unhold(call_id: CallPath, claims: Claims = may_control) -> dict[str, Any]:
+    @api.post("/calls/{call_id}/unhold", summary="Take the caller off hold", responses=responses(409))
+    async def unhold(call_id: CallPath, claims: Claims = may_control) -> LiveCall:
         found = board.table.get(call_id)
         await board.hold(found, False)
-        return found.summary()
+        return LiveCall.of(found)
 
-    @api.post("/calls/{call_id}/transfer", summary="Blind transfer to an agent, a queue or a number")
-    async def transfer(
-        call_id: CallPath, body: TransferRequest, claims: Claims = may_control
-    ) -> dict[str, Any]:
+    @api.post(
+        "/calls/{call_id}/transfer",
+        summary="Blind transfer to an agent, a queue or a number",
+        responses=responses(409),
+    )
+    async def transfer(call_id: CallPath, body: TransferRequest, claims: Claims = may_control) -> LiveCall:
         found = board.table.get(call_id)
         await board.transfer(found, body.target_kind, body.target)
-        return found.summary()
+        return LiveCall.of(found)
 
-    @api.post("/calls/{call_id}/recording", summary="Start, stop, pause or resume recording")
-    async def recording(
-        call_id: CallPath, body: RecordRequest, claims: Claims = may_record
-    ) -> dict[str, Any]:
+    @api.post(
+        "/calls/{call_id}/recording",
+        summary="Start, stop, pause or resume recording",
+        responses=responses(409),
+    )
+    async def recording(call_id: CallPath, body: RecordRequest, claims: Claims = may_record) -> LiveCall:
         found = board.table.get(call_id)
         await board.record(found, body.action)
-        return found.summary()
+        return LiveCall.of(found)
 
     @api.get("/registrations", summary="Registered softphones")
-    async def registrations(claims: Claims = may_see_phones) -> list[dict[str, Any]]:
+    async def registrations(claims: Claims = may_see_phones) -> list[Registration]:
         return [
-            {"username": b.username, "agent_id": b.agent_id, "contact": b.contact, "expires_at": b.expires_at,
-             "source": f"{b.source_host}:{b.source_port}", "protocol": b.protocol}
+            Registration(username=b.username, agent_id=b.agent_id, contact=b.contact, expires_at=b.expires_at,
+                         source=f"{b.source_host}:{b.source_port}", protocol=b.protocol)
             for b in sorted(await bindings.everyone(), key=lambda b: b.username)
         ]  # fmt: skip
 

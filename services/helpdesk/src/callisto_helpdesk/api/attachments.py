@@ -4,12 +4,13 @@ attachments that browsers never render in place."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from callisto_helpdesk.api.views import AttachmentInfo
 from callisto_helpdesk.attachments import Attachments
 from callisto_helpdesk.cards import CallCards
 from callisto_protocol.ids import TOKEN_PATTERN
@@ -37,7 +38,7 @@ def router(service: Service, attachments: Attachments, cards: CallCards) -> APIR
         name: Annotated[str, Query(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f]+$")],
         kind: Annotated[Literal["file", "voice-note"], Query()] = "file",
         claims: Claims = may_update,
-    ) -> dict[str, Any]:
+    ) -> AttachmentInfo:
         declared = request.headers.get("content-length")
         content_type = request.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
         if not content_type or len(content_type) > 100:
@@ -45,7 +46,9 @@ def router(service: Service, attachments: Attachments, cards: CallCards) -> APIR
         data = await attachments.read(
             request.stream(), int(declared) if declared and declared.isdigit() else None
         )
-        return await attachments.add(ticket_id, kind, name, content_type, data, claims.subject)
+        return AttachmentInfo.model_validate(
+            await attachments.add(ticket_id, kind, name, content_type, data, claims.subject)
+        )
 
     @api.post(
         "/calls/{call_id}", status_code=204, summary="Link a call to the ticket (its recording follows)"

@@ -3,11 +3,12 @@ a caller's call history, a ticket opened from a card (pre-filled) or linked to i
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from callisto_helpdesk.api.views import CallCard
 from callisto_helpdesk.book import ContactBook
 from callisto_helpdesk.cards import CallCards
 from callisto_helpdesk.desk import TicketDesk
@@ -52,15 +53,15 @@ def router(service: Service, cards: CallCards, book: ContactBook, desk: TicketDe
         number: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 20,
         claims: Claims = may_read,
-    ) -> list[dict[str, Any]]:
+    ) -> list[CallCard]:
         if contact_id is None and number is None:
             raise BadRequest("name a contact_id or a number", {})
         e164 = lookup_key(number, book.region) if number else None
-        return await cards.history(contact_id, e164, limit)
+        return [CallCard.model_validate(card) for card in await cards.history(contact_id, e164, limit)]
 
     @api.get("/{call_id}", summary="One call's card with the tickets about it")
-    async def get(call_id: CallPath, claims: Claims = may_read) -> dict[str, Any]:
-        return await cards.get(call_id)
+    async def get(call_id: CallPath, claims: Claims = may_read) -> CallCard:
+        return CallCard.model_validate(await cards.get(call_id))
 
     @api.post("/{call_id}/ticket", status_code=201, summary="Open a ticket from the call, pre-filled")
     async def ticket(call_id: CallPath, body: FromCall, claims: Claims = may_create) -> Ticket:
@@ -81,10 +82,10 @@ def router(service: Service, cards: CallCards, book: ContactBook, desk: TicketDe
         return await desk.open(opened, claims.subject)
 
     @api.post("/{call_id}/links", summary="Say that the call is about an existing ticket")
-    async def link(call_id: CallPath, body: Link, claims: Claims = may_update) -> dict[str, Any]:
+    async def link(call_id: CallPath, body: Link, claims: Claims = may_update) -> CallCard:
         await desk.store.get(body.ticket_id)  # unknown-ticket when there is none
         await cards.get(call_id)  # unknown-call-card when there is none
         await cards.link(call_id, body.ticket_id)
-        return await cards.get(call_id)
+        return CallCard.model_validate(await cards.get(call_id))
 
     return api

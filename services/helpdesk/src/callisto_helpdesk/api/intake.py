@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from callisto_helpdesk.alerts import AlertIntake, AlertmanagerWebhook
+from callisto_helpdesk.api.views import AlertsReceived, ClassifierReport, RetrainResult, Suggestion, TrendRow
 from callisto_helpdesk.classification import Classification
 from callisto_helpdesk.errors import MalformedAlert
 from callisto_helpdesk.trends import Period, trends
@@ -39,7 +40,7 @@ def router(
     )
     async def alertmanager(
         request: Request, claims: Claims = service.require("helpdesk.intake.alerts")
-    ) -> dict[str, Any]:
+    ) -> AlertsReceived:
         try:
             hook = AlertmanagerWebhook.model_validate_json(await request.body())
         except ValidationError as refused:
@@ -47,22 +48,22 @@ def router(
                 {"at": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in refused.errors()[:20]
             ]
             raise MalformedAlert("not an Alertmanager webhook payload", {"errors": problems}) from None
-        return {"alerts": await alerts.receive(hook, claims.subject)}
+        return AlertsReceived.model_validate({"alerts": await alerts.receive(hook, claims.subject)})
 
     @api.get(
         "/classifier", summary="The classifier: active, threshold, last training and its held-out scores"
     )
-    async def classifier(claims: Claims = may_read) -> dict[str, Any]:
-        return await classification.report()
+    async def classifier(claims: Claims = may_read) -> ClassifierReport:
+        return ClassifierReport.model_validate(await classification.report())
 
     @api.post("/classifier/retrain", summary="Learn again from the resolved tickets now")
-    async def retrain(claims: Claims = service.require("helpdesk.classifier.update")) -> dict[str, Any]:
-        return await classification.retrain()
+    async def retrain(claims: Claims = service.require("helpdesk.classifier.update")) -> RetrainResult:
+        return RetrainResult.model_validate(await classification.retrain())
 
     @api.post("/classifier/suggest", summary="What the classifier would say of a text")
-    async def suggest(body: TextIn, claims: Claims = may_read) -> dict[str, Any] | None:
+    async def suggest(body: TextIn, claims: Claims = may_read) -> Suggestion | None:
         found = classification.suggest(body.text)
-        return found.shown(found.confident) if found else None
+        return Suggestion.model_validate(found.shown(found.confident)) if found else None
 
     @api.get("/trends", summary="Tickets, top categories and top terms per day, week or month")
     async def show_trends(
@@ -71,13 +72,15 @@ def router(
         period: Annotated[Period, Query()] = "day",
         top: Annotated[int, Query(ge=1, le=50)] = 10,
         claims: Claims = may_read,
-    ) -> list[dict[str, Any]]:
+    ) -> list[TrendRow]:
         end = until or datetime.now(UTC)
         start = since or end - timedelta(days=7)
         if start.tzinfo is None or end.tzinfo is None:
             raise BadRequest("give times with their offset", {"from": str(start), "to": str(end)})
         if not timedelta(0) < end - start <= timedelta(days=MAX_TREND_DAYS):
             raise BadRequest(f"from must come before to, at most {MAX_TREND_DAYS} days", {})
-        return await trends(database, start, end, period, top, time_zone)
+        return [
+            TrendRow.model_validate(row) for row in await trends(database, start, end, period, top, time_zone)
+        ]
 
     return api

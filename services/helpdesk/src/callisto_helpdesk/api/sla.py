@@ -10,11 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from callisto_helpdesk.api.views import Policy, SlaOverview, StaffMember
 from callisto_helpdesk.sla import calendar_from_spec
 from callisto_helpdesk.sla_policies import POLICY_ID, PolicyIn, PolicyStore
 from callisto_helpdesk.staff import STAFF_ID, StaffDirectory, StaffIn
 from callisto_protocol.ids import TimeZoneName
 from callisto_runtime import Service
+from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims
 
 WINDOW = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
@@ -51,14 +53,14 @@ def router(service: Service, policies: PolicyStore, staff: StaffDirectory) -> AP
     may_edit_staff = service.require("helpdesk.staff.update")
 
     @api.get("/sla", summary="Calendars and policies (by category and priority)")
-    async def show(claims: Claims = may_read) -> dict[str, Any]:
-        return await policies.overview()
+    async def show(claims: Claims = may_read) -> SlaOverview:
+        return SlaOverview.model_validate(await policies.overview())
 
-    @api.put("/sla/policies/{policy_id}", summary="Add or change a policy")
+    @api.put("/sla/policies/{policy_id}", summary="Add or change a policy", responses=responses(409))
     async def put_policy(
         policy_id: Annotated[str, Path(pattern=POLICY_ID)], body: PolicyIn, claims: Claims = may_edit_sla
-    ) -> dict[str, Any]:
-        return await policies.put(policy_id, body)
+    ) -> Policy:
+        return Policy.model_validate(await policies.put(policy_id, body))
 
     @api.delete("/sla/policies/{policy_id}", status_code=204, summary="Remove a policy")
     async def delete_policy(
@@ -73,14 +75,14 @@ def router(service: Service, policies: PolicyStore, staff: StaffDirectory) -> AP
         await policies.put_calendar(name, body.spec())
 
     @api.get("/staff", summary="Staff notifications go to")
-    async def list_staff(claims: Claims = may_read) -> list[dict[str, Any]]:
-        return await staff.everyone()
+    async def list_staff(claims: Claims = may_read) -> list[StaffMember]:
+        return [StaffMember.model_validate(row) for row in await staff.everyone()]
 
     @api.put("/staff/{staff_id}", summary="Add or change a staff member (address, manager, management)")
     async def put_staff(
         staff_id: Annotated[str, Path(pattern=STAFF_ID)], body: StaffIn, claims: Claims = may_edit_staff
-    ) -> dict[str, Any]:
-        return await staff.put(staff_id, body)
+    ) -> StaffMember:
+        return StaffMember.model_validate(await staff.put(staff_id, body))
 
     @api.delete("/staff/{staff_id}", status_code=204)
     async def delete_staff(

@@ -3,11 +3,12 @@ portals and integrations, moved through their lifecycle, commented."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from callisto_helpdesk.api.views import Category
 from callisto_helpdesk.cti import Cti
 from callisto_helpdesk.desk import TicketDesk
 from callisto_helpdesk.lifecycle import TicketState
@@ -16,6 +17,7 @@ from callisto_helpdesk.tickets import CATEGORY_PATTERN, ActionIn, CommentIn, Tic
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_protocol.telephony import NUMBER_PATTERN, CallControlled, TransferKind
 from callisto_runtime import BadRequest, Service
+from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims
 
 TicketPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="ticket id")]
@@ -58,8 +60,8 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
     may_update = service.require("helpdesk.tickets.update")
 
     @api.get("/categories", summary="The category tree (parents first) with each one's department")
-    async def categories(claims: Claims = may_read) -> list[dict[str, Any]]:
-        return await desk.store.categories()
+    async def categories(claims: Claims = may_read) -> list[Category]:
+        return [Category.model_validate(row) for row in await desk.store.categories()]
 
     @api.post(
         "/tickets",
@@ -78,8 +80,10 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
         category_id: Annotated[str, Path(pattern=CATEGORY_PATTERN)],
         body: CategoryIn,
         claims: Claims = service.require("helpdesk.categories.update"),
-    ) -> dict[str, Any]:
-        return await desk.store.put_category(category_id, body.name, body.parent_id, body.department)
+    ) -> Category:
+        return Category.model_validate(
+            await desk.store.put_category(category_id, body.name, body.parent_id, body.department)
+        )
 
     @api.delete("/categories/{category_id}", status_code=204, summary="Retire a category (tickets keep it)")
     async def retire_category(
@@ -133,14 +137,22 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
     async def comment(ticket_id: TicketPath, body: CommentIn, claims: Claims = may_update) -> Ticket:
         return await desk.comment(ticket_id, body, claims.subject)
 
-    @api.post("/tickets/{ticket_id}/call", summary="Call the ticket's contact: the agent's phone rings first")
+    @api.post(
+        "/tickets/{ticket_id}/call",
+        summary="Call the ticket's contact: the agent's phone rings first",
+        responses=responses(409),
+    )
     async def call(ticket_id: TicketPath, body: CallRequest, claims: Claims = may_update) -> CallControlled:
         agent_id = body.agent_id or claims.agent_id
         if agent_id is None:
             raise BadRequest("name the agent whose phone rings first", {"ticket_id": ticket_id})
         return await cti.call_contact(ticket_id, agent_id, body.number, token=claims.token)
 
-    @api.post("/tickets/{ticket_id}/transfer", summary="Blind-transfer a live call about the ticket")
+    @api.post(
+        "/tickets/{ticket_id}/transfer",
+        summary="Blind-transfer a live call about the ticket",
+        responses=responses(409),
+    )
     async def transfer(
         ticket_id: TicketPath, body: TransferRequest, claims: Claims = may_update
     ) -> CallControlled:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_protocol.queues import AgentRequest, AgentStatus
+from callisto_queue_manager.api.views import AgentView
 from callisto_queue_manager.engine import Engine
 from callisto_queue_manager.handlers import agent_status
 from callisto_queue_manager.model import Agent, AgentProfile
@@ -25,13 +26,21 @@ class StateRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=100, description="reason code of not ready")
 
 
-def view(agent: Agent, queues: list[str]) -> dict[str, Any]:
-    return {
-        "agent_id": agent.id, "name": agent.profile.name, "skills": agent.profile.skills,
-        "state": agent.state.value, "reason": agent.reason, "since": agent.since, "seq": agent.seq,
-        "call_id": agent.call_id, "queues": queues, "calls_handled": agent.calls_handled,
-        "missed_in_row": agent.missed_in_row, "missed_total": agent.missed_total,
-    }  # fmt: skip
+def view(agent: Agent, queues: list[str]) -> AgentView:
+    return AgentView(
+        agent_id=agent.id,
+        name=agent.profile.name,
+        skills=agent.profile.skills,
+        state=agent.state.value,
+        reason=agent.reason,
+        since=agent.since,
+        seq=agent.seq,
+        call_id=agent.call_id,
+        queues=queues,
+        calls_handled=agent.calls_handled,
+        missed_in_row=agent.missed_in_row,
+        missed_total=agent.missed_total,
+    )
 
 
 def router(service: Service, engine: Engine) -> APIRouter:
@@ -42,16 +51,16 @@ def router(service: Service, engine: Engine) -> APIRouter:
     may_change_state = service.require("qm.agents.{agent_id}.state.update")
 
     @api.get("", summary="Every agent with skills and state")
-    async def agents(claims: Claims = may_read_all) -> list[dict[str, Any]]:
+    async def agents(claims: Claims = may_read_all) -> list[AgentView]:
         acd = engine.acd
         return [view(a, acd.agent_queues[a.id]) for a in sorted(acd.agents.values(), key=lambda a: a.id)]
 
     @api.get("/{agent_id}", summary="One agent (operators: their own)")
-    async def agent(agent_id: AgentPath, claims: Claims = may_read) -> dict[str, Any]:
+    async def agent(agent_id: AgentPath, claims: Claims = may_read) -> AgentView:
         return await engine.run(lambda acd, now: view(acd.agent(agent_id), acd.agent_queues[agent_id]))
 
     @api.put("/{agent_id}", summary="Create an agent or change their name and skills (queues follow)")
-    async def put(agent_id: AgentPath, body: AgentProfile, claims: Claims = may_update) -> dict[str, Any]:
+    async def put(agent_id: AgentPath, body: AgentProfile, claims: Claims = may_update) -> AgentView:
         if body.id != agent_id:
             raise BadRequest("the body's id differs from the path's", {"agent_id": agent_id, "id": body.id})
         await engine.store.save_profile(body)

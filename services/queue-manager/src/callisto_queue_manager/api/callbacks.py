@@ -3,13 +3,14 @@ cancelling one."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_protocol.queues import CallbackAccepted, RequestCallback
 from callisto_queue_manager.acd import Acd
+from callisto_queue_manager.api.views import CallbackView
 from callisto_queue_manager.engine import Engine
 from callisto_queue_manager.handlers import request_callback
 from callisto_queue_manager.model import Call, CallStatus
@@ -19,18 +20,26 @@ from callisto_runtime.tokens import Claims
 CallbackPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="callback id")]
 
 
-def view(acd: Acd, call: Call) -> dict[str, Any]:
+def view(acd: Acd, call: Call) -> CallbackView:
     callback = call.callback
     assert callback is not None
     waiting = call.status is CallStatus.WAITING
-    return {
-        "callback_id": call.call_id, "queue_id": call.queue_id, "number": callback.number,
-        "name": callback.name, "status": call.status.value, "priority": call.priority,
-        "position": acd.position(call) if waiting else None, "due": callback.due,
-        "not_after": callback.not_after, "tried": callback.tried, "attempts": callback.attempts,
-        "agent_id": call.answered_by or next(iter(call.offered_to), None),
-        "replaced_call_id": callback.replaced, "requested_at": call.entered_at,
-    }  # fmt: skip
+    return CallbackView(
+        callback_id=call.call_id,
+        queue_id=call.queue_id,
+        number=callback.number,
+        name=callback.name,
+        status=call.status.value,
+        priority=call.priority,
+        position=acd.position(call) if waiting else None,
+        due=callback.due,
+        not_after=callback.not_after,
+        tried=callback.tried,
+        attempts=callback.attempts,
+        agent_id=call.answered_by or next(iter(call.offered_to), None),
+        replaced_call_id=callback.replaced,
+        requested_at=call.entered_at,
+    )
 
 
 def router(service: Service, engine: Engine) -> APIRouter:
@@ -40,7 +49,7 @@ def router(service: Service, engine: Engine) -> APIRouter:
     may_cancel = service.require("qm.callbacks.cancel")
 
     @api.get("", summary="Callbacks waiting, scheduled or under way, in order of service per queue")
-    async def callbacks(claims: Claims = may_read) -> list[dict[str, Any]]:
+    async def callbacks(claims: Claims = may_read) -> list[CallbackView]:
         acd = engine.acd
         found = [c for c in acd.calls.values() if c.callback is not None]
         return [view(acd, c) for c in sorted(found, key=lambda c: (c.queue_id, c.order, c.seq))]
@@ -55,11 +64,11 @@ def router(service: Service, engine: Engine) -> APIRouter:
         return await engine.run(lambda acd, now: request_callback(acd, body, now))
 
     @api.delete("/{callback_id}", summary="Cancel a callback (a ringing agent's phone stops)")
-    async def cancel(callback_id: CallbackPath, claims: Claims = may_cancel) -> dict[str, Any]:
-        def operation(acd: Acd, now: float) -> dict[str, Any]:
+    async def cancel(callback_id: CallbackPath, claims: Claims = may_cancel) -> CallbackView:
+        def operation(acd: Acd, now: float) -> CallbackView:
             shown = view(acd, acd.call(callback_id))
             acd.dequeue(callback_id, "cancelled", now)
-            return {**shown, "status": "cancelled", "position": None}
+            return shown.model_copy(update={"status": "cancelled", "position": None})
 
         return await engine.run(operation)
 

@@ -12,6 +12,7 @@ from callisto_protocol.help import HelpRequest
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_queue_manager.engine import Engine
 from callisto_runtime import Service
+from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims
 
 Token = Annotated[str, Path(pattern=TOKEN_PATTERN)]
@@ -47,13 +48,17 @@ def router(service: Service, engine: Engine) -> APIRouter:
         found = sorted(engine.acd.help.requests.values(), key=lambda h: h.raised_at)
         return [h.view() for h in found]
 
-    @api.post("/agents/{agent_id}/help", status_code=201, summary="Ask for a supervisor")
+    @api.post(
+        "/agents/{agent_id}/help", status_code=201, summary="Ask for a supervisor", responses=responses(409)
+    )
     async def raise_help(agent_id: Token, body: Raise, claims: Claims = may_ask) -> HelpRequest:
         return await engine.run(
             lambda acd, now: acd.raise_help(agent_id, body.reason, body.call_id, now).view()
         )
 
-    @api.delete("/agents/{agent_id}/help/{request_id}", summary="Withdraw one's request")
+    @api.delete(
+        "/agents/{agent_id}/help/{request_id}", summary="Withdraw one's request", responses=responses(409)
+    )
     async def cancel(agent_id: Token, request_id: Token, claims: Claims = may_ask) -> HelpRequest:
         return await engine.run(lambda acd, now: acd.help.cancel(request_id, agent_id, now).view())
 
@@ -65,7 +70,7 @@ def router(service: Service, engine: Engine) -> APIRouter:
     async def accept(request_id: Token, body: Accept, claims: Claims = may_handle) -> HelpRequest:
         return await engine.run(lambda acd, now: acd.help.accept(request_id, body.supervisor_id, now).view())
 
-    @api.post("/help/{request_id}/close", summary="Mark a request done")
+    @api.post("/help/{request_id}/close", summary="Mark a request done", responses=responses(409))
     async def close(request_id: Token, body: Close, claims: Claims = may_handle) -> HelpRequest:
         return await engine.run(lambda acd, now: acd.help.close(request_id, body.note, now).view())
 

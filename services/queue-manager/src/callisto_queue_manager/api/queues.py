@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_queue_manager.acd import Acd
+from callisto_queue_manager.api.views import QueueStats, WaitingCall
 from callisto_queue_manager.engine import Engine
 from callisto_queue_manager.model import CallStatus, QueueConfig
 from callisto_runtime import BadRequest, Service
@@ -46,12 +47,12 @@ def router(service: Service, engine: Engine) -> APIRouter:
         return Response(status_code=204)
 
     @api.get("/{queue_id}/stats", summary="Waiting calls, agents by state, expected wait (now)")
-    async def stats(queue_id: QueuePath, claims: Claims = may_read) -> dict[str, Any]:
-        return await engine.run(lambda acd, now: acd.stats(queue_id, now))
+    async def stats(queue_id: QueuePath, claims: Claims = may_read) -> QueueStats:
+        return QueueStats.model_validate(await engine.run(lambda acd, now: acd.stats(queue_id, now)))
 
     @api.get("/{queue_id}/calls", summary="Calls in the queue in order of service, with position and wait")
-    async def calls(queue_id: QueuePath, claims: Claims = may_read) -> list[dict[str, Any]]:
-        def listing(acd: Acd, now: float) -> list[dict[str, Any]]:
+    async def calls(queue_id: QueuePath, claims: Claims = may_read) -> list[WaitingCall]:
+        def listing(acd: Acd, now: float) -> list[WaitingCall]:
             acd.stats(queue_id, now)  # UnknownQueue for an unknown id
             found = sorted(
                 (
@@ -62,16 +63,16 @@ def router(service: Service, engine: Engine) -> APIRouter:
                 key=lambda c: (c.status is CallStatus.WAITING, c.order, c.seq),
             )
             return [
-                {
-                    "call_id": c.call_id,
-                    "caller": c.caller,
-                    "priority": c.priority,
-                    "status": c.status.value,
-                    "position": acd.position(c),
-                    "waited_s": round(c.waited(now), 1),
-                    "offered_to": sorted(c.offered_to),
-                    "personal_agent_id": c.personal_agent_id,
-                }
+                WaitingCall(
+                    call_id=c.call_id,
+                    caller=c.caller,
+                    priority=c.priority,
+                    status=c.status.value,
+                    position=acd.position(c),
+                    waited_s=round(c.waited(now), 1),
+                    offered_to=sorted(c.offered_to),
+                    personal_agent_id=c.personal_agent_id,
+                )
                 for c in found
             ]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 
+from callisto_runtime.problems import responses
 from callisto_snitch.definitions import Definitions
 from callisto_snitch.errors import SnitchError, UnknownLine, UnknownQueue, WrongWallboardKey
 from callisto_snitch.notifier import Notifier, Selection
@@ -39,7 +40,9 @@ def router(definitions: Definitions, live: RealTime, notifier: Notifier, key: st
             return Selection((), tuple(live.latest["queues"]))
         return chosen
 
-    @api.get("/wallboard", summary="The wallboard page", response_class=FileResponse)
+    @api.get(
+        "/wallboard", summary="The wallboard page", response_class=FileResponse, responses=responses(403, 404)
+    )
     async def page(
         lines: str | None = Query(default=None, max_length=2000, description="line ids, comma-separated"),
         queues: str | None = Query(default=None, max_length=2000, description="queue ids, comma-separated"),
