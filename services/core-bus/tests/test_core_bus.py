@@ -15,6 +15,7 @@ from callisto_core_bus.app import build
 from callisto_core_bus.settings import CoreBusSettings
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
+from callisto_devkit.publishers import Publishers
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope
@@ -192,18 +193,21 @@ async def test_agent_and_call_lists_are_broadcast_and_rebuilt_after_a_restart(
         snapshots.append(event)
 
     now = datetime.now(UTC)
+    stand_ins = Publishers(private_nats.url)  # queue-manager's and call-manager's events, from them
     async with listener(private_nats.url) as bus:
         await bus.subscribe(AgentListDelta, on_delta)
         await bus.subscribe(AgentListSnapshot, on_snapshot)
         async with core_bus(private_nats.url, token_issuer) as (http, _):
-            await bus.publish(
+            await stand_ins.publish(
                 AgentStateChanged(agent_id="a1", seq=1, state=AgentState.READY, since=now, name="Ann")
             )
-            await bus.publish(AgentStateChanged(agent_id="a2", seq=1, state=AgentState.NOT_READY, since=now))
-            await bus.publish(
+            await stand_ins.publish(
+                AgentStateChanged(agent_id="a2", seq=1, state=AgentState.NOT_READY, since=now)
+            )
+            await stand_ins.publish(
                 AgentStateChanged(agent_id="a1", seq=2, state=AgentState.ON_CALL, since=now, call_id="c1")
             )
-            await bus.publish(
+            await stand_ins.publish(
                 CallStateChanged(
                     call_id="c1",
                     seq=1,
@@ -213,8 +217,8 @@ async def test_agent_and_call_lists_are_broadcast_and_rebuilt_after_a_restart(
                     caller="+15550001",
                 )
             )
-            await bus.publish(CallStateChanged(call_id="c2", seq=1, state=CallState.QUEUED, since=now))
-            await bus.publish(CallStateChanged(call_id="c2", seq=2, state=CallState.ENDED, since=now))
+            await stand_ins.publish(CallStateChanged(call_id="c2", seq=1, state=CallState.QUEUED, since=now))
+            await stand_ins.publish(CallStateChanged(call_id="c2", seq=2, state=CallState.ENDED, since=now))
 
             async def agents_listed() -> bool:
                 body = (await http.get("/api/v1/agents")).json()
@@ -241,6 +245,7 @@ async def test_agent_and_call_lists_are_broadcast_and_rebuilt_after_a_restart(
         # a new core-bus rebuilds both lists from the event stream
         async with core_bus(private_nats.url, token_issuer) as (http, _):
             await eventually(agents_listed, what="agent list rebuilt")
+            await stand_ins.close()
             calls = (await http.get("/api/v1/calls")).json()["calls"]
             assert [c["call_id"] for c in calls] == ["c1"]
 

@@ -10,17 +10,15 @@ from typing import Any
 import httpx
 import pytest
 from helpdesk_testing import eventually, helpdesk, ticket_when
-from prometheus_client import CollectorRegistry
 
 from callisto_devkit.issuer import TestIssuer
+from callisto_devkit.publishers import Publishers
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import Event
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged, EndedBy
 from callisto_protocol.queues import QueueCallEvent, QueueCallKind
 from callisto_protocol.recordings import RecordingAvailable
 from callisto_protocol.telephony import IvrInput
-from callisto_runtime import Bus
-from callisto_runtime.metrics import BusMetrics
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -151,23 +149,3 @@ async def test_cards_from_events_in_any_order_then_a_ticket_from_the_card(
                                 headers=operator)  # fmt: skip
         assert listen.status_code == 307 and listen.headers["location"] == REC
         assert (await http.get("/api/v1/call-cards", headers=operator)).status_code == 400
-
-
-class Publishers:
-    """One bus per publishing service, so each event comes from the service that owns it."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.buses: dict[str, Bus] = {}
-
-    async def publish(self, event: Event) -> None:
-        bus = self.buses.get(event.publisher)
-        if bus is None:
-            bus = self.buses[event.publisher] = Bus(event.publisher, "test", BusMetrics(CollectorRegistry()))
-            await bus.start(self.url)
-            await bus.wait_connected(10)
-        await bus.publish(event)
-
-    async def close(self) -> None:
-        for bus in self.buses.values():
-            await bus.close()
