@@ -4,16 +4,19 @@ refused moves that write nothing, merge, comments, history, events, the category
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from helpdesk_testing import helpdesk
+from helpdesk_testing import eventually, helpdesk
 
 from callisto_devkit.issuer import TestIssuer
+from callisto_devkit.publishers import Publishers
 from callisto_devkit.servers import NatsServer
 from callisto_helpdesk.desk import read_categories
 from callisto_protocol import Envelope
+from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_protocol.tickets import TicketChanged
 
 pytestmark = pytest.mark.integration
@@ -199,3 +202,61 @@ async def test_attachments_and_corrections(
         retired = await http.post("/api/v1/tickets", json={"subject": "x", "category_id": "pipe-noise"},
                                   headers=operator)  # fmt: skip
         assert retired.status_code == 422
+
+
+async def test_an_operator_reaches_the_tickets_and_cards_of_their_own_calls_only(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    """Reproduced before: an operator's token read every ticket and every call card."""
+    supervisor = token_issuer.bearer("helpdesk.tickets.#")
+    operator = token_issuer.bearer(  # as auth grants the operator role, for agent-1
+        "helpdesk.tickets.create", "helpdesk.agents.{agent_id}.tickets.#", agent_id="agent-1", subject="u-ann"
+    )
+    stranger = token_issuer.bearer("helpdesk.contacts.read", agent_id="agent-1")
+    stand_ins = Publishers(private_nats.url)
+    async with helpdesk(private_nats.url, postgres_database) as (http, _, book):
+        vera = (await book.lookup("89123456789")).contact
+        assert vera is not None
+
+        async def opened(headers: dict[str, str], **body: object) -> str:
+            made = await http.post(
+                "/api/v1/tickets", json={"category_id": "no-water", **body}, headers=headers
+            )
+            assert made.status_code == 201, made.text
+            return str(made.json()["ticket_id"])
+
+        mine = await opened(supervisor, subject="Leak", assignee="agent-1")
+        theirs = await opened(supervisor, subject="Meter", assignee="agent-2")
+        about_her = await opened(supervisor, subject="Bill", contact_id=vera.contact_id)
+        written = await opened(operator, subject="Noted on the phone")
+        now = datetime.now(UTC)
+        calls = (("c-ann", "agent-1", "8 912 345-67-89"), ("c-bob", "agent-2", "+4930999999"))
+        for call_id, agent, caller in calls:  # agent-1 talked to Vera, agent-2 to someone else
+            await stand_ins.publish(CallStateChanged(
+                call_id=call_id, seq=1, state=CallState.CONNECTED, since=now, direction=CallDirection.INBOUND,
+                caller=caller, dialled="311", agent_id=agent,
+            ))  # fmt: skip
+        await eventually(lambda: _listed(http, "/api/v1/call-cards/c-bob", supervisor))
+        await eventually(lambda: _listed(http, "/api/v1/call-cards/c-ann", supervisor))
+        await stand_ins.close()
+
+        listed = (await http.get("/api/v1/tickets", headers=operator)).json()
+        assert {t["ticket_id"] for t in listed} == {mine, about_her, written}
+        assert len((await http.get("/api/v1/tickets", headers=supervisor)).json()) == 4
+        assert (await http.get(f"/api/v1/tickets/{about_her}", headers=operator)).status_code == 200
+        for path in (f"/api/v1/tickets/{theirs}", "/api/v1/call-cards/c-bob"):  # out of reach: not there
+            assert (await http.get(path, headers=operator)).status_code == 404, path
+        moved = await http.post(f"/api/v1/tickets/{theirs}/comments", json={"body": "x"}, headers=operator)
+        assert moved.status_code == 404
+        commented = await http.post(
+            f"/api/v1/tickets/{mine}/comments", json={"body": "on it"}, headers=operator
+        )
+        assert commented.status_code == 201
+        assert (await http.get("/api/v1/call-cards/c-ann", headers=operator)).status_code == 200
+        history = await http.get("/api/v1/call-cards", params={"number": "+4930999999"}, headers=operator)
+        assert history.json() == []  # a caller agent-1 never talked to
+        assert (await http.get("/api/v1/tickets", headers=stranger)).status_code == 403
+
+
+async def _listed(http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> bool:
+    return (await http.get(path, headers=headers)).status_code == 200

@@ -39,7 +39,7 @@ from callisto_runtime.logs import setup_logging
 from callisto_runtime.metrics import BusMetrics
 from callisto_runtime.periodic import periodic
 from callisto_runtime.settings import ServiceSettings
-from callisto_runtime.tokens import TokenVerifier, require
+from callisto_runtime.tokens import TokenVerifier, authenticated, require
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,10 @@ class Service:
         """A route dependency: a valid bearer token granting ``permission`` (placeholders from the
         path), e.g. ``claims: Claims = service.require("core-bus.services.read")``."""
         return Depends(require(self.verifier, permission))
+
+    def authenticated(self) -> Any:
+        """A route dependency: a valid bearer token; the route itself decides what its claims allow."""
+        return Depends(authenticated(self.verifier))
 
     async def _fetch_jwks(self) -> dict[str, Any]:
         reply = await self.bus.call(GetJwks(), Jwks, anonymous=True)

@@ -210,6 +210,18 @@ class TokenVerifier:
 _BEARER = HTTPBearer(auto_error=False, description="an access token from auth (POST /api/v1/token)")
 
 
+def authenticated(verifier: TokenVerifier) -> Callable[..., Awaitable[Claims]]:
+    """A FastAPI dependency checking only the bearer token (the route decides what it grants)."""
+
+    async def dependency(credentials: HTTPAuthorizationCredentials | None = Depends(_BEARER)) -> Claims:
+        token = credentials.credentials.strip() if credentials is not None else ""
+        if not token:
+            raise TokenInvalid("an Authorization: Bearer token is required")
+        return await verifier.verify(token)
+
+    return dependency
+
+
 def require(verifier: TokenVerifier, permission: str) -> Callable[[Request], Awaitable[Claims]]:
     """A FastAPI dependency checking a bearer token and the permission (placeholders from the path)."""
 

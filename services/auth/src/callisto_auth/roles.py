@@ -16,21 +16,25 @@ class Role(StrEnum):
 
 
 PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    # least privilege: each role holds what its work needs (auth's README has the whole table)
     Role.OPERATOR: (
         "qm.agents.{agent_id}.#",  # the operator's own agent: state, skills read, help requests
         "qm.queues.read",
-        "helpdesk.contacts.read",
-        "helpdesk.tickets.#",
-        "cm.calls.{agent_id}.#",
+        "helpdesk.contacts.read",  # the screen pop
+        "helpdesk.tickets.create",
+        "helpdesk.agents.{agent_id}.tickets.#",  # tickets and cards of their own calls and callers
+        "cm.calls.{agent_id}.#",  # their own phone and the calls their agent is on
         "core-bus.agents.read",
         "core-bus.calls.read",
     ),
-    Role.SUPERVISOR: ("qm.#", "cm.#", "helpdesk.#", "snitch.#", "core-bus.services.read",
-                      "core-bus.health.read", "core-bus.agents.read", "core-bus.calls.read",
-                      "recording.listen"),
+    Role.SUPERVISOR: ("qm.#", "cm.#", "helpdesk.tickets.#", "helpdesk.contacts.#", "snitch.#",
+                      "core-bus.services.read", "core-bus.health.read", "core-bus.agents.read",
+                      "core-bus.calls.read", "recording.listen"),
     Role.ADMINISTRATOR: ("#",),
     Role.QUALITY_MANAGER: ("recording.#", "snitch.reports.#", "helpdesk.tickets.read", "qm.queues.read"),
-    Role.INTEGRATOR: ("core-bus.services.read", "core-bus.health.read", "helpdesk.#", "snitch.kpis.read",
+    Role.INTEGRATOR: ("core-bus.services.read", "core-bus.health.read", "helpdesk.contacts.read",
+                      "helpdesk.contacts.update", "helpdesk.tickets.read", "helpdesk.tickets.create",
+                      "helpdesk.tickets.update", "helpdesk.intake.alerts", "snitch.kpis.read",
                       "cm.calls.originate", "qm.callbacks.create"),
     Role.SERVICE: (),  # a service account's permissions are its own (SERVICE_PERMISSIONS by default)
 }  # fmt: skip

@@ -148,7 +148,7 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
     service.include_router(contacts.router(service, book))
     service.include_router(tickets.router(service, desk, Cti(service.bus, desk.store, book.store, cards)))
     service.include_router(card_api.router(service, cards, book, desk))
-    service.include_router(attachment_api.router(service, attachments, cards))
+    service.include_router(attachment_api.router(service, attachments, cards, desk.store))
     service.include_router(sla.router(service, policies, staff))
     service.include_router(intake.router(service, alerts, classification, database, settings.time_zone))
     service.include_router(confirm.router(desk))

@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from callisto_helpdesk.access import EVERYTHING, Scope
 from callisto_helpdesk.attachments import attach_recordings
 from callisto_helpdesk.errors import UnknownCallCard
 from callisto_helpdesk.phones import lookup_key
@@ -119,8 +120,9 @@ class CallCards:
                 event.call_id, event.queue_id, event.agent_id, event.waited_s,
             )  # fmt: skip
 
-    async def get(self, call_id: str) -> dict[str, Any]:
-        row = await self.db.pool.fetchrow(CARD + " WHERE c.call_id = $1", call_id)
+    async def get(self, call_id: str, scope: Scope = EVERYTHING) -> dict[str, Any]:
+        in_scope, scoped = scope.where_card(2)
+        row = await self.db.pool.fetchrow(CARD + f" WHERE c.call_id = $1 AND {in_scope}", call_id, *scoped)
         if row is None:
             raise UnknownCallCard(f"no call card {call_id!r}", {"call_id": call_id})
         card = _card(row)
@@ -133,12 +135,16 @@ class CallCards:
         card["tickets"] = [dict(t) for t in tickets]
         return card
 
-    async def history(self, contact_id: str | None, e164: str | None, limit: int) -> list[dict[str, Any]]:
+    async def history(
+        self, contact_id: str | None, e164: str | None, limit: int, scope: Scope = EVERYTHING
+    ) -> list[dict[str, Any]]:
         """The calls of a contact or a number, newest first (the screen pop's history)."""
+        in_scope, scoped = scope.where_card(4)
         rows = await self.db.pool.fetch(
-            CARD + " WHERE ($1::text IS NOT NULL AND c.contact_id = $1)"
-            " OR ($2::text IS NOT NULL AND c.number_e164 = $2) ORDER BY c.started_at DESC LIMIT $3",
-            contact_id, e164, limit,
+            CARD + " WHERE (($1::text IS NOT NULL AND c.contact_id = $1)"
+            f" OR ($2::text IS NOT NULL AND c.number_e164 = $2)) AND {in_scope}"
+            " ORDER BY c.started_at DESC LIMIT $3",
+            contact_id, e164, limit, *scoped,
         )  # fmt: skip
         return [_card(row) for row in rows]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from callisto_helpdesk.access import EVERYTHING, Scope
 from callisto_helpdesk.errors import UnknownCategory, UnknownTicket
 from callisto_helpdesk.lifecycle import Lifecycle, PendingOn, TicketState
 from callisto_helpdesk.tickets import Ticket
@@ -174,16 +175,29 @@ class TicketStore:
         limit: int,
         department: str | None = None,
         sla_standing: str | None = None,
+        scope: Scope = EVERYTHING,
     ) -> list[Ticket]:
+        in_scope, scoped = scope.where(8)
         rows = await self.db.pool.fetch(
-            "SELECT * FROM tickets WHERE ($1::text IS NULL OR state = $1)"
+            "SELECT * FROM tickets t WHERE ($1::text IS NULL OR state = $1)"
             " AND ($2::text IS NULL OR assignee = $2)"
             " AND ($3::text IS NULL OR contact_id = $3) AND ($4::text IS NULL OR call_id = $4)"
             " AND ($6::text IS NULL OR department = $6) AND ($7::text IS NULL OR sla_standing = $7)"
+            f" AND {in_scope}"
             " ORDER BY priority, resolution_due NULLS LAST, created_at LIMIT $5",
-            state, assignee, contact_id, call_id, limit, department, sla_standing,
+            state, assignee, contact_id, call_id, limit, department, sla_standing, *scoped,
         )  # fmt: skip
         return [ticket_from_row(row) for row in rows]
+
+    async def check_scope(self, ticket_id: str, scope: Scope) -> None:
+        """UnknownTicket unless the ticket exists and ``scope`` covers it (a ticket out of reach looks
+        like one that does not exist)."""
+        in_scope, scoped = scope.where(2)
+        found = await self.db.pool.fetchval(
+            f"SELECT 1 FROM tickets t WHERE t.id = $1 AND {in_scope}", ticket_id, *scoped
+        )
+        if not found:
+            raise UnknownTicket(f"no ticket {ticket_id!r}", {"ticket_id": ticket_id})
 
     async def change(
         self,

@@ -10,9 +10,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from callisto_helpdesk.access import Scope
 from callisto_helpdesk.api.views import AttachmentInfo
 from callisto_helpdesk.attachments import Attachments
 from callisto_helpdesk.cards import CallCards
+from callisto_helpdesk.ticket_store import TicketStore
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_runtime import Service
 from callisto_runtime.tokens import Claims
@@ -21,10 +23,9 @@ TicketPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="ticket id")
 CONTENT_TYPE = r"^[a-z]+/[A-Za-z0-9.+-]{1,100}$"
 
 
-def router(service: Service, attachments: Attachments, cards: CallCards) -> APIRouter:
+def router(service: Service, attachments: Attachments, cards: CallCards, tickets: TicketStore) -> APIRouter:
     api = APIRouter(prefix="/api/v1/tickets/{ticket_id}", tags=["attachments"])
-    may_read = service.require("helpdesk.tickets.read")
-    may_update = service.require("helpdesk.tickets.update")
+    signed_in = service.authenticated()  # what the token reaches: access.Scope
 
     @api.post(
         "/attachments",
@@ -37,8 +38,9 @@ def router(service: Service, attachments: Attachments, cards: CallCards) -> APIR
         request: Request,
         name: Annotated[str, Query(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f]+$")],
         kind: Annotated[Literal["file", "voice-note"], Query()] = "file",
-        claims: Claims = may_update,
+        claims: Claims = signed_in,
     ) -> AttachmentInfo:
+        await tickets.check_scope(ticket_id, Scope.of(claims, "update"))
         declared = request.headers.get("content-length")
         content_type = request.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
         if not content_type or len(content_type) > 100:
@@ -56,8 +58,9 @@ def router(service: Service, attachments: Attachments, cards: CallCards) -> APIR
     async def link_call(
         ticket_id: TicketPath,
         call_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
-        claims: Claims = may_update,
+        claims: Claims = signed_in,
     ) -> None:
+        await tickets.check_scope(ticket_id, Scope.of(claims, "update"))
         await attachments.ensure_ticket(ticket_id)
         await cards.link(call_id, ticket_id)
 
@@ -69,8 +72,9 @@ def router(service: Service, attachments: Attachments, cards: CallCards) -> APIR
     async def download(
         ticket_id: TicketPath,
         attachment_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
-        claims: Claims = may_read,
+        claims: Claims = signed_in,
     ) -> Response:
+        await tickets.check_scope(ticket_id, Scope.of(claims, "read"))
         found = await attachments.get(ticket_id, attachment_id)
         if found["url"] is not None:
             return RedirectResponse(found["url"], status_code=307)

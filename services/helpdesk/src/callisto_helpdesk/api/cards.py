@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from callisto_helpdesk.access import Scope
 from callisto_helpdesk.api.views import CallCard
 from callisto_helpdesk.book import ContactBook
 from callisto_helpdesk.cards import CallCards
@@ -43,29 +44,30 @@ class Link(BaseModel):
 
 def router(service: Service, cards: CallCards, book: ContactBook, desk: TicketDesk) -> APIRouter:
     api = APIRouter(prefix="/api/v1/call-cards", tags=["call cards"])
-    may_read = service.require("helpdesk.tickets.read")
+    signed_in = service.authenticated()  # what the token reaches: access.Scope
     may_create = service.require("helpdesk.tickets.create")
-    may_update = service.require("helpdesk.tickets.update")
 
     @api.get("", summary="A contact's or a number's calls, newest first (the screen pop's history)")
     async def history(
         contact_id: Annotated[str | None, Query(pattern=TOKEN_PATTERN)] = None,
         number: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 20,
-        claims: Claims = may_read,
+        claims: Claims = signed_in,
     ) -> list[CallCard]:
+        scope = Scope.of(claims, "read")
         if contact_id is None and number is None:
             raise BadRequest("name a contact_id or a number", {})
         e164 = lookup_key(number, book.region) if number else None
-        return [CallCard.model_validate(card) for card in await cards.history(contact_id, e164, limit)]
+        found = await cards.history(contact_id, e164, limit, scope)
+        return [CallCard.model_validate(card) for card in found]
 
     @api.get("/{call_id}", summary="One call's card with the tickets about it")
-    async def get(call_id: CallPath, claims: Claims = may_read) -> CallCard:
-        return CallCard.model_validate(await cards.get(call_id))
+    async def get(call_id: CallPath, claims: Claims = signed_in) -> CallCard:
+        return CallCard.model_validate(await cards.get(call_id, Scope.of(claims, "read")))
 
     @api.post("/{call_id}/ticket", status_code=201, summary="Open a ticket from the call, pre-filled")
     async def ticket(call_id: CallPath, body: FromCall, claims: Claims = may_create) -> Ticket:
-        card = await cards.get(call_id)
+        card = await cards.get(call_id, Scope.of(claims, "read"))
         who = card["number"] or "an unknown number"
         if card["contact_id"]:
             who = (await book.store.get(card["contact_id"])).name
@@ -82,9 +84,10 @@ def router(service: Service, cards: CallCards, book: ContactBook, desk: TicketDe
         return await desk.open(opened, claims.subject)
 
     @api.post("/{call_id}/links", summary="Say that the call is about an existing ticket")
-    async def link(call_id: CallPath, body: Link, claims: Claims = may_update) -> CallCard:
-        await desk.store.get(body.ticket_id)  # unknown-ticket when there is none
-        await cards.get(call_id)  # unknown-call-card when there is none
+    async def link(call_id: CallPath, body: Link, claims: Claims = signed_in) -> CallCard:
+        scope = Scope.of(claims, "update")
+        await desk.store.check_scope(body.ticket_id, scope)  # unknown-ticket when there is none
+        await cards.get(call_id, scope)  # unknown-call-card when there is none
         await cards.link(call_id, body.ticket_id)
         return CallCard.model_validate(await cards.get(call_id))
 

@@ -53,7 +53,9 @@ def router(service: Service, book: ContactBook) -> APIRouter:
         return await book.replace(contact_id, body)
 
     @api.delete("/{contact_id}", status_code=204, summary="Remove a contact")
-    async def delete(contact_id: ContactPath, claims: Claims = may_update) -> Response:
+    async def delete(
+        contact_id: ContactPath, claims: Claims = service.require("helpdesk.contacts.delete")
+    ) -> Response:
         await book.delete(contact_id)
         return Response(status_code=204)
 

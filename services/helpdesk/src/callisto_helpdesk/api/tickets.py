@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from callisto_helpdesk.access import Need, Scope
 from callisto_helpdesk.api.views import Category
 from callisto_helpdesk.cti import Cti
 from callisto_helpdesk.desk import TicketDesk
@@ -55,12 +56,15 @@ class TransferRequest(BaseModel):
 
 def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["tickets"])
-    may_read = service.require("helpdesk.tickets.read")
+    signed_in = service.authenticated()  # what the token reaches: access.Scope
     may_create = service.require("helpdesk.tickets.create")
-    may_update = service.require("helpdesk.tickets.update")
+
+    async def reachable(ticket_id: str, claims: Claims, need: Need) -> None:
+        await desk.store.check_scope(ticket_id, Scope.of(claims, need))
 
     @api.get("/categories", summary="The category tree (parents first) with each one's department")
-    async def categories(claims: Claims = may_read) -> list[Category]:
+    async def categories(claims: Claims = signed_in) -> list[Category]:
+        Scope.of(claims, "read")
         return [Category.model_validate(row) for row in await desk.store.categories()]
 
     @api.post(
@@ -105,15 +109,17 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
         contact_id: Token = None,
         call_id: Token = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        claims: Claims = may_read,
+        claims: Claims = signed_in,
     ) -> list[Ticket]:
         return await desk.store.search(
             state=state.value if state else None, assignee=assignee, contact_id=contact_id, call_id=call_id,
             limit=limit, department=department, sla_standing=sla.value if sla else None,
+            scope=Scope.of(claims, "read"),
         )  # fmt: skip
 
     @api.get("/tickets/{ticket_id}", summary="One ticket with its comments, full history and SLA standing")
-    async def get(ticket_id: TicketPath, claims: Claims = may_read) -> Ticket:
+    async def get(ticket_id: TicketPath, claims: Claims = signed_in) -> Ticket:
+        await reachable(ticket_id, claims, "read")
         return await desk.get(ticket_id)
 
     @api.patch(
@@ -121,7 +127,8 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
         summary="Correct subject, category (the department follows) or urgency and impact "
         "(the priority follows)",
     )
-    async def patch(ticket_id: TicketPath, body: TicketPatch, claims: Claims = may_update) -> Ticket:
+    async def patch(ticket_id: TicketPath, body: TicketPatch, claims: Claims = signed_in) -> Ticket:
+        await reachable(ticket_id, claims, "update")
         return await desk.patch(ticket_id, body, claims.subject)
 
     @api.post(
@@ -130,11 +137,13 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
         "expire, reopen, merge",
         responses={409: {"description": "the ticket's state does not allow it"}},
     )
-    async def act(ticket_id: TicketPath, body: ActionIn, claims: Claims = may_update) -> Ticket:
+    async def act(ticket_id: TicketPath, body: ActionIn, claims: Claims = signed_in) -> Ticket:
+        await reachable(ticket_id, claims, "update")
         return await desk.act(ticket_id, body, claims.subject)
 
     @api.post("/tickets/{ticket_id}/comments", status_code=201, summary="Comment (internal or public)")
-    async def comment(ticket_id: TicketPath, body: CommentIn, claims: Claims = may_update) -> Ticket:
+    async def comment(ticket_id: TicketPath, body: CommentIn, claims: Claims = signed_in) -> Ticket:
+        await reachable(ticket_id, claims, "update")
         return await desk.comment(ticket_id, body, claims.subject)
 
     @api.post(
@@ -142,7 +151,8 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
         summary="Call the ticket's contact: the agent's phone rings first",
         responses=responses(409),
     )
-    async def call(ticket_id: TicketPath, body: CallRequest, claims: Claims = may_update) -> CallControlled:
+    async def call(ticket_id: TicketPath, body: CallRequest, claims: Claims = signed_in) -> CallControlled:
+        await reachable(ticket_id, claims, "update")
         agent_id = body.agent_id or claims.agent_id
         if agent_id is None:
             raise BadRequest("name the agent whose phone rings first", {"ticket_id": ticket_id})
@@ -154,8 +164,9 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
         responses=responses(409),
     )
     async def transfer(
-        ticket_id: TicketPath, body: TransferRequest, claims: Claims = may_update
+        ticket_id: TicketPath, body: TransferRequest, claims: Claims = signed_in
     ) -> CallControlled:
+        await reachable(ticket_id, claims, "update")
         return await cti.transfer(ticket_id, body.call_id, body.target_kind, body.target, token=claims.token)
 
     return api
