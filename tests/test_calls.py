@@ -299,6 +299,12 @@ async def test_hold_resume_and_blind_transfer_to_another_agent(
         assert (await s.cm_http.post(f"/api/v1/calls/{call_id}/unhold", headers=control)).json()["state"] == (
             "connected"
         )
+        record = s.issuer.bearer("cm.calls.record")  # rtpengine refused "pause recording" before (502)
+        for action, shown in (("start", "on"), ("pause", "paused"), ("resume", "on"), ("stop", "off")):
+            reply = await s.cm_http.post(
+                f"/api/v1/calls/{call_id}/recording", json={"action": action}, headers=record
+            )
+            assert (reply.status_code, reply.json()["recording"]) == (200, shown), reply.text
         refused = await s.cm_http.post(
             f"/api/v1/calls/{call_id}/transfer",
             json={"target_kind": "agent", "target": "agent-3"},

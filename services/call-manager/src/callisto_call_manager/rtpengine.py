@@ -173,5 +173,5 @@ class MediaRelay:
         await self.command("unblock media", call_id=call_id, from_tag=tag)
 
     async def recording(self, call_id: str, action: str) -> None:
-        """``action``: start, stop, pause (rtpengine's ``start/stop/pause recording``)."""
+        """``action``: start or stop (rtpengine's ``start/stop recording``)."""
         await self.command(f"{action} recording", call_id=call_id)

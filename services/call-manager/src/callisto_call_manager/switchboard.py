@@ -44,11 +44,14 @@ log = logging.getLogger(__name__)
 S = CallState
 HOLD_REPEAT = 1000  # plays of the hold prompt: longer than any wait
 _PORT = re.compile(rb"^m=audio \d+", re.MULTILINE)
-RECORDING = {  # action -> (rtpengine's verb, the call's recording state after it)
+# action -> (rtpengine's verb, the call's recording state after it). Debian's rtpengine knows no
+# "pause recording" (it answers "Unrecognized command"): a pause stops the capture and a resume starts
+# it again, so what is said meanwhile (a card number) is never captured.
+RECORDING = {
     RecordAction.START: ("start", "on"),
     RecordAction.RESUME: ("start", "on"),
     RecordAction.STOP: ("stop", "off"),
-    RecordAction.PAUSE: ("pause", "paused"),
+    RecordAction.PAUSE: ("stop", "paused"),
 }
 
 

@@ -40,7 +40,9 @@ def router(service: Service, engine: Engine) -> APIRouter:
         await engine.run(lambda acd, now: acd.set_queue(body, now))
         return body
 
-    @api.delete("/{queue_id}", status_code=204, summary="Remove a queue without calls")
+    @api.delete(
+        "/{queue_id}", status_code=204, summary="Remove a queue without calls", responses=responses(409)
+    )
     async def delete(queue_id: QueuePath, claims: Claims = may_update) -> Response:
         await engine.run(lambda acd, now: acd.remove_queue(queue_id))
         await engine.store.delete_queue(queue_id)
