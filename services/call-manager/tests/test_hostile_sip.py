@@ -10,16 +10,19 @@ import os
 import socket
 from pathlib import Path
 
+import nats
 import pytest
 import redis.asyncio as redis
 import yaml
 from cm_testing import call_manager, register_with_sipp
 from conformance import cases, outcome
+from nats.aio.msg import Msg
 
 from callisto_call_manager.app import Parts
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
+from callisto_protocol.calls import CallStateChanged
 
 pytestmark = pytest.mark.integration
 PLAN = {
@@ -166,6 +169,27 @@ async def test_hostile_requests_are_answered_or_dropped_and_counted(
             == 403
         )
         assert statuses(await exchange(port, [request("BYE", "311", extra="")]))[-1] == 481
+        # control characters: refused raw (400), left out when escaped in a URI (%00 in the caller)
+        raw_nul = request("OPTIONS", "311").replace(
+            b"Max-Forwards: 70", b"Max-Forwards: 70\r\nX-Note: a\x00b"
+        )
+        assert statuses(await exchange(port, [raw_nul])) == [400]
+        callers: list[str] = []
+        watcher = await nats.connect(private_nats.url)
+
+        async def seen(msg: Msg) -> None:
+            callers.append(CallStateChanged.decode(msg.data).caller)
+
+        await watcher.subscribe(CallStateChanged.subscription(), cb=seen)
+        escaped = request("INVITE", "311", body=SDP).replace(
+            b"From: <sip:5550000@", b"From: <sip:555%00%1B0000@"
+        )
+        await exchange(port, [escaped], wait=0.5)
+        async with asyncio.timeout(10):
+            while not callers:
+                await asyncio.sleep(0.05)
+        await watcher.close()
+        assert set(callers) == {"5550000"}  # what helpdesk and snitch store: no NUL for PostgreSQL to refuse
 
         # over TCP a message above 65,535 octets is refused and the connection closed (framing is lost)
         reader, writer = await asyncio.open_connection("127.0.0.1", port)

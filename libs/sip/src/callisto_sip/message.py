@@ -10,6 +10,7 @@ says how many octets the message took.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from callisto_sip.errors import IncompleteMessage, MessageTooLarge, ParseError
@@ -23,6 +24,7 @@ KNOWN_METHODS = frozenset({"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTE
 MAX_MESSAGE_BYTES = 65_535
 MAX_FORWARDS_LIMIT = 255
 _MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
+_CONTROL = re.compile(r"(?<!\\)[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @dataclass
@@ -183,6 +185,8 @@ def _unfold(head: str) -> list[str]:
     for line in head.split("\r\n"):
         if "\r" in line or "\n" in line:
             raise ParseError("bare CR or LF in the header section", error_id="bare-line-end")
+        if _CONTROL.search(line):  # outside a quoted-pair RFC 3261's grammar has none (NUL, ESC ...)
+            raise ParseError("a control character in the header section", error_id="control-character")
         if line[:1] in (" ", "\t") and lines:
             lines[-1] = lines[-1].rstrip(WSP) + " " + line.lstrip(WSP)
         elif not line:

@@ -55,6 +55,14 @@ RECORDING = {
 }
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """A number as passed on: escaped control characters (``%00`` in a URI) left out."""
+    return _CONTROLS.sub("", text)[:64]
+
+
 @dataclass
 class Live:
     """What exists only while this process runs the call."""
@@ -186,13 +194,14 @@ class Switchboard:
                 488, "Not Acceptable Here", {"Warning": '399 callisto "an SDP offer is required"'}
             )
             return
-        dialled = request.uri.user if isinstance(request.uri, SipUri) and request.uri.user else ""
+        dialled = printable(request.uri.user) if isinstance(request.uri, SipUri) and request.uri.user else ""
         flow = self.plan.flow_for(dialled)
         if flow is None:
             incoming.reject(404, "Not Found")
             return
         caller_uri = request.from_.uri
-        caller = caller_uri.user if isinstance(caller_uri, SipUri) and caller_uri.user else "anonymous"
+        caller = printable(caller_uri.user) if isinstance(caller_uri, SipUri) and caller_uri.user else ""
+        caller = caller or "anonymous"
         call = Call(
             id=new_id(), direction=CallDirection.INBOUND, caller=caller, dialled=dialled, trunk=trunk.name
         )
