@@ -149,3 +149,43 @@ async def test_cards_from_events_in_any_order_then_a_ticket_from_the_card(
                                 headers=operator)  # fmt: skip
         assert listen.status_code == 307 and listen.headers["location"] == REC
         assert (await http.get("/api/v1/call-cards", headers=operator)).status_code == 400
+
+
+async def test_a_poison_call_event_becomes_a_dead_letter_and_later_calls_get_their_cards(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    """Reproduced before: a NUL in a caller id (PostgreSQL refuses it) made the call-card consumer
+    retry forever, 366 tracebacks in 2 minutes, and no card was written for the calls behind it."""
+    reader = token_issuer.bearer("helpdesk.tickets.read")
+    admin = token_issuer.bearer("#")
+    stand_ins = Publishers(private_nats.url)
+    settings = {"consumer_max_failures": 2, "consumer_retry_delay_s": 0.1}
+    async with helpdesk(private_nats.url, postgres_database, **settings) as (http, _, _):
+        try:
+            await stand_ins.publish(
+                state("c-poison", 1, CallState.CREATED, 0).model_copy(update={"caller": "+7\x00912"})
+            )
+            await stand_ins.publish(state("c-after", 1, CallState.CREATED, 1))
+            await eventually(lambda: _listed(http, "/api/v1/call-cards/c-after", reader), timeout=20)
+
+            async def dead() -> list[dict[str, Any]]:
+                found = (await http.get("/api/v1/dead-letters", headers=admin)).json()
+                return [x for x in found if x["consumer"] == "helpdesk-calls"]
+
+            [letter] = await eventually(dead, timeout=20)
+            assert letter["cause"] == "failed" and letter["original_type"] == "call.state"
+            assert "c-poison" in letter["body"] and letter["deliveries"] == 2
+            metrics = (await http.get("/metrics")).text
+            assert 'callisto_bus_dead_letters_total{cause="failed",consumer="helpdesk-calls"} 1.0' in metrics
+            replayed = await http.post(f"/api/v1/dead-letters/{letter['sequence']}/replay", headers=admin)
+            assert replayed.status_code == 409  # the cause is still there: it stays, with the reason
+            assert replayed.json()["error_id"] == "replay-failed"
+            assert (await http.get("/api/v1/dead-letters", headers=reader)).status_code == 403
+            gone = await http.delete(f"/api/v1/dead-letters/{letter['sequence']}", headers=admin)
+            assert gone.json() == {"sequence": letter["sequence"], "removed": True}
+        finally:
+            await stand_ins.close()
+
+
+async def _listed(http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> bool:
+    return (await http.get(path, headers=headers)).status_code == 200

@@ -14,8 +14,10 @@ from openpyxl import load_workbook
 from snitch_testing import a_morning, agent, at, publisher, snitch, step, until
 
 from callisto_devkit.issuer import TestIssuer
+from callisto_devkit.publishers import Publishers
 from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer
 from callisto_protocol.agents import AgentState
+from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_protocol.envelope import MESSAGE_ID, MESSAGE_TYPE
 from callisto_protocol.queues import QueueCallKind
 
@@ -252,3 +254,50 @@ async def test_reports_by_interval_with_a_past_period_and_their_files(
         assert (await problem("/api/v1/reports/lines/water", interval="week"))[0] == 422
         assert (await problem("/api/v1/reports/lines/water", **{"from": "yesterday"}))[0] == 422
         assert (await http.get("/api/v1/reports/lines/water", params=span)).status_code == 401
+
+
+async def test_a_poison_event_in_a_history_batch_does_not_hold_the_others(
+    private_nats: NatsServer, redis_server: RedisServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    """Reproduced before: a NUL in a caller id failed every history batch it was in, so no history was
+    written for the calls after it. The batch is split, the poison becomes a dead letter."""
+    import asyncpg
+
+    admin = token_issuer.bearer("#")
+    stand_ins = Publishers(private_nats.url)
+    calls = [
+        CallStateChanged(
+            call_id=f"h-{n}", seq=1, state=CallState.CREATED, since=at(600 + n), dialled="311",
+            direction=CallDirection.INBOUND, caller="+7\x00912" if n == 2 else f"+4930{n}",
+        )
+        for n in range(6)
+    ]  # fmt: skip
+    settings = {"consumer_max_failures": 2, "consumer_retry_delay_s": 0.1}
+    async with snitch(private_nats.url, redis_url(redis_server, 6), postgres_database, **settings) as (
+        http,
+        _,
+        _,
+    ):
+        try:
+            for call in calls:
+                await stand_ins.publish(call)
+        finally:
+            await stand_ins.close()
+        conn = await asyncpg.connect(postgres_database)
+        try:
+            stored = "SELECT count(*) FROM history.calls WHERE call_id LIKE 'h-%'"
+            await until(lambda: _at_least(conn, stored, 5), "the five good calls in history", 20)
+
+            async def dead() -> list[dict[str, Any]]:
+                found = (await http.get("/api/v1/dead-letters", headers=admin)).json()
+                return [x for x in found if x["consumer"] == "snitch-history-calls"]
+
+            [letter] = await until(dead, "the poison among the dead letters", 20)
+            assert '"h-2"' in letter["body"] and letter["cause"] == "failed"
+            assert await conn.fetchval(stored) == 5
+        finally:
+            await conn.close()
+
+
+async def _at_least(conn: Any, query: str, wanted: int) -> bool:
+    return bool(await conn.fetchval(query) >= wanted)

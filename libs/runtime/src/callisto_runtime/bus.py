@@ -104,6 +104,8 @@ class Bus:
         self.verifier: TokenVerifier | None = None  # checks the tokens of commands served
         self.token_source: TokenSource | None = None  # this instance's own token, for commands sent
         self.consumers: dict[str, Any] = {}  # durable name -> DurableConsumer, for replays of dead letters
+        self.consumer_max_failures = 5  # defaults of the durable consumers on this bus (settings)
+        self.consumer_retry_delay_s = 1.0
 
     # connection -------------------------------------------------------------------------------
     @property

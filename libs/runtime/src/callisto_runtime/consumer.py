@@ -67,8 +67,8 @@ class DurableConsumer:
         batch_handler: BatchHandler | None = None,
         batch: int = 100,
         ack_wait_s: float = 30.0,
-        retry_delay_s: float = 1.0,
-        max_failures: int = 5,
+        retry_delay_s: float | None = None,
+        max_failures: int | None = None,
         deliver_new_only: bool = False,
     ) -> None:
         self.bus = bus
@@ -76,13 +76,14 @@ class DurableConsumer:
         self.subject_filter = subject_filter
         if (handler is None) == (batch_handler is None):
             raise ValueError("a consumer takes either a handler or a batch handler")
+        max_failures = bus.consumer_max_failures if max_failures is None else max_failures
         if max_failures < 1:
             raise ValueError("max_failures must be at least 1")
         self.handler = handler
         self.batch_handler = batch_handler
         self.batch = batch
         self.ack_wait_s = ack_wait_s
-        self.retry_delay_s = retry_delay_s
+        self.retry_delay_s = bus.consumer_retry_delay_s if retry_delay_s is None else retry_delay_s
         self.max_failures = max_failures
         self.deliver_policy = DeliverPolicy.NEW if deliver_new_only else DeliverPolicy.ALL
         self._task: asyncio.Task[None] | None = None

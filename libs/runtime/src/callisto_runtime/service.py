@@ -82,6 +82,8 @@ class Service:
             issuer=settings.token_issuer, audience=settings.token_audience, fetch=self._fetch_jwks
         )
         self.bus.verifier = self.verifier
+        self.bus.consumer_max_failures = settings.consumer_max_failures
+        self.bus.consumer_retry_delay_s = settings.consumer_retry_delay_s
         secret = settings.secret()
         self.identity = ServiceIdentity(self.bus, name, secret) if secret is not None else None
         if self.identity is not None:

@@ -50,6 +50,13 @@ class ServiceSettings(BaseSettings):
     drain_timeout_s: float = Field(default=10.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     lease_ttl_s: float = Field(default=1.5, gt=0.2, le=60)
+    consumer_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="tries of an event that fails for a permanent reason, then a dead letter",
+    )
+    consumer_retry_delay_s: float = Field(default=1.0, gt=0, le=60, description="first pause before a retry")
     token_issuer: str = "callisto-auth"
     token_audience: str = "callisto"
     service_secret: SecretStr | None = Field(
