@@ -296,3 +296,39 @@ async def test_callbacks_by_http_and_reconciliation_with_call_managers_live_call
             await eventually(only_kept, timeout=20)
         finally:
             await cm.close()
+
+
+async def test_an_event_queue_manager_cannot_read_is_a_dead_letter(
+    private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer
+) -> None:
+    """A call-state event that does not decode goes to the dead letters at once (with the reason),
+    and the consumer goes on with the next."""
+    admin = token_issuer.bearer("#")
+    async with (
+        queue_manager(private_nats.url, f"redis://127.0.0.1:{redis_server.port}/7", token_issuer) as (
+            http,
+            service,
+        ),
+        call_manager(private_nats.url, ConnectResult.ANSWERED) as (cm, _),
+    ):
+        headers = cm.headers(
+            CallStateChanged(call_id="x", seq=1, state=CallState.CREATED, since=datetime.now(UTC))
+        )
+        await cm.nc.jetstream().publish("cc.call.broken.state", b'{"call_id": 42}', headers=headers)
+        await cm.publish(
+            CallStateChanged(call_id="fine", seq=1, state=CallState.ENDED, since=datetime.now(UTC))
+        )
+
+        async def listed() -> list[dict[str, Any]]:
+            found = (await http.get("/api/v1/dead-letters", headers=admin)).json()
+            return [x for x in found if x["consumer"] == "queue-manager-call-state"]
+
+        await eventually(listed)
+        [letter] = await listed()
+        assert letter["cause"] == "malformed" and "invalid-message" in letter["reason"]
+        consumer = service.bus.consumers["queue-manager-call-state"]
+        await eventually(lambda: _true(consumer.handled >= 1))  # the one behind it was handled
+
+
+async def _true(value: bool) -> bool:
+    return value
