@@ -64,7 +64,7 @@ def build(settings: AuthSettings | None = None) -> tuple[Service, Accounts, Fast
     @service.on_startup
     async def startup() -> None:
         database.start()
-        tasks.append(asyncio.create_task(prepare(), name="auth-prepare"))
+        service.background("auth-prepare", prepare)  # a failure is logged and shown in /readyz
         await handlers.subscribe(service.bus, accounts, directory)
 
     @service.on_shutdown

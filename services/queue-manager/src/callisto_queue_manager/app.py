@@ -72,7 +72,7 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
     async def startup() -> None:
         consumers.extend(await handlers.subscribe(service.bus, engine))
         service.bus.on_connect(reconcile)
-        tasks.append(asyncio.create_task(load(), name="qm-load"))
+        service.background("qm-load", load)  # a failure is logged and shown in /readyz
 
     @service.on_shutdown
     async def shutdown() -> None:

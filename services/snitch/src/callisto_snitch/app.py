@@ -58,7 +58,7 @@ def build(settings: SnitchSettings | None = None) -> tuple[Service, RealTime, Fa
         await live.start()
         tasks.append(periodic(settings.push_interval_s, live.tick, "snitch-tick", fixed_rate=True))
         tasks.append(periodic(settings.push_interval_s, live.persist, "snitch-tables"))
-        tasks.append(asyncio.create_task(prepare_history(), name="snitch-history"))
+        service.background("snitch-history", prepare_history)  # a failure is logged and shown in /readyz
 
     @service.on_shutdown
     async def shutdown() -> None:
