@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from suite_testing import callisto
 
 from callisto_devkit.processes import free_port, proc_start_time, wait_until
 from callisto_devkit.sipp import scenario, sipp_binary
@@ -16,18 +16,6 @@ from callisto_devkit.suite import SuiteState
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def callisto(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    cli = Path(sys.executable).with_name("callisto")
-    return subprocess.run(
-        [str(cli), *args, "--home", str(home)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=180,
-        env={**os.environ, "COLUMNS": "200"},
-    )
 
 
 def register(user: str, password: str, sip_port: int, folder: Path) -> int:

@@ -6,9 +6,9 @@ here up to the limit and then handed to the app as it came.
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from callisto_runtime.problems import send_problem
 
 
 class BodyLimitMiddleware:
@@ -47,22 +47,5 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = {
-            "type": "https://callisto.dev/problems/body-too-large",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": f"request bodies are limited to {self.max_bytes} bytes",
-            "error_id": "body-too-large",
-        }
-        data = json.dumps(body).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(data)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": data})
+        detail = f"request bodies are limited to {self.max_bytes} bytes"
+        await send_problem(send, 413, "body-too-large", detail)

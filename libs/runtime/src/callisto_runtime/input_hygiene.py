@@ -9,11 +9,12 @@ bodies (files, audio) are the route's business.
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from callisto_runtime.problems import send_problem
 
 _RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # an escape that is not itself escaped: an odd run of backslashes before "u00XX" naming a control
@@ -65,23 +66,5 @@ class InputHygieneMiddleware:
 
 
 async def _refuse(send: Send, where: str) -> None:
-    body = {
-        "type": "https://callisto.dev/problems/control-character",
-        "title": "Unprocessable Content",
-        "status": 422,
-        "detail": f"the request's {where} holds a control character (NUL, ESC, ...)",
-        "error_id": "control-character",
-        "where": where,
-    }
-    data = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 422,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(data)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data})
+    detail = f"the request's {where} holds a control character (NUL, ESC, ...)"
+    await send_problem(send, 422, "control-character", detail, where=where)

@@ -7,6 +7,7 @@ its own with ``responses=responses(409)``."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -19,6 +20,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from callisto_runtime.errors import CallistoError
 
@@ -59,6 +61,22 @@ def problem(
         **extra,
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
+
+
+async def send_problem(send: Send, status: int, error_id: str, detail: str, **extra: Any) -> None:
+    """Answer with a problem from ASGI middleware, before any route runs."""
+    body = {
+        "type": f"https://callisto.dev/problems/{error_id}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "error_id": error_id,
+        **extra,
+    }
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", PROBLEM_TYPE.encode()), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
 
 
 def install(app: FastAPI) -> None:
