@@ -184,6 +184,18 @@ async def test_a_restart_keeps_agents_and_waiting_calls(
             headers=supervisor,
         )
         assert callback.status_code == 201, callback.text
+        # Redis restarted empty (reproduced before: queues, agents and profiles stayed missing, and a
+        # restart or a takeover then would have lost them): the state is written back from memory
+        client = redis.Redis.from_url(redis_url)
+        await client.flushdb()
+        expected = {b"qm:queues", b"qm:agent-profiles", b"qm:agents", b"qm:calls", b"qm:help", b"qm:epoch"}
+
+        async def written_back() -> bool:
+            return expected <= set(await client.keys("qm:*"))
+
+        await eventually(written_back)
+        assert await client.hlen("qm:calls") == 4  # three waiting calls and the callback
+        await client.aclose()
     async with queue_manager(private_nats.url, redis_url, token_issuer) as (http, _):
         after = (await http.get("/api/v1/queues/billing/calls", headers=supervisor)).json()
         assert [(c["call_id"], c["position"]) for c in after] == [("b1", 1), ("b0", 2), ("b2", 3)]

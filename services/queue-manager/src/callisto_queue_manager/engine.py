@@ -37,6 +37,8 @@ class Engine:
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self.redis_restores = 0
 
     async def load(self, initial: tuple[list[QueueConfig], list[AgentProfile]]) -> None:
         """Configuration and live state from Redis; ``initial`` when Redis has no configuration."""
@@ -59,17 +61,35 @@ class Engine:
             self.acd.help.restore(helps)
             self.acd.restore(agents, calls, now)
             await self._finish()
+            await self.store.mark()
             # thousands of long-lived records: keep them out of the collector's full passes, which
             # would otherwise stall the event loop for tens of milliseconds now and then
             gc.collect()
             gc.freeze()
             self.loaded = True
 
-    def start(self, tick_s: float) -> None:
+    def start(self, tick_s: float, redis_check_s: float = 1.0) -> None:
         self._loop = periodic(tick_s, self.tick, "acd-tick")
+        self._watch = periodic(redis_check_s, self.watch_redis, "acd-redis-watch")
+
+    async def watch_redis(self) -> None:
+        """Redis restarted empty or flushed: write the whole state back from memory at once, so a
+        restart or a standby taking over finds it (and phones, queues and agents stay known)."""
+        if not self.loaded:
+            return
+        try:
+            if not await self.store.lost():
+                return
+            async with self._lock:
+                await self.store.write_back(self.acd)
+        except Exception as exc:  # Redis away: tried again at the next check
+            log.debug("checking Redis for lost state: %r", exc)
+            return
+        log.warning("Redis had lost the ACD state; written back from memory")
+        self.redis_restores += 1
 
     async def stop(self) -> None:
-        tasks = [*self._tasks, *([self._loop] if self._loop else [])]
+        tasks = [*self._tasks, *(t for t in (self._loop, self._watch) if t is not None)]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -5,6 +5,7 @@ Writes that fail (Redis away) stay pending and are retried; nothing accepted is 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, fields
 from typing import Any
 
@@ -20,6 +21,8 @@ PROFILES = "qm:agent-profiles"
 AGENTS = "qm:agents"
 CALLS = "qm:calls"
 HELP = "qm:help"
+# written with the state; when it is gone, Redis lost what it held (restarted empty, flushed)
+EPOCH = "qm:epoch"
 
 
 def agent_record(agent: Agent) -> str:
@@ -92,6 +95,33 @@ class Store:
         helps = [Help.from_record(_text(h)) for h in await self.redis.hvals(HELP)]
         restored = [agent_from(acd.agents[k].profile, v) for k, v in agents.items() if k in acd.agents]
         return restored, calls, helps
+
+    async def mark(self) -> None:
+        """Say that Redis holds this instance's state (after a load or a write-back)."""
+        await self.redis.set(EPOCH, os.urandom(8).hex())
+
+    async def lost(self) -> bool:
+        """True when Redis no longer holds the state (its epoch key is gone)."""
+        return not await self.redis.exists(EPOCH)
+
+    async def write_back(self, acd: Acd) -> None:
+        """Everything from memory: configuration and live state, in one transaction, then the epoch."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(QUEUES, PROFILES, AGENTS, CALLS, HELP)
+            for queue in acd.queues.values():
+                pipe.hset(QUEUES, queue.id, queue.model_dump_json())
+            for agent in acd.agents.values():
+                pipe.hset(PROFILES, agent.id, agent.profile.model_dump_json())
+                pipe.hset(AGENTS, agent.id, agent_record(agent))
+            for call in acd.calls.values():
+                pipe.hset(CALLS, call.call_id, call_record(call))
+            for request in acd.help.requests.values():
+                pipe.hset(HELP, request.request_id, request.record())
+            pipe.set(EPOCH, os.urandom(8).hex())
+            await pipe.execute()
+        acd.dirty_agents.clear()
+        acd.dirty_calls.clear()
+        acd.help.dirty.clear()
 
     async def flush(self, acd: Acd) -> None:
         """Write what the last operations changed; on failure it stays pending (raises)."""
