@@ -231,6 +231,13 @@ async def test_registrations_with_wrong_credentials_are_refused(
         )
         bindings = await parts.board.bindings.of_agent("agent-1")
         assert [b.contact for b in bindings] == [f"sip:operator1@127.0.0.1:{contact}"]
+        # Redis restarted empty (reproduced before: the phone believed it was registered, and
+        # originate got agent-not-registered): the registration is written back from memory
+        await parts.redis.flushdb()
+        async with asyncio.timeout(10):
+            while not await parts.board.bindings.of_agent("agent-1"):
+                await asyncio.sleep(0.1)
+        assert [b.contact for b in await parts.board.bindings.of_agent("agent-1")] == [bindings[0].contact]
         assert (
             await register_with_sipp(
                 target, "operator1", "callisto", contact=contact, expires=0, folder=tmp_path

@@ -22,6 +22,7 @@ from callisto_call_manager.queueing import Queueing
 from callisto_call_manager.registrar import CredentialCache, Registrar
 from callisto_call_manager.rtpengine import MediaRelay
 from callisto_call_manager.settings import CallManagerSettings
+from callisto_call_manager.state_guard import StateGuard
 from callisto_call_manager.switchboard import Switchboard
 from callisto_protocol.calls import EndedBy
 from callisto_runtime import Service
@@ -57,6 +58,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     notifier = Notifier(service.bus)
     bindings = Bindings(redis)
     table = CallTable(redis, notifier)
+    guard = StateGuard(redis, table, bindings)
     t1 = settings.sip_t1_s
     endpoint = Endpoint(
         settings.sip_host, timers=Timers(t1=t1, t2=min(4.0, 8 * t1), t4=settings.sip_t4_s, d=64 * t1)
@@ -105,6 +107,9 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         await handlers.subscribe(service.bus, board)
         await queueing.start()
         await recover()
+        await bindings.load()
+        await guard.mark()
+        parts.tasks.append(periodic(1.0, guard.check, "redis state guard"))
         await endpoint.start(settings.sip_port)
         if settings.keepalive_s:
             parts.tasks.append(periodic(settings.keepalive_s, registrar.sweep, "registration keep-alive"))

@@ -2,6 +2,8 @@
 
 ``cm:reg:<username>`` is a hash contact -> JSON binding; ``cm:agent-user`` maps an agent to the
 username whose phone rings for it. Expired bindings are dropped when read and by the keep-alive sweep.
+The instance keeps a copy of what it wrote (``known``), so that a Redis restarted empty gets every
+live binding back (``state_guard``) instead of phones that believe they are registered and are not.
 """
 
 from __future__ import annotations
@@ -38,6 +40,22 @@ class Binding:
 class Bindings:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self.known: dict[str, dict[str, Binding]] = {}  # username -> contact -> binding
+
+    async def load(self) -> None:
+        """Take the bindings a previous run left in Redis as known."""
+        for binding in await self.everyone():
+            self.known.setdefault(binding.username, {})[binding.contact] = binding
+
+    def alive(self, now: float) -> list[Binding]:
+        """The known bindings that have not expired (dropping the others)."""
+        for username in list(self.known):
+            kept = {c: b for c, b in self.known[username].items() if b.alive(now)}
+            if kept:
+                self.known[username] = kept
+            else:
+                del self.known[username]
+        return [b for contacts in self.known.values() for b in contacts.values()]
 
     async def of(self, username: str, now: float | None = None) -> list[Binding]:
         now = now if now is not None else time.time()
@@ -46,6 +64,10 @@ class Bindings:
         return sorted((b for b in found if b.alive(now)), key=lambda b: -b.expires_at)
 
     async def save(self, binding: Binding) -> None:
+        self.known.setdefault(binding.username, {})[binding.contact] = binding
+        await self.write(binding)
+
+    async def write(self, binding: Binding) -> None:
         key = f"cm:reg:{binding.username}"
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, binding.contact, json.dumps(asdict(binding)))
@@ -55,6 +77,10 @@ class Bindings:
             await pipe.execute()
 
     async def remove(self, username: str, contact: str | None = None) -> None:
+        if contact is None:
+            self.known.pop(username, None)
+        else:
+            self.known.get(username, {}).pop(contact, None)
         if contact is None:
             await self.redis.delete(f"cm:reg:{username}")
         else:
