@@ -74,6 +74,7 @@ class _Spec:
     callback: Callable[[Msg], Awaitable[None]]
     takes_work: bool
     sub: Subscription | None = field(default=None)
+    active_only: bool = False  # a singleton's work: subscribed only while it holds its lease
 
 
 class Bus:
@@ -104,6 +105,7 @@ class Bus:
         self.verifier: TokenVerifier | None = None  # checks the tokens of commands served
         self.token_source: TokenSource | None = None  # this instance's own token, for commands sent
         self.consumers: dict[str, Any] = {}  # durable name -> DurableConsumer, for replays of dead letters
+        self.active = True  # False while a singleton is standby: its active_only work is not subscribed
         self.consumer_max_failures = 5  # defaults of the durable consumers on this bus (settings)
         self.consumer_retry_delay_s = 1.0
 
@@ -383,6 +385,7 @@ class Bus:
         scope: Scope[C] | None = None,
         queue: str | None = None,
         takes_work: bool = True,
+        active_only: bool = False,
         **params: str,
     ) -> None:
         """Answer ``command_type``. Instances of a service share the work through a queue group named
@@ -434,7 +437,9 @@ class Bus:
             except Exception as exc:
                 log.warning("could not reply to %s: %r", message_type, exc)
 
-        await self._add(_Spec(command_type.subscription(**params), group, callback, takes_work))
+        await self._add(
+            _Spec(command_type.subscription(**params), group, callback, takes_work, active_only=active_only)
+        )
 
     async def _authorize(
         self, env: Envelope, command: C, permission: str | tuple[str, ...], scope: Scope[C] | None
@@ -488,9 +493,26 @@ class Bus:
             await self._apply(spec)
 
     async def _apply(self, spec: _Spec) -> None:
+        if spec.active_only and not self.active:
+            return
         spec.sub = await self.nc.subscribe(
             spec.subject, queue=spec.queue, cb=spec.callback, pending_msgs_limit=65536
         )
+
+    async def set_active(self, active: bool) -> None:
+        """A singleton gained (subscribe its work) or lost its lease (stop taking work at once)."""
+        self.active = active
+        for spec in self._specs:
+            if not spec.active_only:
+                continue
+            if active and spec.sub is None and self._nc is not None and self._nc.is_connected:
+                await self._apply(spec)
+            elif not active and spec.sub is not None:
+                try:
+                    await spec.sub.unsubscribe()
+                except Exception as exc:
+                    log.warning("unsubscribing %s: %r", spec.subject, exc)
+                spec.sub = None
 
     async def drain_work(self) -> int:
         """Stop taking new work: drain every subscription that takes work. Returns how many."""

@@ -67,6 +67,14 @@ class LeaderLease:
         """The fencing token (revision of the last write) while leader, else None."""
         return self._revision if self.is_leader else None
 
+    async def current_holder(self) -> str | None:
+        """Who holds the lease now, as the bucket says (None when nobody, or it cannot be read)."""
+        try:
+            entry = await self.kv.get(self.key)
+        except Exception:  # absent, or NATS away
+            return None
+        return entry.value.decode() if entry.value else None
+
     def on_change(self, callback: ChangeCallback) -> None:
         self._callbacks.append(callback)
 

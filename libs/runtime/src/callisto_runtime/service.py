@@ -31,6 +31,7 @@ from callisto_protocol.streams import LEASES_BUCKET
 from callisto_runtime import dead_letters, problems
 from callisto_runtime.body_limit import BodyLimitMiddleware
 from callisto_runtime.bus import Bus
+from callisto_runtime.errors import CallistoError
 from callisto_runtime.identity import ServiceIdentity
 from callisto_runtime.input_hygiene import InputHygieneMiddleware
 from callisto_runtime.kv import ensure_bucket
@@ -47,6 +48,11 @@ Check = Callable[[], Awaitable[bool] | bool]
 Hook = Callable[[], Awaitable[None]]
 RoleHook = Callable[[bool], Awaitable[None]]
 CHECK_TIMEOUT_S = 1.0
+
+
+class Standby(CallistoError):
+    status = 503
+    error_id = "standby"
 
 
 class Liveness(BaseModel):
@@ -82,6 +88,7 @@ class Service:
             issuer=settings.token_issuer, audience=settings.token_audience, fetch=self._fetch_jwks
         )
         self.bus.verifier = self.verifier
+        self.bus.active = not singleton  # a singleton takes work only once it holds its lease
         self.bus.consumer_max_failures = settings.consumer_max_failures
         self.bus.consumer_retry_delay_s = settings.consumer_retry_delay_s
         secret = settings.secret()
@@ -97,7 +104,7 @@ class Service:
         self._shutdown: list[Hook] = []
         self._drain: list[Hook] = []
         self._role: list[RoleHook] = []
-        self._routers: list[APIRouter] = []
+        self._routers: list[tuple[APIRouter, bool]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.failures: dict[str, str] = {}  # background work that failed: name -> reason
         self._ready_gauge = Gauge(
@@ -154,8 +161,10 @@ class Service:
         self._tasks.append(task)
         return task
 
-    def include_router(self, router: APIRouter) -> None:
-        self._routers.append(router)
+    def include_router(self, router: APIRouter, *, active_only: bool = False) -> None:
+        """Serve ``router``'s routes; ``active_only``: a standby answers them 503 ``standby``, naming
+        the active instance (a singleton's state lives in the active one)."""
+        self._routers.append((router, active_only))
 
     def require(self, permission: str) -> Any:
         """A route dependency: a valid bearer token granting ``permission`` (placeholders from the
@@ -165,6 +174,15 @@ class Service:
     def authenticated(self) -> Any:
         """A route dependency: a valid bearer token; the route itself decides what its claims allow."""
         return Depends(authenticated(self.verifier))
+
+    async def _active_only(self) -> None:
+        if self.is_active:
+            return
+        holder = await self.lease.current_holder() if self.lease is not None else None
+        raise Standby(
+            f"this {self.name} instance is standby; the active one serves this",
+            {"active_instance": holder, "instance": self.instance},
+        )
 
     async def _fetch_jwks(self) -> dict[str, Any]:
         reply = await self.bus.call(GetJwks(), Jwks, anonymous=True)
@@ -281,6 +299,7 @@ class Service:
 
     async def _role_changed(self, active: bool) -> None:
         self._leader_gauge.set(1 if active else 0)
+        await self.bus.set_active(active)
         for hook in self._role:
             try:
                 await hook(active)
@@ -346,8 +365,8 @@ class Service:
 
         store = dead_letters.DeadLetterStore(self.bus)
         app.include_router(dead_letters.router(store, self.require(f"{self.name}.dead-letters.manage")))
-        for router in self._routers:
-            app.include_router(router)
+        for router, active_only in self._routers:
+            app.include_router(router, dependencies=[Depends(self._active_only)] if active_only else [])
         problems.document(app)
         return app
 

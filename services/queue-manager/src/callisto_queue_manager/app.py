@@ -37,15 +37,22 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
     settings = settings or QueueManagerSettings()
     service = Service("queue-manager", __version__, settings, singleton=True)
     store = Store(settings.redis_url)
-    engine = Engine(Acd(), store, service.bus)
-    engine.acd.help = HelpBoard(settings.help_response_s, settings.help_max_level)
+
+    def new_acd() -> Acd:
+        acd = Acd()
+        acd.help = HelpBoard(settings.help_response_s, settings.help_max_level)
+        return acd
+
+    engine = Engine(new_acd(), store, service.bus)
     initial = read_config(settings.initial_config())  # a bad file stops the start, loudly
     consumers: list[DurableConsumer] = []
     tasks: list[asyncio.Task[None]] = []
     service.add_check("redis", store.healthy)
-    service.add_check("loaded", lambda: engine.loaded)
+    service.add_check("loaded", lambda: engine.loaded or not service.is_active)  # a standby loads later
+    activation: list[asyncio.Task[None]] = []
 
     async def load() -> None:
+        """Active: the state from Redis (as the previous active left it), then decide."""
         while not engine.loaded:
             try:
                 await engine.load(initial)
@@ -65,18 +72,34 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
             await asyncio.sleep(RECONCILE_DELAY_S)
             await engine.reconcile()
 
+        if not service.is_active:
+            return
         tasks[:] = [task for task in tasks if not task.done()]
         tasks.append(asyncio.create_task(later(), name="qm-reconcile"))
+
+    async def role_changed(active: bool) -> None:
+        """Only the lease holder decides: it loads, consumes and ticks; a standby does none of it
+        (its commands are not even subscribed). Loading runs apart so the lease keeps renewing."""
+        for task in activation:
+            task.cancel()
+        await asyncio.gather(*activation, return_exceptions=True)
+        activation.clear()
+        if active:
+            activation.append(asyncio.create_task(load(), name="qm-activate"))
+            return
+        for consumer in consumers:
+            await consumer.stop()
+        await engine.step_down(new_acd())
 
     @service.on_startup
     async def startup() -> None:
         consumers.extend(await handlers.subscribe(service.bus, engine))
         service.bus.on_connect(reconcile)
-        service.background("qm-load", load)  # a failure is logged and shown in /readyz
+        service.on_role_change(role_changed)
 
     @service.on_shutdown
     async def shutdown() -> None:
-        for task in tasks:
+        for task in [*tasks, *activation]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for consumer in consumers:
@@ -84,8 +107,8 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
         await engine.stop()
         await store.close()
 
-    service.include_router(queues.router(service, engine))
-    service.include_router(agents.router(service, engine))
-    service.include_router(callbacks.router(service, engine))
-    service.include_router(help.router(service, engine))
+    service.include_router(queues.router(service, engine), active_only=True)
+    service.include_router(agents.router(service, engine), active_only=True)
+    service.include_router(callbacks.router(service, engine), active_only=True)
+    service.include_router(help.router(service, engine), active_only=True)
     return service, engine, service.create_app()

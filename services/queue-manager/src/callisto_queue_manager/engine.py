@@ -93,6 +93,14 @@ class Engine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._loop = self._watch = None
+
+    async def step_down(self, fresh: Acd) -> None:
+        """Standby: stop deciding; the next activation loads the state from Redis into ``fresh``."""
+        await self.stop()
+        async with self._lock:
+            self.loaded = False
+            self.acd = fresh
 
     async def run(self, operation: Callable[[Acd, float], T]) -> T:
         """Apply one operation to the ACD (errors leave it unchanged), persist, act."""

@@ -127,14 +127,16 @@ async def subscribe(bus: Bus, engine: Engine) -> list[DurableConsumer]:
         elif isinstance(event, CallStateChanged) and event.state is CallState.RINGING:
             await engine.run(lambda acd, now: acd.left_agent(event.call_id, event.agent_id, now))
 
-    await bus.serve(Enqueue, enqueue, permission="qm.calls.enqueue")
-    await bus.serve(Dequeue, dequeue, permission="qm.calls.dequeue")
-    await bus.serve(RequestCallback, callback, permission="qm.callbacks.create")
-    await bus.serve(RaiseHelp, raise_help, permission="qm.agents.{agent_id}.help")
-    await bus.serve(CancelHelp, cancel_help, permission="qm.agents.{agent_id}.help")
-    await bus.serve(AcceptHelp, accept_help, permission="qm.help.handle")
-    await bus.serve(CloseHelp, close_help, permission="qm.help.handle")
-    await bus.serve(SetAgentState, agent_state, permission="qm.agents.{agent_id}.state.update")
+    await bus.serve(Enqueue, enqueue, permission="qm.calls.enqueue", active_only=True)
+    await bus.serve(Dequeue, dequeue, permission="qm.calls.dequeue", active_only=True)
+    await bus.serve(RequestCallback, callback, permission="qm.callbacks.create", active_only=True)
+    await bus.serve(RaiseHelp, raise_help, permission="qm.agents.{agent_id}.help", active_only=True)
+    await bus.serve(CancelHelp, cancel_help, permission="qm.agents.{agent_id}.help", active_only=True)
+    await bus.serve(AcceptHelp, accept_help, permission="qm.help.handle", active_only=True)
+    await bus.serve(CloseHelp, close_help, permission="qm.help.handle", active_only=True)
+    await bus.serve(
+        SetAgentState, agent_state, permission="qm.agents.{agent_id}.state.update", active_only=True
+    )
     return [
         DurableConsumer(bus, "queue-manager-connect", ConnectOutcome.subscription(), on_call_event),
         DurableConsumer(bus, "queue-manager-call-state", CallStateChanged.subscription(), on_call_event),

@@ -1,0 +1,107 @@
+"""Two queue-manager processes on one Redis: only the lease holder decides (it alone is subscribed to
+the commands, consumes and ticks; the standby answers its API with 503 naming the active); SIGKILL the
+active and the standby takes over with the calls that were waiting. Reproduced before: both instances
+answered Enqueue in the same queue group and both would have routed calls."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as redis
+from prometheus_client import CollectorRegistry
+
+from callisto_devkit.issuer import TestIssuer
+from callisto_devkit.processes import ManagedProcess, free_port, wait_until
+from callisto_devkit.pytest_plugin import spawn_service, wait_http
+from callisto_devkit.servers import NatsServer, RedisServer
+from callisto_protocol.queues import Enqueue, Enqueued
+from callisto_runtime import Bus
+from callisto_runtime.metrics import BusMetrics
+
+pytestmark = [pytest.mark.integration, pytest.mark.fault, pytest.mark.slow]
+LEASE_TTL = 1.5
+
+
+def start(nats: NatsServer, redis_url: str, name: str, tmp_path: Path) -> tuple[ManagedProcess, str]:
+    port = free_port()
+    env = {
+        "CALLISTO_QUEUE_MANAGER_MODE": "development",
+        "CALLISTO_QUEUE_MANAGER_NATS_URL": nats.url,
+        "CALLISTO_QUEUE_MANAGER_REDIS_URL": redis_url,
+        "CALLISTO_QUEUE_MANAGER_HTTP_PORT": str(port),
+        "CALLISTO_QUEUE_MANAGER_INSTANCE_ID": name,
+        "CALLISTO_QUEUE_MANAGER_LEASE_TTL_S": str(LEASE_TTL),
+    }
+    process = spawn_service("callisto_queue_manager", env, tmp_path / f"{name}.log")
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/readyz", 30, process=process)
+    return process, base
+
+
+def role(base: str) -> str:
+    try:
+        return str(httpx.get(f"{base}/readyz", timeout=1).json()["role"])
+    except httpx.HTTPError:
+        return "unreachable"
+
+
+async def enqueue(nats_url: str, issuer: TestIssuer, *call_ids: str) -> list[Enqueued]:
+    bus = Bus("call-manager", "cm-test", BusMetrics(CollectorRegistry()))
+    await bus.start(nats_url)
+    await bus.wait_connected(10)
+    try:
+        token = issuer.token("qm.calls.#")
+        return [
+            await bus.call(Enqueue(call_id=c, queue_id="billing"), Enqueued, token=token, timeout=5)
+            for c in call_ids
+        ]
+    finally:
+        await bus.close()
+
+
+def waiting(base: str, headers: dict[str, str]) -> list[str]:
+    reply = httpx.get(f"{base}/api/v1/queues/billing/calls", headers=headers, timeout=2)
+    return [c["call_id"] for c in reply.json()] if reply.status_code == 200 else []
+
+
+def test_only_the_active_decides_and_the_standby_takes_over_with_the_waiting_calls(
+    private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
+    redis_url = redis_server.url.rsplit("/", 1)[0] + "/9"
+    asyncio.run(_flush(redis_url))
+    supervisor = token_issuer.bearer("qm.#")
+    first, first_url = start(private_nats, redis_url, "qm-one", tmp_path)
+    wait_until(lambda: role(first_url) == "active", 10, "qm-one active")
+    second, second_url = start(private_nats, redis_url, "qm-two", tmp_path)
+    try:
+        assert role(second_url) == "standby"
+        refused = httpx.get(f"{second_url}/api/v1/queues", headers=supervisor, timeout=2)
+        assert refused.status_code == 503
+        assert refused.json()["error_id"] == "standby"
+        assert refused.json()["details"]["active_instance"] == "qm-one"
+
+        placed = asyncio.run(enqueue(private_nats.url, token_issuer, "w1", "w2", "w3"))
+        assert [p.position for p in placed] == [1, 2, 3]  # one decider: one line, no double answers
+        assert waiting(first_url, supervisor) == ["w1", "w2", "w3"]
+
+        first.kill()
+        killed = time.monotonic()
+        wait_until(lambda: waiting(second_url, supervisor) == ["w1", "w2", "w3"], LEASE_TTL * 6,
+                   "qm-two takes over with the waiting calls", interval=0.05)  # fmt: skip
+        print(f"takeover with the calls in {time.monotonic() - killed:.2f} s")
+        (more,) = asyncio.run(enqueue(private_nats.url, token_issuer, "w4"))
+        assert more.position == 4  # routing goes on where the other left off
+    finally:
+        first.kill()
+        second.stop()
+
+
+async def _flush(url: str) -> None:
+    client = redis.Redis.from_url(url)
+    await client.flushdb()
+    await client.aclose()
