@@ -6,7 +6,9 @@ answered Enqueue in the same queue group and both would have routed calls."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -105,3 +107,46 @@ async def _flush(url: str) -> None:
     client = redis.Redis.from_url(url)
     await client.flushdb()
     await client.aclose()
+
+
+def test_an_active_frozen_past_its_lease_wakes_up_as_standby_and_writes_nothing(
+    private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
+    redis_url = redis_server.url.rsplit("/", 1)[0] + "/10"
+    asyncio.run(_flush(redis_url))
+    supervisor = token_issuer.bearer("qm.#")
+    first, first_url = start(private_nats, redis_url, "qm-one", tmp_path)
+    wait_until(lambda: role(first_url) == "active", 10, "qm-one active")
+    second, second_url = start(private_nats, redis_url, "qm-two", tmp_path)
+    try:
+        asyncio.run(enqueue(private_nats.url, token_issuer, "f1"))
+        first.send_signal(signal.SIGSTOP)  # a long GC pause, a partition: the lease lapses
+        wait_until(lambda: waiting(second_url, supervisor) == ["f1"], LEASE_TTL * 6, "qm-two takes over")
+        asyncio.run(enqueue(private_nats.url, token_issuer, "f2"))
+        with httpx.Client(timeout=10) as http, ThreadPoolExecutor(1) as pool:
+            # a change sent to the frozen one (it waits in the socket until the process wakes up)
+            late = pool.submit(
+                http.put, f"{first_url}/api/v1/agents/agent-9",
+                json={"id": "agent-9", "name": "Late", "skills": {}}, headers=supervisor,
+            )  # fmt: skip
+            first.send_signal(signal.SIGCONT)
+            answered = late.result(10)
+        assert (answered.status_code, answered.json()["error_id"]) == (503, "standby")
+        wait_until(lambda: role(first_url) == "standby", 10, "qm-one steps down")
+        assert waiting(second_url, supervisor) == ["f1", "f2"]
+        assert asyncio.run(_calls_in_redis(redis_url)) == {"f1", "f2"}  # nothing overwritten
+        assert httpx.get(f"{second_url}/api/v1/agents/agent-9", headers=supervisor).status_code == 404
+    finally:
+        if first.alive():
+            first.send_signal(signal.SIGCONT)
+        first.kill()
+        second.stop()
+
+
+async def _calls_in_redis(url: str) -> set[str]:
+    client = redis.Redis.from_url(url)
+    try:
+        return {k.decode() if isinstance(k, bytes) else k for k in await client.hkeys("qm:calls")}
+    finally:
+        await client.aclose()

@@ -35,7 +35,9 @@ from callisto_protocol.queues import (
 )
 from callisto_protocol.telephony import ListCalls, LiveCalls
 from callisto_queue_manager.app import build
+from callisto_queue_manager.model import QueueConfig
 from callisto_queue_manager.settings import QueueManagerSettings
+from callisto_queue_manager.store import Fenced, Store
 from callisto_runtime import Bus, Mode, RemoteError, Service
 from callisto_runtime.metrics import BusMetrics
 
@@ -344,3 +346,24 @@ async def test_an_event_queue_manager_cannot_read_is_a_dead_letter(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_a_write_with_an_older_fencing_token_is_refused(redis_url: str) -> None:
+    """The successor wrote with a newer lease revision: the old active's writes change nothing."""
+    tokens = {"old": 5, "new": 9}
+    old = Store(redis_url, fence=lambda: tokens["old"])
+    new = Store(redis_url, fence=lambda: tokens["new"])
+    nobody = Store(redis_url, fence=lambda: None)
+    try:
+        await old.save_queue(QueueConfig(id="fenced", name="before"))
+        await new.save_queue(QueueConfig(id="fenced", name="successor"))
+        with pytest.raises(Fenced):
+            await old.save_queue(QueueConfig(id="fenced", name="stale"))
+        with pytest.raises(Fenced):
+            await nobody.save_queue(QueueConfig(id="fenced", name="standby"))
+        queues, _ = await new.config()
+        assert [q.name for q in queues if q.id == "fenced"] == ["successor"]
+        assert (old.fenced, nobody.fenced) == (1, 1)
+    finally:
+        for store in (old, new, nobody):
+            await store.close()

@@ -36,7 +36,10 @@ def read_config(path: Path | None) -> tuple[list[QueueConfig], list[AgentProfile
 def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine, FastAPI]:
     settings = settings or QueueManagerSettings()
     service = Service("queue-manager", __version__, settings, singleton=True)
-    store = Store(settings.redis_url)
+    # every Redis write carries the lease's fencing token: a stale active cannot overwrite its successor
+    store = Store(
+        settings.redis_url, fence=lambda: service.lease.token if service.lease is not None else None
+    )
 
     def new_acd() -> Acd:
         acd = Acd()

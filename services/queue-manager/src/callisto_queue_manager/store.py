@@ -1,11 +1,17 @@
 """Live state written through to Redis (prefix ``qm:``) so that a restarted or standby instance
 rebuilds the queues exactly: configuration (queues, agent profiles) and live records (agents, calls).
-Writes that fail (Redis away) stay pending and are retried; nothing accepted is dropped."""
+Writes that fail (Redis away) stay pending and are retried; nothing accepted is dropped.
+
+Every write is fenced: one Lua script checks the writer's fencing token (the revision of its lease
+in NATS KV) against the highest one Redis has seen (``qm:fence``) and refuses a lower one, so an
+active instance that was frozen past its lease (GC, SIGSTOP, a partition) and wakes up cannot
+overwrite its successor. Without a token (not the lease holder) nothing is written at all."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from typing import Any
 
@@ -14,8 +20,27 @@ import redis.asyncio as redis
 from callisto_protocol.agents import AgentState
 from callisto_queue_manager.acd import Acd
 from callisto_queue_manager.assistance import Help
+from callisto_queue_manager.errors import QueueManagerError
 from callisto_queue_manager.model import Agent, AgentProfile, Call, Callback, CallStatus, QueueConfig
 
+FENCE = "qm:fence"
+# ARGV: token, then operations (HSET key field value | HDEL key field | DEL key | SET key value)
+FENCED_WRITE = """
+local seen = tonumber(redis.call('GET', KEYS[1]) or '0')
+local token = tonumber(ARGV[1])
+if token < seen then return redis.error_reply('FENCED ' .. seen) end
+redis.call('SET', KEYS[1], ARGV[1])
+local i = 2
+while i <= #ARGV do
+  local op = ARGV[i]
+  if op == 'HSET' then redis.call('HSET', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]); i = i + 4
+  elseif op == 'HDEL' then redis.call('HDEL', ARGV[i + 1], ARGV[i + 2]); i = i + 3
+  elseif op == 'DEL' then redis.call('DEL', ARGV[i + 1]); i = i + 2
+  elseif op == 'SET' then redis.call('SET', ARGV[i + 1], ARGV[i + 2]); i = i + 3
+  else return redis.error_reply('unknown operation ' .. op) end
+end
+return 1
+"""
 QUEUES = "qm:queues"
 PROFILES = "qm:agent-profiles"
 AGENTS = "qm:agents"
@@ -59,9 +84,35 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+class Fenced(QueueManagerError):
+    """This instance may not write: it does not hold the lease, or a successor wrote after it."""
+
+    status = 503
+    error_id = "not-active"
+
+
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, fence: Callable[[], int | None] = lambda: 0) -> None:
         self.redis = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self.fence = fence  # the writer's fencing token now, None when it may not write
+        self._script = self.redis.register_script(FENCED_WRITE)
+        self.fenced = 0  # writes refused
+
+    async def _write(self, *operations: tuple[str, ...]) -> None:
+        token = self.fence()
+        if token is None:
+            self.fenced += 1
+            raise Fenced("not the lease holder: nothing is written")
+        args: list[str] = [str(token)]
+        for operation in operations:
+            args.extend(operation)
+        try:
+            await self._script(keys=[FENCE], args=args)
+        except redis.ResponseError as exc:
+            if not str(exc).startswith("FENCED"):
+                raise
+            self.fenced += 1
+            raise Fenced(f"a successor wrote after this instance ({exc}): nothing is written") from None
 
     async def healthy(self) -> bool:
         try:
@@ -81,13 +132,13 @@ class Store:
         )
 
     async def save_queue(self, queue: QueueConfig) -> None:
-        await self.redis.hset(QUEUES, queue.id, queue.model_dump_json())
+        await self._write(("HSET", QUEUES, queue.id, queue.model_dump_json()))
 
     async def delete_queue(self, queue_id: str) -> None:
-        await self.redis.hdel(QUEUES, queue_id)
+        await self._write(("HDEL", QUEUES, queue_id))
 
     async def save_profile(self, profile: AgentProfile) -> None:
-        await self.redis.hset(PROFILES, profile.id, profile.model_dump_json())
+        await self._write(("HSET", PROFILES, profile.id, profile.model_dump_json()))
 
     async def live(self, acd: Acd) -> tuple[list[Agent], list[Call], list[Help]]:
         agents = {_text(k): _text(v) for k, v in (await self.redis.hgetall(AGENTS)).items()}
@@ -98,7 +149,7 @@ class Store:
 
     async def mark(self) -> None:
         """Say that Redis holds this instance's state (after a load or a write-back)."""
-        await self.redis.set(EPOCH, os.urandom(8).hex())
+        await self._write(("SET", EPOCH, os.urandom(8).hex()))
 
     async def lost(self) -> bool:
         """True when Redis no longer holds the state (its epoch key is gone)."""
@@ -106,19 +157,14 @@ class Store:
 
     async def write_back(self, acd: Acd) -> None:
         """Everything from memory: configuration and live state, in one transaction, then the epoch."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(QUEUES, PROFILES, AGENTS, CALLS, HELP)
-            for queue in acd.queues.values():
-                pipe.hset(QUEUES, queue.id, queue.model_dump_json())
-            for agent in acd.agents.values():
-                pipe.hset(PROFILES, agent.id, agent.profile.model_dump_json())
-                pipe.hset(AGENTS, agent.id, agent_record(agent))
-            for call in acd.calls.values():
-                pipe.hset(CALLS, call.call_id, call_record(call))
-            for request in acd.help.requests.values():
-                pipe.hset(HELP, request.request_id, request.record())
-            pipe.set(EPOCH, os.urandom(8).hex())
-            await pipe.execute()
+        operations: list[tuple[str, ...]] = [("DEL", key) for key in (QUEUES, PROFILES, AGENTS, CALLS, HELP)]
+        operations += [("HSET", QUEUES, q.id, q.model_dump_json()) for q in acd.queues.values()]
+        for agent in acd.agents.values():
+            operations.append(("HSET", PROFILES, agent.id, agent.profile.model_dump_json()))
+            operations.append(("HSET", AGENTS, agent.id, agent_record(agent)))
+        operations += [("HSET", CALLS, c.call_id, call_record(c)) for c in acd.calls.values()]
+        operations += [("HSET", HELP, h.request_id, h.record()) for h in acd.help.requests.values()]
+        await self._write(*operations, ("SET", EPOCH, os.urandom(8).hex()))
         acd.dirty_agents.clear()
         acd.dirty_calls.clear()
         acd.help.dirty.clear()
@@ -128,21 +174,20 @@ class Store:
         if not acd.dirty_agents and not acd.dirty_calls and not acd.help.dirty:
             return
         agents, calls, helps = set(acd.dirty_agents), set(acd.dirty_calls), set(acd.help.dirty)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for agent_id in agents:
-                if agent_id in acd.agents:
-                    pipe.hset(AGENTS, agent_id, agent_record(acd.agents[agent_id]))
-            for call_id in calls:
-                if call_id in acd.calls:
-                    pipe.hset(CALLS, call_id, call_record(acd.calls[call_id]))
-                else:
-                    pipe.hdel(CALLS, call_id)
-            for request_id in helps:
-                if request_id in acd.help.requests:
-                    pipe.hset(HELP, request_id, acd.help.requests[request_id].record())
-                else:
-                    pipe.hdel(HELP, request_id)
-            await pipe.execute()
+        operations: list[tuple[str, ...]] = [
+            ("HSET", AGENTS, a, agent_record(acd.agents[a])) for a in agents if a in acd.agents
+        ]
+        for call_id in calls:
+            call = acd.calls.get(call_id)
+            operations.append(
+                ("HSET", CALLS, call_id, call_record(call)) if call else ("HDEL", CALLS, call_id)
+            )
+        for request_id in helps:
+            found = acd.help.requests.get(request_id)
+            operations.append(
+                ("HSET", HELP, request_id, found.record()) if found else ("HDEL", HELP, request_id)
+            )
+        await self._write(*operations)
         acd.dirty_agents -= agents
         acd.dirty_calls -= calls
         acd.help.dirty -= helps
