@@ -57,6 +57,7 @@ async def test_only_the_publisher_of_an_event_can_publish_it(closed_nats: NatsSe
         service_bus(closed_nats, "recording") as rec,
     ):
         await desk.subscribe(RecordingAvailable, on_recording)
+        await desk.nc.flush()
         cards = DurableConsumer(desk, "access-cards", "cc.recording.>", lambda e, _: _note(e, seen))
         cards.start()
         forged = desk.publish_acknowledged(recording("https://attacker.example/x.mp3"))
@@ -88,6 +89,7 @@ async def test_commands_and_replies_stay_with_their_service(closed_nats: NatsSer
         service_bus(closed_nats, "call-manager") as calls,
     ):
         await desk.serve(LookupContact, lookup, permission=None)
+        await desk.nc.flush()  # the server has the subscription before call-manager asks
         answer = await calls.call(LookupContact(number="+4930123"), ContactMatch)
         assert answer.number == "+4930123"  # request, reply to call-manager's own inbox
 

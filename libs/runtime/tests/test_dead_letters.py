@@ -143,6 +143,7 @@ async def test_events_from_a_service_that_does_not_publish_them_are_refused(nats
         consumer = DurableConsumer(owner, f"dl-origin-{q}", f"cc.queue.{q}.>", handler, retry_delay_s=0.05)
         consumer.start()
         await owner.subscribe(Counted, on_live, queue_id=q)
+        await owner.nc.flush()
         await other.publish(Counted(queue_id=q, n=666))  # forged: only test-svc publishes these
         await owner.publish(Counted(queue_id=q, n=1))
         await eventually(lambda: handled == [1] and live == [1], what="the owner's event handled")
