@@ -150,3 +150,30 @@ async def _calls_in_redis(url: str) -> set[str]:
         return {k.decode() if isinstance(k, bytes) else k for k in await client.hkeys("qm:calls")}
     finally:
         await client.aclose()
+
+
+def test_a_switchover_by_hand_and_a_graceful_stop_hand_the_lease_over_at_once(
+    private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
+    redis_url = redis_server.url.rsplit("/", 1)[0] + "/11"
+    asyncio.run(_flush(redis_url))
+    supervisor = token_issuer.bearer("qm.#")
+    admin = token_issuer.bearer("#")
+    first, first_url = start(private_nats, redis_url, "qm-one", tmp_path)
+    wait_until(lambda: role(first_url) == "active", 10, "qm-one active")
+    second, second_url = start(private_nats, redis_url, "qm-two", tmp_path)
+    try:
+        asyncio.run(enqueue(private_nats.url, token_issuer, "s1"))
+        assert httpx.post(f"{second_url}/api/v1/lease/hand-over", headers=supervisor).status_code == 403
+        handed = httpx.post(f"{first_url}/api/v1/lease/hand-over", headers=admin, timeout=5)
+        assert handed.status_code == 200 and handed.json()["was_active"] is True
+        wait_until(lambda: waiting(second_url, supervisor) == ["s1"], 5, "qm-two active after the switchover")
+        assert role(first_url) == "standby"
+        # the graceful stop of the active (SIGTERM) releases the lease at once: qm-one takes it as
+        # soon as its own hold-off after the switchover is over, no lease TTL to wait out
+        second.stop()
+        wait_until(lambda: waiting(first_url, supervisor) == ["s1"], LEASE_TTL * 8, "qm-one back")
+    finally:
+        first.kill()
+        second.stop()

@@ -14,8 +14,9 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -248,6 +249,55 @@ def status(
             console.print(f"[red]core-bus does not answer: {exc}[/red]")
             ok = False
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def switchover(
+    service: Annotated[str, typer.Argument(help="a singleton: queue-manager, core-bus, ...")],
+    home: HomeOption = None,
+    user: Annotated[str, typer.Option(envvar="CALLISTO_USER", help="an administrator")] = "admin",
+    password: Annotated[
+        str, typer.Option(envvar="CALLISTO_PASSWORD", help="[the demo password of development mode]")
+    ] = "callisto",
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the new active")] = 15.0,
+) -> None:
+    """Hand SERVICE over by hand: its active instance releases the lease and a standby takes it."""
+    state = SuiteState.load(_home(home))
+    base = state.urls.get("core-bus")
+    if not base:
+        console.print("[red]no core-bus in this suite: nothing knows the instances[/red]")
+        raise typer.Exit(1)
+    headers = _login(state, user, password)
+
+    def instances() -> list[dict[str, Any]]:
+        reply = httpx.get(f"{base}/api/v1/services", headers=headers, timeout=5.0)
+        reply.raise_for_status()
+        return [i for i in reply.json() if i["service"] == service and i["state"] != "gone"]
+
+    try:
+        active = [i for i in instances() if i["role"] == "active"]
+        if not active:
+            console.print(f"[red]{service} has no active instance[/red]")
+            raise typer.Exit(1)
+        old = active[0]
+        handed = httpx.post(f"{old['http_url']}/api/v1/lease/hand-over", headers=headers, timeout=5.0)
+        if handed.status_code != 200:
+            console.print(f"[red]{old['instance']} refused: {handed.text}[/red]")
+            raise typer.Exit(1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            new = [i for i in instances() if i["role"] == "active" and i["instance"] != old["instance"]]
+            if new:
+                console.print(f"{service}: {old['instance']} handed over to {new[0]['instance']}")
+                return
+            time.sleep(0.2)
+    except httpx.HTTPError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(
+        f"[red]no other {service} instance became active within {timeout:g} s (a standby running?)[/red]"
+    )
+    raise typer.Exit(1)
 
 
 @app.command()

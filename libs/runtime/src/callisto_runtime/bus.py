@@ -47,6 +47,7 @@ from callisto_protocol.streams import (
 from callisto_runtime.errors import (
     CallistoError,
     NoResponders,
+    NotActive,
     NotConnected,
     RemoteError,
     RequestTimeout,
@@ -106,6 +107,8 @@ class Bus:
         self.token_source: TokenSource | None = None  # this instance's own token, for commands sent
         self.consumers: dict[str, Any] = {}  # durable name -> DurableConsumer, for replays of dead letters
         self.active = True  # False while a singleton is standby: its active_only work is not subscribed
+        # whether this instance holds its lease right now (a frozen active may still be subscribed)
+        self.leader_now: Callable[[], bool] = lambda: True
         self.consumer_max_failures = 5  # defaults of the durable consumers on this bus (settings)
         self.consumer_retry_delay_s = 1.0
 
@@ -398,7 +401,9 @@ class Bus:
         message_type = command_type.message_type
         if permission is not None and self.verifier is None:
             raise RuntimeError(f"{message_type} needs a permission but the bus has no token verifier")
-        group = self.service if queue is None else queue
+        # a singleton's command goes to every subscriber: normally only the active one is; during a
+        # takeover a frozen old active may still be, and must not swallow requests (it answers standby)
+        group = "" if active_only else (self.service if queue is None else queue)
         received = self.metrics.received.labels(message_type=message_type)
         handle_seconds = self.metrics.handle_seconds.labels(message_type=message_type)
 
@@ -410,6 +415,8 @@ class Bus:
             correlation_id = (msg.headers or {}).get(CORRELATION_ID)
             started = time.perf_counter()
             try:
+                if active_only and not self.leader_now():
+                    raise NotActive(f"{self.service} {self.instance} is standby", {"instance": self.instance})
                 env = Envelope.from_headers(msg.headers)
                 command = command_type.decode(msg.data)
                 if permission is not None:

@@ -7,6 +7,7 @@
     │   ├── NoResponders           nobody serves the command's subject
     │   ├── RequestTimeout         a responder exists but did not answer in time
     │   └── RemoteError            the responder answered with an ErrorReply (its status kept)
+    ├── NotActive                  a singleton's standby was asked to do the active's work
     └── LeaseError                 the lease bucket cannot be used
 
 Lower-layer errors (nats, pydantic) are translated here, at the boundary.
@@ -80,6 +81,13 @@ class RemoteError(BusError):
         self.error_id = reply.error_id
         self.status = reply.status or 502
         self.reply = reply
+
+
+class NotActive(CallistoError):
+    """A singleton's standby was asked to do the active's work."""
+
+    status = 503
+    error_id = "standby"
 
 
 class LeaseError(CallistoError):

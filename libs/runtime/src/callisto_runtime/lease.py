@@ -57,6 +57,7 @@ class LeaderLease:
         self._callbacks: list[ChangeCallback] = []
         self._task: asyncio.Task[None] | None = None
         self.paused = False  # a test hook: stop renewing, as a frozen process would
+        self._hold_until = 0.0  # after a hand-over: leave the lease to the others until then
 
     @property
     def is_leader(self) -> bool:
@@ -96,8 +97,25 @@ class LeaderLease:
         self._revision = None
         await self._notify()
 
+    async def hand_over(self, hold_off_s: float) -> bool:
+        """Release the lease now (a switchover) and leave it to the others for ``hold_off_s``;
+        True when this holder was the leader."""
+        was_leader = self.is_leader and self._revision is not None
+        self._hold_until = self._clock() + hold_off_s
+        if was_leader and self._revision is not None:
+            try:
+                await self.kv.delete(self.key, last=self._revision)
+            except Exception as exc:  # it then lapses by its TTL
+                log.warning("lease %s: hand-over release failed: %r", self.key, exc)
+        self._revision = None
+        await self._notify()
+        return was_leader
+
     async def _run(self) -> None:
         while True:
+            if self._clock() < self._hold_until and self._revision is None:
+                await asyncio.sleep(self.renew_every_s / 2)
+                continue
             if self.paused:
                 await self._notify()
                 await asyncio.sleep(self.renew_every_s / 2)

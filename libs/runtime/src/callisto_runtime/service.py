@@ -21,7 +21,7 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from callisto_protocol import Envelope
 from callisto_protocol.auth import GetJwks, Jwks
@@ -31,7 +31,7 @@ from callisto_protocol.streams import LEASES_BUCKET
 from callisto_runtime import dead_letters, problems
 from callisto_runtime.body_limit import BodyLimitMiddleware
 from callisto_runtime.bus import Bus
-from callisto_runtime.errors import CallistoError
+from callisto_runtime.errors import CallistoError, NotActive
 from callisto_runtime.identity import ServiceIdentity
 from callisto_runtime.input_hygiene import InputHygieneMiddleware
 from callisto_runtime.kv import ensure_bucket
@@ -40,7 +40,7 @@ from callisto_runtime.logs import setup_logging
 from callisto_runtime.metrics import BusMetrics
 from callisto_runtime.periodic import periodic
 from callisto_runtime.settings import ServiceSettings
-from callisto_runtime.tokens import TokenVerifier, authenticated, require
+from callisto_runtime.tokens import Claims, TokenVerifier, authenticated, require
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,16 @@ RoleHook = Callable[[bool], Awaitable[None]]
 CHECK_TIMEOUT_S = 1.0
 
 
-class Standby(CallistoError):
-    status = 503
-    error_id = "standby"
+class NotSingleton(CallistoError):
+    status = 409
+    error_id = "not-a-singleton"
+
+
+class HandedOver(BaseModel):
+    service: str
+    instance: str
+    was_active: bool
+    hold_off_s: float = Field(description="this instance leaves the lease to the others this long")
 
 
 class Liveness(BaseModel):
@@ -89,6 +96,7 @@ class Service:
         )
         self.bus.verifier = self.verifier
         self.bus.active = not singleton  # a singleton takes work only once it holds its lease
+        self.bus.leader_now = lambda: self.is_active
         self.bus.consumer_max_failures = settings.consumer_max_failures
         self.bus.consumer_retry_delay_s = settings.consumer_retry_delay_s
         secret = settings.secret()
@@ -179,7 +187,7 @@ class Service:
         if self.is_active:
             return
         holder = await self.lease.current_holder() if self.lease is not None else None
-        raise Standby(
+        raise NotActive(
             f"this {self.name} instance is standby; the active one serves this",
             {"active_instance": holder, "instance": self.instance},
         )
@@ -362,6 +370,24 @@ class Service:
         async def metrics() -> Response:
             await self.readiness()
             return Response(generate_latest(self.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+
+        may_switch = self.require(f"{self.name}.instance.switchover")
+
+        @app.post(
+            "/api/v1/lease/hand-over",
+            tags=["operations"],
+            summary="Switchover: this instance releases its lease now and stays standby a while",
+            responses=problems.responses(409),
+        )
+        async def hand_over(claims: Claims = may_switch) -> HandedOver:
+            if self.lease is None:
+                raise NotSingleton(f"{self.name} is not active/standby", {"service": self.name})
+            hold_off = self.settings.lease_ttl_s * 4
+            log.warning("switchover asked by %s", claims.subject)
+            was_active = await self.lease.hand_over(hold_off)
+            return HandedOver(
+                service=self.name, instance=self.instance, was_active=was_active, hold_off_s=hold_off
+            )
 
         store = dead_letters.DeadLetterStore(self.bus)
         app.include_router(dead_letters.router(store, self.require(f"{self.name}.dead-letters.manage")))
