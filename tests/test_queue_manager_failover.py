@@ -44,6 +44,13 @@ def start(nats: NatsServer, redis_url: str, name: str, tmp_path: Path) -> tuple[
     return process, base
 
 
+def ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def role(base: str) -> str:
     try:
         return str(httpx.get(f"{base}/readyz", timeout=1).json()["role"])
@@ -174,6 +181,32 @@ def test_a_switchover_by_hand_and_a_graceful_stop_hand_the_lease_over_at_once(
         # soon as its own hold-off after the switchover is over, no lease TTL to wait out
         second.stop()
         wait_until(lambda: waiting(first_url, supervisor) == ["s1"], LEASE_TTL * 8, "qm-one back")
+    finally:
+        first.kill()
+        second.stop()
+
+
+def test_a_nats_restart_under_both_instances_leaves_one_active_that_routes(
+    private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
+    redis_url = redis_server.url.rsplit("/", 1)[0] + "/12"
+    asyncio.run(_flush(redis_url))
+    supervisor = token_issuer.bearer("qm.#")
+    first, first_url = start(private_nats, redis_url, "qm-one", tmp_path)
+    wait_until(lambda: role(first_url) == "active", 10, "qm-one active")
+    second, second_url = start(private_nats, redis_url, "qm-two", tmp_path)
+    try:
+        asyncio.run(enqueue(private_nats.url, token_issuer, "n1"))
+        private_nats.restart()
+        urls = (first_url, second_url)
+        wait_until(lambda: all(ready(u) for u in urls), 20, "both back on NATS")
+        wait_until(lambda: sorted(role(u) for u in urls) == ["active", "standby"], 20, "one active again")
+        active = next(u for u in urls if role(u) == "active")
+        wait_until(lambda: waiting(active, supervisor) == ["n1"], 10, "the waiting call kept")
+        (more,) = asyncio.run(enqueue(private_nats.url, token_issuer, "n2"))
+        assert more.position == 2
+        assert sorted(role(u) for u in urls) == ["active", "standby"]  # still one decider
     finally:
         first.kill()
         second.stop()
