@@ -33,6 +33,7 @@ bench: bootstrap
 	$(BIN)/python bench/sip.py
 	$(BIN)/python bench/helpdesk.py
 	$(BIN)/python bench/snitch.py
+	$(BIN)/python bench/failover.py
 
 status:
 	$(BIN)/callisto status
