@@ -6,9 +6,12 @@ answered Enqueue in the same queue group and both would have routed calls."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -77,78 +80,87 @@ def waiting(base: str, headers: dict[str, str]) -> list[str]:
     return [c["call_id"] for c in reply.json()] if reply.status_code == 200 else []
 
 
-def test_only_the_active_decides_and_the_standby_takes_over_with_the_waiting_calls(
-    private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer, tmp_path: Path
-) -> None:
-    token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
-    redis_url = redis_server.url.rsplit("/", 1)[0] + "/9"
-    asyncio.run(_flush(redis_url))
-    supervisor = token_issuer.bearer("qm.#")
-    first, first_url = start(private_nats, redis_url, "qm-one", tmp_path)
-    wait_until(lambda: role(first_url) == "active", 10, "qm-one active")
-    second, second_url = start(private_nats, redis_url, "qm-two", tmp_path)
-    try:
-        assert role(second_url) == "standby"
-        refused = httpx.get(f"{second_url}/api/v1/queues", headers=supervisor, timeout=2)
-        assert refused.status_code == 503
-        assert refused.json()["error_id"] == "standby"
-        assert refused.json()["details"]["active_instance"] == "qm-one"
-
-        placed = asyncio.run(enqueue(private_nats.url, token_issuer, "w1", "w2", "w3"))
-        assert [p.position for p in placed] == [1, 2, 3]  # one decider: one line, no double answers
-        assert waiting(first_url, supervisor) == ["w1", "w2", "w3"]
-
-        first.kill()
-        killed = time.monotonic()
-        wait_until(lambda: waiting(second_url, supervisor) == ["w1", "w2", "w3"], LEASE_TTL * 6,
-                   "qm-two takes over with the waiting calls", interval=0.05)  # fmt: skip
-        print(f"takeover with the calls in {time.monotonic() - killed:.2f} s")
-        (more,) = asyncio.run(enqueue(private_nats.url, token_issuer, "w4"))
-        assert more.position == 4  # routing goes on where the other left off
-    finally:
-        first.kill()
-        second.stop()
-
-
 async def _flush(url: str) -> None:
     client = redis.Redis.from_url(url)
     await client.flushdb()
     await client.aclose()
 
 
+@dataclass
+class Pair:
+    first: ManagedProcess
+    first_url: str
+    second: ManagedProcess
+    second_url: str
+    redis_url: str
+
+
+@contextlib.contextmanager
+def two_instances(
+    nats: NatsServer, redis_server: RedisServer, issuer: TestIssuer, tmp_path: Path, db: int
+) -> Iterator[Pair]:
+    """qm-one active, qm-two standby, on Redis database ``db`` (emptied first); both killed after."""
+    issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
+    redis_url = redis_server.url.rsplit("/", 1)[0] + f"/{db}"
+    asyncio.run(_flush(redis_url))
+    first, first_url = start(nats, redis_url, "qm-one", tmp_path)
+    try:
+        wait_until(lambda: role(first_url) == "active", 10, "qm-one active")
+        second, second_url = start(nats, redis_url, "qm-two", tmp_path)
+        try:
+            yield Pair(first, first_url, second, second_url, redis_url)
+        finally:
+            second.stop()
+    finally:
+        first.kill()
+
+
+def test_only_the_active_decides_and_the_standby_takes_over_with_the_waiting_calls(
+    private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    supervisor = token_issuer.bearer("qm.#")
+    with two_instances(private_nats, redis_server, token_issuer, tmp_path, 9) as pair:
+        assert role(pair.second_url) == "standby"
+        refused = httpx.get(f"{pair.second_url}/api/v1/queues", headers=supervisor, timeout=2)
+        assert refused.status_code == 503
+        assert refused.json()["error_id"] == "standby"
+        assert refused.json()["details"]["active_instance"] == "qm-one"
+
+        placed = asyncio.run(enqueue(private_nats.url, token_issuer, "w1", "w2", "w3"))
+        assert [p.position for p in placed] == [1, 2, 3]  # one decider: one line, no double answers
+        assert waiting(pair.first_url, supervisor) == ["w1", "w2", "w3"]
+
+        pair.first.kill()
+        killed = time.monotonic()
+        wait_until(lambda: waiting(pair.second_url, supervisor) == ["w1", "w2", "w3"], LEASE_TTL * 6,
+                   "qm-two takes over with the waiting calls", interval=0.05)  # fmt: skip
+        print(f"takeover with the calls in {time.monotonic() - killed:.2f} s")
+        (more,) = asyncio.run(enqueue(private_nats.url, token_issuer, "w4"))
+        assert more.position == 4  # routing goes on where the other left off
+
+
 def test_an_active_frozen_past_its_lease_wakes_up_as_standby_and_writes_nothing(
     private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer, tmp_path: Path
 ) -> None:
-    token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
-    redis_url = redis_server.url.rsplit("/", 1)[0] + "/10"
-    asyncio.run(_flush(redis_url))
     supervisor = token_issuer.bearer("qm.#")
-    first, first_url = start(private_nats, redis_url, "qm-one", tmp_path)
-    wait_until(lambda: role(first_url) == "active", 10, "qm-one active")
-    second, second_url = start(private_nats, redis_url, "qm-two", tmp_path)
-    try:
+    with two_instances(private_nats, redis_server, token_issuer, tmp_path, 10) as pair:
         asyncio.run(enqueue(private_nats.url, token_issuer, "f1"))
-        first.send_signal(signal.SIGSTOP)  # a long GC pause, a partition: the lease lapses
-        wait_until(lambda: waiting(second_url, supervisor) == ["f1"], LEASE_TTL * 6, "qm-two takes over")
+        pair.first.send_signal(signal.SIGSTOP)  # a long GC pause, a partition: the lease lapses
+        wait_until(lambda: waiting(pair.second_url, supervisor) == ["f1"], LEASE_TTL * 6, "qm-two takes over")
         asyncio.run(enqueue(private_nats.url, token_issuer, "f2"))
         with httpx.Client(timeout=10) as http, ThreadPoolExecutor(1) as pool:
             # a change sent to the frozen one (it waits in the socket until the process wakes up)
             late = pool.submit(
-                http.put, f"{first_url}/api/v1/agents/agent-9",
+                http.put, f"{pair.first_url}/api/v1/agents/agent-9",
                 json={"id": "agent-9", "name": "Late", "skills": {}}, headers=supervisor,
             )  # fmt: skip
-            first.send_signal(signal.SIGCONT)
+            pair.first.send_signal(signal.SIGCONT)
             answered = late.result(10)
         assert (answered.status_code, answered.json()["error_id"]) == (503, "standby")
-        wait_until(lambda: role(first_url) == "standby", 10, "qm-one steps down")
-        assert waiting(second_url, supervisor) == ["f1", "f2"]
-        assert asyncio.run(_calls_in_redis(redis_url)) == {"f1", "f2"}  # nothing overwritten
-        assert httpx.get(f"{second_url}/api/v1/agents/agent-9", headers=supervisor).status_code == 404
-    finally:
-        if first.alive():
-            first.send_signal(signal.SIGCONT)
-        first.kill()
-        second.stop()
+        wait_until(lambda: role(pair.first_url) == "standby", 10, "qm-one steps down")
+        assert waiting(pair.second_url, supervisor) == ["f1", "f2"]
+        assert asyncio.run(_calls_in_redis(pair.redis_url)) == {"f1", "f2"}  # nothing overwritten
+        assert httpx.get(f"{pair.second_url}/api/v1/agents/agent-9", headers=supervisor).status_code == 404
 
 
 async def _calls_in_redis(url: str) -> set[str]:
@@ -162,44 +174,31 @@ async def _calls_in_redis(url: str) -> set[str]:
 def test_a_switchover_by_hand_and_a_graceful_stop_hand_the_lease_over_at_once(
     private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer, tmp_path: Path
 ) -> None:
-    token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
-    redis_url = redis_server.url.rsplit("/", 1)[0] + "/11"
-    asyncio.run(_flush(redis_url))
     supervisor = token_issuer.bearer("qm.#")
     admin = token_issuer.bearer("#")
-    first, first_url = start(private_nats, redis_url, "qm-one", tmp_path)
-    wait_until(lambda: role(first_url) == "active", 10, "qm-one active")
-    second, second_url = start(private_nats, redis_url, "qm-two", tmp_path)
-    try:
+    with two_instances(private_nats, redis_server, token_issuer, tmp_path, 11) as pair:
         asyncio.run(enqueue(private_nats.url, token_issuer, "s1"))
-        assert httpx.post(f"{second_url}/api/v1/lease/hand-over", headers=supervisor).status_code == 403
-        handed = httpx.post(f"{first_url}/api/v1/lease/hand-over", headers=admin, timeout=5)
+        assert httpx.post(f"{pair.second_url}/api/v1/lease/hand-over", headers=supervisor).status_code == 403
+        handed = httpx.post(f"{pair.first_url}/api/v1/lease/hand-over", headers=admin, timeout=5)
         assert handed.status_code == 200 and handed.json()["was_active"] is True
-        wait_until(lambda: waiting(second_url, supervisor) == ["s1"], 5, "qm-two active after the switchover")
-        assert role(first_url) == "standby"
+        wait_until(
+            lambda: waiting(pair.second_url, supervisor) == ["s1"], 5, "qm-two active after the switchover"
+        )
+        assert role(pair.first_url) == "standby"
         # the graceful stop of the active (SIGTERM) releases the lease at once: qm-one takes it as
         # soon as its own hold-off after the switchover is over, no lease TTL to wait out
-        second.stop()
-        wait_until(lambda: waiting(first_url, supervisor) == ["s1"], LEASE_TTL * 8, "qm-one back")
-    finally:
-        first.kill()
-        second.stop()
+        pair.second.stop()
+        wait_until(lambda: waiting(pair.first_url, supervisor) == ["s1"], LEASE_TTL * 8, "qm-one back")
 
 
 def test_a_nats_restart_under_both_instances_leaves_one_active_that_routes(
     private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer, tmp_path: Path
 ) -> None:
-    token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
-    redis_url = redis_server.url.rsplit("/", 1)[0] + "/12"
-    asyncio.run(_flush(redis_url))
     supervisor = token_issuer.bearer("qm.#")
-    first, first_url = start(private_nats, redis_url, "qm-one", tmp_path)
-    wait_until(lambda: role(first_url) == "active", 10, "qm-one active")
-    second, second_url = start(private_nats, redis_url, "qm-two", tmp_path)
-    try:
+    with two_instances(private_nats, redis_server, token_issuer, tmp_path, 12) as pair:
         asyncio.run(enqueue(private_nats.url, token_issuer, "n1"))
         private_nats.restart()
-        urls = (first_url, second_url)
+        urls = (pair.first_url, pair.second_url)
         wait_until(lambda: all(ready(u) for u in urls), 20, "both back on NATS")
         wait_until(lambda: sorted(role(u) for u in urls) == ["active", "standby"], 20, "one active again")
         active = next(u for u in urls if role(u) == "active")
@@ -207,6 +206,3 @@ def test_a_nats_restart_under_both_instances_leaves_one_active_that_routes(
         (more,) = asyncio.run(enqueue(private_nats.url, token_issuer, "n2"))
         assert more.position == 2
         assert sorted(role(u) for u in urls) == ["active", "standby"]  # still one decider
-    finally:
-        first.kill()
-        second.stop()

@@ -49,10 +49,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses}
 
 
-def problem(
-    status: int, error_id: str, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
-) -> JSONResponse:
-    body = {
+def problem_body(status: int, error_id: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {
         "type": f"https://callisto.dev/problems/{error_id}",
         "title": HTTPStatus(status).phrase,
         "status": status,
@@ -60,20 +58,18 @@ def problem(
         "error_id": error_id,
         **extra,
     }
+
+
+def problem(
+    status: int, error_id: str, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = problem_body(status, error_id, detail, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 
 async def send_problem(send: Send, status: int, error_id: str, detail: str, **extra: Any) -> None:
     """Answer with a problem from ASGI middleware, before any route runs."""
-    body = {
-        "type": f"https://callisto.dev/problems/{error_id}",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "error_id": error_id,
-        **extra,
-    }
-    data = json.dumps(body).encode()
+    data = json.dumps(problem_body(status, error_id, detail, **extra)).encode()
     headers = [(b"content-type", PROBLEM_TYPE.encode()), (b"content-length", str(len(data)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
