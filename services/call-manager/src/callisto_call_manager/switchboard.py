@@ -290,7 +290,9 @@ class Switchboard:
         if isinstance(dialog, int):
             if live.ending:
                 return ConnectResult.CALLER_GONE
-            if fallback is not None and not live.rings and call.state is S.RINGING:
+            # back to the queue only when no other phone rings for the call nor answered it (an
+            # answer being bridged meanwhile keeps the call ringing until it is connected)
+            if fallback is not None and not live.rings and live.agent is None and call.state is S.RINGING:
                 await self.table.move(call, fallback, agent_id=None, offer_id=None)
             if dialog in (486, 600, 603):
                 return ConnectResult.BUSY
