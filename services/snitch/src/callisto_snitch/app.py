@@ -4,6 +4,7 @@ history consumers are shared by instances (durable), so each event is stored onc
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -27,6 +28,10 @@ from callisto_snitch.tables import Tables
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 STATIC = Path(__file__).with_name("static")
+
+
+log = logging.getLogger(__name__)
+STOP_WAIT_S = 5.0
 
 
 def build(settings: SnitchSettings | None = None) -> tuple[Service, RealTime, FastAPI]:
@@ -64,7 +69,10 @@ def build(settings: SnitchSettings | None = None) -> tuple[Service, RealTime, Fa
     async def shutdown() -> None:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # a stop never hangs on a push or a Redis write stuck past its cancellation
+        _, stuck = await asyncio.wait(tasks, timeout=STOP_WAIT_S) if tasks else (set(), set())
+        for task in stuck:
+            log.warning("%s did not stop within %.0f s; left behind", task.get_name(), STOP_WAIT_S)
         for consumer in consumers:
             await consumer.stop()
         await live.stop()
