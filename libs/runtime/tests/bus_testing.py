@@ -61,6 +61,8 @@ async def connected_bus(
     try:
         yield bus
     finally:
+        for consumer in list(bus.consumers.values()):  # a failed test never leaves one running
+            await consumer.stop()
         await bus.close(flush_timeout=2)
 
 
