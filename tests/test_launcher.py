@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from suite_testing import callisto
+from suite_testing import bearer, callisto
 
 from callisto_devkit.processes import free_port, proc_start_time, wait_until
 from callisto_devkit.sipp import scenario, sipp_binary
@@ -60,16 +60,7 @@ def test_up_status_down() -> None:
         assert names[:4] == ["nats", "redis", "postgres", "rtpengine"] and "core-bus" in names
         assert all(p.alive() for p in state.processes)
 
-        def token(username: str) -> dict[str, str]:
-            reply = httpx.post(
-                f"{state.urls['auth']}/api/v1/token",
-                json={"username": username, "password": "callisto"},  # the demo accounts
-                timeout=10,
-            )
-            assert reply.status_code == 200, reply.text
-            return {"Authorization": f"Bearer {reply.json()['access_token']}"}
-
-        admin = token("admin")
+        admin = bearer(state, "admin")  # the demo accounts
 
         def registry() -> list[dict[str, object]]:
             reply = httpx.get(f"{state.urls['core-bus']}/api/v1/services", timeout=5, headers=admin)
@@ -98,9 +89,11 @@ def test_up_status_down() -> None:
         # core-bus verifies auth's tokens (keys fetched over the bus) and obeys the permissions
         services = f"{state.urls['core-bus']}/api/v1/services"
         assert httpx.get(services, timeout=5).status_code == 401
-        assert httpx.get(services, timeout=5, headers=token("operator1")).status_code == 403
+        assert httpx.get(services, timeout=5, headers=bearer(state, "operator1")).status_code == 403
         assert (
-            httpx.get(f"{state.urls['core-bus']}/api/v1/agents", headers=token("operator1")).status_code
+            httpx.get(
+                f"{state.urls['core-bus']}/api/v1/agents", headers=bearer(state, "operator1")
+            ).status_code
             == 200
         )
         status = callisto("status", home=home)
