@@ -37,8 +37,9 @@ from callisto_protocol.telephony import ListCalls, LiveCalls
 from callisto_queue_manager.app import build
 from callisto_queue_manager.model import QueueConfig
 from callisto_queue_manager.settings import QueueManagerSettings
-from callisto_queue_manager.store import Fenced, Store
+from callisto_queue_manager.store import Store
 from callisto_runtime import Bus, Mode, RemoteError, Service
+from callisto_runtime.fencing import Fenced
 from callisto_runtime.metrics import BusMetrics
 
 pytestmark = pytest.mark.integration

@@ -152,6 +152,7 @@ class ConnectResult(StrEnum):
     BUSY = "busy"
     FAILED = "failed"  # the phone is not registered or the call could not be placed
     CALLER_GONE = "caller_gone"
+    INTERRUPTED = "interrupted"  # call-manager's active changed while it rang: nobody's fault, ring again
 
 
 class ConnectOutcome(Event):

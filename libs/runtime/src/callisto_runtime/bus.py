@@ -324,10 +324,11 @@ class Bus:
         *,
         queue: str = "",
         takes_work: bool = False,
+        active_only: bool = False,
         **params: str,
     ) -> None:
         """Handle every ``event_type`` matching ``params``; with ``queue``, one member of the group
-        gets each event."""
+        gets each event; ``active_only``: only while this singleton instance holds its lease."""
 
         await self._add(
             _Spec(
@@ -335,6 +336,7 @@ class Bus:
                 queue,
                 self._event_callback(event_type, handler),
                 takes_work,
+                active_only=active_only,
             )
         )
 

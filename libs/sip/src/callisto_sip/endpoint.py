@@ -77,8 +77,19 @@ class Endpoint:
         return next(iter(self.transports.values())).local[1]
 
     async def close(self) -> None:
+        """Stop listening and abandon every transaction; ``start`` may be called again later (a
+        standby that becomes active binds its port then)."""
         for transport in self.transports.values():
             await transport.close()
+        self.transports.clear()
+        for tx in [*self.server.values(), *self.client.values()]:
+            tx.abandon()
+        self.server.clear()
+        self.client.clear()
+
+    @property
+    def listening(self) -> bool:
+        return bool(self.transports)
 
     def transport(self, protocol: str) -> Transport:
         try:

@@ -108,6 +108,11 @@ class Transaction:
     def _terminated(self) -> None:
         """What a kind of transaction does when it ends."""
 
+    def abandon(self) -> None:
+        """End now, whatever the state (the endpoint is closing): no more timers, no more sends."""
+        if self.state is not State.TERMINATED:
+            self._set_state(State.TERMINATED)
+
     def _start_timer(self, name: str, delay: float, fire: Callable[[], None]) -> None:
         self._stop_timer(name)
         self._handles[name] = asyncio.get_running_loop().call_later(delay, self._fire, name, fire)

@@ -222,6 +222,7 @@ class UserAgent:
         self.dialogs: dict[tuple[str, str, str], Dialog] = {}
         self.observers: list[Callable[[Dialog, DialogState], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._unwanted: dict[tuple[str, str, str], None] = {}  # answers refused lately (oldest first)
         endpoint.on_request = self._request
         endpoint.on_ack = self._ack
         endpoint.on_stray_response = self._stray
@@ -335,9 +336,48 @@ class UserAgent:
     def _stray(self, response: Response, incoming: Incoming) -> None:
         if response.cseq.method != "INVITE" or not 200 <= response.status < 300:
             return
-        dialog = self.dialogs.get((response.call_id, response.from_.tag or "", response.to.tag or ""))
+        key = (response.call_id, response.from_.tag or "", response.to.tag or "")
+        dialog = self.dialogs.get(key)
         if dialog is not None and dialog.ack is not None:  # our ACK was lost: the 2xx came again
             self._spawn(self.endpoint.send_stateless(dialog.ack, dialog.next_hop, dialog.protocol))
+        elif dialog is None and key not in self._unwanted:
+            self._unwanted[key] = None
+            while len(self._unwanted) > 1024:
+                del self._unwanted[next(iter(self._unwanted))]
+            self._spawn(self._refuse_answer(response, incoming.transport.protocol))
+
+    async def _refuse_answer(self, response: Response, protocol: str) -> None:
+        """A 2xx to an INVITE nobody here sent (the previous active of a pair sent it, or it is long
+        forgotten): ACK it, then BYE, so the far end does not hold a call nobody hears (RFC 3261
+        13.2.2.4)."""
+        self.endpoint.stats["unwanted-answers"] += 1
+        contacts = response.contacts
+        if not contacts:
+            return
+        dialog = Dialog(
+            self,
+            call_id=response.call_id,
+            local=response.from_,
+            remote=response.to,
+            remote_target=contacts[0].uri,
+            route_set=list(reversed(response.headers.values("Record-Route"))),
+            local_seq=response.cseq.number,
+            remote_seq=None,
+            protocol=protocol,
+            state=DialogState.CONFIRMED,
+        )
+        await self.send_ack(dialog, response)
+        try:
+            await dialog.bye()
+        except SipError as exc:
+            log.info("dialog %s: BYE after an unwanted answer: %s", dialog.call_id, exc.message)
+
+    def forget(self) -> None:
+        """Drop every dialog and task without a word to the far ends (a standby hands its calls to
+        the new active, which has them from Redis)."""
+        self.dialogs.clear()
+        for task in list(self._tasks):
+            task.cancel()
 
     # UAS --------------------------------------------------------------------------------------
     def uas_dialog(self, invite: Request, response: Response, protocol: str) -> Dialog:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
@@ -24,14 +25,16 @@ from callisto_call_manager.rtpengine import MediaRelay
 from callisto_call_manager.settings import CallManagerSettings
 from callisto_call_manager.state_guard import StateGuard
 from callisto_call_manager.switchboard import Switchboard
-from callisto_protocol.calls import EndedBy
+from callisto_call_manager.takeover import adopt_all, take_over
 from callisto_runtime import Service
+from callisto_runtime.fencing import FencedWriter
 from callisto_runtime.periodic import periodic
 from callisto_sip.endpoint import Endpoint
 from callisto_sip.transaction import ServerTransaction, Timers
 from callisto_sip.ua import UserAgent
 
 log = logging.getLogger(__name__)
+FENCE = "cm:fence"
 
 
 @dataclass
@@ -52,12 +55,14 @@ class Parts:
 
 def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, FastAPI]:
     settings = settings or CallManagerSettings()
-    service = Service("call-manager", __version__, settings)
+    # a singleton: only the lease holder binds the SIP port, takes commands and writes to Redis
+    service = Service("call-manager", __version__, settings, singleton=True)
     plan = load(settings.initial_config())  # a bad file stops the start, loudly
     redis = Redis.from_url(settings.redis_url, socket_timeout=2.0)
+    writer = FencedWriter(redis, FENCE, lambda: service.lease.token if service.lease is not None else None)
     notifier = Notifier(service.bus)
-    bindings = Bindings(redis)
-    table = CallTable(redis, notifier)
+    bindings = Bindings(redis, writer)
+    table = CallTable(redis, writer, notifier)
     guard = StateGuard(redis, table, bindings)
     t1 = settings.sip_t1_s
     endpoint = Endpoint(
@@ -76,10 +81,13 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         ring_timeout_s=settings.ring_timeout_s, invite_rate_per_source=settings.invite_rate_per_source,
         media_host=settings.media_host,
     )  # fmt: skip
+    board.active = False  # until the lease is held
     queueing = Queueing(board, service.bus)
     board.contacts = CallerLookup(service.bus)
     dtmf = DtmfReports(board.key_pressed)
     parts = Parts(settings, endpoint, relay, redis, board, registrar, dtmf)
+    activation: list[asyncio.Task[None]] = []
+    sip_port = [settings.sip_port]  # a port chosen by the system at the first bind is kept for later
 
     async def other_request(tx: ServerTransaction) -> None:
         if tx.request.method == "REGISTER":
@@ -97,50 +105,85 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
 
     service.add_check("redis", redis_ok)
     service.add_check("rtpengine", relay.ping)
+    service.add_check("sip", lambda: endpoint.listening or not service.is_active)  # a standby binds later
+
+    async def activate() -> None:
+        """The lease is ours: take over the calls and registrations in Redis, then bind SIP."""
+        while True:
+            try:
+                found = await table.load()
+                media = set(await relay.calls()) if found else set()
+                await bindings.load()
+                break
+            except Exception as exc:  # Redis or rtpengine not there yet
+                log.warning("reading live calls from Redis and rtpengine failed (%r); retrying", exc)
+                await asyncio.sleep(1.0)
+        board.active = True
+        adopt_all(board, found)
+        await guard.mark()
+        await bound(f"SIP port {sip_port[0]}", lambda: endpoint.start(sip_port[0]), endpoint.close)
+        sip_port[0] = endpoint.port
+        if settings.dtmf_port:
+            await bound(
+                f"DTMF port {settings.dtmf_port}",
+                lambda: dtmf.listen(settings.rtpengine_host, settings.dtmf_port),
+                dtmf.close,
+            )
+        log.info("active: SIP on %s:%d (UDP and TCP)", settings.sip_host, endpoint.port)
+        await take_over(board, found, media)
+        parts.tasks.append(periodic(1.0, guard.check, "redis state guard"))
+        if settings.keepalive_s:
+            parts.tasks.append(periodic(settings.keepalive_s, registrar.sweep, "registration keep-alive"))
+
+    async def bound(what: str, listen: Callable[[], Awaitable[object]], close: Callable[[], object]) -> None:
+        """On one host the previous active may hold a port a moment longer (it is stopping, or it is
+        frozen): try until it is free."""
+        waited = False
+        while True:
+            try:
+                await listen()
+                return
+            except OSError as exc:
+                closing = close()
+                if isinstance(closing, Awaitable):
+                    await closing
+                if not waited:
+                    log.warning("%s is taken (%s); waiting for it", what, exc)
+                    waited = True
+                await asyncio.sleep(0.1)
+
+    async def deactivate() -> None:
+        """The lease is lost (or the service stops): let go of every call without ending any and
+        free the SIP port for the new active."""
+        for task in [*activation, *parts.tasks]:
+            task.cancel()
+        await asyncio.gather(*activation, *parts.tasks, return_exceptions=True)
+        activation.clear()
+        parts.tasks.clear()
+        board.step_down()
+        dtmf.close()
+        await endpoint.close()
+
+    async def role_changed(active: bool) -> None:
+        if active:
+            activation.append(asyncio.create_task(activate(), name="cm-activate"))
+        else:
+            await deactivate()
+            log.info("standby: SIP port closed, calls left to the active instance")
 
     @service.on_startup
     async def startup() -> None:
         await prompts.render()
         await relay.start()
-        if settings.dtmf_port:
-            await dtmf.listen(settings.rtpengine_host, settings.dtmf_port)
         await handlers.subscribe(service.bus, board)
         await queueing.start()
-        await recover()
-        await bindings.load()
-        await guard.mark()
-        parts.tasks.append(periodic(1.0, guard.check, "redis state guard"))
-        await endpoint.start(settings.sip_port)
-        if settings.keepalive_s:
-            parts.tasks.append(periodic(settings.keepalive_s, registrar.sweep, "registration keep-alive"))
-        log.info("SIP on %s:%d (UDP and TCP)", settings.sip_host, endpoint.port)
-
-    async def recover() -> None:
-        """Calls of a previous run: keep those rtpengine still relays, end the others."""
-        while True:
-            try:
-                found = await table.load()
-                break
-            except Exception as exc:
-                log.warning("reading live calls from Redis failed (%r); retrying", exc)
-                await asyncio.sleep(1.0)
-        media = set(await relay.calls()) if found else set()
-        for call in found:
-            board.adopt(call)
-            if call.id not in media or call.caller_leg is None:
-                await board.hangup(call, EndedBy.SYSTEM, 500)
-        if found:
-            log.info("recovered %d live calls", len(board.table.calls))
+        service.on_role_change(role_changed)
 
     @service.on_shutdown
     async def shutdown() -> None:
-        for task in parts.tasks:
-            task.cancel()
-        await asyncio.gather(*parts.tasks, return_exceptions=True)
-        dtmf.close()
-        await endpoint.close()
+        await deactivate()
         await relay.close()
         await redis.aclose()
 
-    service.include_router(calls_api.router(service, board, bindings))
+    service.include_router(calls_api.router(service, board, bindings), active_only=True)
     return service, parts, service.create_app()

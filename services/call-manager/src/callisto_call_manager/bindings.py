@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 from redis.asyncio import Redis
 
+from callisto_runtime.fencing import FencedWriter
 from callisto_sip.ua import peer_of
 from callisto_sip.uri import parse_uri
 
@@ -38,8 +39,9 @@ class Binding:
 
 
 class Bindings:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, writer: FencedWriter) -> None:
         self.redis = redis
+        self.writer = writer  # writes carry the lease's fencing token
         self.known: dict[str, dict[str, Binding]] = {}  # username -> contact -> binding
 
     async def load(self) -> None:
@@ -69,22 +71,21 @@ class Bindings:
 
     async def write(self, binding: Binding) -> None:
         key = f"cm:reg:{binding.username}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, binding.contact, json.dumps(asdict(binding)))
-            pipe.expireat(key, int(binding.expires_at) + 1)
-            if binding.agent_id:
-                pipe.hset("cm:agent-user", binding.agent_id, binding.username)
-            await pipe.execute()
+        operations = [
+            ("HSET", key, binding.contact, json.dumps(asdict(binding))),
+            ("EXPIREAT", key, str(int(binding.expires_at) + 1)),
+        ]
+        if binding.agent_id:
+            operations.append(("HSET", "cm:agent-user", binding.agent_id, binding.username))
+        await self.writer.write(*operations)
 
     async def remove(self, username: str, contact: str | None = None) -> None:
         if contact is None:
             self.known.pop(username, None)
+            await self.writer.write(("DEL", f"cm:reg:{username}"))
         else:
             self.known.get(username, {}).pop(contact, None)
-        if contact is None:
-            await self.redis.delete(f"cm:reg:{username}")
-        else:
-            await self.redis.hdel(f"cm:reg:{username}", contact)
+            await self.writer.write(("HDEL", f"cm:reg:{username}", contact))
 
     async def of_agent(self, agent_id: str) -> list[Binding]:
         username = await self.redis.hget("cm:agent-user", agent_id)

@@ -8,6 +8,8 @@ A call is two legs: the caller's dialog (trunk side) and at most one agent dialo
 
 Every change bumps ``seq``, is written to Redis (``cm:calls``, one JSON per call) and is published as
 ``CallStateChanged``; so a standby (or this instance after a restart) rebuilds the table exactly.
+Writes are fenced by the lease (``callisto_runtime.fencing``): an active that lost its lease writes
+nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from redis.asyncio import Redis
 from callisto_call_manager.errors import InvalidCallState, UnknownCall
 from callisto_call_manager.notifier import Notifier
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged, EndedBy
+from callisto_runtime.fencing import FencedWriter
 
 S = CallState
 TRANSITIONS: dict[CallState, frozenset[CallState]] = {
@@ -131,8 +134,9 @@ class Call:
 class CallTable:
     KEY = "cm:calls"
 
-    def __init__(self, redis: Redis, notifier: Notifier) -> None:
+    def __init__(self, redis: Redis, writer: FencedWriter, notifier: Notifier) -> None:
         self.redis = redis
+        self.writer = writer
         self.notifier = notifier
         self.calls: dict[str, Call] = {}
 
@@ -148,7 +152,7 @@ class CallTable:
         await self.notifier.call_state(call.event())
 
     async def save(self, call: Call) -> None:
-        await self.redis.hset(self.KEY, call.id, call.record())
+        await self.writer.write(("HSET", self.KEY, call.id, call.record()))
 
     async def move(self, call: Call, new: CallState, **changes: Any) -> None:
         """The one place a call changes state: check the move, apply, write through, publish."""
@@ -164,7 +168,7 @@ class CallTable:
         call.since = time.time()
         if new is CallState.ENDED:
             self.calls.pop(call.id, None)
-            await self.redis.hdel(self.KEY, call.id)
+            await self.writer.write(("HDEL", self.KEY, call.id))
         else:
             await self.save(call)
         await self.notifier.call_state(call.event())

@@ -144,6 +144,24 @@ class Flow(_Strict):
             raise ValueError(f"steps {missing} are named but not defined")
         return self
 
+    def default_queue(self) -> Queue | None:
+        """The queue step a caller who presses nothing reaches (menus by ``otherwise``, lookups by
+        ``next``); None when that path ends elsewhere (a hang-up, a transfer, nowhere)."""
+        name: str | None = self.start
+        seen: set[str] = set()
+        while name is not None and name not in seen:
+            seen.add(name)
+            step = self.steps[name]
+            if isinstance(step, Queue):
+                return step
+            if isinstance(step, Play | Collect | Lookup):
+                name = step.next
+            elif isinstance(step, Menu):
+                name = step.otherwise
+            else:
+                return None
+        return None
+
 
 class DialPlan(_Strict):
     trunks: list[Trunk] = []

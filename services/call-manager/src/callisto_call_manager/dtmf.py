@@ -38,6 +38,7 @@ class DtmfReports(asyncio.DatagramProtocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+            self.transport = None
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         try:

@@ -74,16 +74,23 @@ async def subscribe(bus: Bus, board: Switchboard) -> None:
         )  # fmt: skip
         return CallControlled(call_id=call.id, state=call.state)
 
-    await bus.serve(ConnectCall, connect, permission="cm.calls.connect")
-    await bus.serve(CancelConnect, cancel_connect, permission="cm.calls.connect")
-    await bus.serve(ListCalls, list_calls, permission="cm.calls.read")
+    await bus.serve(ConnectCall, connect, permission="cm.calls.connect", active_only=True)
+    await bus.serve(CancelConnect, cancel_connect, permission="cm.calls.connect", active_only=True)
+    await bus.serve(ListCalls, list_calls, permission="cm.calls.read", active_only=True)
     await bus.serve(
-        OriginateCall, originate, permission=("cm.calls.originate", "cm.calls.{agent_id}.originate")
+        OriginateCall,
+        originate,
+        permission=("cm.calls.originate", "cm.calls.{agent_id}.originate"),
+        active_only=True,
     )
     on_own_call = ("cm.calls.control", "cm.calls.{call_agent}.control")
-    await bus.serve(HangupCall, hangup, permission=on_own_call, scope=call_agent)
-    await bus.serve(HoldCall, hold, permission=on_own_call, scope=call_agent)
-    await bus.serve(TransferCall, transfer, permission=on_own_call, scope=call_agent)
+    await bus.serve(HangupCall, hangup, permission=on_own_call, scope=call_agent, active_only=True)
+    await bus.serve(HoldCall, hold, permission=on_own_call, scope=call_agent, active_only=True)
+    await bus.serve(TransferCall, transfer, permission=on_own_call, scope=call_agent, active_only=True)
     await bus.serve(
-        RecordCall, record, permission=("cm.calls.record", "cm.calls.{call_agent}.record"), scope=call_agent
+        RecordCall,
+        record,
+        permission=("cm.calls.record", "cm.calls.{call_agent}.record"),
+        scope=call_agent,
+        active_only=True,
     )

@@ -37,14 +37,7 @@ async def run_flow(board: Switchboard, call: Call, flow: Flow) -> None:
         elif isinstance(step, Lookup):
             name = await _lookup(board, call, step)
         elif isinstance(step, Queue):
-            offer = step.callback
-            await board.to_queue(
-                call,
-                QueueRequest(
-                    step.queue, step.priority, dict(step.skills), step.announce, step.hold_music,
-                    offer.after_s if offer else None, offer.key if offer else "1",
-                ),
-            )  # fmt: skip
+            await board.to_queue(call, queue_request(step))
             return
         elif isinstance(step, Transfer):
             await board.dial_out(call, step.transfer)
@@ -56,6 +49,14 @@ async def run_flow(board: Switchboard, call: Call, flow: Flow) -> None:
         while not live.keys.empty():  # keys pressed during a plain prompt do not leak into the next menu
             live.keys.get_nowait()
     await board.hangup(call, EndedBy.SYSTEM)
+
+
+def queue_request(step: Queue) -> QueueRequest:
+    offer = step.callback
+    return QueueRequest(
+        step.queue, step.priority, dict(step.skills), step.announce, step.hold_music,
+        offer.after_s if offer else None, offer.key if offer else "1",
+    )  # fmt: skip
 
 
 async def _menu(board: Switchboard, call: Call, name: str, step: Menu) -> str | None:

@@ -36,7 +36,7 @@ class Queueing:
 
     async def start(self) -> None:
         for step in LEFT:  # only the steps that concern a waiting caller: the others cost nothing here
-            await self.bus.subscribe(QueueCallEvent, self._queue_event, step=step.value)
+            await self.bus.subscribe(QueueCallEvent, self._queue_event, active_only=True, step=step.value)
 
     async def enqueue(self, call: Call, wanted: QueueRequest) -> None:
         await self._enqueue(call, wanted, overflowed=False)

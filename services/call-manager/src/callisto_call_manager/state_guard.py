@@ -25,7 +25,7 @@ class StateGuard:
         self.restores = 0
 
     async def mark(self) -> None:
-        await self.redis.set(EPOCH, os.urandom(8).hex())
+        await self.table.writer.write(("SET", EPOCH, os.urandom(8).hex()))
 
     async def check(self) -> None:
         """Write everything back when the epoch is gone (Redis away: tried at the next check)."""

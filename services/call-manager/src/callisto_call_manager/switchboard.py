@@ -141,6 +141,7 @@ class Switchboard:
         self.stats: Counter[str] = Counter()
         self.enqueue: Callable[[Call, QueueRequest], Awaitable[None]] | None = None
         self.contacts: Callable[[str, float], Awaitable[ContactCard | None]] | None = None
+        self.active = True  # False once this instance lost its lease: its calls belong to the new active
         ua.on_invite = self.inbound
         ua.observers.append(self._dialog_changed)
 
@@ -152,6 +153,8 @@ class Switchboard:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if not self.active:
+                    return  # stepped down while this ran: the new active has the call
                 log.exception("call %s: %s failed", call_id, name)
                 call = self.table.calls.get(call_id)
                 if call is not None:
@@ -518,7 +521,10 @@ class Switchboard:
                 log.info("BYE in %s: %s", dialog.call_id, exc.message)
 
     async def hangup(self, call: Call, by: EndedBy, status: int | None = None) -> None:
-        """End the call: both legs get a BYE (unless they sent it), rtpengine forgets it."""
+        """End the call: both legs get a BYE (unless they sent it), rtpengine forgets it. A standby ends
+        nothing: the new active has the call."""
+        if not self.active:
+            return
         live = self.live.setdefault(call.id, Live())
         if live.ending:
             return
@@ -552,7 +558,21 @@ class Switchboard:
         by = EndedBy.CALLER if side == CALLER else EndedBy.AGENT
         self.spawn(call_id, self.hangup(call, by, 200), "hangup")
 
-    # recovery -----------------------------------------------------------------------------------
+    # active and standby ---------------------------------------------------------------------------
+    def step_down(self) -> None:
+        """This instance lost its lease (or stops): let go of every call without ending any (no BYE,
+        rtpengine untouched); they stay in Redis for the new active."""
+        self.active = False
+        for live in self.live.values():
+            for ring in live.rings.values():
+                ring.set()
+            for task in list(live.tasks):
+                task.cancel()
+        self.live.clear()
+        self.legs.clear()
+        self.table.calls.clear()
+        self.ua.forget()
+
     def adopt(self, call: Call) -> None:
         """Take over a call found in Redis at start: rebuild its dialogs so BYEs and commands work."""
         live = self.live.setdefault(call.id, Live())

@@ -559,6 +559,8 @@ class Acd:
             self._release_offer(agent, now, missed=False, then=(S.READY, None))
         elif result is ConnectResult.CALLER_GONE:
             self.dequeue(call_id, "caller gone while ringing", now)
+        elif result is ConnectResult.INTERRUPTED:  # not the agent's doing: they stay ready
+            self._release_offer(agent, now, missed=False, then=(S.READY, None))
         else:
             self._release_offer(agent, now, missed=True, then=(S.NOT_READY, MISSED), why=result.value)
         return True

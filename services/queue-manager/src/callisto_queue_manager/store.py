@@ -2,10 +2,8 @@
 rebuilds the queues exactly: configuration (queues, agent profiles) and live records (agents, calls).
 Writes that fail (Redis away) stay pending and are retried; nothing accepted is dropped.
 
-Every write is fenced: one Lua script checks the writer's fencing token (the revision of its lease
-in NATS KV) against the highest one Redis has seen (``qm:fence``) and refuses a lower one, so an
-active instance that was frozen past its lease (GC, SIGSTOP, a partition) and wakes up cannot
-overwrite its successor. Without a token (not the lease holder) nothing is written at all."""
+Every write is fenced (``callisto_runtime.fencing``, fence key ``qm:fence``): an active instance that
+was frozen past its lease (GC, SIGSTOP, a partition) and wakes up cannot overwrite its successor."""
 
 from __future__ import annotations
 
@@ -20,27 +18,10 @@ import redis.asyncio as redis
 from callisto_protocol.agents import AgentState
 from callisto_queue_manager.acd import Acd
 from callisto_queue_manager.assistance import Help
-from callisto_queue_manager.errors import QueueManagerError
 from callisto_queue_manager.model import Agent, AgentProfile, Call, Callback, CallStatus, QueueConfig
+from callisto_runtime.fencing import FencedWriter
 
 FENCE = "qm:fence"
-# ARGV: token, then operations (HSET key field value | HDEL key field | DEL key | SET key value)
-FENCED_WRITE = """
-local seen = tonumber(redis.call('GET', KEYS[1]) or '0')
-local token = tonumber(ARGV[1])
-if token < seen then return redis.error_reply('FENCED ' .. seen) end
-redis.call('SET', KEYS[1], ARGV[1])
-local i = 2
-while i <= #ARGV do
-  local op = ARGV[i]
-  if op == 'HSET' then redis.call('HSET', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]); i = i + 4
-  elseif op == 'HDEL' then redis.call('HDEL', ARGV[i + 1], ARGV[i + 2]); i = i + 3
-  elseif op == 'DEL' then redis.call('DEL', ARGV[i + 1]); i = i + 2
-  elseif op == 'SET' then redis.call('SET', ARGV[i + 1], ARGV[i + 2]); i = i + 3
-  else return redis.error_reply('unknown operation ' .. op) end
-end
-return 1
-"""
 QUEUES = "qm:queues"
 PROFILES = "qm:agent-profiles"
 AGENTS = "qm:agents"
@@ -84,35 +65,18 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-class Fenced(QueueManagerError):
-    """This instance may not write: it does not hold the lease, or a successor wrote after it."""
-
-    status = 503
-    error_id = "not-active"
-
-
 class Store:
     def __init__(self, url: str, fence: Callable[[], int | None] = lambda: 0) -> None:
         self.redis = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
-        self.fence = fence  # the writer's fencing token now, None when it may not write
-        self._script = self.redis.register_script(FENCED_WRITE)
-        self.fenced = 0  # writes refused
+        self.writer = FencedWriter(self.redis, FENCE, fence)
+
+    @property
+    def fenced(self) -> int:
+        """Writes refused."""
+        return self.writer.refused
 
     async def _write(self, *operations: tuple[str, ...]) -> None:
-        token = self.fence()
-        if token is None:
-            self.fenced += 1
-            raise Fenced("not the lease holder: nothing is written")
-        args: list[str] = [str(token)]
-        for operation in operations:
-            args.extend(operation)
-        try:
-            await self._script(keys=[FENCE], args=args)
-        except redis.ResponseError as exc:
-            if not str(exc).startswith("FENCED"):
-                raise
-            self.fenced += 1
-            raise Fenced(f"a successor wrote after this instance ({exc}): nothing is written") from None
+        await self.writer.write(*operations)
 
     async def healthy(self) -> bool:
         try:
