@@ -97,6 +97,10 @@ class Call:
         for leg in ("caller_leg", "agent_leg"):
             if data.get(leg):
                 data[leg] = LegRecord(**data[leg])
+        data["state"] = CallState(data["state"])
+        data["direction"] = CallDirection(data["direction"])
+        if data.get("ended_by"):
+            data["ended_by"] = EndedBy(data["ended_by"])
         return cls(**data)
 
     def event(self) -> CallStateChanged:
