@@ -8,8 +8,9 @@ Its own NATS and Redis, two queue-manager processes (active and standby, lease T
 kills the active (SIGKILL, then in other rounds SIGTERM) and measures the time until the next routing
 decision (the next ConnectCall from the new active); the killed one comes back as standby before the
 next round. At the end: calls accepted but never connected and ended (lost), calls offered to a second
-agent while an offer was still out (double offers), agents left reserved. call-manager has no
-active/standby yet: its figures are not measured (null).
+agent while an offer was still out (double offers), agents left reserved. Then the same for
+call-manager (``failover_cm.py``): established calls broken by a takeover, and the time until new
+INVITEs are answered again.
 Last line: one JSON object with the figures beside their goals.
 """
 
@@ -27,6 +28,7 @@ from functools import partial
 from pathlib import Path
 
 import httpx
+from failover_cm import measure as measure_call_manager
 from prometheus_client import CollectorRegistry
 
 from callisto_devkit.issuer import TestIssuer
@@ -276,14 +278,22 @@ async def main(rounds: int) -> None:
         f"calls accepted {len(set(accepted))}, connected and ended {len(side.ended)}, lost {lost}, "
         f"double offers {side.double_offers}, agents left reserved {stuck}"
     )
+    cm = await measure_call_manager(rounds, folder / "cm")
+    for kind, samples in cm["resume"].items():
+        print(
+            f"call-manager {kind}: new INVITEs answered again after p50 {percentile(samples, 50):.2f} s, "
+            f"p99 {percentile(samples, 99):.2f} s, max {max(samples):.2f} s ({len(samples)} rounds)"
+        )
+    print(f"call-manager: established calls {cm['established']}, broken by a takeover {cm['broken']}")
+    resumed = cm["resume"]["SIGKILL"] + cm["resume"]["SIGTERM"]
     print(json.dumps({
         "qm_sigkill_p99_s": round(percentile(gaps["SIGKILL"], 99), 2), "goal_qm_sigkill_p99_s": 3.0,
         "qm_sigterm_p99_s": round(percentile(gaps["SIGTERM"], 99), 2), "goal_qm_sigterm_p99_s": 1.0,
         "calls_lost": lost, "goal_calls_lost": 0,
         "double_offers": side.double_offers, "goal_double_offers": 0,
         "stuck_reserved": stuck, "goal_stuck_reserved": 0,
-        "cm_calls_broken": None, "goal_cm_calls_broken": 0,
-        "cm_invite_resume_p99_s": None, "goal_cm_invite_resume_p99_s": 3.0,
+        "cm_calls_broken": cm["broken"], "goal_cm_calls_broken": 0,
+        "cm_invite_resume_p99_s": round(percentile(resumed, 99), 2), "goal_cm_invite_resume_p99_s": 3.0,
     }))  # fmt: skip
 
 
