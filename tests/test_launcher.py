@@ -52,12 +52,14 @@ def test_up_status_down() -> None:
             ports[5],
             "--port-offset",
             str(offset - 8100),
+            "--ha",  # two instances of each singleton, the first one active
             home=home,
         )
         assert up.returncode == 0, up.stdout + up.stderr
         state = SuiteState.load(home)
         names = [p.name for p in state.processes]
         assert names[:4] == ["nats", "redis", "postgres", "rtpengine"] and "core-bus" in names
+        assert {"core-bus#2", "queue-manager#2", "call-manager#2"} <= set(names) and "auth#2" not in names
         assert all(p.alive() for p in state.processes)
 
         admin = bearer(state, "admin")  # the demo accounts
@@ -69,7 +71,12 @@ def test_up_status_down() -> None:
         # the registry learns readiness from heartbeats (one a second), a moment after /readyz does
         wait_until(lambda: all(s["ready"] for s in registry()), 10, "every service ready in the registry")
         services_seen = sorted(str(s["service"]) for s in registry())
-        assert services_seen == ["auth", "call-manager", "core-bus", "helpdesk", "queue-manager", "snitch"]
+        assert services_seen == [
+            "auth", "call-manager", "call-manager", "core-bus", "core-bus", "helpdesk", "queue-manager",
+            "queue-manager", "snitch",
+        ]  # fmt: skip
+        roles = sorted((str(s["service"]), str(s["role"])) for s in registry() if s["service"] != "auth")
+        assert ("call-manager", "standby") in roles and roles.count(("queue-manager", "active")) == 1
         # the newcomer's demo: softphones for the demo agents, calls through IVR, queues and agents
         shown = callisto("demo", "--calls", "4", "--talk-ms", "1500", home=home)
         assert shown.returncode == 0, shown.stdout + shown.stderr
@@ -83,7 +90,14 @@ def test_up_status_down() -> None:
 
         wait_until(lambda: answered_today() >= 4, 10, "snitch to count the demo's calls")
         assert httpx.get(f"{state.urls['snitch']}/wallboard", timeout=5).status_code == 200
-        # a softphone registers at call-manager with the SIP password auth keeps for operator1
+        # a switchover by hand: the standby call-manager binds the SIP port, the active one lets go
+        handed = callisto("switchover", "call-manager", home=home)
+        assert handed.returncode == 0, handed.stdout + handed.stderr
+        assert "call-manager-local handed over to call-manager-local-2" in handed.stdout
+        roles_shown = callisto("status", home=home).stdout
+        assert any("call-manager#2" in line and "active" in line for line in roles_shown.splitlines())
+        # a softphone registers at call-manager (now the second instance, same SIP port) with the SIP
+        # password auth keeps for operator1
         assert register("operator1", "callisto", int(ports[5]), home) == 0
         assert register("operator1", "wrong", int(ports[5]), home) != 0
         # core-bus verifies auth's tokens (keys fetched over the bus) and obeys the permissions

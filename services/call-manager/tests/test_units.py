@@ -111,3 +111,24 @@ def test_placeholder_points_the_agent_side_at_the_discard_port() -> None:
 def test_dtmf_keys() -> None:
     assert [key_of({"event": n}) for n in (0, 9, 10, 11, 12)] == ["0", "9", "*", "#", "A"]
     assert key_of({"event": 16}) is None and key_of({"event": "5"}) is None
+
+
+def test_a_flows_default_queue_is_where_pressing_nothing_leads() -> None:
+    plan = load(DEMO_CONFIG)
+    water = plan.flows["water"].default_queue()
+    assert water is not None  # the demo's menu falls through to a queue
+
+    def flow(steps: dict[str, object]) -> DialPlan:
+        return DialPlan.model_validate({"flows": {"f": {"start": "a", "steps": steps}}})
+
+    through = flow({
+        "a": {"play": "sorry", "next": "b"}, "b": {"lookup": "caller", "next": "c"},
+        "c": {"menu": "sorry", "options": {"1": "x"}, "otherwise": "d"},
+        "d": {"queue": "general", "priority": 5}, "x": {"queue": "billing"},
+    })  # fmt: skip
+    found = through.flows["f"].default_queue()
+    assert found is not None and (found.queue, found.priority) == ("general", 5)
+    for ending in ({"hangup": "sorry"}, {"transfer": "123"}, {"menu": "sorry", "options": {"1": "a"}}):
+        assert flow({"a": ending}).flows["f"].default_queue() is None
+    looping = flow({"a": {"play": "sorry", "next": "b"}, "b": {"play": "sorry", "next": "a"}})
+    assert looping.flows["f"].default_queue() is None

@@ -26,7 +26,14 @@ from rich.table import Table
 from callisto_devkit.demo import DEMO_USER, CallReport, run_demo
 from callisto_devkit.processes import DevkitError, ManagedProcess, wait_until
 from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer, RtpEngine
-from callisto_devkit.suite import ServiceSpec, SuiteState, discover_services, postgres_data_dir, repo_root
+from callisto_devkit.suite import (
+    HA_PORT_STEP,
+    ServiceSpec,
+    SuiteState,
+    discover_services,
+    postgres_data_dir,
+    repo_root,
+)
 
 app = typer.Typer(help="Run the Callisto suite on this machine.", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -51,6 +58,9 @@ def up(
     rtpengine_port: Annotated[int, typer.Option(help="rtpengine's NG control port")] = 2223,
     sip_port: Annotated[int, typer.Option(help="call-manager's SIP port (UDP and TCP)")] = 5060,
     port_offset: Annotated[int, typer.Option(help="added to every service's HTTP port")] = 0,
+    ha: Annotated[
+        bool, typer.Option("--ha", help="two instances of each singleton: one active, one standby")
+    ] = False,
 ) -> None:
     """Start NATS, Redis, PostgreSQL and every service; return when all are ready."""
     root = repo_root()
@@ -90,21 +100,29 @@ def up(
         state.urls["sip"] = f"sip:127.0.0.1:{sip_port}"
         telephony = {"RTPENGINE_PORT": str(rtpengine_port), "DTMF_PORT": str(media.dtmf_port),
                      "SIP_PORT": str(sip_port), "PROMPTS_DIR": str(folder / "prompts")}  # fmt: skip
+        started: list[str] = []
         for spec in services:
-            port = spec.port + port_offset
-            env = _service_env(spec, port, nats.url, redis.url, pg.dsn)
-            env[spec.env_prefix + "NATS_PASSWORD"] = nats.password(spec.name)
-            env.update({spec.env_prefix + name: value for name, value in telephony.items()})
-            process = ManagedProcess.spawn(
-                spec.name,
-                [sys.executable, "-m", spec.module],
-                logs / f"{spec.name}.log",
-                env={**os.environ, **env},
-                cwd=root,
-            )
-            _started(state, spec.name, process, f"http://127.0.0.1:{port}")
-        for spec in services:
-            _wait_ready(state, spec)
+            copies = 2 if ha and spec.singleton else 1
+            for copy in range(copies):
+                name = spec.name if copy == 0 else f"{spec.name}#2"
+                port = spec.port + port_offset + copy * HA_PORT_STEP
+                env = _service_env(spec, port, nats.url, redis.url, pg.dsn)
+                env[spec.env_prefix + "INSTANCE_ID"] = f"{spec.name}-local" + ("-2" if copy else "")
+                env[spec.env_prefix + "NATS_PASSWORD"] = nats.password(spec.name)
+                env.update({spec.env_prefix + key: value for key, value in telephony.items()})
+                process = ManagedProcess.spawn(
+                    name,
+                    [sys.executable, "-m", spec.module],
+                    logs / f"{name.replace('#', '-')}.log",
+                    env={**os.environ, **env},
+                    cwd=root,
+                )
+                _started(state, name, process, f"http://127.0.0.1:{port}")
+                started.append(name)
+                if copy == 0 and copies > 1:  # the first one takes the lease: it is the active one
+                    _wait_ready(state, name)
+        for name in started:
+            _wait_ready(state, name)
     except (DevkitError, OSError) as exc:
         console.print(f"[red]callisto up failed: {exc}[/red]")
         _stop_all(state)
@@ -135,7 +153,6 @@ def _service_env(spec: ServiceSpec, port: int, nats_url: str, redis_url: str, ds
         f"{p}HTTP_PORT": str(port),
         f"{p}MODE": "development",
         f"{p}LOG_JSON": "true",
-        f"{p}INSTANCE_ID": f"{spec.name}-local",
     }
 
 
@@ -148,19 +165,19 @@ def _started(state: SuiteState, name: str, process: ManagedProcess | None, url: 
     console.print(f"started {name:<14} pid {process.pid:<8} {url}")
 
 
-def _wait_ready(state: SuiteState, spec: ServiceSpec) -> None:
-    process = next(p for p in state.processes if p.name == spec.name)
-    url = state.urls[spec.name] + "/readyz"
+def _wait_ready(state: SuiteState, name: str) -> None:
+    process = next(p for p in state.processes if p.name == name)
+    url = state.urls[name] + "/readyz"
 
     def ready() -> bool:
         if not process.alive():
-            raise DevkitError(f"{spec.name} exited; last lines of {process.log_path}:\n{process.tail(20)}")
+            raise DevkitError(f"{name} exited; last lines of {process.log_path}:\n{process.tail(20)}")
         try:
             return httpx.get(url, timeout=1.0).status_code == 200
         except httpx.HTTPError:
             return False
 
-    wait_until(ready, READY_TIMEOUT_S, f"{spec.name} to be ready at {url}", interval=0.2)
+    wait_until(ready, READY_TIMEOUT_S, f"{name} to be ready at {url}", interval=0.2)
 
 
 def _stop_all(state: SuiteState) -> list[str]:
@@ -175,16 +192,17 @@ def _stop_all(state: SuiteState) -> list[str]:
 
 def _print_processes(state: SuiteState) -> bool:
     table = Table(title="Callisto processes")
-    for column in ("name", "pid", "process", "ready", "url"):
+    for column in ("name", "pid", "process", "ready", "role", "url"):
         table.add_column(column)
     all_ok = True
     for process in state.processes:
         alive = process.alive()
-        ready = "-"
+        ready = role = "-"
         if alive and state.urls.get(process.name, "").startswith("http"):
             try:
                 reply = httpx.get(state.urls[process.name] + "/readyz", timeout=1.0)
                 ready = reply.json().get("status", str(reply.status_code))
+                role = reply.json().get("role", "-")
             except (httpx.HTTPError, ValueError):
                 ready = "no answer"
             all_ok = all_ok and ready == "ready"
@@ -194,6 +212,7 @@ def _print_processes(state: SuiteState) -> bool:
             str(process.pid),
             "[green]running[/green]" if alive else "[red]stopped[/red]",
             ready,
+            role,
             state.urls.get(process.name, ""),
         )
     console.print(table)
@@ -226,7 +245,7 @@ def status(
         console.print("nothing is running (no state); `callisto up` starts the suite")
         raise typer.Exit(1)
     ok = _print_processes(state)
-    base = state.urls.get("core-bus")
+    base = state.active_urls().get("core-bus")
     if base:
         try:
             reply = httpx.get(f"{base}/api/v1/health", timeout=2.0, headers=_login(state, user, password))
@@ -263,7 +282,7 @@ def switchover(
 ) -> None:
     """Hand SERVICE over by hand: its active instance releases the lease and a standby takes it."""
     state = SuiteState.load(_home(home))
-    base = state.urls.get("core-bus")
+    base = state.active_urls().get("core-bus")
     if not base:
         console.print("[red]no core-bus in this suite: nothing knows the instances[/red]")
         raise typer.Exit(1)
@@ -322,7 +341,7 @@ def demo(
     try:
         reports = asyncio.run(
             run_demo(
-                state.urls,
+                state.active_urls(),
                 (host, int(port)),
                 folder / "demo",
                 calls=calls,

@@ -10,6 +10,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from callisto_devkit.processes import DevkitError, ManagedProcess
 
 # HTTP ports of ARCHITECTURE.md; a service not listed gets the next free one from 8120 on.
@@ -24,6 +26,9 @@ SERVICE_PORTS = {
     "helpdesk": 8107,
 }
 START_ORDER = list(SERVICE_PORTS)
+# active/standby services (``Service(..., singleton=True)``): ``callisto up --ha`` runs two of each
+SINGLETONS = frozenset({"core-bus", "queue-manager", "call-manager", "dialer"})
+HA_PORT_STEP = 100  # the second instance's HTTP port: the first one's + this
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,10 @@ class ServiceSpec:
     name: str
     module: str
     port: int
+
+    @property
+    def singleton(self) -> bool:
+        return self.name in SINGLETONS
 
     @property
     def env_prefix(self) -> str:
@@ -74,6 +83,13 @@ def postgres_data_dir(home: Path) -> Path:
     return Path("/var/lib/callisto") / digest / "pg" / "data"
 
 
+def _role(base: str) -> str | None:
+    try:
+        return str(httpx.get(f"{base}/readyz", timeout=1.0).json().get("role"))
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
 @dataclass
 class SuiteState:
     home: Path
@@ -99,6 +115,17 @@ class SuiteState:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2))
         tmp.replace(self.path)
+
+    def active_urls(self) -> dict[str, str]:
+        """``urls`` with each singleton's entry pointing at its active instance (``--ha`` runs two,
+        ``name`` and ``name#2``; a switchover may have made the second one active)."""
+        found = dict(self.urls)
+        for name in SINGLETONS:
+            for candidate in (self.urls.get(name), self.urls.get(f"{name}#2")):
+                if candidate and _role(candidate) == "active":
+                    found[name] = candidate
+                    break
+        return found
 
     def clear(self) -> None:
         self.processes.clear()
