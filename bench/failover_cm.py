@@ -171,7 +171,18 @@ async def register(sip_port: int, folder: Path) -> tuple[SippRun, int]:
         raise SystemExit(f"registration failed: {errors}")
     phone = scenario("agent", folder, RING_MS=100)
     answering = await start_sipp(
-        phone, folder, "-m", "100000", "-p", str(contact), "-mp", str(free_port()), "-l", "100"
+        phone,
+        folder,
+        "-m",
+        "100000",
+        "-p",
+        str(contact),
+        "-mp",
+        str(free_port()),
+        "-l",
+        "100",
+        "-timeout",
+        "3600s",
     )
     return answering, contact
 
@@ -265,7 +276,7 @@ async def measure(rounds: int, folder: Path) -> dict[str, Any]:
                                                 relay, trunk)  # fmt: skip
                     await pair.wait_role(pair.spawn(trunk_port), "standby", 30)
     finally:
-        if phone is not None:
+        if phone is not None and phone.process.returncode is None:
             phone.process.kill()
         pair.stop_all()
         await relay.close()

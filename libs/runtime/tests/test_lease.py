@@ -17,7 +17,7 @@ from bus_testing import eventually
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import new_id
 from callisto_runtime.errors import LeaseError
-from callisto_runtime.kv import ensure_bucket
+from callisto_runtime.kv import ensure_bucket, open_generation
 from callisto_runtime.lease import LeaderLease
 
 pytestmark = pytest.mark.integration
@@ -148,3 +148,51 @@ async def test_standby_takes_over_after_the_holder_is_killed(nats_server: NatsSe
         holder.wait()
         await nc.close()
     assert takeover <= ttl + 1.0, f"takeover took {takeover:.2f} s"
+
+
+async def test_a_lease_bucket_deleted_at_run_time_is_made_again_and_its_leader_outranks_the_old(
+    nats_server: NatsServer,
+) -> None:
+    """Someone deletes the bucket: the contenders create it again, wait one TTL (the old leader can
+    no longer renew and steps down meanwhile), and one leads again; never two at once, and the new
+    leader's fencing token is higher than any of the old bucket although revisions start again."""
+    nc = await nats.connect(nats_server.url)
+    bucket = f"lease_test_{new_id()[:8]}"
+
+    async def reopen():  # type: ignore[no-untyped-def]
+        return await open_generation(nc, bucket, ttl_s=TTL)
+
+    try:
+        kv, generation = await reopen()
+        leases = [
+            LeaderLease(kv, "svc", name, ttl_s=TTL, generation=generation, reopen=reopen) for name in "ab"
+        ]
+        for lease in leases:
+            lease.start()
+        await eventually(lambda: any(lease.is_leader for lease in leases), what="one leads")
+        await asyncio.sleep(TTL)  # a few renewals: the revision grows
+        old_token = max(lease.token or "" for lease in leases)
+        both = 0
+
+        async def sample() -> None:
+            nonlocal both
+            while True:
+                both += sum(lease.is_leader for lease in leases) > 1
+                await asyncio.sleep(0.005)
+
+        sampler = asyncio.create_task(sample())
+        await nc.jetstream().delete_key_value(bucket)
+        await eventually(
+            lambda: not any(lease.is_leader for lease in leases), TTL * 2, "the old leader steps down"
+        )
+        await eventually(
+            lambda: any(lease.is_leader for lease in leases), TTL * 6, "a leader in the new bucket"
+        )
+        sampler.cancel()
+        new_token = next(lease.token for lease in leases if lease.token is not None)
+        assert new_token > old_token, (old_token, new_token)
+        assert both == 0
+        for lease in leases:
+            await lease.stop()
+    finally:
+        await nc.close()

@@ -1,9 +1,10 @@
 """Fenced Redis writes for singletons: a stale active cannot overwrite its successor.
 
-Every write goes through one Lua script that compares the writer's fencing token (the revision of
-its lease in NATS KV, which only grows) with the highest token Redis has seen under ``fence_key``
-and refuses a lower one. An active that was frozen past its lease (GC, SIGSTOP, a partition) and
-wakes up has an older token than its successor's first write, so everything it tries is refused.
+Every write goes through one Lua script that compares the writer's fencing token (its lease's
+``token``: the lease bucket's generation and the revision of its last write, which only grow) with
+the highest token Redis has seen under ``fence_key`` and refuses a lower one. An active that was
+frozen past its lease (GC, SIGSTOP, a partition) and wakes up has an older token than its
+successor's first write, so everything it tries is refused.
 Without a token (not the lease holder) nothing is written at all.
 """
 
@@ -18,8 +19,9 @@ from callisto_runtime.errors import NotActive
 # ARGV: token, then operations (HSET key field value | HDEL key field | DEL key | SET key value |
 # EXPIREAT key unix-seconds)
 FENCED_WRITE = """
-local seen = tonumber(redis.call('GET', KEYS[1]) or '0')
-local token = tonumber(ARGV[1])
+local seen = redis.call('GET', KEYS[1]) or ''
+if not string.find(seen, '.', 1, true) then seen = '' end
+local token = ARGV[1]
 if token < seen then return redis.error_reply('FENCED ' .. seen) end
 redis.call('SET', KEYS[1], ARGV[1])
 local i = 2
@@ -36,6 +38,12 @@ return 1
 """
 
 Operation = tuple[str, ...]
+Token = str | int  # a lease's token, or a bare number (generation 0)
+
+
+def token_text(token: Token) -> str:
+    """Tokens as fixed-width text, compared as strings by the script (Lua numbers are doubles)."""
+    return token if isinstance(token, str) else f"{0:017d}.{token:020d}"
 
 
 class Fenced(NotActive):
@@ -47,7 +55,7 @@ class Fenced(NotActive):
 class FencedWriter:
     """Writes to ``client`` that carry ``token()`` (None: this instance may not write)."""
 
-    def __init__(self, client: redis.Redis, fence_key: str, token: Callable[[], int | None]) -> None:
+    def __init__(self, client: redis.Redis, fence_key: str, token: Callable[[], Token | None]) -> None:
         self.client = client
         self.fence_key = fence_key
         self.token = token
@@ -60,7 +68,7 @@ class FencedWriter:
         if token is None:
             self.refused += 1
             raise Fenced("not the lease holder: nothing is written")
-        args: list[str] = [str(token)]
+        args: list[str] = [token_text(token)]
         for operation in operations:
             args.extend(operation)
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import nats.js.errors
 from nats.aio.client import Client
 from nats.js.api import KeyValueConfig, StorageType
@@ -31,6 +33,15 @@ async def ensure_bucket(
         return await js.create_key_value(config)
     except nats.js.errors.BadRequestError:  # created concurrently by another instance
         return await js.key_value(bucket)
+
+
+async def open_generation(nc: Client, bucket: str, *, ttl_s: float | None = None) -> tuple[KeyValue, int]:
+    """``ensure_bucket`` and the bucket's generation: when its stream was created, in microseconds
+    (the NATS server's clock; a bucket deleted and created again has a later one)."""
+    kv = await ensure_bucket(nc, bucket, ttl_s=ttl_s)
+    info = await nc.jetstream().stream_info(f"KV_{bucket}")
+    created: datetime | None = info.created
+    return kv, int(created.timestamp() * 1_000_000) if created is not None else 0
 
 
 async def get_value(kv: KeyValue, key: str) -> tuple[bytes, int] | None:

@@ -8,6 +8,12 @@ Safety: a holder counts itself leader only until ``t_sent + ttl - margin``, wher
 it sent its last acknowledged write. The server cannot expire that write before ``t_recv + ttl`` with
 ``t_recv >= t_sent``, so the old leader has stepped down before anyone else can acquire. The
 revision of the holder's last write is a fencing token for the work it does as leader.
+
+A bucket deleted at run time (by hand, by a restore) is created again by whoever notices; revisions
+then start again from 1, so the fencing token is the bucket's generation (its creation time as the
+NATS server recorded it, in microseconds) before the revision: a leader of the new bucket outranks
+any leader of the old one. Before competing in a new bucket a contender waits one TTL, so that a
+leader of the old bucket (which can no longer renew) has stepped down.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from callisto_runtime.errors import LeaseError
 log = logging.getLogger(__name__)
 
 ChangeCallback = Callable[[bool], Awaitable[None]]
+Reopen = Callable[[], Awaitable[tuple[KeyValue, int]]]  # the bucket (created if gone) and its generation
 
 
 class LeaderLease:
@@ -39,6 +46,8 @@ class LeaderLease:
         renew_every_s: float | None = None,
         margin_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        generation: int = 0,
+        reopen: Reopen | None = None,
     ) -> None:
         if ttl_s <= 0:
             raise LeaseError("lease TTL must be positive")
@@ -51,7 +60,10 @@ class LeaderLease:
         if self.renew_every_s >= self.ttl_s - self.margin_s:
             raise LeaseError("renew interval must be well below the lease TTL minus the margin")
         self._clock = clock
+        self.generation = generation  # of the bucket: its creation time (µs), the fencing token's first part
+        self._reopen = reopen
         self._deadline = 0.0
+        self._leader_from = 0.0  # the key won in a bucket made again counts from then on
         self._revision: int | None = None
         self._was_leader = False
         self._callbacks: list[ChangeCallback] = []
@@ -61,12 +73,15 @@ class LeaderLease:
 
     @property
     def is_leader(self) -> bool:
-        return self._revision is not None and self._clock() < self._deadline
+        return self._revision is not None and self._leader_from <= self._clock() < self._deadline
 
     @property
-    def token(self) -> int | None:
-        """The fencing token (revision of the last write) while leader, else None."""
-        return self._revision if self.is_leader else None
+    def token(self) -> str | None:
+        """The fencing token while leader, else None: the bucket's generation and the revision of the
+        last write, fixed width, so that tokens compare as strings."""
+        if not self.is_leader or self._revision is None:
+            return None
+        return f"{self.generation:017d}.{self._revision:020d}"
 
     async def current_holder(self) -> str | None:
         """Who holds the lease now, as the bucket says (None when nobody, or it cannot be read)."""
@@ -126,6 +141,8 @@ class LeaderLease:
                     revision = await asyncio.wait_for(
                         self.kv.create(self.key, self.holder.encode()), self.renew_every_s * 2
                     )
+                    if await self._new_generation():  # won in a bucket made again: lead one TTL later
+                        self._leader_from = self._clock() + self.ttl_s
                 else:
                     revision = await asyncio.wait_for(
                         self.kv.update(self.key, self.holder.encode(), last=self._revision),
@@ -133,10 +150,18 @@ class LeaderLease:
                     )
                 self._revision = revision
                 self._deadline = sent + self.ttl_s - self.margin_s
-            except nats.js.errors.KeyWrongLastSequenceError:
+            except (nats.js.errors.KeyWrongLastSequenceError, nats.js.errors.KeyNotFoundError) as exc:
                 if self._revision is not None:
                     log.warning("lease %s lost to another holder", self.key)
-                self._revision = None  # someone else holds it
+                self._revision = None  # someone else holds it, or the key is gone
+                if isinstance(exc, nats.js.errors.KeyNotFoundError) and await self._new_generation():
+                    self._hold_until = self._clock() + self.ttl_s
+            except nats.js.errors.NoStreamResponseError:  # the bucket is gone (or JetStream not ready)
+                if not self.is_leader:
+                    self._revision = None
+                if await self._new_generation():
+                    self._revision = None
+                    self._hold_until = self._clock() + self.ttl_s
             except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as exc:
                 log.debug("lease %s: write failed: %r", self.key, exc)
                 if not self.is_leader:
@@ -144,6 +169,24 @@ class LeaderLease:
             await self._notify()
             delay = self.renew_every_s if self._revision is not None else self.renew_every_s / 2
             await asyncio.sleep(delay)
+
+    async def _new_generation(self) -> bool:
+        """Open the bucket again (creating it when it was deleted); True when it is not the bucket this
+        holder knew (an empty one: whoever led in the old one must have stepped down before anyone
+        leads in it, so the caller waits one TTL)."""
+        if self._reopen is None:
+            return False
+        try:
+            kv, generation = await self._reopen()
+        except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as exc:
+            log.debug("lease %s: reopening the bucket failed: %r", self.key, exc)
+            return False
+        self.kv = kv
+        if generation == self.generation:
+            return False
+        log.warning("lease %s: the lease bucket was made again; leading in it after one TTL", self.key)
+        self.generation = generation
+        return True
 
     async def _notify(self) -> None:
         now_leader = self.is_leader

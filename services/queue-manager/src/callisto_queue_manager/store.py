@@ -19,7 +19,7 @@ from callisto_protocol.agents import AgentState
 from callisto_queue_manager.acd import Acd
 from callisto_queue_manager.assistance import Help
 from callisto_queue_manager.model import Agent, AgentProfile, Call, Callback, CallStatus, QueueConfig
-from callisto_runtime.fencing import FencedWriter
+from callisto_runtime.fencing import FencedWriter, Token
 
 FENCE = "qm:fence"
 QUEUES = "qm:queues"
@@ -66,7 +66,7 @@ def _text(value: bytes | str) -> str:
 
 
 class Store:
-    def __init__(self, url: str, fence: Callable[[], int | None] = lambda: 0) -> None:
+    def __init__(self, url: str, fence: Callable[[], Token | None] = lambda: 0) -> None:
         self.redis = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self.writer = FencedWriter(self.redis, FENCE, fence)
 
