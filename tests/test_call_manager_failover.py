@@ -293,3 +293,43 @@ async def test_a_graceful_stop_hands_the_calls_over_and_frees_the_port_at_once(
         for run in (agent, caller):
             code, errors = await run.result(30)
             assert code == 0, errors
+
+
+async def test_a_frozen_active_lets_go_of_the_port_when_it_wakes_and_the_call_lives_on(
+    private_nats: NatsServer, redis_server: RedisServer, rtpengine: RtpEngine, token_issuer: TestIssuer,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """SIGSTOP of the active past its lease: the standby wins the lease but, on one host, cannot bind
+    the port the frozen one still holds (it says so: not ready, check ``sip``); SIGCONT: the old
+    active, whose lease's time is up, sends nothing, changes no media and writes nothing, closes the
+    port; the new one binds it and has the call."""
+    async with pair_of_call_managers(private_nats, redis_server, rtpengine, token_issuer, tmp_path) as pair:
+        one, two = pair.instances
+        agent = await pair.agent_phone("operator1", "agent-1", "agent")
+        caller = await pair.caller()
+
+        async def connected() -> bool:
+            return [c["state"] for c in await pair.calls(one)] == ["connected"]
+
+        await eventually(connected, 30, "the call connected")
+        (call,) = await pair.calls(one)
+        one.process.send_signal(signal.SIGSTOP)
+
+        async def waiting_for_the_port() -> bool:
+            reply = await two.http.get("/readyz", timeout=1)
+            body = reply.json()
+            return reply.status_code == 503 and body["role"] == "active" and body["checks"]["sip"] is False
+
+        await eventually(waiting_for_the_port, LEASE_TTL * 6, "cm-two leads but waits for the SIP port")
+        one.process.send_signal(signal.SIGCONT)
+        took = await eventually(lambda: _is(two, "active"), LEASE_TTL * 6, "cm-two binds once cm-one lets go")
+        print(f"cm-two ready {took:.2f} s after SIGCONT")
+        await eventually(lambda: _is(one, "standby"), 5, "cm-one standby")
+        assert [c["state"] for c in await pair.calls(two)] == ["connected"]
+        assert await relayed(pair.rtpengine, str(call["call_id"]))  # rtpengine still relays it
+        control = pair.issuer.bearer("cm.calls.control")
+        hung_up = await two.http.post(f"/api/v1/calls/{call['call_id']}/hangup", headers=control)
+        assert hung_up.status_code == 200, hung_up.text
+        for run in (agent, caller):
+            code, errors = await run.result(30)
+            assert code == 0, errors

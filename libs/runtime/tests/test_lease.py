@@ -163,9 +163,10 @@ async def test_a_lease_bucket_deleted_at_run_time_is_made_again_and_its_leader_o
         return await open_generation(nc, bucket, ttl_s=TTL)
 
     try:
-        kv, generation = await reopen()
+        opened = await reopen()
         leases = [
-            LeaderLease(kv, "svc", name, ttl_s=TTL, generation=generation, reopen=reopen) for name in "ab"
+            LeaderLease(opened.kv, "svc", name, ttl_s=TTL, generation=opened.generation, reopen=reopen)
+            for name in "ab"
         ]
         for lease in leases:
             lease.start()

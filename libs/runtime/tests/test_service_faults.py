@@ -15,7 +15,9 @@ from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope, Event
 from callisto_protocol.registry import ServiceHeartbeat
+from callisto_protocol.streams import LEASES_BUCKET
 from callisto_runtime import DurableConsumer, PublishBufferFull, Service, ServiceSettings
+from callisto_runtime.kv import ensure_bucket
 
 pytestmark = pytest.mark.integration
 
@@ -154,3 +156,20 @@ async def test_malformed_stream_message_is_terminated_not_redelivered(nats_serve
             == 1
         )
     assert stored == [QueueTouched(queue_id="badq", n=1)]
+
+
+async def test_a_singleton_counts_with_the_lease_buckets_own_ttl(private_nats: NatsServer) -> None:
+    """The bucket was made by an instance with a shorter lease TTL: its keys expire by that TTL, so a
+    holder counting with its own longer one would believe it leads after a standby took over."""
+    nc = await nats.connect(private_nats.url)
+    try:
+        await ensure_bucket(nc, LEASES_BUCKET, ttl_s=0.6)
+    finally:
+        await nc.close()
+    port = free_port()
+    settings = ProbeSettings(nats_url=private_nats.url, http_port=port, lease_ttl_s=3.0)  # type: ignore[arg-type]
+    service = Service("probe", "0.0.1", settings, singleton=True)
+    async with serve_in_process(service.create_app(), port):
+        await eventually(lambda: service.is_active, what="the only instance leads")
+        assert service.lease is not None and service.lease.ttl_s == pytest.approx(0.6)
+        assert service.lease.renew_every_s < 0.6 - service.lease.margin_s

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import nats.js.errors
 from nats.aio.client import Client
@@ -35,13 +36,20 @@ async def ensure_bucket(
         return await js.key_value(bucket)
 
 
-async def open_generation(nc: Client, bucket: str, *, ttl_s: float | None = None) -> tuple[KeyValue, int]:
-    """``ensure_bucket`` and the bucket's generation: when its stream was created, in microseconds
-    (the NATS server's clock; a bucket deleted and created again has a later one)."""
+class Bucket(NamedTuple):
+    kv: KeyValue
+    generation: int  # when its stream was created, in microseconds (the NATS server's clock)
+    ttl_s: float | None  # the TTL it was created with (whoever created it)
+
+
+async def open_generation(nc: Client, bucket: str, *, ttl_s: float | None = None) -> Bucket:
+    """``ensure_bucket`` with the bucket's generation (a bucket deleted and created again has a later
+    one) and the TTL it really has: the one of whoever created it, which may not be ``ttl_s``."""
     kv = await ensure_bucket(nc, bucket, ttl_s=ttl_s)
     info = await nc.jetstream().stream_info(f"KV_{bucket}")
     created: datetime | None = info.created
-    return kv, int(created.timestamp() * 1_000_000) if created is not None else 0
+    generation = int(created.timestamp() * 1_000_000) if created is not None else 0
+    return Bucket(kv, generation, info.config.max_age or None)
 
 
 async def get_value(kv: KeyValue, key: str) -> tuple[bytes, int] | None:

@@ -28,11 +28,12 @@ import nats.js.errors
 from nats.js.kv import KeyValue
 
 from callisto_runtime.errors import LeaseError
+from callisto_runtime.kv import Bucket
 
 log = logging.getLogger(__name__)
 
 ChangeCallback = Callable[[bool], Awaitable[None]]
-Reopen = Callable[[], Awaitable[tuple[KeyValue, int]]]  # the bucket (created if gone) and its generation
+Reopen = Callable[[], Awaitable[Bucket]]  # the bucket, created again if it is gone
 
 
 class LeaderLease:
@@ -177,11 +178,18 @@ class LeaderLease:
         if self._reopen is None:
             return False
         try:
-            kv, generation = await self._reopen()
+            bucket = await self._reopen()
         except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as exc:
             log.debug("lease %s: reopening the bucket failed: %r", self.key, exc)
             return False
-        self.kv = kv
+        self.kv, generation = bucket.kv, bucket.generation
+        if bucket.ttl_s is not None and bucket.ttl_s != self.ttl_s:  # made again by another TTL's holder
+            scale = bucket.ttl_s / self.ttl_s
+            self.ttl_s, self.renew_every_s, self.margin_s = (
+                bucket.ttl_s,
+                self.renew_every_s * scale,
+                self.margin_s * scale,
+            )
         if generation == self.generation:
             return False
         log.warning("lease %s: the lease bucket was made again; leading in it after one TTL", self.key)

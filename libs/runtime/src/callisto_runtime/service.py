@@ -20,7 +20,6 @@ from typing import Any
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from nats.js.kv import KeyValue
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pydantic import BaseModel, Field
 
@@ -35,7 +34,7 @@ from callisto_runtime.bus import Bus
 from callisto_runtime.errors import CallistoError, NotActive
 from callisto_runtime.identity import ServiceIdentity
 from callisto_runtime.input_hygiene import InputHygieneMiddleware
-from callisto_runtime.kv import open_generation
+from callisto_runtime.kv import Bucket, open_generation
 from callisto_runtime.lease import LeaderLease
 from callisto_runtime.logs import setup_logging
 from callisto_runtime.metrics import BusMetrics
@@ -301,14 +300,20 @@ class Service:
     async def _start_lease(self) -> None:
         if self.lease is not None:
             return
-        ttl_s = self.settings.lease_ttl_s
+        wanted_ttl_s = self.settings.lease_ttl_s
 
-        async def reopen() -> tuple[KeyValue, int]:
-            return await open_generation(self.bus.nc, LEASES_BUCKET, ttl_s=ttl_s)
+        async def reopen() -> Bucket:
+            return await open_generation(self.bus.nc, LEASES_BUCKET, ttl_s=wanted_ttl_s)
 
-        kv, generation = await reopen()
+        bucket = await reopen()
+        ttl_s = bucket.ttl_s or wanted_ttl_s
+        if ttl_s != wanted_ttl_s:  # the keys expire by the bucket's TTL: the lease must count with it
+            log.warning(
+                "lease bucket %s has a TTL of %g s (its creator's); LEASE_TTL_S=%g does not apply",
+                LEASES_BUCKET, ttl_s, wanted_ttl_s,
+            )  # fmt: skip
         self.lease = LeaderLease(
-            kv, self.name, self.instance, ttl_s=ttl_s, generation=generation, reopen=reopen
+            bucket.kv, self.name, self.instance, ttl_s=ttl_s, generation=bucket.generation, reopen=reopen
         )
         self.lease.on_change(self._role_changed)
         self.lease.start()

@@ -63,6 +63,9 @@ class Endpoint:
         self.on_request: Callable[[ServerTransaction], None] = self._reject_all
         self.on_ack: Callable[[Request, Incoming], None] = lambda request, incoming: None
         self.on_stray_response: Callable[[Response, Incoming], None] = lambda response, incoming: None
+        # False: nothing is sent (an active/standby pair's old active that woke up after losing its
+        # lease must not answer or end calls that now belong to its successor)
+        self.may_send: Callable[[], bool] = lambda: True
 
     async def start(self, port: int = 0, *, udp: bool = True, tcp: bool = True) -> Endpoint:
         if udp:
@@ -70,6 +73,8 @@ class Endpoint:
             port = port or self.transports["UDP"].local[1]
         if tcp:
             self.transports["TCP"] = await TcpTransport(self._incoming).listen(self.host, port)
+        for transport in self.transports.values():
+            transport.may_send = lambda: self.may_send()
         return self
 
     @property

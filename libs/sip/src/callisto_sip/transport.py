@@ -57,9 +57,15 @@ class Transport:
         self.max_bytes = max_bytes
         self.local: Address = ("0.0.0.0", 0)
         self.stats: Counter[str] = Counter()
+        self.may_send: Callable[[], bool] = lambda: True  # False: nothing goes out (a stale active)
 
     async def send(self, message: Message, address: Address) -> None:
         raise SipError("a transport sends through UDP or TCP")
+
+    def _check_may_send(self) -> None:
+        if not self.may_send():
+            self.stats["held-back"] += 1
+            raise SipError("this endpoint may not send now (it is not the active instance)")
 
     async def close(self) -> None:
         return None
@@ -165,6 +171,7 @@ class UdpTransport(Transport, asyncio.DatagramProtocol):
             raise SipError(f"message of {len(data)} octets is too large for UDP")
         if self._transport is None:
             raise SipError("UDP transport is not listening")
+        self._check_may_send()
         if self.drop is not None and self.drop():
             self.stats["dropped-out"] += 1
             return
@@ -233,6 +240,7 @@ class TcpTransport(Transport):
             writer.close()
 
     async def send(self, message: Message, address: Address) -> None:
+        self._check_may_send()
         writer = self._connections.get(address)
         if writer is None or writer.is_closing():
             reader, writer = await asyncio.open_connection(address[0], address[1], limit=self.max_bytes * 2)

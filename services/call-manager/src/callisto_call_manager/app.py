@@ -82,6 +82,9 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         media_host=settings.media_host,
     )  # fmt: skip
     board.active = False  # until the lease is held
+    # an active that was frozen past its lease and wakes up sends nothing and changes no media before
+    # it notices: SIP and rtpengine commands are held back as soon as the lease's time is up
+    endpoint.may_send = relay.allowed = board.holds_lease = lambda: service.is_active
     queueing = Queueing(board, service.bus)
     board.contacts = CallerLookup(service.bus)
     dtmf = DtmfReports(board.key_pressed)

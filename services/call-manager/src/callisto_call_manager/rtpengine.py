@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from callisto_call_manager.bencode import BencodeError, decode, encode
@@ -24,6 +25,7 @@ from callisto_call_manager.errors import MediaRelayError, MediaRelayUnavailable
 log = logging.getLogger(__name__)
 CALLER = "caller"
 AGENT = "agent"
+READS = frozenset({"ping", "list", "query"})  # commands that change nothing
 SDP_FLAGS = {
     "flags": ["port-latching"],
     "replace": ["origin", "session-connection"],
@@ -60,6 +62,7 @@ class MediaRelay:
         self.timeout_s = timeout_s
         self.attempts = attempts
         self.stats: Counter[str] = Counter()
+        self.allowed: Callable[[], bool] = lambda: True  # False: only reads (a stale active changes nothing)
         self._transport: asyncio.DatagramTransport | None = None
         self._pending: dict[bytes, asyncio.Future[dict[str, Any]]] = {}
 
@@ -95,6 +98,9 @@ class MediaRelay:
         result, MediaRelayUnavailable when rtpengine does not answer."""
         if self._transport is None:
             raise MediaRelayUnavailable("the media relay client is not started")
+        if name not in READS and not self.allowed():
+            self.stats["held-back"] += 1
+            raise MediaRelayUnavailable(f"'{name}' held back: this instance is not the active one")
         message = {key.replace("_", "-"): value for key, value in arguments.items() if value is not None}
         message["command"] = name
         cookie = os.urandom(6).hex().encode()

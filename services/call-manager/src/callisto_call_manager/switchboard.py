@@ -141,9 +141,20 @@ class Switchboard:
         self.stats: Counter[str] = Counter()
         self.enqueue: Callable[[Call, QueueRequest], Awaitable[None]] | None = None
         self.contacts: Callable[[str, float], Awaitable[ContactCard | None]] | None = None
-        self.active = True  # False once this instance lost its lease: its calls belong to the new active
+        self._active = True
+        self.holds_lease: Callable[[], bool] = lambda: True
         ua.on_invite = self.inbound
         ua.observers.append(self._dialog_changed)
+
+    @property
+    def active(self) -> bool:
+        """False once this instance lost its lease (even before it noticed): its calls belong to the
+        new active, it ends none of them."""
+        return self._active and self.holds_lease()
+
+    @active.setter
+    def active(self, value: bool) -> None:
+        self._active = value
 
     # helpers ------------------------------------------------------------------------------------
     def spawn(self, call_id: str, work: Awaitable[None], name: str) -> asyncio.Task[None]:
