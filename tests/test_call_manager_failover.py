@@ -110,6 +110,26 @@ class Pair:
         xml = scenario(name, self.folder, **{"RING_MS": 300, **values})
         return await start_sipp(xml, self.folder, "-m", "1", "-p", str(port), "-mp", str(free_port()))
 
+    async def connected_call(self, instance: Instance) -> tuple[str, list[SippRun]]:
+        """A caller through the IVR and queue to agent-1's sipp phone (which waits for a BYE)."""
+        phones = [await self.agent_phone("operator1", "agent-1", "agent"), await self.caller()]
+
+        async def connected() -> bool:
+            return [c["state"] for c in await self.calls(instance)] == ["connected"]
+
+        await eventually(connected, 30, "the call connected")
+        (call,) = await self.calls(instance)
+        return str(call["call_id"]), phones
+
+    async def hang_up(self, instance: Instance, call_id: str, phones: list[SippRun]) -> None:
+        """End the call through ``instance``'s API; both sipp sides get their BYE."""
+        control = self.issuer.bearer("cm.calls.control")
+        hung_up = await instance.http.post(f"/api/v1/calls/{call_id}/hangup", headers=control)
+        assert hung_up.status_code == 200, hung_up.text
+        for run in phones:
+            code, errors = await run.result(30)
+            assert code == 0, errors
+
     async def caller(self) -> SippRun:
         """A caller who stays until Callisto hangs up (a key press early on does nothing here)."""
         xml = scenario("caller_stays", self.folder, NUMBER=500, CALLER=5551234, KEY=9, KEY_AT_MS=500)
@@ -274,25 +294,12 @@ async def test_a_graceful_stop_hands_the_calls_over_and_frees_the_port_at_once(
 ) -> None:  # fmt: skip
     async with pair_of_call_managers(private_nats, redis_server, rtpengine, token_issuer, tmp_path) as pair:
         one, two = pair.instances
-        agent = await pair.agent_phone("operator1", "agent-1", "agent")
-        caller = await pair.caller()
-
-        async def connected() -> bool:
-            return [c["state"] for c in await pair.calls(one)] == ["connected"]
-
-        await eventually(connected, 30, "the call connected")
+        call_id, phones = await pair.connected_call(one)
         one.process.stop(sig=signal.SIGTERM)
         took = await eventually(lambda: _is(two, "active"), LEASE_TTL * 4, "cm-two active")
         print(f"cm-two active {took:.2f} s after SIGTERM")
-        (call,) = await pair.calls(two)
-        assert call["state"] == "connected"
-        control = pair.issuer.bearer("cm.calls.control")
-        assert (
-            await two.http.post(f"/api/v1/calls/{call['call_id']}/hangup", headers=control)
-        ).status_code == 200
-        for run in (agent, caller):
-            code, errors = await run.result(30)
-            assert code == 0, errors
+        assert [c["state"] for c in await pair.calls(two)] == ["connected"]
+        await pair.hang_up(two, call_id, phones)
 
 
 async def test_a_frozen_active_lets_go_of_the_port_when_it_wakes_and_the_call_lives_on(
@@ -301,18 +308,11 @@ async def test_a_frozen_active_lets_go_of_the_port_when_it_wakes_and_the_call_li
 ) -> None:  # fmt: skip
     """SIGSTOP of the active past its lease: the standby wins the lease but, on one host, cannot bind
     the port the frozen one still holds (it says so: not ready, check ``sip``); SIGCONT: the old
-    active, whose lease's time is up, sends nothing, changes no media and writes nothing, closes the
-    port; the new one binds it and has the call."""
+    active, whose lease's time is up, lets go of the port without ending the call (no BYE, rtpengine
+    untouched); the new one binds it and has the call, which it then ends cleanly."""
     async with pair_of_call_managers(private_nats, redis_server, rtpengine, token_issuer, tmp_path) as pair:
         one, two = pair.instances
-        agent = await pair.agent_phone("operator1", "agent-1", "agent")
-        caller = await pair.caller()
-
-        async def connected() -> bool:
-            return [c["state"] for c in await pair.calls(one)] == ["connected"]
-
-        await eventually(connected, 30, "the call connected")
-        (call,) = await pair.calls(one)
+        call_id, phones = await pair.connected_call(one)
         one.process.send_signal(signal.SIGSTOP)
 
         async def waiting_for_the_port() -> bool:
@@ -326,10 +326,5 @@ async def test_a_frozen_active_lets_go_of_the_port_when_it_wakes_and_the_call_li
         print(f"cm-two ready {took:.2f} s after SIGCONT")
         await eventually(lambda: _is(one, "standby"), 5, "cm-one standby")
         assert [c["state"] for c in await pair.calls(two)] == ["connected"]
-        assert await relayed(pair.rtpengine, str(call["call_id"]))  # rtpengine still relays it
-        control = pair.issuer.bearer("cm.calls.control")
-        hung_up = await two.http.post(f"/api/v1/calls/{call['call_id']}/hangup", headers=control)
-        assert hung_up.status_code == 200, hung_up.text
-        for run in (agent, caller):
-            code, errors = await run.result(30)
-            assert code == 0, errors
+        assert await relayed(pair.rtpengine, call_id)  # rtpengine still relays it
+        await pair.hang_up(two, call_id, phones)
