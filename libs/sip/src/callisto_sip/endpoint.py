@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import ssl
 from collections import Counter
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ from callisto_sip.headers import Headers, Via
 from callisto_sip.message import Request, Response
 from callisto_sip.transaction import ClientTransaction, ServerTransaction, Timers, Transaction
 from callisto_sip.transport import Address, Incoming, TcpTransport, Transport, UdpTransport
+from callisto_sip.websocket import WsTransport
 
 log = logging.getLogger(__name__)
 MAGIC_COOKIE = "z9hG4bK"
@@ -73,12 +75,30 @@ class Endpoint:
             port = port or self.transports["UDP"].local[1]
         if tcp:
             self.transports["TCP"] = await TcpTransport(self._incoming).listen(self.host, port)
+        self._guard_sends()
+        return self
+
+    async def start_websocket(
+        self, port: int, *, tls: ssl.SSLContext | None = None, max_per_source: int = 20,
+        ping_interval_s: float = 20.0, send_timeout_s: float = 5.0,
+    ) -> WsTransport:  # fmt: skip
+        """Listen for SIP over WebSocket (RFC 7118; ``WSS`` with ``tls``)."""
+        transport = WsTransport(
+            self._incoming, tls=tls, max_per_source=max_per_source, ping_interval_s=ping_interval_s,
+            send_timeout_s=send_timeout_s,
+        )  # fmt: skip
+        await transport.listen(self.host, port)
+        self.transports[transport.protocol] = transport
+        self._guard_sends()
+        return transport
+
+    def _guard_sends(self) -> None:
         for transport in self.transports.values():
             transport.may_send = lambda: self.may_send()
-        return self
 
     @property
     def port(self) -> int:
+        """The UDP/TCP port (the first transport started)."""
         return next(iter(self.transports.values())).local[1]
 
     async def close(self) -> None:

@@ -228,7 +228,7 @@ class UserAgent:
         endpoint.on_stray_response = self._stray
 
     def contact(self, protocol: str = "UDP") -> str:
-        transport = ";transport=tcp" if protocol.upper() == "TCP" else ""
+        transport = "" if protocol.upper() == "UDP" else f";transport={protocol.lower()}"
         return f"<sip:{self.user}@{self.endpoint.host}:{self.endpoint.port}{transport}>"
 
     def _spawn(self, work: Awaitable[None]) -> None:
