@@ -9,6 +9,7 @@ purpose=${1:-test}
 # Debian packages: the servers the suite and the tests run for real.
 packages=(python3 python3-venv python3-dev build-essential nats-server redis-server postgresql sip-tester rtpengine-daemon espeak-ng
           postgresql-client prometheus chromium util-linux procps ca-certificates curl)
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)  # the browser softphone's build
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -42,4 +43,14 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   .venv/bin/python -m pip install -q -c requirements-dev.txt -r requirements-dev.txt "${editable[@]}"
   echo "$want" > "$stamp"
 fi
+# The browser softphone (JsSIP, bundled by esbuild): npm packages from the committed lockfile only.
+client=clients/softphone
+client_stamp=$client/node_modules/.bootstrap-stamp
+client_want=$(cat $client/package.json $client/package-lock.json | sha256sum | cut -c1-16)
+if [ "$(cat "$client_stamp" 2>/dev/null)" != "$client_want" ]; then
+  echo "bootstrap: npm packages of $client"
+  (cd $client && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "$client_want" > "$client_stamp"
+fi
+(cd $client && npm run --silent build)
 echo "bootstrap: ready ($purpose)"

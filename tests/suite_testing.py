@@ -35,7 +35,7 @@ def running_suite(name: str) -> Iterator[tuple[SuiteState, Path]]:
     `callisto down` afterwards, whatever happened."""
     home = Path("/tmp") / f"callisto-{name}-{os.getpid()}"
     offset = 20000 + (os.getpid() % 20000) + (hash(name) % 7) * 10  # far from a running suite's ports
-    ports = [str(free_port()) for _ in range(6)]
+    ports = [str(free_port()) for _ in range(8)]
     options = (
         "--nats-port",
         "--nats-monitor-port",
@@ -43,6 +43,8 @@ def running_suite(name: str) -> Iterator[tuple[SuiteState, Path]]:
         "--pg-port",
         "--rtpengine-port",
         "--sip-port",
+        "--sip-ws-port",
+        "--sip-wss-port",
     )
     flags = [item for pair in zip(options, ports, strict=True) for item in pair]
     try:

@@ -34,7 +34,7 @@ def register(user: str, password: str, sip_port: int, folder: Path) -> int:
 def test_up_status_down() -> None:
     home = Path("/tmp") / f"callisto-launcher-{os.getpid()}"  # PostgreSQL (user postgres) must reach it
     offset = 20000 + (os.getpid() % 20000)  # service ports far from the defaults of a running suite
-    ports = [str(free_port()) for _ in range(6)]
+    ports = [str(free_port()) for _ in range(8)]
     try:
         up = callisto(
             "up",
@@ -50,6 +50,10 @@ def test_up_status_down() -> None:
             ports[4],
             "--sip-port",
             ports[5],
+            "--sip-ws-port",
+            ports[6],
+            "--sip-wss-port",
+            ports[7],
             "--port-offset",
             str(offset - 8100),
             "--ha",  # two instances of each singleton, the first one active

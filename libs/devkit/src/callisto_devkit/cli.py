@@ -57,6 +57,8 @@ def up(
     pg_port: Annotated[int, typer.Option(help="PostgreSQL port")] = 5432,
     rtpengine_port: Annotated[int, typer.Option(help="rtpengine's NG control port")] = 2223,
     sip_port: Annotated[int, typer.Option(help="call-manager's SIP port (UDP and TCP)")] = 5060,
+    sip_ws_port: Annotated[int, typer.Option(help="SIP over WebSocket, for browsers' phones")] = 5066,
+    sip_wss_port: Annotated[int, typer.Option(help="SIP over secure WebSocket (self-signed)")] = 7443,
     port_offset: Annotated[int, typer.Option(help="added to every service's HTTP port")] = 0,
     ha: Annotated[
         bool, typer.Option("--ha", help="two instances of each singleton: one active, one standby")
@@ -98,8 +100,12 @@ def up(
         )  # fmt: skip
         _started(state, "rtpengine", media.start().process, f"udp://127.0.0.1:{rtpengine_port}")
         state.urls["sip"] = f"sip:127.0.0.1:{sip_port}"
+        state.urls["sip-ws"] = f"ws://127.0.0.1:{sip_ws_port}"
+        state.urls["sip-wss"] = f"wss://127.0.0.1:{sip_wss_port}"
         telephony = {"RTPENGINE_PORT": str(rtpengine_port), "DTMF_PORT": str(media.dtmf_port),
-                     "SIP_PORT": str(sip_port), "PROMPTS_DIR": str(folder / "prompts")}  # fmt: skip
+                     "SIP_PORT": str(sip_port), "PROMPTS_DIR": str(folder / "prompts"),
+                     "SIP_WS_PORT": str(sip_ws_port), "SIP_WSS_PORT": str(sip_wss_port),
+                     "TLS_DIR": str(folder / "tls")}  # fmt: skip
         started: list[str] = []
         for spec in services:
             copies = 2 if ha and spec.singleton else 1

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -17,6 +19,7 @@ from callisto_call_manager.calls import CallTable
 from callisto_call_manager.contacts import CallerLookup
 from callisto_call_manager.dialplan import load
 from callisto_call_manager.dtmf import DtmfReports
+from callisto_call_manager.errors import ConfigError
 from callisto_call_manager.notifier import Notifier
 from callisto_call_manager.prompts import Prompts
 from callisto_call_manager.queueing import Queueing
@@ -26,7 +29,8 @@ from callisto_call_manager.settings import CallManagerSettings
 from callisto_call_manager.state_guard import StateGuard
 from callisto_call_manager.switchboard import Switchboard
 from callisto_call_manager.takeover import adopt_all, take_over
-from callisto_runtime import Service
+from callisto_call_manager.tls import self_signed, server_context
+from callisto_runtime import Mode, Service
 from callisto_runtime.fencing import FencedWriter
 from callisto_runtime.periodic import periodic
 from callisto_sip.endpoint import Endpoint
@@ -53,6 +57,15 @@ class Parts:
         return self.endpoint.port
 
 
+def wss_context(settings: CallManagerSettings) -> ssl.SSLContext:
+    """The configured certificate; in development without one, a self-signed one."""
+    if settings.tls_cert_file is not None and settings.tls_key_file is not None:
+        return server_context(settings.tls_cert_file, settings.tls_key_file)
+    if settings.mode is not Mode.DEVELOPMENT:
+        raise ConfigError("SIP_WSS_PORT needs TLS_CERT_FILE and TLS_KEY_FILE outside development mode")
+    return server_context(*self_signed(settings.tls_dir, settings.sip_host))
+
+
 def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, FastAPI]:
     settings = settings or CallManagerSettings()
     # a singleton: only the lease holder binds the SIP port, takes commands and writes to Redis
@@ -75,6 +88,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         endpoint, bindings, CredentialCache(service.bus), notifier,
         realm=settings.sip_realm, secret=settings.digest_secret(), algorithms=settings.digest_algorithms,
         min_expires_s=settings.min_expires_s, max_expires_s=settings.max_expires_s,
+        browser_algorithms=tuple(settings.ws_digest_algorithms),
     )  # fmt: skip
     board = Switchboard(
         ua, relay, table, bindings, prompts, plan, notifier,
@@ -91,6 +105,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     parts = Parts(settings, endpoint, relay, redis, board, registrar, dtmf)
     activation: list[asyncio.Task[None]] = []
     sip_port = [settings.sip_port]  # a port chosen by the system at the first bind is kept for later
+    tls = wss_context(settings) if settings.sip_wss_port else None  # a bad certificate stops the start
 
     async def other_request(tx: ServerTransaction) -> None:
         if tx.request.method == "REGISTER":
@@ -132,11 +147,21 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
                 lambda: dtmf.listen(settings.rtpengine_host, settings.dtmf_port),
                 dtmf.close,
             )
+        for port, context in ((settings.sip_ws_port, None), (settings.sip_wss_port, tls)):
+            if port:
+                await bound(f"SIP WebSocket port {port}", partial(websocket, port, context), lambda: None)
         log.info("active: SIP on %s:%d (UDP and TCP)", settings.sip_host, endpoint.port)
         await take_over(board, found, media)
         parts.tasks.append(periodic(1.0, guard.check, "redis state guard"))
         if settings.keepalive_s:
             parts.tasks.append(periodic(settings.keepalive_s, registrar.sweep, "registration keep-alive"))
+
+    async def websocket(port: int, context: ssl.SSLContext | None) -> None:
+        transport = await endpoint.start_websocket(
+            port, tls=context, max_per_source=settings.ws_connections_per_source,
+            ping_interval_s=settings.ws_ping_s,
+        )  # fmt: skip
+        transport.on_flow_closed = registrar.flow_closed
 
     async def bound(what: str, listen: Callable[[], Awaitable[object]], close: Callable[[], object]) -> None:
         """On one host the previous active may hold a port a moment longer (it is stopping, or it is

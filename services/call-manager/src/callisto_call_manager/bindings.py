@@ -33,6 +33,11 @@ class Binding:
         return self.expires_at > now
 
     @property
+    def browser(self) -> bool:
+        """Registered over a WebSocket: a browser (WebRTC media, reached down its connection)."""
+        return self.protocol in ("WS", "WSS")
+
+    @property
     def address(self) -> tuple[str, int]:
         """Where requests to the phone go: its registered Contact (RFC 3261 section 10.3)."""
         return peer_of(parse_uri(self.contact))

@@ -81,6 +81,8 @@ class Call:
     agent_id: str | None = None
     offer_id: str | None = None
     agent_sdp: str = ""  # rtpengine's side toward agents, offered to every agent leg
+    agent_media: str = "rtp"  # what agent_sdp is made for: "rtp" (SIP phones) or "webrtc" (browsers)
+    caller_offer: str = ""  # the caller side's last SDP to rtpengine (offered again for another kind)
     variables: dict[str, str] = field(default_factory=dict)
     recording: str = "off"  # off, on, paused
     caller_leg: LegRecord | None = None

@@ -13,6 +13,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from redis.exceptions import RedisError
+
 from callisto_call_manager.bindings import Binding, Bindings
 from callisto_call_manager.notifier import Notifier
 from callisto_protocol.auth import GetSipCredentials, SipCredentials
@@ -69,6 +71,7 @@ class Registrar:
         algorithms: list[str],
         min_expires_s: int,
         max_expires_s: int,
+        browser_algorithms: tuple[str, ...] = ("MD5",),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.endpoint = endpoint
@@ -78,8 +81,10 @@ class Registrar:
         self.authenticators = [DigestAuthenticator(realm, secret, algorithm=a) for a in algorithms]
         self.min_expires_s = min_expires_s
         self.max_expires_s = max_expires_s
+        self.browser_algorithms = tuple(a.upper() for a in browser_algorithms)
         self.clock = clock
         self.stats: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def _respond(
         self, tx: ServerTransaction, status: int, reason: str, headers: Headers | None = None
@@ -92,7 +97,10 @@ class Registrar:
 
     def _challenge(self, tx: ServerTransaction, *, stale: bool = False) -> None:
         headers = Headers()
+        browser = tx.transport.protocol in ("WS", "WSS")
         for authenticator in self.authenticators:
+            if browser and authenticator.algorithm not in self.browser_algorithms:
+                continue
             headers.add("WWW-Authenticate", str(authenticator.challenge(stale=stale)))
         self._respond(tx, 401, "Unauthorized", headers)
 
@@ -180,6 +188,28 @@ class Registrar:
         if agent_id and after != before:
             reason = "register" if after else "unregister"
             await self.notifier.registration(agent_id, username, sorted(after), reason)
+
+    # browsers --------------------------------------------------------------------------------------
+    def flow_closed(self, hosts: set[str]) -> None:
+        """A browser's WebSocket closed: the bindings it made on it go at once (it cannot be reached
+        any more; it registers again when it reconnects)."""
+        task = asyncio.get_running_loop().create_task(self._drop_flows(hosts))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drop_flows(self, hosts: set[str]) -> None:
+        try:
+            for binding in await self.bindings.everyone():
+                uri = parse_uri(binding.contact)
+                if binding.browser and isinstance(uri, SipUri) and uri.host.lower() in hosts:
+                    self.stats["flow-closed"] += 1
+                    await self.bindings.remove(binding.username, binding.contact)
+                    if binding.agent_id and not await self.bindings.of(binding.username):
+                        await self.notifier.registration(
+                            binding.agent_id, binding.username, [], "disconnected"
+                        )
+        except (CallistoError, RedisError, OSError) as exc:  # Redis away, or this instance is not active
+            log.info("dropping the bindings of closed WebSocket connections: %r", exc)
 
     # keep-alive --------------------------------------------------------------------------------
     async def sweep(self) -> None:

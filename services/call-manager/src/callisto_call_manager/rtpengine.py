@@ -32,6 +32,16 @@ SDP_FLAGS = {
     "ICE": "remove",
     "transport-protocol": "RTP/AVP",
 }
+# toward a browser (WebRTC): DTLS-SRTP with ICE and RTCP multiplexed, as browsers require; SDES off
+# (browsers refuse SDES keys), a=mid generated for the BUNDLE-minded.
+WEBRTC_FLAGS = {
+    "flags": ["port-latching", "generate-mid"],
+    "replace": ["origin", "session-connection"],
+    "ICE": "force",
+    "transport-protocol": "UDP/TLS/RTP/SAVPF",
+    "rtcp-mux": ["offer", "require"],
+    "SDES": ["off"],
+}
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -136,9 +146,16 @@ class MediaRelay:
         except (MediaRelayError, MediaRelayUnavailable):
             return False
 
-    async def offer(self, call_id: str, sdp: bytes, *, from_tag: str = CALLER) -> bytes:
-        reply = await self.command("offer", call_id=call_id, from_tag=from_tag, sdp=sdp, **SDP_FLAGS)
-        return str(reply["sdp"]).encode()
+    async def offer(self, call_id: str, sdp: bytes, *, from_tag: str = CALLER, webrtc: bool = False) -> bytes:
+        """The SDP for the other side of ``sdp``'s party: plain RTP, or WebRTC for a browser."""
+        flags = WEBRTC_FLAGS if webrtc else SDP_FLAGS
+        reply = await self.command("offer", call_id=call_id, from_tag=from_tag, sdp=sdp, **flags)
+        offer = str(reply["sdp"]).encode()
+        # rtpengine offers actpass and, not knowing the answer yet, takes the client role when the
+        # browser's connectivity checks succeed; a browser that chose client too (its answer races
+        # ahead of the 200 OK reaching us) meets it head-on ("unexpected message"). Offering
+        # setup:active (RFC 8842) makes the browser the server: it waits for rtpengine's handshake
+        return offer.replace(b"a=setup:actpass", b"a=setup:active") if webrtc else offer
 
     async def answer(self, call_id: str, sdp: bytes, *, from_tag: str = CALLER, to_tag: str = AGENT) -> bytes:
         reply = await self.command(

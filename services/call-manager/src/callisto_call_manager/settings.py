@@ -25,6 +25,12 @@ class CallManagerSettings(ServiceSettings):
         description="challenges offered in this order; many softphones (and sipp) answer the first one "
         "whatever its algorithm, so MD5 leads unless every phone speaks SHA-256 (RFC 8760)",
     )
+    ws_digest_algorithms: list[str] = Field(
+        default=["MD5"],
+        min_length=1,
+        description="challenges to browsers over WebSocket: JsSIP 3 answers MD5 only, and the last "
+        "challenge it is given",
+    )
     sip_t1_s: float = Field(default=0.5, gt=0, le=5, description="RFC 3261 T1 (round-trip estimate)")
     sip_t4_s: float = Field(default=5.0, gt=0, le=10, description="RFC 3261 T4; Timer D is 64*T1 at least")
     rtpengine_host: str = "127.0.0.1"
@@ -37,6 +43,15 @@ class CallManagerSettings(ServiceSettings):
     min_expires_s: int = Field(default=60, ge=1, description="shorter REGISTER expiries get 423")
     max_expires_s: int = Field(default=3600, ge=60)
     keepalive_s: float = Field(default=30, gt=0, description="OPTIONS to registered phones; 0 = never")
+    sip_ws_port: int = Field(default=0, ge=0, le=65535, description="SIP over WebSocket (RFC 7118); 0 = off")
+    sip_wss_port: int = Field(default=0, ge=0, le=65535, description="SIP over secure WebSocket; 0 = off")
+    tls_cert_file: Path | None = Field(default=None, description="WSS certificate chain (PEM)")
+    tls_key_file: Path | None = Field(default=None, description="its private key (PEM)")
+    tls_dir: Path = Field(
+        default=Path(".callisto/tls"), description="development: a self-signed certificate made here"
+    )
+    ws_connections_per_source: int = Field(default=20, ge=1, description="WebSocket connections per address")
+    ws_ping_s: float = Field(default=20, gt=0, description="WebSocket pings (NATs, proxies, dead peers)")
     invite_rate_per_source: float = Field(default=50, gt=0, description="new INVITEs per second per source")
 
     def initial_config(self) -> Path | None:

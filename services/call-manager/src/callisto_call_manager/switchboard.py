@@ -56,6 +56,7 @@ RECORDING = {
 
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+RTP, WEBRTC = "rtp", "webrtc"  # what the agent side of rtpengine is made for
 
 
 def printable(text: str) -> str:
@@ -219,6 +220,7 @@ class Switchboard:
         call = Call(
             id=new_id(), direction=CallDirection.INBOUND, caller=caller, dialled=dialled, trunk=trunk.name
         )
+        call.caller_offer = request.body.decode("utf-8", "replace")
         try:
             call.agent_sdp = (await self.relay.offer(call.id, request.body)).decode()
             caller_sdp = await self.relay.answer(call.id, placeholder(call.agent_sdp.encode()))
@@ -296,6 +298,7 @@ class Switchboard:
         if not bindings:
             return ConnectResult.FAILED
         binding = bindings[0]
+        await self._media_for(call, WEBRTC if binding.browser else RTP)
         await self.table.move(call, S.RINGING, agent_id=agent_id, offer_id=offer_id)
         dialog = await self._invite(
             call, binding.contact, binding.address, binding.protocol, call.agent_sdp.encode(), timeout_s,
@@ -330,6 +333,14 @@ class Switchboard:
             return ConnectResult.FAILED
         await self.table.move(call, S.CONNECTED, agent_id=agent_id, offer_id=offer_id)
         return ConnectResult.ANSWERED
+
+    async def _media_for(self, call: Call, kind: str) -> None:
+        """Make rtpengine's agent side fit the phone about to ring: plain RTP for SIP phones, DTLS-SRTP
+        with ICE for browsers (the caller side's SDP offered again; its ports stay)."""
+        if call.agent_media == kind or not call.caller_offer:
+            return
+        sdp = await self.relay.offer(call.id, call.caller_offer.encode(), webrtc=kind == WEBRTC)
+        call.agent_sdp, call.agent_media = sdp.decode(), kind
 
     # call control --------------------------------------------------------------------------------
     async def hold(self, call: Call, on: bool) -> None:
@@ -462,6 +473,7 @@ class Switchboard:
             id=call_id or new_id(), direction=CallDirection.OUTBOUND, caller=caller, dialled=number,
             trunk=trunk.name,
         )  # fmt: skip
+        call.caller_offer = self.silence.decode()
         call.agent_sdp = (await self.relay.offer(call.id, self.silence)).decode()
         self.live[call.id] = Live()
         await self.table.add(call)
@@ -492,7 +504,9 @@ class Switchboard:
                 await self.hangup(call, EndedBy.SYSTEM, found)
             return
         self._attach(call, found, CALLER)
-        await self.relay.offer(call.id, found.answered.body if found.answered is not None else b"")
+        customer = found.answered.body if found.answered is not None else b""
+        call.caller_offer = customer.decode("utf-8", "replace")
+        await self.relay.offer(call.id, customer, webrtc=call.agent_media == WEBRTC)
         await self.relay.answer(call.id, agent_answer)
         if agent_id is not None:
             await self.table.move(call, S.CONNECTED)
