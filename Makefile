@@ -34,6 +34,7 @@ bench: bootstrap
 	$(BIN)/python bench/helpdesk.py
 	$(BIN)/python bench/snitch.py
 	$(BIN)/python bench/failover.py
+	$(BIN)/python bench/webrtc.py
 
 status:
 	$(BIN)/callisto status

@@ -111,7 +111,9 @@ async def suite(
 
 
 async def ready(http: httpx.AsyncClient) -> bool:
-    return (await http.get("/readyz")).status_code == 200
+    """Ready and active (a singleton is ready as standby, before it holds its lease)."""
+    reply = await http.get("/readyz")
+    return reply.status_code == 200 and reply.json().get("role") == "active"
 
 
 async def media_flowed(call_id: str, parts: Parts) -> dict[str, int]:

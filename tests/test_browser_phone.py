@@ -1,27 +1,22 @@
 """A browser as the agent's phone: JsSIP (npm, bundled by bootstrap) in Debian's Chromium registers
 over SIP over WebSocket with the agent's SIP password, a sipp trunk call goes through the IVR and the
 queue, the page answers, and audio flows both ways through rtpengine (DTLS-SRTP and ICE toward the
-browser, plain RTP toward the trunk). When the page goes away its registration goes with it."""
+browser, plain RTP toward the trunk). The page's WebSocket drops mid-call: it reconnects, registers
+again and the call goes on to the caller's BYE. When the page goes away its registration goes too."""
 
 from __future__ import annotations
 
-import math
 import shutil
-import struct
-import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis.asyncio as redis
 from calls_testing import eventually, media_flowed, suite
 from cm_testing import scenario
 from playwright.async_api import Browser, Page, async_playwright
-from starlette.applications import Starlette
-from starlette.responses import FileResponse
-from starlette.routing import Route
 
+from callisto_devkit.browser import CHROMIUM_ARGS, softphone_app, tone_wav
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
@@ -34,35 +29,11 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is installed by bootstrap"),
 ]
-ROOT = Path(__file__).resolve().parents[1]
-JSSIP = ROOT / "clients" / "softphone" / "dist" / "jssip.js"
-PAGE = Path(__file__).with_name("browser") / "softphone.html"
-
-
-def tone(path: Path, seconds: float = 20.0, rate: int = 48000) -> Path:
-    """A 440 Hz tone: what the agent's fake microphone says."""
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(
-            b"".join(
-                struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
-                for n in range(int(seconds * rate))
-            )
-        )
-    return path
 
 
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    args = [
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic", "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream", f"--use-file-for-fake-audio-capture={tone(tmp_path / 'tone.wav')}",
-        "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
-        "--autoplay-policy=no-user-gesture-required",
-    ]  # fmt: skip
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={tone_wav(tmp_path / 'tone.wav')}"]
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=args)
         yield chromium
@@ -71,16 +42,7 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def page_url() -> AsyncIterator[str]:
-    assert JSSIP.exists(), "clients/softphone is built by scripts/bootstrap.sh (npm ci, esbuild)"
-
-    async def html(_: Any) -> FileResponse:
-        return FileResponse(PAGE, media_type="text/html")
-
-    async def script(_: Any) -> FileResponse:
-        return FileResponse(JSSIP, media_type="text/javascript")
-
-    app = Starlette(routes=[Route("/", html), Route("/jssip.js", script)])
-    async with serve_in_process(app, free_port()) as base:
+    async with serve_in_process(softphone_app(), free_port()) as base:
         yield base + "/"
 
 
@@ -121,7 +83,7 @@ async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks
         assert [(p["username"], p["protocol"]) for p in phones] == [("operator1", "WS")]
         await s.agent_ready("agent-1")
         talks = scenario(
-            "caller_talks", tmp_path, NUMBER=311, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500, HOLD_MS=6000
+            "caller_talks", tmp_path, NUMBER=311, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500, HOLD_MS=9000
         )
         caller = await start_sipp(
             talks, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
@@ -141,6 +103,24 @@ async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks
         relayed = await media_flowed(str(call["call_id"]), s.cm)
         assert relayed.get("caller", 0) > 50 and relayed.get("agent", 0) > 50, relayed
 
+        # the page's network drops the WebSocket mid-call: JsSIP connects again and registers again
+        # (a new connection, the same .invalid name), the call goes on and its BYE finds the page
+        await page.evaluate("window.phone.ua._transport.socket._ws.close()")
+
+        async def back() -> bool:
+            seen = await events(page)
+            return "disconnected" in seen and seen.count("registered") >= 2
+
+        await eventually(back, 10)
+        assert "confirmed" in await events(page) and not any(
+            e.startswith("ended") for e in await events(page)
+        )
+        before = (await audio(page))["received"]
+
+        async def still_talking() -> bool:
+            return (await audio(page))["received"] > before + 20
+
+        await eventually(still_talking, 5)  # media never depended on the WebSocket
         code, errors = await caller.result(30)  # the caller hangs up: the page's session ends
         assert code == 0, errors
 
@@ -156,4 +136,4 @@ async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks
         await eventually(unregistered, 10)
         assert not s.cm.board.live and not s.cm.board.ua.dialogs
     changes = [(e.registered, e.reason) for e in s.of(RegistrationChanged)]
-    assert changes == [(True, "register"), (False, "disconnected")], changes
+    assert changes == [(True, "register"), (False, "disconnected")] * 2, changes

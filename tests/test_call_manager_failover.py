@@ -202,10 +202,12 @@ async def _is(instance: Instance, role: str) -> bool:
 
 
 async def _ready(http: httpx.AsyncClient) -> bool:
+    """Ready and active (queue-manager is a singleton too)."""
     try:
-        return (await http.get("/readyz")).status_code == 200
+        reply = await http.get("/readyz")
     except httpx.HTTPError:
         return False
+    return reply.status_code == 200 and reply.json().get("role") == "active"
 
 
 async def relayed(rtpengine: RtpEngine, call_id: str) -> dict[str, int]:

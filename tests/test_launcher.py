@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from callisto_devkit.suite import SuiteState
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts" / "launcher-logs"
 
 
 def register(user: str, password: str, sip_port: int, folder: Path) -> int:
@@ -135,6 +137,11 @@ def test_up_status_down() -> None:
             assert proc_start_time(pid) != started, f"pid {pid} still runs"
         assert not (home / "state.json").exists()
         assert callisto("status", home=home).returncode == 1
+    except BaseException:  # keep the suite's logs for a look: tests/artifacts/launcher-logs
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+        if (home / "logs").is_dir():
+            shutil.copytree(home / "logs", ARTIFACTS)
+        raise
     finally:
         callisto("down", home=home)
         subprocess.run(["rm", "-rf", str(home)], check=False)

@@ -44,10 +44,13 @@ async def call_manager(
     })  # fmt: skip
     _, parts, app = build(settings)
     async with serve_in_process(app, port) as base, httpx.AsyncClient(base_url=base) as http:
-        for _ in range(300):
-            if (await http.get("/readyz")).status_code == 200:
+        for _ in range(300):  # ready and active: a singleton is ready as standby before its lease
+            reply = await http.get("/readyz")
+            if reply.status_code == 200 and reply.json()["role"] == "active":
                 break
             await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"call-manager not active: {reply.text}")
         yield parts, http
 
 
