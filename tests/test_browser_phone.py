@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import redis.asyncio as redis
 from calls_testing import eventually, media_flowed, suite
 from cm_testing import scenario
 from playwright.async_api import Browser, Page, async_playwright
@@ -20,7 +19,7 @@ from callisto_devkit.browser import CHROMIUM_ARGS, softphone_app, tone_wav
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
-from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
+from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_devkit.sipp import start_sipp
 from callisto_protocol.telephony import RegistrationChanged
 
@@ -44,14 +43,6 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
 async def page_url() -> AsyncIterator[str]:
     async with serve_in_process(softphone_app(), free_port()) as base:
         yield base + "/"
-
-
-@pytest.fixture
-async def redis_url(redis_server: RedisServer) -> str:
-    client = redis.Redis.from_url(redis_server.url)
-    await client.flushdb()
-    await client.aclose()
-    return redis_server.url
 
 
 async def events(page: Page) -> list[str]:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as redis
 import yaml
 from calls_testing import Suite, eventually, media_flowed, suite
 from cm_testing import scenario
@@ -20,21 +19,13 @@ from helpdesk_testing import helpdesk
 from callisto_call_manager.settings import DEMO_CONFIG
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
-from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
+from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_devkit.sipp import SippRun, start_sipp
 from callisto_protocol.calls import CallStateChanged
 from callisto_protocol.queues import ConnectOutcome, QueueCallEvent, QueueCallKind
 from callisto_protocol.telephony import IvrInput, RegistrationChanged
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@pytest.fixture
-async def redis_url(redis_server: RedisServer) -> str:
-    client = redis.Redis.from_url(redis_server.url)
-    await client.flushdb()
-    await client.aclose()
-    return redis_server.url
 
 
 async def test_a_trunk_call_reaches_a_registered_agent_through_the_menu(
