@@ -128,3 +128,66 @@ async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks
         assert not s.cm.board.live and not s.cm.board.ua.dialogs
     changes = [(e.registered, e.reason) for e in s.of(RegistrationChanged)]
     assert changes == [(True, "register"), (False, "disconnected")] * 2, changes
+
+
+async def test_a_supervisor_listens_from_the_browser_to_both_parties(
+    browser: Browser, page_url: str, private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine,
+    token_issuer: TestIssuer, tmp_path: Path,
+) -> None:  # fmt: skip
+    """The supervisor's page rings with both parties' audio (the caller's recording and the agent's
+    tone arrive as two streams); the supervisor stops listening and the call goes on."""
+    ws_port = free_port()
+    token_issuer.sip_users["supervisor1"] = ("callisto", None)
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, sip_ws_port=ws_port) as s:
+        agent, supervisor = await browser.new_page(), await browser.new_page()
+        for page, user in ((agent, "operator1"), (supervisor, "supervisor1")):
+            await page.goto(page_url)
+            await page.evaluate(f"window.phone.start('ws://127.0.0.1:{ws_port}', '{user}', 'callisto')")
+
+            async def registered(page: Page = page) -> bool:
+                return "registered" in await events(page)
+
+            await eventually(registered, 15)
+        await s.agent_ready("agent-1")
+        talks = scenario(
+            "caller_talks", tmp_path, NUMBER=311, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500, HOLD_MS=9000
+        )
+        caller = await start_sipp(
+            talks, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+        )
+
+        async def answered() -> bool:
+            return "confirmed" in await events(agent)
+
+        await eventually(answered, 20)
+        (call,) = await s.calls()
+        refused = await s.cm_http.post(
+            f"/api/v1/calls/{call['call_id']}/listeners", json={"username": "supervisor1"},
+            headers=s.issuer.bearer("cm.calls.agent-1.#"),
+        )  # fmt: skip
+        assert refused.status_code == 403  # an operator may not listen, even to their own call
+        listening = await s.cm_http.post(
+            f"/api/v1/calls/{call['call_id']}/listeners", json={"username": "supervisor1"},
+            headers=s.issuer.bearer("cm.calls.listen"),
+        )  # fmt: skip
+        assert listening.status_code == 200, listening.text
+
+        async def both_heard() -> bool:
+            streams = await supervisor.evaluate("window.phone.streams()")
+            return len(streams) == 2 and all(x["received"] > 20 and x["energy"] > 0 for x in streams)
+
+        await eventually(both_heard, 10)
+        listener = listening.json()["listener_id"]
+        stopped = await s.cm_http.delete(
+            f"/api/v1/calls/{call['call_id']}/listeners/{listener}",
+            headers=s.issuer.bearer("cm.calls.listen"),
+        )
+        assert stopped.status_code == 200
+
+        async def supervisor_gone() -> bool:
+            return any(e.startswith("ended:") for e in await events(supervisor))
+
+        await eventually(supervisor_gone, 10)
+        assert [c["state"] for c in await s.calls()] == ["connected"]  # the call goes on
+        code, errors = await caller.result(30)
+        assert code == 0, errors

@@ -20,6 +20,7 @@ from callisto_call_manager.contacts import CallerLookup
 from callisto_call_manager.dialplan import load
 from callisto_call_manager.dtmf import DtmfReports
 from callisto_call_manager.errors import ConfigError
+from callisto_call_manager.listening import Listening
 from callisto_call_manager.notifier import Notifier
 from callisto_call_manager.prompts import Prompts
 from callisto_call_manager.queueing import Queueing
@@ -99,6 +100,8 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     # an active that was frozen past its lease and wakes up sends nothing and changes no media before
     # it notices: SIP and rtpengine commands are held back as soon as the lease's time is up
     endpoint.may_send = relay.allowed = board.holds_lease = lambda: service.is_active
+    listening = Listening(ua, relay, bindings, ring_timeout_s=settings.ring_timeout_s)
+    board.ended.append(listening.call_ended)
     queueing = Queueing(board, service.bus)
     board.contacts = CallerLookup(service.bus)
     dtmf = DtmfReports(board.key_pressed)
@@ -189,6 +192,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         activation.clear()
         parts.tasks.clear()
         board.step_down()
+        listening.forget()
         dtmf.close()
         await endpoint.close()
 
@@ -213,5 +217,5 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         await relay.close()
         await redis.aclose()
 
-    service.include_router(calls_api.router(service, board, bindings), active_only=True)
+    service.include_router(calls_api.router(service, board, bindings, listening), active_only=True)
     return service, parts, service.create_app()

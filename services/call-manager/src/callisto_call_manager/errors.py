@@ -58,3 +58,13 @@ class MediaRelayError(CallManagerError):
 class MediaRelayUnavailable(MediaRelayError):
     status = 503
     error_id = "media-relay-unavailable"
+
+
+class PhoneNotRegistered(CallManagerError):
+    status = 409
+    error_id = "phone-not-registered"
+
+
+class ListenFailed(CallManagerError):
+    status = 502
+    error_id = "listen-failed"

@@ -13,8 +13,10 @@ from its cache, so a retry never runs a command twice).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +27,7 @@ from callisto_call_manager.errors import MediaRelayError, MediaRelayUnavailable
 log = logging.getLogger(__name__)
 CALLER = "caller"
 AGENT = "agent"
+_MID = re.compile(rb"^a=mid:\S+", re.MULTILINE)
 READS = frozenset({"ping", "list", "query"})  # commands that change nothing
 SDP_FLAGS = {
     "flags": ["port-latching"],
@@ -42,6 +45,21 @@ WEBRTC_FLAGS = {
     "rtcp-mux": ["offer", "require"],
     "SDES": ["off"],
 }
+
+
+def browser_role(offer: bytes) -> bytes:
+    """rtpengine offers actpass and, not knowing the answer yet, takes the client role as soon as the
+    browser's connectivity checks succeed; a browser that chose client too (its answer races ahead
+    of the 200 OK reaching us) meets it head-on ("unexpected message"). Offering setup:active
+    (RFC 8842) makes the browser the DTLS server: it waits for rtpengine's handshake."""
+    return offer.replace(b"a=setup:actpass", b"a=setup:active")
+
+
+def unique_mids(sdp: bytes) -> bytes:
+    """rtpengine 10.5 gives every stream of a subscription the mid of the party it copies (both "1"
+    here); browsers refuse a description whose mids repeat: number them in order."""
+    count = itertools.count()
+    return _MID.sub(lambda _: b"a=mid:%d" % next(count), sdp)
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -151,17 +169,29 @@ class MediaRelay:
         flags = WEBRTC_FLAGS if webrtc else SDP_FLAGS
         reply = await self.command("offer", call_id=call_id, from_tag=from_tag, sdp=sdp, **flags)
         offer = str(reply["sdp"]).encode()
-        # rtpengine offers actpass and, not knowing the answer yet, takes the client role when the
-        # browser's connectivity checks succeed; a browser that chose client too (its answer races
-        # ahead of the 200 OK reaching us) meets it head-on ("unexpected message"). Offering
-        # setup:active (RFC 8842) makes the browser the server: it waits for rtpengine's handshake
-        return offer.replace(b"a=setup:actpass", b"a=setup:active") if webrtc else offer
+        return browser_role(offer) if webrtc else offer
 
     async def answer(self, call_id: str, sdp: bytes, *, from_tag: str = CALLER, to_tag: str = AGENT) -> bytes:
         reply = await self.command(
             "answer", call_id=call_id, from_tag=from_tag, to_tag=to_tag, sdp=sdp, **SDP_FLAGS
         )
         return str(reply["sdp"]).encode()
+
+    async def subscribe(self, call_id: str, *, webrtc: bool = False) -> tuple[bytes, str]:
+        """A listener's offer of both parties' audio (one send-only stream each) and its tag."""
+        flags = WEBRTC_FLAGS if webrtc else SDP_FLAGS
+        reply = await self.command("subscribe request", call_id=call_id, from_tags=[CALLER, AGENT], **flags)
+        offer = str(reply["sdp"]).encode()
+        return (unique_mids(browser_role(offer)) if webrtc else offer), str(reply["to-tag"])
+
+    async def subscribe_answer(self, call_id: str, to_tag: str, sdp: bytes) -> None:
+        await self.command("subscribe answer", call_id=call_id, to_tag=to_tag, sdp=sdp)
+
+    async def unsubscribe(self, call_id: str, to_tag: str) -> None:
+        try:
+            await self.command("unsubscribe", call_id=call_id, to_tag=to_tag)
+        except MediaRelayError:
+            pass  # the call (and its subscriptions) is gone already
 
     async def delete(self, call_id: str) -> None:
         try:

@@ -144,6 +144,7 @@ class Switchboard:
         self.contacts: Callable[[str, float], Awaitable[ContactCard | None]] | None = None
         self._active = True
         self.holds_lease: Callable[[], bool] = lambda: True
+        self.ended: list[Callable[[str], Awaitable[None]]] = []  # told each call id that ended here
         ua.on_invite = self.inbound
         ua.observers.append(self._dialog_changed)
 
@@ -560,6 +561,8 @@ class Switchboard:
         for dialog in (live.caller, live.agent):
             if dialog is not None:
                 await self._bye(dialog)
+        for hook in self.ended:  # listeners' legs first: rtpengine still knows their subscriptions
+            await hook(call.id)
         await self.relay.delete(call.id)
         if call.state is not S.ENDED:
             await self.table.move(call, S.ENDED, ended_by=by, sip_status=status)

@@ -1,7 +1,9 @@
-"""/api/v1/calls and /api/v1/registrations: live calls, their control, registered phones."""
+"""/api/v1/calls and /api/v1/registrations: live calls, their control and listeners, registered
+phones."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated
 
@@ -10,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callisto_call_manager.bindings import Bindings
 from callisto_call_manager.calls import Call
+from callisto_call_manager.listening import Listener, Listening
 from callisto_call_manager.switchboard import Switchboard
 from callisto_protocol.calls import CallDirection, CallState, EndedBy
 from callisto_protocol.ids import TOKEN_PATTERN
@@ -18,6 +21,7 @@ from callisto_runtime import Service
 from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims
 
+log = logging.getLogger(__name__)
 CallPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="call id")]
 
 
@@ -73,8 +77,25 @@ class Registration(BaseModel):
     protocol: str
 
 
-def router(service: Service, board: Switchboard, bindings: Bindings) -> APIRouter:
+class ListenRequest(BaseModel):
+    """Whose phone listens: the SIP username it registered with (a browser or a SIP phone)."""
+
+    username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._+-]+$")
+
+
+class ListenerView(BaseModel):
+    listener_id: str
+    call_id: str
+    username: str
+
+    @classmethod
+    def of(cls, listener: Listener) -> ListenerView:
+        return cls(listener_id=listener.id, call_id=listener.call_id, username=listener.username)
+
+
+def router(service: Service, board: Switchboard, bindings: Bindings, listening: Listening) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["calls"])
+    may_listen = service.require("cm.calls.listen")
     may_read = service.require("cm.calls.read")
     may_control = service.require("cm.calls.control")
     may_record = service.require("cm.calls.record")
@@ -106,6 +127,29 @@ def router(service: Service, board: Switchboard, bindings: Bindings) -> APIRoute
         found = board.table.get(call_id)
         await board.hangup(found, EndedBy.SYSTEM)
         return LiveCall.of(found)
+
+    @api.post(
+        "/calls/{call_id}/listeners",
+        summary="A supervisor listens: their phone rings with both parties' audio, nobody hears them",
+        responses=responses(409, 502),
+    )
+    async def listen(call_id: CallPath, body: ListenRequest, claims: Claims = may_listen) -> ListenerView:
+        listener = await listening.listen(board.table.get(call_id), body.username)
+        log.info("call %s: %s listens (asked by %s)", call_id, body.username, claims.subject)
+        return ListenerView.of(listener)
+
+    @api.get("/calls/{call_id}/listeners", summary="Who listens to the call")
+    async def listeners(call_id: CallPath, claims: Claims = may_listen) -> list[ListenerView]:
+        board.table.get(call_id)
+        return [ListenerView.of(each) for each in listening.of(call_id)]
+
+    @api.delete(
+        "/calls/{call_id}/listeners/{listener_id}", summary="Stop listening (the supervisor's leg ends)"
+    )
+    async def stop_listening(
+        call_id: CallPath, listener_id: Annotated[str, Path(max_length=100)], claims: Claims = may_listen
+    ) -> ListenerView:
+        return ListenerView.of(await listening.stop(call_id, listener_id))
 
     @api.post("/calls/{call_id}/hold", summary="Put the caller on hold (music)", responses=responses(409))
     async def hold(call_id: CallPath, claims: Claims = may_control) -> LiveCall:
