@@ -191,3 +191,63 @@ async def test_a_supervisor_listens_from_the_browser_to_both_parties(
         assert [c["state"] for c in await s.calls()] == ["connected"]  # the call goes on
         code, errors = await caller.result(30)
         assert code == 0, errors
+
+
+async def test_hold_and_a_blind_transfer_between_two_browsers(
+    browser: Browser, page_url: str, private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine,
+    token_issuer: TestIssuer, tmp_path: Path,
+) -> None:  # fmt: skip
+    """Hold and resume a browser agent's call, then transfer it to a second browser agent: the first
+    page's session ends, the second answers (a fresh ICE/DTLS session) and hears the caller."""
+    ws_port = free_port()
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, sip_ws_port=ws_port) as s:
+        first, second = await browser.new_page(), await browser.new_page()
+        for page, user in ((first, "operator1"), (second, "operator2")):
+            await page.goto(page_url)
+            await page.evaluate(f"window.phone.start('ws://127.0.0.1:{ws_port}', '{user}', 'callisto')")
+
+            async def registered(page: Page = page) -> bool:
+                return "registered" in await events(page)
+
+            await eventually(registered, 15)
+        await s.agent_ready("agent-1")
+        talks = scenario(
+            "caller_talks", tmp_path, NUMBER=311, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500, HOLD_MS=12000
+        )
+        caller = await start_sipp(
+            talks, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+        )
+
+        async def first_answered() -> bool:
+            return "confirmed" in await events(first)
+
+        await eventually(first_answered, 20)
+        (call,) = await s.calls()
+        control = s.issuer.bearer("cm.calls.control")
+        base = f"/api/v1/calls/{call['call_id']}"
+        assert (await s.cm_http.post(f"{base}/hold", headers=control)).json()["state"] == "held"
+        assert (await s.cm_http.post(f"{base}/unhold", headers=control)).json()["state"] == "connected"
+        moved = await s.cm_http.post(
+            f"{base}/transfer", json={"target_kind": "agent", "target": "agent-2"}, headers=control
+        )
+        assert moved.status_code == 200, moved.text
+
+        async def handed_over() -> bool:
+            heard = await audio(second)
+            ended = any(e.startswith("ended:") for e in await events(first))
+            return (
+                ended
+                and "confirmed" in await events(second)
+                and heard["received"] > 20
+                and heard["energy"] > 0
+            )
+
+        await eventually(handed_over, 15)
+        assert [(c["state"], c["agent_id"]) for c in await s.calls()] == [("connected", "agent-2")]
+        code, errors = await caller.result(30)
+        assert code == 0, errors
+
+        async def second_ended() -> bool:
+            return any(e.startswith("ended:") for e in await events(second))
+
+        await eventually(second_ended, 10)

@@ -337,8 +337,10 @@ class Switchboard:
 
     async def _media_for(self, call: Call, kind: str) -> None:
         """Make rtpengine's agent side fit the phone about to ring: plain RTP for SIP phones, DTLS-SRTP
-        with ICE for browsers (the caller side's SDP offered again; its ports stay)."""
-        if call.agent_media == kind or not call.caller_offer:
+        with ICE for browsers (the caller side's SDP offered again; its ports stay). Every browser gets
+        a fresh offer: ICE and DTLS are between rtpengine and one browser, a transfer's next browser
+        must not be offered the credentials the previous one used."""
+        if (call.agent_media == kind and kind != WEBRTC) or not call.caller_offer:
             return
         sdp = await self.relay.offer(call.id, call.caller_offer.encode(), webrtc=kind == WEBRTC)
         call.agent_sdp, call.agent_media = sdp.decode(), kind
