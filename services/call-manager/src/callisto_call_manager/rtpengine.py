@@ -182,7 +182,7 @@ class MediaRelay:
         flags = WEBRTC_FLAGS if webrtc else SDP_FLAGS
         reply = await self.command("subscribe request", call_id=call_id, from_tags=[CALLER, AGENT], **flags)
         offer = str(reply["sdp"]).encode()
-        return (unique_mids(browser_role(offer)) if webrtc else offer), str(reply["to-tag"])
+        return (unique_mids(offer) if webrtc else offer), str(reply["to-tag"])
 
     async def subscribe_answer(self, call_id: str, to_tag: str, sdp: bytes) -> None:
         await self.command("subscribe answer", call_id=call_id, to_tag=to_tag, sdp=sdp)
