@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from calls_testing import eventually, media_flowed, suite
+from calls_testing import Suite, eventually, media_flowed, suite
 from cm_testing import scenario
 from playwright.async_api import Browser, Page, async_playwright
 
@@ -20,7 +20,7 @@ from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer, RtpEngine
-from callisto_devkit.sipp import start_sipp
+from callisto_devkit.sipp import SippRun, start_sipp
 from callisto_protocol.telephony import RegistrationChanged
 
 pytestmark = [
@@ -53,6 +53,32 @@ async def events(page: Page) -> list[str]:
 async def audio(page: Page) -> dict[str, float]:
     found: dict[str, float] = await page.evaluate("window.phone.audio()")
     return found
+
+
+async def phones(browser: Browser, page_url: str, ws_port: int, *users: str) -> list[Page]:
+    """One page per user, each in its own browser context, registered over the WebSocket."""
+    pages = []
+    for user in users:
+        page = await (await browser.new_context()).new_page()
+        await page.goto(page_url)
+        await page.evaluate(f"window.phone.start('ws://127.0.0.1:{ws_port}', '{user}', 'callisto')")
+
+        async def registered(page: Page = page) -> bool:
+            return "registered" in await events(page)
+
+        await eventually(registered, 15)
+        pages.append(page)
+    return pages
+
+
+async def trunk_caller(s: Suite, folder: Path, hold_ms: int) -> SippRun:
+    """A caller through the IVR (key 1) who talks to the agent, then hangs up after ``hold_ms``."""
+    talks = scenario(
+        "caller_talks", folder, NUMBER=311, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500, HOLD_MS=hold_ms
+    )
+    return await start_sipp(
+        talks, folder, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+    )
 
 
 async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks(
@@ -144,22 +170,9 @@ async def test_a_supervisor_listens_from_the_browser_to_both_parties(
     ws_port = free_port()
     token_issuer.sip_users["supervisor1"] = ("callisto", None)
     async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, sip_ws_port=ws_port) as s:
-        agent, supervisor = [await (await browser.new_context()).new_page() for _ in range(2)]
-        for page, user in ((agent, "operator1"), (supervisor, "supervisor1")):
-            await page.goto(page_url)
-            await page.evaluate(f"window.phone.start('ws://127.0.0.1:{ws_port}', '{user}', 'callisto')")
-
-            async def registered(page: Page = page) -> bool:
-                return "registered" in await events(page)
-
-            await eventually(registered, 15)
+        agent, supervisor = await phones(browser, page_url, ws_port, "operator1", "supervisor1")
         await s.agent_ready("agent-1")
-        talks = scenario(
-            "caller_talks", tmp_path, NUMBER=311, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500, HOLD_MS=9000
-        )
-        caller = await start_sipp(
-            talks, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
-        )
+        caller = await trunk_caller(s, tmp_path, 9000)
 
         async def answered() -> bool:
             return "confirmed" in await events(agent)
@@ -210,22 +223,9 @@ async def test_hold_and_a_blind_transfer_between_two_browsers(
     page's session ends, the second answers (a fresh ICE/DTLS session) and hears the caller."""
     ws_port = free_port()
     async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, sip_ws_port=ws_port) as s:
-        first, second = [await (await browser.new_context()).new_page() for _ in range(2)]
-        for page, user in ((first, "operator1"), (second, "operator2")):
-            await page.goto(page_url)
-            await page.evaluate(f"window.phone.start('ws://127.0.0.1:{ws_port}', '{user}', 'callisto')")
-
-            async def registered(page: Page = page) -> bool:
-                return "registered" in await events(page)
-
-            await eventually(registered, 15)
+        first, second = await phones(browser, page_url, ws_port, "operator1", "operator2")
         await s.agent_ready("agent-1")
-        talks = scenario(
-            "caller_talks", tmp_path, NUMBER=311, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500, HOLD_MS=12000
-        )
-        caller = await start_sipp(
-            talks, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
-        )
+        caller = await trunk_caller(s, tmp_path, 12000)
 
         async def first_answered() -> bool:
             return "confirmed" in await events(first)
