@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 from failover_cm import measure as measure_call_manager
+from figures import percentile
 from prometheus_client import CollectorRegistry
 
 from callisto_devkit.issuer import TestIssuer
@@ -194,11 +195,6 @@ async def _enqueue(bus: Bus, token: str, call_id: str, accepted: list[str]) -> N
 
 def routed_since(side: CallManagerSide, moment: float) -> bool:
     return side.next_offer_after(moment) is not None
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 async def main(rounds: int) -> None:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from figures import cpu_s
 from prometheus_client import CollectorRegistry
 
 from callisto_devkit.issuer import TestIssuer
@@ -49,11 +49,6 @@ flows: {direct: {start: q, steps: {q: {queue: bench, announce: false, hold_music
 def without_media(name: str, folder: Path, **values: object) -> Path:
     """A copy of a scenario with no RTP played and no key pressed."""
     return scenario(name, folder, drop="play_pcap_audio", **values)
-
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def sipp(*args: str, folder: Path, name: str) -> tuple[int, str]:

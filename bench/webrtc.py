@@ -21,13 +21,13 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import httpx
+from figures import cpu_s, percentile
 from playwright.async_api import Browser, Page, async_playwright
 from prometheus_client import CollectorRegistry
 
@@ -48,16 +48,6 @@ trunks: [{name: bench, sources: ["127.0.0.1"]}]
 numbers: {"*": direct}
 flows: {direct: {start: q, steps: {q: {queue: bench, announce: false, hold_music: null}}}}
 """
-
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
 class Agents:

@@ -50,6 +50,15 @@ async def events(page: Page) -> list[str]:
     return found
 
 
+async def saw(page: Page, event: str, timeout: float) -> None:
+    """Wait until the page's phone has seen ``event`` (registered, confirmed, ...)."""
+
+    async def seen() -> bool:
+        return event in await events(page)
+
+    await eventually(seen, timeout)
+
+
 async def audio(page: Page) -> dict[str, float]:
     found: dict[str, float] = await page.evaluate("window.phone.audio()")
     return found
@@ -62,11 +71,7 @@ async def phones(browser: Browser, page_url: str, ws_port: int, *users: str) -> 
         page = await (await browser.new_context()).new_page()
         await page.goto(page_url)
         await page.evaluate(f"window.phone.start('ws://127.0.0.1:{ws_port}', '{user}', 'callisto')")
-
-        async def registered(page: Page = page) -> bool:
-            return "registered" in await events(page)
-
-        await eventually(registered, 15)
+        await saw(page, "registered", 15)
         pages.append(page)
     return pages
 
@@ -91,11 +96,7 @@ async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks
         page.on("console", lambda message: print("page:", message.text))  # shown when the test fails
         await page.goto(page_url)
         await page.evaluate(f"window.phone.start('ws://127.0.0.1:{ws_port}', 'operator1', 'callisto')")
-
-        async def registered() -> bool:
-            return "registered" in await events(page)
-
-        await eventually(registered, 15)
+        await saw(page, "registered", 15)
         phones = (await s.cm_http.get("/api/v1/registrations", headers=s.issuer.bearer("cm.#"))).json()
         assert [(p["username"], p["protocol"]) for p in phones] == [("operator1", "WS")]
         await s.agent_ready("agent-1")
@@ -105,11 +106,7 @@ async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks
         caller = await start_sipp(
             talks, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
         )
-
-        async def answered() -> bool:
-            return "confirmed" in await events(page)
-
-        await eventually(answered, 20)
+        await saw(page, "confirmed", 20)
 
         async def talking() -> bool:
             heard = await audio(page)
@@ -173,11 +170,7 @@ async def test_a_supervisor_listens_from_the_browser_to_both_parties(
         agent, supervisor = await phones(browser, page_url, ws_port, "operator1", "supervisor1")
         await s.agent_ready("agent-1")
         caller = await trunk_caller(s, tmp_path, 9000)
-
-        async def answered() -> bool:
-            return "confirmed" in await events(agent)
-
-        await eventually(answered, 20)
+        await saw(agent, "confirmed", 20)
         (call,) = await s.calls()
         refused = await s.cm_http.post(
             f"/api/v1/calls/{call['call_id']}/listeners", json={"username": "supervisor1"},
@@ -226,11 +219,7 @@ async def test_hold_and_a_blind_transfer_between_two_browsers(
         first, second = await phones(browser, page_url, ws_port, "operator1", "operator2")
         await s.agent_ready("agent-1")
         caller = await trunk_caller(s, tmp_path, 12000)
-
-        async def first_answered() -> bool:
-            return "confirmed" in await events(first)
-
-        await eventually(first_answered, 20)
+        await saw(first, "confirmed", 20)
         (call,) = await s.calls()
         control = s.issuer.bearer("cm.calls.control")
         base = f"/api/v1/calls/{call['call_id']}"

@@ -164,11 +164,9 @@ async def test_a_lease_bucket_deleted_at_run_time_is_made_again_and_its_leader_o
 
     try:
         opened = await reopen()
-        leases = [
-            LeaderLease(opened.kv, "svc", name, ttl_s=TTL, generation=opened.generation, reopen=reopen)
-            for name in "ab"
-        ]
+        leases = [LeaderLease(opened.kv, "svc", name, ttl_s=TTL, reopen=reopen) for name in "ab"]
         for lease in leases:
+            lease.adopt(opened)
             lease.start()
         await eventually(lambda: any(lease.is_leader for lease in leases), what="one leads")
         await asyncio.sleep(TTL)  # a few renewals: the revision grows

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import nats
 import pytest
-import redis.asyncio as redis
 import yaml
 from cm_testing import call_manager, register_with_sipp
 from conformance import cases, outcome
@@ -21,7 +20,7 @@ from nats.aio.msg import Msg
 from callisto_call_manager.app import Parts
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
-from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
+from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_protocol.calls import CallStateChanged
 
 pytestmark = pytest.mark.integration
@@ -30,14 +29,6 @@ PLAN = {
     "numbers": {"311": "bye"},
     "flows": {"bye": {"start": "end", "steps": {"end": {"hangup": "goodbye"}}}},
 }
-
-
-@pytest.fixture
-async def redis_url(redis_server: RedisServer) -> str:
-    client = redis.Redis.from_url(redis_server.url)
-    await client.flushdb()
-    await client.aclose()
-    return redis_server.url
 
 
 def request(

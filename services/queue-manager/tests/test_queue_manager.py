@@ -46,14 +46,6 @@ pytestmark = pytest.mark.integration
 CALL_MANAGER = ["qm.calls.#", "qm.agents.#"]
 
 
-@pytest.fixture
-async def redis_url(redis_server: RedisServer) -> str:
-    client = redis.Redis.from_url(redis_server.url)
-    await client.flushdb()
-    await client.aclose()
-    return redis_server.url
-
-
 @contextlib.asynccontextmanager
 async def queue_manager(
     nats_url: str, redis_url: str, issuer: TestIssuer, **overrides: Any

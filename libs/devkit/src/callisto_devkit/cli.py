@@ -207,8 +207,8 @@ def _print_processes(state: SuiteState) -> bool:
         if alive and state.urls.get(process.name, "").startswith("http"):
             try:
                 reply = httpx.get(state.urls[process.name] + "/readyz", timeout=1.0)
-                ready = reply.json().get("status", str(reply.status_code))
-                role = reply.json().get("role", "-")
+                body = reply.json()
+                ready, role = body.get("status", str(reply.status_code)), body.get("role", "-")
             except (httpx.HTTPError, ValueError):
                 ready = "no answer"
             all_ok = all_ok and ready == "ready"

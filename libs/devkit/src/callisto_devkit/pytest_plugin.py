@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as redis
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import ManagedProcess, free_port, wait_until
@@ -32,6 +33,15 @@ def redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for the test."""
+    client = redis.Redis.from_url(redis_server.url)
+    await client.flushdb()
+    await client.aclose()
+    return redis_server.url
 
 
 @pytest.fixture(scope="session")

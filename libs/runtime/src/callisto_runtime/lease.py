@@ -47,7 +47,6 @@ class LeaderLease:
         renew_every_s: float | None = None,
         margin_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
-        generation: int = 0,
         reopen: Reopen | None = None,
     ) -> None:
         if ttl_s <= 0:
@@ -61,7 +60,7 @@ class LeaderLease:
         if self.renew_every_s >= self.ttl_s - self.margin_s:
             raise LeaseError("renew interval must be well below the lease TTL minus the margin")
         self._clock = clock
-        self.generation = generation  # of the bucket: its creation time (µs), the fencing token's first part
+        self.generation = 0  # of the bucket (``adopt``): its creation time (µs), the token's first part
         self._reopen = reopen
         self._deadline = 0.0
         self._leader_from = 0.0  # the key won in a bucket made again counts from then on
@@ -116,16 +115,16 @@ class LeaderLease:
     async def hand_over(self, hold_off_s: float) -> bool:
         """Release the lease now (a switchover) and leave it to the others for ``hold_off_s``;
         True when this holder was the leader."""
-        was_leader = self.is_leader and self._revision is not None
+        revision = self._revision if self.is_leader else None
         self._hold_until = self._clock() + hold_off_s
-        if was_leader and self._revision is not None:
+        if revision is not None:
             try:
-                await self.kv.delete(self.key, last=self._revision)
+                await self.kv.delete(self.key, last=revision)
             except Exception as exc:  # it then lapses by its TTL
                 log.warning("lease %s: hand-over release failed: %r", self.key, exc)
         self._revision = None
         await self._notify()
-        return was_leader
+        return revision is not None
 
     async def _run(self) -> None:
         while True:
@@ -182,19 +181,25 @@ class LeaderLease:
         except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as exc:
             log.debug("lease %s: reopening the bucket failed: %r", self.key, exc)
             return False
-        self.kv, generation = bucket.kv, bucket.generation
-        if bucket.ttl_s is not None and bucket.ttl_s != self.ttl_s:  # made again by another TTL's holder
-            scale = bucket.ttl_s / self.ttl_s
-            self.ttl_s, self.renew_every_s, self.margin_s = (
-                bucket.ttl_s,
-                self.renew_every_s * scale,
-                self.margin_s * scale,
-            )
-        if generation == self.generation:
+        if not self.adopt(bucket):
             return False
         log.warning("lease %s: the lease bucket was made again; leading in it after one TTL", self.key)
-        self.generation = generation
         return True
+
+    def adopt(self, bucket: Bucket) -> bool:
+        """Use ``bucket`` and count with its own TTL (its keys expire by the TTL of whoever created
+        it, which may not be this holder's); True when its generation is not the one known."""
+        self.kv = bucket.kv
+        if bucket.ttl_s is not None and bucket.ttl_s != self.ttl_s:
+            log.warning("lease %s: the bucket's TTL is %g s, not %g s: counting with it", self.key,
+                        bucket.ttl_s, self.ttl_s)  # fmt: skip
+            scale = bucket.ttl_s / self.ttl_s
+            self.ttl_s, self.renew_every_s, self.margin_s = (
+                bucket.ttl_s, self.renew_every_s * scale, self.margin_s * scale
+            )  # fmt: skip
+        changed = bucket.generation != self.generation
+        self.generation = bucket.generation
+        return changed
 
     async def _notify(self) -> None:
         now_leader = self.is_leader

@@ -300,21 +300,14 @@ class Service:
     async def _start_lease(self) -> None:
         if self.lease is not None:
             return
-        wanted_ttl_s = self.settings.lease_ttl_s
+        ttl_s = self.settings.lease_ttl_s
 
         async def reopen() -> Bucket:
-            return await open_generation(self.bus.nc, LEASES_BUCKET, ttl_s=wanted_ttl_s)
+            return await open_generation(self.bus.nc, LEASES_BUCKET, ttl_s=ttl_s)
 
         bucket = await reopen()
-        ttl_s = bucket.ttl_s or wanted_ttl_s
-        if ttl_s != wanted_ttl_s:  # the keys expire by the bucket's TTL: the lease must count with it
-            log.warning(
-                "lease bucket %s has a TTL of %g s (its creator's); LEASE_TTL_S=%g does not apply",
-                LEASES_BUCKET, ttl_s, wanted_ttl_s,
-            )  # fmt: skip
-        self.lease = LeaderLease(
-            bucket.kv, self.name, self.instance, ttl_s=ttl_s, generation=bucket.generation, reopen=reopen
-        )
+        self.lease = LeaderLease(bucket.kv, self.name, self.instance, ttl_s=ttl_s, reopen=reopen)
+        self.lease.adopt(bucket)  # its generation, and its own TTL should another instance have made it
         self.lease.on_change(self._role_changed)
         self.lease.start()
 

@@ -70,11 +70,17 @@ class Endpoint:
         self.may_send: Callable[[], bool] = lambda: True
 
     async def start(self, port: int = 0, *, udp: bool = True, tcp: bool = True) -> Endpoint:
-        if udp:
-            self.transports["UDP"] = await UdpTransport(self._incoming).listen(self.host, port)
-            port = port or self.transports["UDP"].local[1]
-        if tcp:
-            self.transports["TCP"] = await TcpTransport(self._incoming).listen(self.host, port)
+        """Listen on UDP and TCP, both or neither: when one cannot bind (the port is taken) the
+        other is closed again before the error is raised."""
+        try:
+            if udp:
+                self.transports["UDP"] = await UdpTransport(self._incoming).listen(self.host, port)
+                port = port or self.transports["UDP"].local[1]
+            if tcp:
+                self.transports["TCP"] = await TcpTransport(self._incoming).listen(self.host, port)
+        except OSError:
+            await self.close()
+            raise
         self._guard_sends()
         return self
 

@@ -41,6 +41,7 @@ from callisto_sip.uri import SipUri
 
 log = logging.getLogger(__name__)
 SIP = Subprotocol("sip")
+PROTOCOLS = frozenset({"WS", "WSS"})  # a request that came over one of these came from a browser
 FlowClosed = Callable[[set[str]], None]  # the .invalid host names that lived on a closed connection
 
 

@@ -107,7 +107,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     dtmf = DtmfReports(board.key_pressed)
     parts = Parts(settings, endpoint, relay, redis, board, registrar, dtmf)
     activation: list[asyncio.Task[None]] = []
-    sip_port = [settings.sip_port]  # a port chosen by the system at the first bind is kept for later
+    sip_port = settings.sip_port  # a port chosen by the system at the first bind is kept for later
     tls = wss_context(settings) if settings.sip_wss_port else None  # a bad certificate stops the start
 
     async def other_request(tx: ServerTransaction) -> None:
@@ -130,6 +130,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
 
     async def activate() -> None:
         """The lease is ours: take over the calls and registrations in Redis, then bind SIP."""
+        nonlocal sip_port
         while True:
             try:
                 found = await table.load()
@@ -142,17 +143,16 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         board.active = True
         adopt_all(board, found)
         await guard.mark()
-        await bound(f"SIP port {sip_port[0]}", lambda: endpoint.start(sip_port[0]), endpoint.close)
-        sip_port[0] = endpoint.port
+        await bound(f"SIP port {sip_port}", lambda: endpoint.start(sip_port))
+        sip_port = endpoint.port
         if settings.dtmf_port:
             await bound(
                 f"DTMF port {settings.dtmf_port}",
                 lambda: dtmf.listen(settings.rtpengine_host, settings.dtmf_port),
-                dtmf.close,
             )
         for port, context in ((settings.sip_ws_port, None), (settings.sip_wss_port, tls)):
             if port:
-                await bound(f"SIP WebSocket port {port}", partial(websocket, port, context), lambda: None)
+                await bound(f"SIP WebSocket port {port}", partial(websocket, port, context))
         log.info("active: SIP on %s:%d (UDP and TCP)", settings.sip_host, endpoint.port)
         await take_over(board, found, media)
         parts.tasks.append(periodic(1.0, guard.check, "redis state guard"))
@@ -166,18 +166,15 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         )  # fmt: skip
         transport.on_flow_closed = registrar.flow_closed
 
-    async def bound(what: str, listen: Callable[[], Awaitable[object]], close: Callable[[], object]) -> None:
+    async def bound(what: str, listen: Callable[[], Awaitable[object]]) -> None:
         """On one host the previous active may hold a port a moment longer (it is stopping, or it is
-        frozen): try until it is free."""
+        frozen): try until it is free (a listen that fails leaves nothing open)."""
         waited = False
         while True:
             try:
                 await listen()
                 return
             except OSError as exc:
-                closing = close()
-                if isinstance(closing, Awaitable):
-                    await closing
                 if not waited:
                     log.warning("%s is taken (%s); waiting for it", what, exc)
                     waited = True

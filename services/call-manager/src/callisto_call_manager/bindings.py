@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from redis.asyncio import Redis
 
 from callisto_runtime.fencing import FencedWriter
+from callisto_sip import websocket
 from callisto_sip.ua import peer_of
 from callisto_sip.uri import parse_uri
 
@@ -35,7 +36,7 @@ class Binding:
     @property
     def browser(self) -> bool:
         """Registered over a WebSocket: a browser (WebRTC media, reached down its connection)."""
-        return self.protocol in ("WS", "WSS")
+        return self.protocol in websocket.PROTOCOLS
 
     @property
     def address(self) -> tuple[str, int]:

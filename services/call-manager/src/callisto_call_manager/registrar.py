@@ -19,6 +19,7 @@ from callisto_call_manager.bindings import Binding, Bindings
 from callisto_call_manager.notifier import Notifier
 from callisto_protocol.auth import GetSipCredentials, SipCredentials
 from callisto_runtime import Bus, CallistoError
+from callisto_sip import websocket
 from callisto_sip.auth import Credentials, DigestAuthenticator, Verdict
 from callisto_sip.endpoint import Endpoint, new_branch, new_tag, response_to
 from callisto_sip.errors import ParseError, SipError
@@ -97,7 +98,7 @@ class Registrar:
 
     def _challenge(self, tx: ServerTransaction, *, stale: bool = False) -> None:
         headers = Headers()
-        browser = tx.transport.protocol in ("WS", "WSS")
+        browser = tx.transport.protocol in websocket.PROTOCOLS
         for authenticator in self.authenticators:
             if browser and authenticator.algorithm not in self.browser_algorithms:
                 continue
@@ -198,8 +199,8 @@ class Registrar:
         task.add_done_callback(self._tasks.discard)
 
     async def _drop_flows(self, hosts: set[str]) -> None:
-        try:
-            for binding in await self.bindings.everyone():
+        try:  # the bindings this instance made or took over: no scan of Redis per closed connection
+            for binding in self.bindings.alive(self.clock()):
                 uri = parse_uri(binding.contact)
                 if binding.browser and isinstance(uri, SipUri) and uri.host.lower() in hosts:
                     self.stats["flow-closed"] += 1
