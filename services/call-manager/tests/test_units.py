@@ -12,7 +12,7 @@ from callisto_call_manager.bencode import BencodeError, decode, encode
 from callisto_call_manager.dialplan import DialPlan, load
 from callisto_call_manager.dtmf import key_of
 from callisto_call_manager.errors import ConfigError
-from callisto_call_manager.prompts import Prompts
+from callisto_call_manager.prompts import announcement
 from callisto_call_manager.rate import RateLimiter
 from callisto_call_manager.settings import DEMO_CONFIG
 from callisto_call_manager.switchboard import placeholder
@@ -94,13 +94,12 @@ def test_rate_limiter_refuses_a_flood_and_recovers() -> None:
     assert sum(limiter.allow("10.0.0.1") for _ in range(100)) == 10
 
 
-def test_announcement_speaks_position_and_minutes(tmp_path: Path) -> None:
-    prompts = Prompts(tmp_path, {})
-    assert prompts.announcement(12, 250) == [
+def test_announcement_speaks_position_and_minutes() -> None:
+    assert announcement(12, 250) == [
         "position", "digit-1", "digit-2", "in-line", "wait", "digit-4", "minutes",
     ]  # fmt: skip
-    assert prompts.announcement(1, 20)[-1] == "under-a-minute"
-    assert prompts.announcement(3, None) == ["position", "digit-3", "in-line"]
+    assert announcement(1, 20)[-1] == "under-a-minute"
+    assert announcement(3, None) == ["position", "digit-3", "in-line"]
 
 
 def test_placeholder_points_the_agent_side_at_the_discard_port() -> None:

@@ -26,6 +26,7 @@ from callisto_call_manager.prompts import Prompts
 from callisto_call_manager.queueing import Queueing
 from callisto_call_manager.registrar import CredentialCache, Registrar
 from callisto_call_manager.rtpengine import MediaRelay
+from callisto_call_manager.session import Sessions
 from callisto_call_manager.settings import CallManagerSettings
 from callisto_call_manager.state_guard import StateGuard
 from callisto_call_manager.switchboard import Switchboard
@@ -102,7 +103,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     endpoint.may_send = relay.allowed = board.holds_lease = lambda: service.is_active
     listening = Listening(ua, relay, bindings, ring_timeout_s=settings.ring_timeout_s)
     board.ended.append(listening.call_ended)
-    queueing = Queueing(board, service.bus)
+    queueing = Queueing(Sessions(board), service.bus)
     board.contacts = CallerLookup(service.bus)
     dtmf = DtmfReports(board.key_pressed)
     parts = Parts(settings, endpoint, relay, redis, board, registrar, dtmf)

@@ -1,54 +1,57 @@
-"""IVR flows as data (see dialplan.py): the interpreter that walks a call through the steps."""
+"""IVR flows as data (see dialplan.py): the script that walks a caller through the steps. It yields
+effects (effects.py) and knows nothing of SIP or rtpengine; session.py carries them out."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Generator
 
-from callisto_call_manager.calls import Call, QueueRequest
+from callisto_call_manager.calls import QueueRequest
 from callisto_call_manager.dialplan import Collect, Flow, Hangup, Lookup, Menu, Play, Queue, Transfer
-from callisto_protocol.calls import CallState, EndedBy
-
-if TYPE_CHECKING:
-    from callisto_call_manager.switchboard import Switchboard
+from callisto_call_manager.effects import (
+    DialOut,
+    Effect,
+    Enqueue,
+    ForgetKeys,
+    HangUp,
+    Outcome,
+    Remember,
+    Report,
+    Script,
+    identify,
+    next_key,
+    say,
+)
 
 MAX_STEPS = 200  # a flow that loops (menu -> menu ...) ends instead of running forever
+Steps = Generator[Effect, Outcome, str | None]  # a step's effects, then the name of the next step
 
 
-async def run_flow(board: Switchboard, call: Call, flow: Flow) -> None:
-    await board.table.move(call, CallState.IVR)
-    live = board.live[call.id]
+def ivr(flow: Flow) -> Script:
     name: str | None = flow.start
     for _ in range(MAX_STEPS):
         if name is None:
             break
         step = flow.steps[name]
+        if isinstance(step, Queue):
+            yield Enqueue(queue_request(step))
+            return
+        if isinstance(step, Transfer):
+            yield DialOut(step.transfer)
+            return
+        if isinstance(step, Hangup):
+            yield HangUp(step.hangup)
+            return
         if isinstance(step, Play):
-            await board.say(call, [step.play])
+            yield from say(step.play)
             name = step.next
         elif isinstance(step, Menu):
-            name = await _menu(board, call, name, step)
+            name = yield from _menu(name, step)
         elif isinstance(step, Collect):
-            digits = await _collect(board, call, step)
-            call.variables[step.into] = digits
-            await board.table.save(call)
-            await board.notifier.ivr_input(call.id, name, digits)
-            name = step.next
-        elif isinstance(step, Lookup):
-            name = await _lookup(board, call, step)
-        elif isinstance(step, Queue):
-            await board.to_queue(call, queue_request(step))
-            return
-        elif isinstance(step, Transfer):
-            await board.dial_out(call, step.transfer)
-            return
-        elif isinstance(step, Hangup):
-            if step.hangup:
-                await board.say(call, [step.hangup])
-            break
-        while not live.keys.empty():  # keys pressed during a plain prompt do not leak into the next menu
-            live.keys.get_nowait()
-    await board.hangup(call, EndedBy.SYSTEM)
+            name = yield from _collect(name, step)
+        else:
+            name = yield from _lookup(step)
+        yield ForgetKeys()  # keys pressed during a plain prompt do not leak into the next menu
+    yield HangUp()
 
 
 def queue_request(step: Queue) -> QueueRequest:
@@ -59,44 +62,34 @@ def queue_request(step: Queue) -> QueueRequest:
     )  # fmt: skip
 
 
-async def _menu(board: Switchboard, call: Call, name: str, step: Menu) -> str | None:
-    live = board.live[call.id]
+def _menu(name: str, step: Menu) -> Steps:
     for _ in range(step.retries + 1):
-        key = await board.say(call, [step.menu], interruptible=True)
-        if key is None:
-            try:
-                key = await _next_key(live.keys, step.timeout_s)
-            except TimeoutError:
-                continue
+        key = (yield from say(step.menu, interruptible=True)) or (yield from next_key(step.timeout_s))
         if key in step.options:
-            await board.notifier.ivr_input(call.id, name, key)
+            yield Report(name, key)
             return step.options[key]
     return step.otherwise
 
 
-async def _lookup(board: Switchboard, call: Call, step: Lookup) -> str | None:
-    card = await board.lookup_caller(call, step.timeout_s)
+def _collect(name: str, step: Collect) -> Steps:
+    digits = (yield from say(step.collect, interruptible=True)) or ""
+    while len(digits) < step.max_digits and not (step.terminator and digits.endswith(step.terminator)):
+        key = yield from next_key(step.timeout_s)
+        if key is None:
+            break
+        digits += key
+    digits = digits.removesuffix(step.terminator) if step.terminator else digits
+    yield Remember({step.into: digits})
+    yield Report(name, digits)
+    return step.next
+
+
+def _lookup(step: Lookup) -> Steps:
+    card = yield from identify(step.timeout_s)
     if card is None:
         return step.next
-    call.variables.update(
-        contact_id=card.contact_id, contact_name=card.name, vip="yes" if card.vip else "no",
+    yield Remember({
+        "contact_id": card.contact_id, "contact_name": card.name, "vip": "yes" if card.vip else "no",
         **({"personal_agent_id": card.personal_agent_id} if card.personal_agent_id else {}),
-    )  # fmt: skip
-    await board.table.save(call)
+    })  # fmt: skip
     return step.vip if card.vip and step.vip else step.next
-
-
-async def _collect(board: Switchboard, call: Call, step: Collect) -> str:
-    live = board.live[call.id]
-    first = await board.say(call, [step.collect], interruptible=True)
-    digits = "" if first is None else first
-    while len(digits) < step.max_digits and not (step.terminator and digits.endswith(step.terminator)):
-        try:
-            digits += await _next_key(live.keys, step.timeout_s)
-        except TimeoutError:
-            break
-    return digits.removesuffix(step.terminator) if step.terminator else digits
-
-
-async def _next_key(keys: asyncio.Queue[str], timeout_s: float) -> str:
-    return await asyncio.wait_for(keys.get(), timeout_s)

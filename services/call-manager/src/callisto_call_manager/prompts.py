@@ -59,13 +59,14 @@ class Prompts:
     def file(self, name: str) -> str:
         return str(self.files[name])
 
-    def announcement(self, position: int, expected_wait_s: float | None) -> list[str]:
-        """The prompts that say "You are caller number 3 in line. The expected wait is about 4 minutes."."""
-        names = ["position", *(f"digit-{d}" for d in str(position)), "in-line"]
-        if expected_wait_s is not None:
-            minutes = round(expected_wait_s / 60)
-            if minutes < 1:
-                names.append("under-a-minute")
-            else:
-                names += ["wait", *(f"digit-{d}" for d in str(minutes)), "minutes"]
-        return names
+
+def announcement(position: int, expected_wait_s: float | None) -> list[str]:
+    """The prompts that say "You are caller number 3 in line. The expected wait is about 4 minutes."."""
+    names = ["position", *(f"digit-{d}" for d in str(position)), "in-line"]
+    if expected_wait_s is not None:
+        minutes = round(expected_wait_s / 60)
+        if minutes < 1:
+            names.append("under-a-minute")
+        else:
+            names += ["wait", *(f"digit-{d}" for d in str(minutes)), "minutes"]
+    return names

@@ -1,5 +1,5 @@
-"""Handing calls to queue-manager: enqueue, announce position and expected wait, hold music, the
-callback offer, and what queue-manager decides later — an overflow target when the queue refuses the
+"""Handing calls to queue-manager: enqueue, the wait (waiting.py: announcements, hold music, the
+callback offer), and what queue-manager decides later — an overflow target when the queue refuses the
 caller or when they waited too long, or a callback standing in for the call."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import re
 from dataclasses import replace
 
 from callisto_call_manager.calls import Call, QueueRequest
-from callisto_call_manager.switchboard import Switchboard
+from callisto_call_manager.session import Sessions
+from callisto_call_manager.waiting import waiting
 from callisto_protocol import Envelope
-from callisto_protocol.calls import CallState, EndedBy
+from callisto_protocol.calls import CallState
 from callisto_protocol.queues import (
     CALLBACK_NUMBER_PATTERN,
     CallbackAccepted,
@@ -29,10 +30,12 @@ LEFT = (QueueCallKind.OVERFLOWED, QueueCallKind.TIMED_OUT, QueueCallKind.CALLBAC
 
 
 class Queueing:
-    def __init__(self, board: Switchboard, bus: Bus) -> None:
-        self.board = board
+    def __init__(self, sessions: Sessions, bus: Bus) -> None:
+        self.board = sessions.board
+        self.sessions = sessions
         self.bus = bus
-        board.enqueue = self.enqueue
+        self.board.enqueue = self.enqueue
+        sessions.leave_number = self._leave_number
 
     async def start(self) -> None:
         for step in LEFT:  # only the steps that concern a waiting caller: the others cost nothing here
@@ -61,9 +64,11 @@ class Queueing:
             if target and not overflowed:
                 await self._overflow(call, wanted, str(target))
             else:
-                await self._goodbye(call, "sorry", 480)
+                await self.sessions.goodbye(call, "sorry", 480)
             return
-        board.spawn(call.id, self._wait(call, reply, wanted), "wait")
+        script = waiting(wanted, reply.position, reply.expected_wait_s,
+                         may_call_back=CALLBACK_NUMBER.match(call.caller) is not None)  # fmt: skip
+        board.spawn(call.id, self.sessions.run(call, script, while_in=CallState.QUEUED), "wait")
 
     async def _overflow(self, call: Call, wanted: QueueRequest, target: str) -> None:
         """Follow a queue's overflow target: ``queue:<id>``, ``number:<digits>`` or ``callback``."""
@@ -72,36 +77,12 @@ class Queueing:
             await self._enqueue(call, replace(wanted, queue_id=value), overflowed=True)
         elif kind == "number":
             await self.board.dial_out(call, value)
-        elif kind == "callback" and await self._leave_number(call, wanted, replaces=False):
-            await self._goodbye(call, "callback-confirmed", 200)
+        elif kind == "callback" and await self._leave_number(call, wanted, False):
+            await self.sessions.goodbye(call, "callback-confirmed", 200)
         else:
-            await self._goodbye(call, "sorry", 480)
+            await self.sessions.goodbye(call, "sorry", 480)
 
-    async def _wait(self, call: Call, reply: Enqueued, wanted: QueueRequest) -> None:
-        board = self.board
-        offer = (
-            wanted.callback_after_s is not None
-            and CALLBACK_NUMBER.match(call.caller) is not None
-            and (reply.expected_wait_s is None or reply.expected_wait_s >= wanted.callback_after_s)
-        )
-        if wanted.announce and call.state is CallState.QUEUED:
-            await board.say(call, board.prompts.announcement(reply.position, reply.expected_wait_s))
-        key = None
-        if offer and call.state is CallState.QUEUED:
-            key = await board.say(
-                call, ["callback-offer", f"digit-{wanted.callback_key}"], interruptible=True
-            )
-        if call.state is CallState.QUEUED:
-            await board.hold_music(call, wanted.hold_music)
-        keys = board.live[call.id].keys
-        while offer and call.state is CallState.QUEUED:
-            key = key or await keys.get()
-            if key == wanted.callback_key and await self._leave_number(call, wanted, replaces=True):
-                board.spawn(call.id, self._goodbye(call, "callback-confirmed", 200), "goodbye")
-                return
-            key = None
-
-    async def _leave_number(self, call: Call, wanted: QueueRequest, *, replaces: bool) -> bool:
+    async def _leave_number(self, call: Call, wanted: QueueRequest, replaces: bool) -> bool:
         """Ask queue-manager for a callback to the caller's number (in the call's place when it
         ``replaces`` the waiting call); False when it cannot be had."""
         if not CALLBACK_NUMBER.match(call.caller):
@@ -119,16 +100,6 @@ class Queueing:
         await self.board.table.save(call)
         return True
 
-    async def _goodbye(self, call: Call, prompt: str, status: int) -> None:
-        board = self.board
-        live = board.live.get(call.id)
-        if live is None or live.ending or call.state is CallState.ENDED:
-            return
-        board.cancel_tasks(call, "wait")
-        await board.relay.stop_playing(call.id)
-        await board.say(call, [prompt])
-        await board.hangup(call, EndedBy.SYSTEM, status)
-
     async def _queue_event(self, event: QueueCallEvent, _: Envelope) -> None:
         """What queue-manager decided for a waiting call of ours: it left its queue."""
         call = self.board.table.calls.get(event.call_id)
@@ -138,7 +109,7 @@ class Queueing:
         wanted = (live.queue_request if live else None) or QueueRequest(event.queue_id)
         target = event.target or ""
         if event.step is QueueCallKind.CALLBACK:
-            self.board.spawn(call.id, self._goodbye(call, "callback-confirmed", 200), "goodbye")
+            self.board.spawn(call.id, self.sessions.goodbye(call, "callback-confirmed", 200), "goodbye")
         elif target.startswith("queue:"):  # queue-manager moved the call itself
             call.queue_id = target[6:]
             await self.board.table.save(call)
@@ -149,4 +120,4 @@ class Queueing:
         elif target == "callback":
             self.board.spawn(call.id, self._overflow(call, wanted, target), "goodbye")
         else:
-            self.board.spawn(call.id, self._goodbye(call, "sorry", 480), "goodbye")
+            self.board.spawn(call.id, self.sessions.goodbye(call, "sorry", 480), "goodbye")

@@ -1,9 +1,9 @@
 """The B2BUA: every call is a caller leg and at most one agent leg, media through rtpengine.
 
-The switchboard answers trunk INVITEs, runs the IVR, rings agents on ``ConnectCall``, bridges on
-answer, and carries out hold, transfer, recording and hangup. State changes go through the call
-table (one place); what only lives while this process runs (dialog objects, tasks, DTMF queues) is
-kept in ``Live`` beside each call.
+The switchboard answers trunk INVITEs and hands them to the IVR (session.py), rings agents on
+``ConnectCall``, bridges on answer, and carries out hold, transfer, recording and hangup. State
+changes go through the call table (one place); what only lives while this process runs (dialog
+objects, tasks, DTMF queues) is kept in ``Live`` beside each call.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from callisto_call_manager.bindings import Bindings
 from callisto_call_manager.calls import Call, CallTable, LegRecord, QueueRequest
-from callisto_call_manager.dialplan import DialPlan
+from callisto_call_manager.dialplan import DialPlan, Flow
 from callisto_call_manager.errors import (
     AgentNotRegistered,
     CallExists,
@@ -25,7 +25,6 @@ from callisto_call_manager.errors import (
     MediaRelayError,
     UnknownTransferTarget,
 )
-from callisto_call_manager.ivr import run_flow
 from callisto_call_manager.notifier import Notifier
 from callisto_call_manager.prompts import Prompts
 from callisto_call_manager.rate import RateLimiter
@@ -74,6 +73,7 @@ class Live:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     rings: dict[str, asyncio.Event] = field(default_factory=dict)  # INVITEs under way, by offer
     ending: bool = False
+    leaving: bool = False  # saying goodbye (then hanging up)
     caller_sdp: bytes = b""  # rtpengine's side toward the caller, after the last agent answer
     agent_answer: bytes = b""  # the answering agent's SDP
     queue_request: QueueRequest | None = None  # what the call's queue step asked for
@@ -141,6 +141,7 @@ class Switchboard:
         self.legs: dict[tuple[str, str, str], tuple[str, str]] = {}  # dialog key -> (call id, side)
         self.stats: Counter[str] = Counter()
         self.enqueue: Callable[[Call, QueueRequest], Awaitable[None]] | None = None
+        self.run_flow: Callable[[Call, Flow], Awaitable[None]] | None = None  # the IVR (session.py)
         self.contacts: Callable[[str, float], Awaitable[ContactCard | None]] | None = None
         self._active = True
         self.holds_lease: Callable[[], bool] = lambda: True
@@ -241,7 +242,10 @@ class Switchboard:
         self._attach(call, dialog, CALLER)
         self.stats["calls"] += 1
         await self.table.add(call)
-        self.spawn(call.id, run_flow(self, call, flow), "ivr")
+        if self.run_flow is None:
+            await self.hangup(call, EndedBy.SYSTEM, 480)
+            return
+        self.spawn(call.id, self.run_flow(call, flow), "ivr")
 
     # media --------------------------------------------------------------------------------------
     async def say(self, call: Call, names: list[str], *, interruptible: bool = False) -> str | None:
