@@ -11,24 +11,28 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cm_testing import call_manager, register_with_sipp
+import yaml
+from cm_testing import call_manager, register_with_sipp, scenario
 from prometheus_client import CollectorRegistry
 
 from callisto_call_manager.app import Parts
+from callisto_call_manager.settings import DEMO_CONFIG
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer, RtpEngine
+from callisto_devkit.sipp import SippRun, start_sipp
 from callisto_protocol import Envelope, Event
 from callisto_protocol.calls import CallStateChanged
 from callisto_protocol.queues import ConnectOutcome, QueueCallEvent
-from callisto_protocol.telephony import IvrInput, RegistrationChanged
+from callisto_protocol.telephony import IvrInput, ListenerChanged, RegistrationChanged
 from callisto_queue_manager.app import build as build_queue_manager
 from callisto_queue_manager.settings import QueueManagerSettings
 from callisto_runtime import Bus, Mode
 from callisto_runtime.metrics import BusMetrics
 
 QUEUE_MANAGER = ["cm.#"]
+WATCHED = (CallStateChanged, ConnectOutcome, QueueCallEvent, IvrInput, RegistrationChanged, ListenerChanged)
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Suite:
     issuer: TestIssuer
     rtpengine: RtpEngine
     folder: Path
+    bus: Bus  # the watcher's: commands with a person's token
     events: list[Event] = field(default_factory=list)
 
     @property
@@ -95,12 +100,12 @@ async def suite(
         call_manager(nats.url, redis_url, rtpengine, issuer, **overrides) as (parts, cm_http),
     ):
         await eventually(lambda: ready(qm_http))
-        found = Suite(parts, cm_http, qm_http, issuer, rtpengine, folder)
+        found = Suite(parts, cm_http, qm_http, issuer, rtpengine, folder, watcher)
 
         async def keep(event: Event, _: Envelope) -> None:
             found.events.append(event)
 
-        for kind in (CallStateChanged, ConnectOutcome, QueueCallEvent, IvrInput, RegistrationChanged):
+        for kind in WATCHED:
             await watcher.subscribe(kind, keep)
         await watcher.start(nats.url)
         await watcher.wait_connected(10)
@@ -127,3 +132,31 @@ async def media_flowed(call_id: str, parts: Parts) -> dict[str, int]:
                 packets += int(stream.get("stats", {}).get("packets", 0))
         counts[tag] = packets
     return counts
+
+
+def plan_with(folder: Path, flows: dict[str, Any], *, outbound_port: int | None = None) -> Path:
+    """The demo dial plan with extra ``flows`` (flow name -> (number, flow)) and the outbound trunk
+    leading to ``outbound_port``."""
+    plan = yaml.safe_load(DEMO_CONFIG.read_text())
+    if outbound_port is not None:
+        plan["trunks"][0]["outbound"]["port"] = outbound_port
+    for name, (number, flow) in flows.items():
+        plan["numbers"][number] = name
+        plan["flows"][name] = flow
+    path = folder / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    return path
+
+
+@contextlib.asynccontextmanager
+async def with_customer(
+    nats: NatsServer, redis_url: str, rtpengine: RtpEngine, issuer: TestIssuer, folder: Path,
+    *, flows: dict[str, Any] | None = None, **overrides: Any,
+) -> AsyncIterator[tuple[Suite, SippRun]]:  # fmt: skip
+    """The suite with the demo plan's outbound trunk leading to a customer's phone (sipp), and extra
+    ``flows`` (flow name -> (number, flow))."""
+    port = free_port()
+    plan = plan_with(folder, flows or {}, outbound_port=port)
+    async with suite(nats, redis_url, rtpengine, issuer, folder, config_file=plan, **overrides) as s:
+        xml = scenario("agent", folder, RING_MS=300)
+        yield s, await start_sipp(xml, folder, "-m", "1", "-p", str(port), "-mp", str(free_port()))

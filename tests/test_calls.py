@@ -5,18 +5,13 @@ rtpengine. Nothing on the SIP or media path is simulated."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from calls_testing import Suite, eventually, media_flowed, suite
+from calls_testing import Suite, eventually, media_flowed, plan_with, suite, with_customer
 from cm_testing import scenario
 from helpdesk_testing import helpdesk
 
-from callisto_call_manager.settings import DEMO_CONFIG
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.servers import NatsServer, RtpEngine
@@ -258,34 +253,6 @@ async def test_every_call_completes_with_ten_percent_loss_on_both_legs(
         assert not s.cm.board.ua.dialogs and not await s.cm.relay.calls()
     ended = [e for e in s.of(CallStateChanged) if e.state.value == "ended"]
     assert len(ended) == calls and {e.ended_by for e in ended} == {"caller"}
-
-
-def plan_with(folder: Path, flows: dict[str, Any], *, outbound_port: int | None = None) -> Path:
-    """The demo dial plan with extra ``flows`` (flow name -> (number, flow)) and the outbound trunk
-    leading to ``outbound_port``."""
-    plan = yaml.safe_load(DEMO_CONFIG.read_text())
-    if outbound_port is not None:
-        plan["trunks"][0]["outbound"]["port"] = outbound_port
-    for name, (number, flow) in flows.items():
-        plan["numbers"][number] = name
-        plan["flows"][name] = flow
-    path = folder / "plan.yaml"
-    path.write_text(yaml.safe_dump(plan))
-    return path
-
-
-@contextlib.asynccontextmanager
-async def with_customer(
-    nats: NatsServer, redis_url: str, rtpengine: RtpEngine, issuer: TestIssuer, folder: Path,
-    *, flows: dict[str, Any] | None = None,
-) -> AsyncIterator[tuple[Suite, SippRun]]:  # fmt: skip
-    """The suite with the demo plan's outbound trunk leading to a customer's phone (sipp), and extra
-    ``flows`` (flow name -> (number, flow))."""
-    port = free_port()
-    plan = plan_with(folder, flows or {}, outbound_port=port)
-    async with suite(nats, redis_url, rtpengine, issuer, folder, config_file=plan) as s:
-        xml = scenario("agent", folder, RING_MS=300)
-        yield s, await start_sipp(xml, folder, "-m", "1", "-p", str(port), "-mp", str(free_port()))
 
 
 async def test_an_outbound_call_answered_by_the_customer_goes_to_a_queue(

@@ -82,10 +82,15 @@ from callisto_protocol.registry import (
 from callisto_protocol.telephony import (
     CallControlled,
     CancelConnect,
+    ChangeListener,
     HangupCall,
     HoldCall,
     IvrInput,
     ListCalls,
+    ListenerChanged,
+    ListenerMode,
+    ListenerState,
+    ListenToCall,
     LiveCalls,
     OriginateCall,
     RecordAction,
@@ -331,6 +336,17 @@ EXAMPLES: list[Message] = [
     RecordCall(call_id="c-42", action=RecordAction.PAUSE),
     CallControlled(call_id="c-42", state=CallState.HELD),
     IvrInput(call_id="c-42", step="main-menu", digits="2"),
+    ListenToCall(call_id="c-42", username="supervisor1", whisper=True),
+    ChangeListener(call_id="c-42", listener_id="l-7", mode=ListenerMode.STOPPED),
+    ListenerState(listener_id="l-7", call_id="c-42", username="supervisor1", mode=ListenerMode.WHISPERING),
+    ListenerChanged(
+        call_id="c-42",
+        listener_id="l-7",
+        username="supervisor1",
+        mode=ListenerMode.LISTENING,
+        by="alice",
+        reason="hung-up",
+    ),
     RegistrationChanged(
         agent_id="agent-7", username="operator7", registered=True, contacts=["sip:operator7@10.0.0.21:5060"]
     ),

@@ -265,7 +265,7 @@ class RtpEngine(LocalServer):
         binary = _require("rtpengine", "rtpengine-daemon")
         self.recording_dir.mkdir(parents=True, exist_ok=True)
         argv = [binary, "--config-file=none", "--table=-1", f"--interface={self.media_host}",
-                f"--listen-ng=127.0.0.1:{self.port}", "--foreground", "--log-stderr", "--log-level=5",
+                f"--listen-ng=127.0.0.1:{self.port}", "--foreground", "--log-stderr", "--log-level=7",
                 f"--port-min={self.port_min}", f"--port-max={self.port_max}", "--delete-delay=0",
                 f"--recording-dir={self.recording_dir}", "--recording-method=pcap",
                 f"--dtmf-log-dest=127.0.0.1:{self.dtmf_port}", "--num-threads=2"]  # fmt: skip

@@ -125,6 +125,59 @@ class RecordCall(Command):
     action: RecordAction
 
 
+class ListenerMode(StrEnum):
+    LISTENING = "listening"  # the supervisor hears both parties, nobody hears them
+    WHISPERING = "whispering"  # and speaks to the agent, whom the customer does not hear
+    STOPPED = "stopped"
+
+
+class ListenerState(Reply):
+    message_type: ClassVar[str] = "call.listener"
+    listener_id: Token
+    call_id: CallId
+    username: str = Field(max_length=100, description="whose phone listens")
+    mode: ListenerMode
+
+
+class ListenToCall(Command):
+    """A supervisor's phone (a browser or a SIP phone, by its SIP username) rings with the call's
+    audio and answers by itself; with ``whisper`` the supervisor is also heard by the agent only."""
+
+    message_type: ClassVar[str] = "call.listen"
+    subject: ClassVar[str] = "cc.rpc.call-manager.listen"
+    reply_type: ClassVar[type[Reply]] = ListenerState
+    call_id: CallId
+    username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._+-]+$")
+    whisper: bool = False
+
+
+class ChangeListener(Command):
+    """Start or stop whispering, or stop listening (``stopped``: the supervisor's sessions end)."""
+
+    message_type: ClassVar[str] = "call.listener-change"
+    subject: ClassVar[str] = "cc.rpc.call-manager.listener"
+    reply_type: ClassVar[type[Reply]] = ListenerState
+    call_id: CallId
+    listener_id: Token
+    mode: ListenerMode
+
+
+class ListenerChanged(Event):
+    """Supervision of a call, for the audit trail and live views: who listens or whispers, whose
+    request it was (``by``: the token's subject), and when it stopped (the supervisor hung up, was
+    stopped, the call ended or its agent changed)."""
+
+    message_type: ClassVar[str] = "call.listener-changed"
+    subject: ClassVar[str] = "cc.call.{call_id}.listener"
+    publisher: ClassVar[str] = "call-manager"
+    call_id: CallId
+    listener_id: Token
+    username: str = Field(max_length=100)
+    mode: ListenerMode
+    by: str = Field(max_length=200)
+    reason: Token = "request"
+
+
 class IvrInput(Event):
     """Digits a caller keyed in an IVR step (a menu choice or collected digits)."""
 

@@ -251,15 +251,18 @@ class UserAgent:
         body: bytes = b"",
         protocol: str = "UDP",
         from_uri: str | None = None,
+        from_name: str | None = None,
         content_type: str = "application/sdp",
         on_provisional: Callable[[Response], None] | None = None,
         cancel: asyncio.Event | None = None,
+        extra: dict[str, str] | None = None,
     ) -> Dialog:
         """Send an INVITE; return the confirmed dialog on 2xx, raise CallFailed otherwise. Setting
         ``cancel`` sends a CANCEL (once a provisional response came, RFC 3261 9.1); the INVITE then
-        ends with 487 unless the answer crossed it."""
+        ends with 487 unless the answer crossed it. ``from_name`` is the display name the phone shows,
+        ``extra`` more headers (``Answer-Mode: Auto``, RFC 5373)."""
         local = NameAddr(
-            parse_uri(from_uri or f"sip:{self.user}@{self.endpoint.host}"), None, {"tag": new_tag()}
+            parse_uri(from_uri or f"sip:{self.user}@{self.endpoint.host}"), from_name, {"tag": new_tag()}
         )
         headers = Headers()
         headers.add("Max-Forwards", "70")
@@ -269,6 +272,8 @@ class UserAgent:
         headers.add("CSeq", "1 INVITE")
         headers.add("Contact", self.contact(protocol))
         headers.add("Allow", ALLOW)
+        for name, value in (extra or {}).items():
+            headers.add(name, value)
         if body:
             headers.add("Content-Type", content_type)
         invite = Request(method="INVITE", uri=parse_uri(target), headers=headers, body=body)

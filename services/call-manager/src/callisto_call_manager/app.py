@@ -101,8 +101,11 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     # an active that was frozen past its lease and wakes up sends nothing and changes no media before
     # it notices: SIP and rtpengine commands are held back as soon as the lease's time is up
     endpoint.may_send = relay.allowed = board.holds_lease = lambda: service.is_active
-    listening = Listening(ua, relay, bindings, ring_timeout_s=settings.ring_timeout_s)
+    listening = Listening(
+        ua, relay, bindings, notifier, ring_timeout_s=settings.ring_timeout_s, media_host=settings.media_host
+    )
     board.ended.append(listening.call_ended)
+    board.agent_left.append(listening.agent_left)
     queueing = Queueing(Sessions(board), service.bus)
     board.contacts = CallerLookup(service.bus)
     dtmf = DtmfReports(board.key_pressed)
@@ -205,7 +208,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     async def startup() -> None:
         await prompts.render()
         await relay.start()
-        await handlers.subscribe(service.bus, board)
+        await handlers.subscribe(service.bus, board, listening)
         await queueing.start()
         service.on_role_change(role_changed)
 

@@ -7,6 +7,7 @@ controls only the calls their agent is on."""
 
 from __future__ import annotations
 
+from callisto_call_manager.listening import Listening
 from callisto_call_manager.switchboard import Switchboard
 from callisto_protocol import Envelope
 from callisto_protocol.calls import CallState, EndedBy
@@ -15,9 +16,13 @@ from callisto_protocol.queues import ConnectAccepted, ConnectCall
 from callisto_protocol.telephony import (
     CallControlled,
     CancelConnect,
+    ChangeListener,
     HangupCall,
     HoldCall,
     ListCalls,
+    ListenerMode,
+    ListenerState,
+    ListenToCall,
     LiveCalls,
     OriginateCall,
     RecordCall,
@@ -26,7 +31,7 @@ from callisto_protocol.telephony import (
 from callisto_runtime import Bus
 
 
-async def subscribe(bus: Bus, board: Switchboard) -> None:
+async def subscribe(bus: Bus, board: Switchboard, listening: Listening) -> None:
     async def call_agent(command: HangupCall | HoldCall | TransferCall | RecordCall) -> dict[str, str]:
         call = board.table.calls.get(command.call_id)
         return {"call_agent": call.agent_id if call is not None and call.agent_id else "~"}
@@ -74,6 +79,27 @@ async def subscribe(bus: Bus, board: Switchboard) -> None:
         )  # fmt: skip
         return CallControlled(call_id=call.id, state=call.state)
 
+    async def asker(env: Envelope) -> str:
+        """Who sent the command (authorised already): the audit trail names them."""
+        assert bus.verifier is not None  # serve() refuses a permission without one
+        assert env.authorization is not None  # authorised: a token was there
+        return (await bus.verifier.verify(env.authorization)).subject
+
+    async def listen(command: ListenToCall, env: Envelope) -> ListenerState:
+        call = board.table.get(command.call_id)
+        listener = await listening.listen(call, command.username, await asker(env), whisper=command.whisper)
+        return ListenerState(
+            listener_id=listener.id, call_id=call.id, username=listener.username, mode=listener.mode
+        )
+
+    async def change_listener(command: ChangeListener, env: Envelope) -> ListenerState:
+        call = board.table.get(command.call_id)
+        listener = await listening.change(call, command.listener_id, command.mode, await asker(env))
+        mode = command.mode if command.mode is ListenerMode.STOPPED else listener.mode
+        return ListenerState(listener_id=listener.id, call_id=call.id, username=listener.username, mode=mode)
+
+    await bus.serve(ListenToCall, listen, permission="cm.calls.listen", active_only=True)
+    await bus.serve(ChangeListener, change_listener, permission="cm.calls.listen", active_only=True)
     await bus.serve(ConnectCall, connect, permission="cm.calls.connect", active_only=True)
     await bus.serve(CancelConnect, cancel_connect, permission="cm.calls.connect", active_only=True)
     await bus.serve(ListCalls, list_calls, permission="cm.calls.read", active_only=True)

@@ -1,11 +1,17 @@
-"""Events call-manager publishes: call state changes, connect outcomes, IVR input, registrations."""
+"""Events call-manager publishes: call state changes, connect outcomes, IVR input, registrations,
+supervision."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from callisto_protocol.calls import CallStateChanged
 from callisto_protocol.queues import ConnectOutcome, ConnectResult
-from callisto_protocol.telephony import IvrInput, RegistrationChanged
+from callisto_protocol.telephony import IvrInput, ListenerChanged, ListenerMode, RegistrationChanged
 from callisto_runtime import Bus
+
+if TYPE_CHECKING:
+    from callisto_call_manager.listening import Listener
 
 
 class Notifier:
@@ -32,6 +38,19 @@ class Notifier:
                 username=username,
                 registered=bool(contacts),
                 contacts=contacts,
+                reason=reason,
+            )
+        )
+
+    async def listener(self, listener: Listener, by: str, reason: str, *, stopped: bool = False) -> None:
+        """Supervision, for the audit trail: who listens or whispers to which call, asked by whom."""
+        await self.bus.publish(
+            ListenerChanged(
+                call_id=listener.call_id,
+                listener_id=listener.id,
+                username=listener.username,
+                mode=ListenerMode.STOPPED if stopped else listener.mode,
+                by=by[:200],
                 reason=reason,
             )
         )

@@ -164,23 +164,38 @@ class MediaRelay:
         except (MediaRelayError, MediaRelayUnavailable):
             return False
 
-    async def offer(self, call_id: str, sdp: bytes, *, from_tag: str = CALLER, webrtc: bool = False) -> bytes:
-        """The SDP for the other side of ``sdp``'s party: plain RTP, or WebRTC for a browser."""
-        flags = WEBRTC_FLAGS if webrtc else SDP_FLAGS
-        reply = await self.command("offer", call_id=call_id, from_tag=from_tag, sdp=sdp, **flags)
+    async def offer(
+        self, call_id: str, sdp: bytes, *, from_tag: str = CALLER, to_tag: str | None = None,
+        webrtc: bool = False, reset: bool = False,
+    ) -> bytes:  # fmt: skip
+        """The SDP for the other side of ``sdp``'s party: plain RTP, or WebRTC for a browser.
+        ``to_tag``: a new offer from the party that answered (the other way round); ``reset``: ICE
+        starts again on both sides (another browser is about to answer)."""
+        flags: dict[str, Any] = dict(WEBRTC_FLAGS if webrtc else SDP_FLAGS)
+        if reset:
+            flags["flags"] = [*flags["flags"], "reset"]
+        reply = await self.command(
+            "offer", call_id=call_id, from_tag=from_tag, to_tag=to_tag, sdp=sdp, **flags
+        )
         offer = str(reply["sdp"]).encode()
         return browser_role(offer) if webrtc else offer
 
-    async def answer(self, call_id: str, sdp: bytes, *, from_tag: str = CALLER, to_tag: str = AGENT) -> bytes:
+    async def answer(
+        self, call_id: str, sdp: bytes, *, from_tag: str = CALLER, to_tag: str = AGENT, webrtc: bool = False
+    ) -> bytes:
+        """The SDP for the offering party (``webrtc``: a browser) from the answering party's ``sdp``."""
+        flags = WEBRTC_FLAGS if webrtc else SDP_FLAGS
         reply = await self.command(
-            "answer", call_id=call_id, from_tag=from_tag, to_tag=to_tag, sdp=sdp, **SDP_FLAGS
+            "answer", call_id=call_id, from_tag=from_tag, to_tag=to_tag, sdp=sdp, **flags
         )
         return str(reply["sdp"]).encode()
 
-    async def subscribe(self, call_id: str, *, webrtc: bool = False) -> tuple[bytes, str]:
-        """A listener's offer of both parties' audio (one send-only stream each) and its tag."""
+    async def subscribe(
+        self, call_id: str, parties: tuple[str, ...] = (CALLER, AGENT), *, webrtc: bool = False
+    ) -> tuple[bytes, str]:
+        """A listener's offer of the ``parties``' audio (one send-only stream each) and its tag."""
         flags = WEBRTC_FLAGS if webrtc else SDP_FLAGS
-        reply = await self.command("subscribe request", call_id=call_id, from_tags=[CALLER, AGENT], **flags)
+        reply = await self.command("subscribe request", call_id=call_id, from_tags=list(parties), **flags)
         offer = str(reply["sdp"]).encode()
         return (unique_mids(offer) if webrtc else offer), str(reply["to-tag"])
 

@@ -79,12 +79,12 @@ class Live:
     queue_request: QueueRequest | None = None  # what the call's queue step asked for
 
 
-def silence(host: str) -> bytes:
+def silence(host: str, direction: str = "sendrecv") -> bytes:
     """An offer for a party that is not there yet (the customer of an outbound call): the discard port."""
     return (
         f"v=0\r\no=callisto 1 1 IN IP4 {host}\r\ns=-\r\nc=IN IP4 {host}\r\nt=0 0\r\n"
         "m=audio 9 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n"
-        "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n"
+        f"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na={direction}\r\n"
     ).encode()
 
 
@@ -146,6 +146,7 @@ class Switchboard:
         self._active = True
         self.holds_lease: Callable[[], bool] = lambda: True
         self.ended: list[Callable[[str], Awaitable[None]]] = []  # told each call id that ended here
+        self.agent_left: list[Callable[[str], Awaitable[None]]] = []  # told when an agent leg is dropped
         ua.on_invite = self.inbound
         ua.observers.append(self._dialog_changed)
 
@@ -343,10 +344,13 @@ class Switchboard:
         """Make rtpengine's agent side fit the phone about to ring: plain RTP for SIP phones, DTLS-SRTP
         with ICE for browsers (the caller side's SDP offered again; its ports stay). Every browser gets
         a fresh offer: ICE and DTLS are between rtpengine and one browser, a transfer's next browser
-        must not be offered the credentials the previous one used."""
+        must not be offered the credentials the previous one used. rtpengine takes a new ICE user
+        only in an offer (in an answer it logs "ICE restart detected, but reset not allowed" and keeps
+        checking the old browser's candidates), so the offer after a browser says ``reset``."""
         if (call.agent_media == kind and kind != WEBRTC) or not call.caller_offer:
             return
-        sdp = await self.relay.offer(call.id, call.caller_offer.encode(), webrtc=kind == WEBRTC)
+        again = call.agent_media == WEBRTC  # the next browser: rtpengine starts its ICE afresh
+        sdp = await self.relay.offer(call.id, call.caller_offer.encode(), webrtc=kind == WEBRTC, reset=again)
         call.agent_sdp, call.agent_media = sdp.decode(), kind
 
     # call control --------------------------------------------------------------------------------
@@ -528,6 +532,8 @@ class Switchboard:
             dialog, live.agent, call.agent_leg = live.agent, None, None
             self.legs.pop(dialog.key, None)
             await self._bye(dialog)
+            for hook in self.agent_left:
+                await hook(call.id)
         if call.state is S.HELD:
             await self.relay.unblock(call.id, AGENT)
             await self.relay.unblock(call.id, CALLER)

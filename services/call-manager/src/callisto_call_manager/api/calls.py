@@ -16,13 +16,14 @@ from callisto_call_manager.listening import Listener, Listening
 from callisto_call_manager.switchboard import Switchboard
 from callisto_protocol.calls import CallDirection, CallState, EndedBy
 from callisto_protocol.ids import TOKEN_PATTERN
-from callisto_protocol.telephony import NUMBER_PATTERN, RecordAction, TransferKind
+from callisto_protocol.telephony import NUMBER_PATTERN, ListenerMode, RecordAction, TransferKind
 from callisto_runtime import Service
 from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims
 
 log = logging.getLogger(__name__)
 CallPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="call id")]
+ListenerPath = Annotated[str, Path(pattern=TOKEN_PATTERN, max_length=100, description="listener id")]
 
 
 class TransferRequest(BaseModel):
@@ -81,16 +82,26 @@ class ListenRequest(BaseModel):
     """Whose phone listens: the SIP username it registered with (a browser or a SIP phone)."""
 
     username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._+-]+$")
+    whisper: bool = Field(default=False, description="also speak to the agent (the customer hears nothing)")
+
+
+class ListenerChange(BaseModel):
+    whisper: bool = Field(description="start (true) or stop (false) speaking to the agent; listening goes on")
 
 
 class ListenerView(BaseModel):
     listener_id: str
     call_id: str
     username: str
+    mode: ListenerMode
+    by: str = Field(description="who asked for it")
 
     @classmethod
-    def of(cls, listener: Listener) -> ListenerView:
-        return cls(listener_id=listener.id, call_id=listener.call_id, username=listener.username)
+    def of(cls, listener: Listener, mode: ListenerMode | None = None) -> ListenerView:
+        return cls(
+            listener_id=listener.id, call_id=listener.call_id, username=listener.username,
+            mode=mode or listener.mode, by=listener.by,
+        )  # fmt: skip
 
 
 def router(service: Service, board: Switchboard, bindings: Bindings, listening: Listening) -> APIRouter:
@@ -130,12 +141,13 @@ def router(service: Service, board: Switchboard, bindings: Bindings, listening: 
 
     @api.post(
         "/calls/{call_id}/listeners",
-        summary="A supervisor listens: their phone rings with both parties' audio, nobody hears them",
+        summary="A supervisor listens (and whispers to the agent): their phone takes the call's audio by "
+        "itself, nobody on the call hears them",
         responses=responses(409, 502),
     )
     async def listen(call_id: CallPath, body: ListenRequest, claims: Claims = may_listen) -> ListenerView:
-        listener = await listening.listen(board.table.get(call_id), body.username)
-        log.info("call %s: %s listens (asked by %s)", call_id, body.username, claims.subject)
+        call = board.table.get(call_id)
+        listener = await listening.listen(call, body.username, claims.subject, whisper=body.whisper)
         return ListenerView.of(listener)
 
     @api.get("/calls/{call_id}/listeners", summary="Who listens to the call")
@@ -147,9 +159,23 @@ def router(service: Service, board: Switchboard, bindings: Bindings, listening: 
         "/calls/{call_id}/listeners/{listener_id}", summary="Stop listening (the supervisor's leg ends)"
     )
     async def stop_listening(
-        call_id: CallPath, listener_id: Annotated[str, Path(max_length=100)], claims: Claims = may_listen
+        call_id: CallPath, listener_id: ListenerPath, claims: Claims = may_listen
     ) -> ListenerView:
-        return ListenerView.of(await listening.stop(call_id, listener_id))
+        call = board.table.get(call_id)
+        stopped = await listening.change(call, listener_id, ListenerMode.STOPPED, claims.subject)
+        return ListenerView.of(stopped, ListenerMode.STOPPED)
+
+    @api.patch(
+        "/calls/{call_id}/listeners/{listener_id}",
+        summary="Start or stop whispering to the agent",
+        responses=responses(409, 502),
+    )
+    async def change_listener(
+        call_id: CallPath, listener_id: ListenerPath, body: ListenerChange, claims: Claims = may_listen
+    ) -> ListenerView:
+        call = board.table.get(call_id)
+        mode = ListenerMode.WHISPERING if body.whisper else ListenerMode.LISTENING
+        return ListenerView.of(await listening.change(call, listener_id, mode, claims.subject))
 
     @api.post("/calls/{call_id}/hold", summary="Put the caller on hold (music)", responses=responses(409))
     async def hold(call_id: CallPath, claims: Claims = may_control) -> LiveCall:
