@@ -23,7 +23,7 @@ import yaml
 
 from callisto_call_manager.rtpengine import MediaRelay
 from callisto_devkit.issuer import TestIssuer
-from callisto_devkit.processes import ManagedProcess, free_port
+from callisto_devkit.processes import ManagedProcess, free_media_port, free_port
 from callisto_devkit.pytest_plugin import spawn_service
 from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
 from callisto_devkit.sipp import SippRun, scenario, start_sipp
@@ -176,7 +176,7 @@ async def register(sip_port: int, folder: Path) -> tuple[SippRun, int]:
         "-p",
         str(contact),
         "-mp",
-        str(free_port()),
+        str(free_media_port()),
         "-l",
         "100",
         "-timeout",

@@ -33,7 +33,7 @@ from prometheus_client import CollectorRegistry
 
 from callisto_devkit.browser import CHROMIUM_ARGS, softphone_app, tone_wav
 from callisto_devkit.issuer import TestIssuer
-from callisto_devkit.processes import free_port
+from callisto_devkit.processes import free_media_port, free_port
 from callisto_devkit.pytest_plugin import serve_in_process, spawn_service
 from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
 from callisto_devkit.sipp import SippRun, scenario, start_sipp
@@ -112,7 +112,7 @@ async def trunk_calls(n: int, talks: Path, folder: Path, sip_target: str, hold_s
     timeout = f"{int(hold_s) + 120}s"
     runs = []
     for _ in range(n):
-        ports = ["-p", str(free_port()), "-mp", str(free_port())]
+        ports = ["-p", str(free_port()), "-mp", str(free_media_port())]
         runs.append(await start_sipp(talks, folder, sip_target, "-m", "1", *ports, "-timeout", timeout))
     return runs
 
@@ -131,7 +131,7 @@ async def sip_phones(
         raise SystemExit(f"the SIP phone did not register: {errors}")
     answering = await start_sipp(
         scenario("agent", folder, RING_MS=100), folder, "-m", str(n), "-p", str(contact),
-        "-mp", str(free_port()), "-timeout", f"{int(hold_s) + 120}s",
+        "-mp", str(free_media_port()), "-timeout", f"{int(hold_s) + 120}s",
     )  # fmt: skip
     agents.free = ["agent-sip"] * n
     talks = scenario("caller_talks", folder, NUMBER=5000, KEY=1, KEY_AT_MS=100, TALK_AT_MS=100,

@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 from callisto_call_manager.app import Parts
 from callisto_call_manager.settings import DEMO_CONFIG
 from callisto_devkit.issuer import TestIssuer
-from callisto_devkit.processes import free_port
+from callisto_devkit.processes import free_media_port, free_port
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_devkit.sipp import SippRun, start_sipp
@@ -159,4 +159,4 @@ async def with_customer(
     plan = plan_with(folder, flows or {}, outbound_port=port)
     async with suite(nats, redis_url, rtpengine, issuer, folder, config_file=plan, **overrides) as s:
         xml = scenario("agent", folder, RING_MS=300)
-        yield s, await start_sipp(xml, folder, "-m", "1", "-p", str(port), "-mp", str(free_port()))
+        yield s, await start_sipp(xml, folder, "-m", "1", "-p", str(port), "-mp", str(free_media_port()))

@@ -18,7 +18,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from callisto_devkit.browser import CHROMIUM_ARGS, softphone_app, tone_wav
 from callisto_devkit.issuer import TestIssuer
-from callisto_devkit.processes import free_port
+from callisto_devkit.processes import free_media_port, free_port
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_devkit.sipp import SippRun, start_sipp
@@ -95,7 +95,7 @@ async def trunk_caller(s: Suite, folder: Path, hold_ms: int) -> SippRun:
         "caller_talks", folder, NUMBER=311, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500, HOLD_MS=hold_ms
     )
     return await start_sipp(
-        talks, folder, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+        talks, folder, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
     )
 
 
@@ -117,7 +117,7 @@ async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks
             "caller_talks", tmp_path, NUMBER=311, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500, HOLD_MS=9000
         )
         caller = await start_sipp(
-            talks, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+            talks, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
         )
         await saw(page, "confirmed", 20)
 

@@ -23,7 +23,7 @@ from cm_testing import PERMISSIONS, PROMPTS, register_with_sipp
 
 from callisto_call_manager.rtpengine import MediaRelay
 from callisto_devkit.issuer import TestIssuer
-from callisto_devkit.processes import ManagedProcess, free_port
+from callisto_devkit.processes import ManagedProcess, free_media_port, free_port
 from callisto_devkit.pytest_plugin import serve_in_process, spawn_service
 from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
 from callisto_devkit.sipp import SippRun, scenario, start_sipp
@@ -108,7 +108,7 @@ class Pair:
             )
             assert reply.status_code == 200, reply.text
         xml = scenario(name, self.folder, **{"RING_MS": 300, **values})
-        return await start_sipp(xml, self.folder, "-m", "1", "-p", str(port), "-mp", str(free_port()))
+        return await start_sipp(xml, self.folder, "-m", "1", "-p", str(port), "-mp", str(free_media_port()))
 
     async def connected_call(self, instance: Instance) -> tuple[str, list[SippRun]]:
         """A caller through the IVR and queue to agent-1's sipp phone (which waits for a BYE)."""
@@ -134,7 +134,15 @@ class Pair:
         """A caller who stays until Callisto hangs up (a key press early on does nothing here)."""
         xml = scenario("caller_stays", self.folder, NUMBER=500, CALLER=5551234, KEY=9, KEY_AT_MS=500)
         return await start_sipp(
-            xml, self.folder, self.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+            xml,
+            self.folder,
+            self.sip_target,
+            "-m",
+            "1",
+            "-p",
+            str(free_port()),
+            "-mp",
+            str(free_media_port()),
         )
 
 

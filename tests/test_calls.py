@@ -13,7 +13,7 @@ from cm_testing import scenario
 from helpdesk_testing import helpdesk
 
 from callisto_devkit.issuer import TestIssuer
-from callisto_devkit.processes import free_port
+from callisto_devkit.processes import free_media_port, free_port
 from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_devkit.sipp import SippRun, start_sipp
 from callisto_protocol.calls import CallStateChanged
@@ -32,11 +32,11 @@ async def test_a_trunk_call_reaches_a_registered_agent_through_the_menu(
         await s.agent_ready("agent-1")
         agent = await start_sipp(
             scenario("agent", tmp_path, RING_MS=500), tmp_path, "-m", "1", "-p", str(agent_port),
-            "-mp", str(free_port()),
+            "-mp", str(free_media_port()),
         )  # fmt: skip
         caller = await start_sipp(
             scenario("caller", tmp_path, NUMBER=311, KEY=1, KEY_AT_MS=3500, HOLD_MS=9000),
-            tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port()),
+            tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port()),
         )  # fmt: skip
 
         async def connected() -> bool:
@@ -77,7 +77,7 @@ async def agent_phone(s: Suite, user: str, agent_id: str, name: str, **values: o
     await s.register(user, port)
     await s.agent_ready(agent_id)
     xml = scenario(name, s.folder, **{"RING_MS": 300, "TALK_MS": 1500, **values})
-    return await start_sipp(xml, s.folder, "-m", "1", "-p", str(port), "-mp", str(free_port()))
+    return await start_sipp(xml, s.folder, "-m", "1", "-p", str(port), "-mp", str(free_media_port()))
 
 
 async def call_in(
@@ -91,7 +91,7 @@ async def call_in(
 ) -> SippRun:
     xml = scenario(name, s.folder, NUMBER=311, CALLER=caller, KEY=key, KEY_AT_MS=key_at_ms, HOLD_MS=hold_ms)
     return await start_sipp(
-        xml, s.folder, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+        xml, s.folder, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
     )
 
 
@@ -237,13 +237,13 @@ async def test_every_call_completes_with_ten_percent_loss_on_both_legs(
         agent_xml = scenario("agent", tmp_path, RING_MS=200)
         # four calls one after another take about a minute, longer under load: beyond sipp's default 60 s
         agent = await start_sipp(
-            agent_xml, tmp_path, "-m", str(calls), "-p", str(port), "-mp", str(free_port()), "-lost", "10",
-            "-timeout", "170s",
+            agent_xml, tmp_path, "-m", str(calls), "-p", str(port), "-mp", str(free_media_port()),
+            "-lost", "10", "-timeout", "170s",
         )  # fmt: skip
         caller_xml = scenario("caller", tmp_path, NUMBER=312, KEY=5, KEY_AT_MS=100, HOLD_MS=8000)
         caller = await start_sipp(
             caller_xml, tmp_path, s.sip_target, "-m", str(calls), "-l", "1", "-p", str(free_port()),
-            "-mp", str(free_port()), "-lost", "10", "-timeout", "170s",
+            "-mp", str(free_media_port()), "-lost", "10", "-timeout", "170s",
         )  # fmt: skip
         code, errors = await caller.result(180)
         assert code == 0, errors
@@ -320,7 +320,7 @@ async def test_a_waiting_caller_leaves_their_number_and_is_called_back_agent_fir
     ) as (s, customer):
         xml = scenario("caller_stays", tmp_path, NUMBER=313, CALLER=5551234, KEY=1, KEY_AT_MS=4000)
         caller = await start_sipp(
-            xml, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+            xml, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
         )
         await finished(caller)  # pressed 1 during the offer, heard the confirmation, got a BYE
         voice_call = s.of(CallStateChanged)[0].call_id
@@ -363,7 +363,7 @@ async def test_ring_all_rings_every_ready_agent_and_the_first_to_answer_takes_th
         quick = await agent_phone(s, "operator2", "agent-2", "agent", RING_MS=1500)
         xml = scenario("caller", tmp_path, NUMBER=314, KEY=5, KEY_AT_MS=100, HOLD_MS=5000)
         caller = await start_sipp(
-            xml, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_port())
+            xml, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
         )
         await finished(caller, quick, slow)  # the slow phone got CANCEL once the quick one answered
         await eventually(lambda: no_calls(s))
@@ -429,7 +429,17 @@ async def test_callers_who_hang_up_before_the_answer_leave_nothing_behind(
     async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as s:
         xml = scenario("caller_cancels", tmp_path, NUMBER=311)
         callers = await start_sipp(
-            xml, tmp_path, s.sip_target, "-m", "5", "-r", "5", "-p", str(free_port()), "-mp", str(free_port())
+            xml,
+            tmp_path,
+            s.sip_target,
+            "-m",
+            "5",
+            "-r",
+            "5",
+            "-p",
+            str(free_port()),
+            "-mp",
+            str(free_media_port()),
         )
         await finished(callers)  # every INVITE: 200 to its CANCEL, 487, ACK
         await eventually(lambda: no_calls(s))

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
+from core_bus_testing import BEAT, core_bus, eventually
 from prometheus_client import CollectorRegistry
 
-from callisto_core_bus.app import build
-from callisto_core_bus.settings import CoreBusSettings
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.publishers import Publishers
@@ -24,46 +22,10 @@ from callisto_protocol.calls import CallState, CallStateChanged
 from callisto_protocol.control import DrainInstance, DrainStarted
 from callisto_protocol.lists import AgentList, AgentListDelta, AgentListSnapshot, GetAgentList
 from callisto_protocol.registry import ServiceGone, ServiceRegistered
-from callisto_runtime import Bus, Mode, RemoteError, Service, ServiceSettings
+from callisto_runtime import Bus, RemoteError, Service, ServiceSettings
 from callisto_runtime.metrics import BusMetrics
 
 pytestmark = pytest.mark.integration
-BEAT = 0.2
-
-
-async def eventually(condition, timeout: float = 10.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        result = condition()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        await asyncio.sleep(0.03)
-    raise AssertionError(f"{what} not met within {timeout} s")
-
-
-@contextlib.asynccontextmanager
-async def core_bus(
-    nats_url: str, issuer: TestIssuer, *permissions: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, Service]]:
-    """core-bus, and an HTTP client whose token grants ``permissions`` (all of core-bus's by default)."""
-    port = free_port()
-    settings = CoreBusSettings(
-        mode=Mode.DEVELOPMENT,  # its service account logs in with the development secret
-        nats_url=nats_url,
-        http_port=port,
-        heartbeat_interval_s=BEAT,
-        lease_ttl_s=1.0,
-        sweep_every_s=0.05,
-        list_delta_every_s=0.05,
-        list_snapshot_every_s=0.5,
-    )
-    service, _, app = build(settings)
-    headers = issuer.bearer(*(permissions or ("core-bus.#",)))
-    async with serve_in_process(app, port) as base, httpx.AsyncClient(base_url=base, headers=headers) as http:
-        await eventually(lambda: service.is_active, what="core-bus active")
-        yield http, service
 
 
 @contextlib.asynccontextmanager

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 from prometheus_client import CollectorRegistry
 
-from callisto_devkit.processes import DevkitError, free_port
+from callisto_devkit.processes import DevkitError, free_media_port, free_port
 from callisto_devkit.sipp import SippRun, scenario, start_sipp
 from callisto_protocol import Envelope, Event
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
@@ -135,7 +135,7 @@ async def run_demo(
             port = free_port()
             await _register(sip, user, port, folder)
             xml = scenario("agent_hangs_up", folder, RING_MS=800, TALK_MS=talk_ms)
-            phones.append(await start_sipp(xml, folder, "-p", str(port), "-mp", str(free_port()), "-aa",
+            phones.append(await start_sipp(xml, folder, "-p", str(port), "-mp", str(free_media_port()), "-aa",
                                            "-timeout", f"{int(timeout_s)}s"))  # fmt: skip
             await _make_ready(urls["queue-manager"], token, agent_id)
         callers = []
@@ -146,7 +146,7 @@ async def run_demo(
                 xml = scenario("caller_stays", folder, NUMBER=311, CALLER=5551234, KEY=key, KEY_AT_MS=3500)
                 callers.append(await start_sipp(
                     xml, folder, f"{sip[0]}:{sip[1]}", "-m", str(share), "-r", "2", "-l", str(share),
-                    "-p", str(free_port()), "-mp", str(free_port()), "-timeout", f"{int(timeout_s)}s",
+                    "-p", str(free_port()), "-mp", str(free_media_port()), "-timeout", f"{int(timeout_s)}s",
                 ))  # fmt: skip
         for run in callers:
             await run.result(timeout_s)

@@ -4,6 +4,7 @@ another program is never signalled."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -22,6 +23,26 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_media_port() -> int:
+    """An even port whose UDP neighbours up to +3 are free (sipp's ``-mp``: audio RTP and RTCP, then
+    video at +2 and +3), below the kernel's ephemeral range (32768 up), where rtpengine's ports and
+    browsers' ICE candidates come from, so none of them takes it a moment later."""
+    for _ in range(1000):
+        port = random.randrange(20000, 32000, 2)
+        if all(_udp_free(port + offset) for offset in range(4)):
+            return port
+    raise DevkitError("no free block of four UDP ports between 20000 and 32000")
+
+
+def _udp_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def port_in_use(port: int) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from callisto_core_bus import __version__, handlers
+from callisto_core_bus.api import gateway as gateway_api
 from callisto_core_bus.api import health, lists, services
+from callisto_core_bus.gateway import Gateway
 from callisto_core_bus.metrics import SuiteCollector
 from callisto_core_bus.settings import CoreBusSettings
 from callisto_core_bus.suite import Suite
@@ -16,11 +18,16 @@ def build(settings: CoreBusSettings | None = None) -> tuple[Service, Suite, Fast
     settings = settings or CoreBusSettings()
     service = Service("core-bus", __version__, settings, singleton=True)
     suite = Suite(service, settings)
+    gateway = Gateway(
+        service.verifier, suite.agents, suite.calls, service.metrics_registry,
+        queue_limit=settings.gateway_queue_limit, auth_timeout_s=settings.gateway_auth_timeout_s,
+    )  # fmt: skip
 
     @service.on_startup
     async def startup() -> None:
         service.bus.on_connect(suite.on_connected)
         await handlers.subscribe(service.bus, suite)
+        await gateway.subscribe(service.bus)  # every instance relays: a standby is as good a gateway
         suite.start_loops()
 
     @service.on_shutdown
@@ -28,7 +35,8 @@ def build(settings: CoreBusSettings | None = None) -> tuple[Service, Suite, Fast
         await suite.stop_loops()
 
     service.metrics_registry.register(SuiteCollector(suite))
-    for router in (services.router(suite), health.router(suite), lists.router(suite)):
+    routers = (services.router(suite), health.router(suite), lists.router(suite), gateway_api.router(gateway))
+    for router in routers:
         service.include_router(router)
     return service, suite, service.create_app()
 

@@ -51,6 +51,9 @@ class ListBook(Generic[EntryT]):
             self._removed.add(key)
         self._upserted.pop(key, None)
 
+    def get(self, key: str) -> EntryT | None:
+        return self._entries.get(key)
+
     def entries(self) -> list[EntryT]:
         return [self._entries[k] for k in sorted(self._entries)]
 

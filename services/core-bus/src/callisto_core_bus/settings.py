@@ -15,3 +15,10 @@ class CoreBusSettings(ServiceSettings):
     sweep_every_s: float = Field(default=0.25, gt=0, le=5)
     list_snapshot_every_s: float = Field(default=5.0, gt=0)
     list_delta_every_s: float = Field(default=0.2, gt=0)
+    gateway_queue_limit: int = Field(
+        default=1000,
+        ge=10,
+        le=100_000,
+        description="events waiting for one WebSocket client before it is dropped",
+    )
+    gateway_auth_timeout_s: float = Field(default=5.0, gt=0, le=60)
