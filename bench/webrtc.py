@@ -140,14 +140,15 @@ async def sip_phones(
     for caller in await trunk_calls(n, talks, folder, sip_target, hold_s):
         await caller.result(hold_s + 120)
     used = sum(cpu_s(pid) for pid in pids) - used
-    answering.process.kill()
+    if answering.process.returncode is None:  # it may have ended with its last call
+        answering.process.kill()
     return used
 
 
 async def run(levels: list[int], hold_s: float) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="callisto-bench-webrtc-"))
     nats, redis_server = NatsServer().start(), RedisServer().start()
-    media = RtpEngine(port_min=20000, port_max=59999).start()
+    media = RtpEngine(port_min=40000, port_max=59999).start()  # sipp's media ports are below
     issuer = TestIssuer({"call-manager": ["auth.sip-credentials.read", "qm.#"]})
     for i in range(max(levels)):
         issuer.sip_users[f"w{i}"] = ("bench", f"agent-w{i}")
