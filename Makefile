@@ -3,12 +3,12 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bootstrap lint typecheck pytest asyncapi bench down status clean
+.PHONY: run test bootstrap lint typecheck client-test pytest asyncapi bench down status clean
 
 run: bootstrap
 	$(BIN)/callisto up
 
-test: bootstrap lint typecheck pytest
+test: bootstrap lint typecheck client-test pytest
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -18,6 +18,9 @@ lint:
 
 typecheck:
 	$(BIN)/mypy libs/protocol/src libs/runtime/src libs/devkit/src libs/sip/src services/core-bus/src services/auth/src services/queue-manager/src services/call-manager/src services/helpdesk/src services/snitch/src
+
+client-test:
+	cd clients/operator && npm test --silent
 
 pytest:
 	$(BIN)/pytest -q --timeout=300

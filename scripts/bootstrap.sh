@@ -43,14 +43,17 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   .venv/bin/python -m pip install -q -c requirements-dev.txt -r requirements-dev.txt "${editable[@]}"
   echo "$want" > "$stamp"
 fi
-# The browser softphone (JsSIP, bundled by esbuild): npm packages from the committed lockfile only.
-client=clients/softphone
-client_stamp=$client/node_modules/.bootstrap-stamp
-client_want=$(cat $client/package.json $client/package-lock.json | sha256sum | cut -c1-16)
-if [ "$(cat "$client_stamp" 2>/dev/null)" != "$client_want" ]; then
-  echo "bootstrap: npm packages of $client"
-  (cd $client && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-  echo "$client_want" > "$client_stamp"
-fi
-(cd $client && npm run --silent build)
+# The web clients: npm packages from the committed lockfiles only, then their builds (the softphone's
+# JsSIP bundle for the test pages; the operator client, served by core-bus, with its API types
+# generated from the committed OpenAPI documents).
+for client in clients/softphone clients/operator; do
+  client_stamp=$client/node_modules/.bootstrap-stamp
+  client_want=$(cat $client/package.json $client/package-lock.json | sha256sum | cut -c1-16)
+  if [ "$(cat "$client_stamp" 2>/dev/null)" != "$client_want" ]; then
+    echo "bootstrap: npm packages of $client"
+    (cd $client && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    echo "$client_want" > "$client_stamp"
+  fi
+  (cd $client && npm run --silent build)
+done
 echo "bootstrap: ready ($purpose)"

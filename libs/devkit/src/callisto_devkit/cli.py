@@ -116,6 +116,7 @@ def up(
                 env[spec.env_prefix + "INSTANCE_ID"] = f"{spec.name}-local" + ("-2" if copy else "")
                 env[spec.env_prefix + "NATS_PASSWORD"] = nats.password(spec.name)
                 env.update({spec.env_prefix + key: value for key, value in telephony.items()})
+                env[spec.env_prefix + "CLIENT_DIR"] = str(root / "clients" / "operator" / "dist")
                 process = ManagedProcess.spawn(
                     name,
                     [sys.executable, "-m", spec.module],
@@ -137,6 +138,9 @@ def up(
     console.print(f"\nAll up. Data and logs: {folder}")
     if "core-bus" in state.urls:
         base = state.urls["core-bus"]
+        console.print(
+            f"Operator client: {base}/  (demo people: operator1..3, supervisor1, password callisto)"
+        )
         console.print(
             f"Registry: {base}/api/v1/services   Health: {base}/api/v1/health   API docs: {base}/docs"
         )

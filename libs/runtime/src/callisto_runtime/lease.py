@@ -68,6 +68,7 @@ class LeaderLease:
         self._was_leader = False
         self._callbacks: list[ChangeCallback] = []
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.paused = False  # a test hook: stop renewing, as a frozen process would
         self._hold_until = 0.0  # after a hand-over: leave the lease to the others until then
 
@@ -96,11 +97,15 @@ class LeaderLease:
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name=f"lease-{self.key}")
 
     async def stop(self, *, release: bool = True) -> None:
         """Stop competing; a leader releases the key so a standby takes over at once."""
         if self._task is not None:
+            # Python 3.11's wait_for can swallow a cancellation that crosses a reply: the loop also
+            # ends at its next turn, so stopping never waits for ever
+            self._stopping = True
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
@@ -127,7 +132,7 @@ class LeaderLease:
         return revision is not None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             if self._clock() < self._hold_until and self._revision is None:
                 await asyncio.sleep(self.renew_every_s / 2)
                 continue

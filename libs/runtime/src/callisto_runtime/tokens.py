@@ -64,6 +64,8 @@ class Claims:
     expires_at: int
     token_id: str
     token: str = field(default="", repr=False, compare=False)  # as presented: passed on when acting for them
+    login: str = ""  # a person's login and name (a service account's token has neither)
+    name: str = ""
 
     def can(self, permission: str) -> bool:
         return allowed(self.permissions, permission, self.agent_id)
@@ -194,6 +196,8 @@ class TokenVerifier:
             expires_at=int(payload["exp"]),
             token_id=str(payload["jti"]),
             token=token,
+            login=str(payload.get("login") or ""),
+            name=str(payload.get("name") or ""),
         )
 
     @staticmethod

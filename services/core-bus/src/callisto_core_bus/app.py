@@ -5,10 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from callisto_core_bus import __version__, handlers
+from callisto_core_bus.api import client as client_page
 from callisto_core_bus.api import gateway as gateway_api
 from callisto_core_bus.api import health, lists, services
+from callisto_core_bus.api import proxy as proxy_api
 from callisto_core_bus.gateway import Gateway
 from callisto_core_bus.metrics import SuiteCollector
+from callisto_core_bus.proxy import Proxy
 from callisto_core_bus.settings import CoreBusSettings
 from callisto_core_bus.suite import Suite
 from callisto_runtime import Service
@@ -22,6 +25,7 @@ def build(settings: CoreBusSettings | None = None) -> tuple[Service, Suite, Fast
         service.verifier, suite.agents, suite.calls, service.metrics_registry,
         queue_limit=settings.gateway_queue_limit, auth_timeout_s=settings.gateway_auth_timeout_s,
     )  # fmt: skip
+    proxy = Proxy(lambda: suite.instances())
 
     @service.on_startup
     async def startup() -> None:
@@ -33,12 +37,19 @@ def build(settings: CoreBusSettings | None = None) -> tuple[Service, Suite, Fast
     @service.on_shutdown
     async def shutdown() -> None:
         await suite.stop_loops()
+        await proxy.close()
 
     service.metrics_registry.register(SuiteCollector(suite))
-    routers = (services.router(suite), health.router(suite), lists.router(suite), gateway_api.router(gateway))
+    routers = (
+        services.router(suite), health.router(suite), lists.router(suite), gateway_api.router(gateway),
+        proxy_api.router(proxy),
+    )  # fmt: skip
     for router in routers:
         service.include_router(router)
-    return service, suite, service.create_app()
+    app = service.create_app()
+    if settings.client_dir is not None:
+        client_page.serve(app, settings.client_dir)
+    return service, suite, app
 
 
 def create_app() -> FastAPI:

@@ -3,7 +3,12 @@
 CoreBusError (CallistoError)
 ├── UnknownService    404 no instance of that service was ever seen (or all were forgotten)
 ├── UnknownInstance   404
-└── InstanceGone      409 the instance stopped sending heartbeats
+├── InstanceGone      409 the instance stopped sending heartbeats
+├── NoReadyInstance   503 the proxy has no ready instance of the service to pass a request to
+├── UpstreamUnreachable 502
+├── UpstreamTimeout   504
+├── BodyTooLarge      413 a request body the proxy does not pass on
+└── ClientNotBuilt    503 CLIENT_DIR has no build of the operator client
 """
 
 from __future__ import annotations
@@ -28,3 +33,28 @@ class UnknownInstance(CoreBusError):
 class InstanceGone(CoreBusError):
     status = 409
     error_id = "instance-gone"
+
+
+class NoReadyInstance(CoreBusError):
+    status = 503
+    error_id = "no-ready-instance"
+
+
+class UpstreamUnreachable(CoreBusError):
+    status = 502
+    error_id = "upstream-unreachable"
+
+
+class UpstreamTimeout(CoreBusError):
+    status = 504
+    error_id = "upstream-timeout"
+
+
+class BodyTooLarge(CoreBusError):
+    status = 413
+    error_id = "body-too-large"
+
+
+class ClientNotBuilt(CoreBusError):
+    status = 503
+    error_id = "client-not-built"

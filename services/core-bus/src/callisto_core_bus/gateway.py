@@ -8,7 +8,8 @@ Protocol (JSON text frames):
   same message later renews the token before it expires; a token of another person is refused
   (close 4403). A connection whose token expires unrenewed is closed (4401), as is one with a bad
   token;
-- the gateway answers ``{"type": "hello", "subject", "agent_id", "roles", "expires_at", "streams"}``,
+- the gateway answers ``{"type": "hello", "subject", "login", "name", "agent_id", "roles", "expires_at",
+  "streams"}``,
   then one ``{"type": "snapshot", "stream", "seq": 0, "items"}`` per listed stream (``agents``,
   ``calls``): a client that was away resyncs from it without a reload;
 - then ``{"type": "event", "stream", "seq", "event": {"message_type", ...}}``, ``seq`` growing by one
@@ -223,7 +224,8 @@ class Gateway:
 
     def _hello(self, claims: Claims) -> dict[str, Any]:
         return {
-            "type": "hello", "subject": claims.subject, "agent_id": claims.agent_id,
+            "type": "hello", "subject": claims.subject, "login": claims.login, "name": claims.name,
+            "agent_id": claims.agent_id,
             "roles": list(claims.roles), "expires_at": claims.expires_at,
             "streams": [stream.name for stream in STREAMS],
         }  # fmt: skip

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -22,3 +24,5 @@ class CoreBusSettings(ServiceSettings):
         description="events waiting for one WebSocket client before it is dropped",
     )
     gateway_auth_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    # the operator client's build (clients/operator/dist): served at / and /assets when given
+    client_dir: Path | None = None

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { Live, type GatewayMessage } from "./live";
+
+const hello: GatewayMessage = {
+  type: "hello", subject: "u-1", login: "operator1", name: "Olga Operator", agent_id: "agent-1", roles: ["operator"], expires_at: 2e9,
+  streams: ["agents", "calls"],
+};
+const since = "2026-12-02T10:00:00Z";
+
+function event(stream: string, seq: number, body: Record<string, unknown>): GatewayMessage {
+  return { type: "event", stream, seq, event: { message_type: `${stream}.x`, ...body } };
+}
+
+describe("the live state", () => {
+  it("starts from the snapshot and follows the events of each stream in order", () => {
+    const live = new Live();
+    expect(live.apply(hello)).toBe("ok");
+    live.apply({ type: "snapshot", stream: "agents", seq: 0, items: [{ agent_id: "agent-1", state: "ready", since, name: "Olga", queues: [] }] });
+    live.apply({ type: "snapshot", stream: "calls", seq: 0, items: [] });
+    expect(live.mine()?.state).toBe("ready");
+    expect(live.apply(event("calls", 1, { call_id: "c1", seq: 4, state: "ringing", since, direction: "inbound", agent_id: "agent-1" }))).toBe("ok");
+    expect(live.apply(event("agents", 1, { agent_id: "agent-1", seq: 9, state: "on_call", since, call_id: "c1", queues: ["general"] }))).toBe("ok");
+    expect(live.mine()).toEqual({ agent_id: "agent-1", state: "on_call", since, call_id: "c1", queues: ["general"] });
+    expect([...live.calls.keys()]).toEqual(["c1"]);
+    expect(live.calls.get("c1")).not.toHaveProperty("seq");  // the bus's numbering is not the entry's
+  });
+
+  it("drops ended calls and logged-out agents", () => {
+    const live = new Live();
+    live.apply(hello);
+    live.apply({ type: "snapshot", stream: "calls", seq: 0, items: [{ call_id: "c1", state: "connected", since, direction: "inbound" }] });
+    live.apply({ type: "snapshot", stream: "agents", seq: 0, items: [{ agent_id: "agent-1", state: "ready", since }] });
+    live.apply(event("calls", 1, { call_id: "c1", state: "ended", since }));
+    live.apply(event("agents", 1, { agent_id: "agent-1", state: "logged_out", since }));
+    expect(live.calls.size + live.agents.size).toBe(0);
+  });
+
+  it("says so when a stream skips a number, and a new snapshot starts the count again", () => {
+    const live = new Live();
+    live.apply(hello);
+    live.apply({ type: "snapshot", stream: "agents", seq: 0, items: [] });
+    expect(live.apply(event("agents", 1, { agent_id: "agent-1", state: "ready", since }))).toBe("ok");
+    expect(live.apply(event("agents", 3, { agent_id: "agent-1", state: "not_ready", since }))).toBe("gap");
+    expect(live.mine()?.state).toBe("ready");  // nothing applied from a gap
+    live.apply(hello);
+    live.apply({ type: "snapshot", stream: "agents", seq: 0, items: [{ agent_id: "agent-1", state: "not_ready", since }] });
+    expect(live.apply(event("agents", 1, { agent_id: "agent-1", state: "ready", since }))).toBe("ok");
+    expect(live.apply(event("help", 1, { agent_id: "agent-1" }))).toBe("ok");  // streams count apart
+  });
+
+  it("keeps a renewed token's expiry", () => {
+    const live = new Live();
+    live.apply(hello);
+    live.apply({ type: "renewed", expires_at: 3e9 });
+    expect(live.me?.expires_at).toBe(3e9);
+  });
+});

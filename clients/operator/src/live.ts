@@ -1,0 +1,96 @@
+// What the gateway said so far: who I am, the agents and calls I may see. Pure: fed one message at a
+// time by feed.ts (and by the tests), it says when a stream skipped a number, so the connection is
+// made again and a fresh snapshot replaces everything.
+import type { components } from "./api/core-bus";
+
+export type AgentEntry = components["schemas"]["AgentEntry"];
+export type CallEntry = components["schemas"]["CallEntry"];
+
+export interface Hello {
+  type: "hello";
+  subject: string;
+  login: string;
+  name: string;
+  agent_id: string | null;
+  roles: string[];
+  expires_at: number;
+  streams: string[];
+}
+interface Snapshot {
+  type: "snapshot";
+  stream: string;
+  seq: number;
+  items: unknown[];
+}
+interface Relayed {
+  type: "event";
+  stream: string;
+  seq: number;
+  event: { message_type: string } & Record<string, unknown>;
+}
+interface Renewed {
+  type: "renewed";
+  expires_at: number;
+}
+export type GatewayMessage = Hello | Snapshot | Relayed | Renewed;
+
+export type Applied = "ok" | "gap";
+
+export class Live {
+  me: Hello | null = null;
+  agents = new Map<string, AgentEntry>();
+  calls = new Map<string, CallEntry>();
+  private seq = new Map<string, number>();
+
+  apply(message: GatewayMessage): Applied {
+    switch (message.type) {
+      case "hello":
+        this.me = message;
+        this.seq.clear();
+        return "ok";
+      case "renewed":
+        if (this.me) this.me = { ...this.me, expires_at: message.expires_at };
+        return "ok";
+      case "snapshot":
+        this.seq.set(message.stream, message.seq);
+        if (message.stream === "agents") {
+          this.agents = new Map((message.items as AgentEntry[]).map((a) => [a.agent_id, a]));
+        } else if (message.stream === "calls") {
+          this.calls = new Map((message.items as CallEntry[]).map((c) => [c.call_id, c]));
+        }
+        return "ok";
+      case "event": {
+        const expected = (this.seq.get(message.stream) ?? 0) + 1;
+        if (message.seq !== expected) return "gap";
+        this.seq.set(message.stream, message.seq);
+        if (message.stream === "agents") this.agent(message.event);
+        if (message.stream === "calls") this.call(message.event);
+        return "ok";
+      }
+    }
+  }
+
+  private agent(event: Record<string, unknown>): void {
+    const entry = event as unknown as AgentEntry;
+    if (entry.state === "logged_out") this.agents.delete(entry.agent_id);
+    else this.agents.set(entry.agent_id, pick<AgentEntry>(event, AGENT_FIELDS));
+  }
+
+  private call(event: Record<string, unknown>): void {
+    const entry = event as unknown as CallEntry;
+    if (entry.state === "ended") this.calls.delete(entry.call_id);
+    else this.calls.set(entry.call_id, pick<CallEntry>(event, CALL_FIELDS));
+  }
+
+  /** My own agent (an operator's), when the gateway listed it. */
+  mine(): AgentEntry | undefined {
+    return this.me?.agent_id ? this.agents.get(this.me.agent_id) : undefined;
+  }
+}
+
+const AGENT_FIELDS = ["agent_id", "name", "state", "since", "reason", "call_id", "queues"] as const;
+const CALL_FIELDS = ["call_id", "state", "since", "direction", "caller", "dialled", "queue_id", "agent_id"] as const;
+
+function pick<T>(event: Record<string, unknown>, fields: readonly string[]): T {
+  return Object.fromEntries(fields.filter((f) => f in event).map((f) => [f, event[f]])) as T;
+}

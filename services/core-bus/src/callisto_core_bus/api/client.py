@@ -1,0 +1,33 @@
+"""The operator client (clients/operator, built by bootstrap): ``/`` and ``/assets``, from the
+configured ``CLIENT_DIR``. Nothing else is taken from that folder, so unknown paths stay the API's 404
+problems. A folder without a build is said in the log and ``/`` answers 503 with the reason."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from callisto_core_bus.errors import ClientNotBuilt
+
+log = logging.getLogger(__name__)
+
+
+def serve(app: FastAPI, folder: Path) -> None:
+    index = folder / "index.html"
+    if not index.is_file():
+        log.error("the operator client is not built in %s (bootstrap builds it): / answers 503", folder)
+    page = APIRouter(tags=["client"])
+
+    @page.get("/", include_in_schema=False, response_class=FileResponse)
+    async def client() -> FileResponse:
+        if not index.is_file():
+            raise ClientNotBuilt(f"the operator client is not built in {folder}", {"folder": str(folder)})
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    app.include_router(page)
+    if (folder / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=folder / "assets"), name="client-assets")
