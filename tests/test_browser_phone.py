@@ -7,6 +7,7 @@ again and the call goes on to the caller's BYE. When the page goes away its regi
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -330,3 +331,48 @@ async def test_click_to_call_from_a_browser_agent_with_the_call_recorded(
 
 async def _grew(page: Page, packets: float) -> bool:
     return (await audio(page))["received"] > packets
+
+
+async def test_a_browser_registers_with_the_persons_access_token(
+    browser: Browser, page_url: str, private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine,
+    token_issuer: TestIssuer, tmp_path: Path,
+) -> None:  # fmt: skip
+    """The operator client has no SIP password: its phone registers with the person's access token
+    (RFC 8898). The binding is the person's agent's and lasts no longer than the token; someone
+    else's token, a forged one and one that expired are refused."""
+    ws_port = free_port()
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, sip_ws_port=ws_port) as s:
+        url = f"ws://127.0.0.1:{ws_port}"
+
+        def token_of(login: str, agent_id: str, ttl_s: int = 120) -> str:
+            return s.issuer.token(
+                "cm.calls.{agent_id}.#", subject=f"u-{login}", agent_id=agent_id, login=login, ttl_s=ttl_s
+            )
+
+        async def page_with(user: str, token: str) -> Page:
+            page = await (await browser.new_context()).new_page()
+            await page.goto(page_url)
+            await page.evaluate(f"window.phone.startWithToken('{url}', '{user}', '{token}')")
+            return page
+
+        good = token_of("operator1", "agent-1")
+        await saw(await page_with("operator1", good), "registered", 15)
+        (binding,) = (await s.cm_http.get("/api/v1/registrations", headers=s.issuer.bearer("cm.#"))).json()
+        assert (binding["username"], binding["agent_id"], binding["protocol"]) == (
+            "operator1",
+            "agent-1",
+            "WS",
+        )
+        assert binding["expires_at"] <= time.time() + 120  # not beyond the token
+        for user, token in (
+            ("operator1", token_of("operator2", "agent-2")),  # someone else's
+            ("operator2", good[:-4] + "AAAA"),  # forged
+            ("operator2", token_of("operator2", "agent-2", ttl_s=-60)),  # expired
+        ):
+            refused = await page_with(user, token)
+
+            async def failed(page: Page = refused) -> bool:
+                return any(e.startswith("registration-failed") for e in await events(page))
+
+            await eventually(failed, 15)
+        assert [(e.agent_id, e.registered) for e in s.of(RegistrationChanged)] == [("agent-1", True)]

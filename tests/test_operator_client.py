@@ -1,7 +1,9 @@
 """The operator client as people use it: the whole suite (`callisto up`), core-bus serving the built
 client, Debian's Chromium. An operator signs in, starts their shift and goes ready and not ready
 (queue-manager through core-bus's proxy, with the operator's own token); a supervisor's page sees
-each change live through the gateway; a wrong password is refused; the Russian strings are there."""
+each change live through the gateway; a wrong password is refused; the Russian strings are there.
+The page's phone registers with the person's access token; a trunk call (sipp, through the IVR and
+the queue) rings in the operator's page, is answered there, heard, and hung up by the caller."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 from suite_testing import running_suite
 
-from callisto_devkit.browser import CHROMIUM_ARGS
+from callisto_devkit.browser import CHROMIUM_ARGS, tone_wav
+from callisto_devkit.processes import free_media_port, free_port
+from callisto_devkit.sipp import scenario, start_sipp
 from callisto_devkit.suite import SuiteState
 
 pytestmark = [
@@ -32,11 +36,10 @@ def suite() -> Iterator[SuiteState]:
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={tone_wav(tmp_path / 'tone.wav')}"]
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
-        )
+        chromium = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=args)
         yield chromium
         await chromium.close()
 
@@ -85,3 +88,42 @@ async def test_a_wrong_password_is_refused(suite: SuiteState, browser: Browser) 
     await page.get_by_label("Password").fill("not the password")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("alert")).to_have_text("Wrong user name or password")
+
+
+async def test_an_operator_answers_a_call_in_the_page(
+    suite: SuiteState, browser: Browser, tmp_path: Path
+) -> None:
+    base = suite.urls["core-bus"]
+    operator = await signed_in(browser, base, "operator2")  # Omar: water only, so the call is his
+    supervisor = await signed_in(browser, base, "supervisor1")
+    await expect(operator.get_by_test_id("phone-registration")).to_have_text("Phone ready", timeout=15_000)
+    mine = operator.get_by_test_id("my-state")
+    if "Logged out" in await mine.inner_text():
+        await operator.get_by_role("button", name="Log in").click()
+        await expect(mine).to_contain_text("Not ready")
+    await operator.get_by_role("button", name="Ready", exact=True).click()
+    await expect(mine).to_contain_text("Ready")
+    host, port = suite.urls["sip"].removeprefix("sip:").split(":")
+    talks = scenario(
+        "caller_talks",
+        tmp_path,
+        NUMBER=311,
+        CALLER=5557788,
+        KEY=1,
+        KEY_AT_MS=3500,
+        TALK_AT_MS=1500,
+        HOLD_MS=6000,
+    )
+    caller = await start_sipp(
+        talks, tmp_path, f"{host}:{port}", "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
+    )
+    line = operator.get_by_test_id("line")
+    await expect(line).to_have_attribute("data-state", "ringing", timeout=30_000)
+    await operator.get_by_role("button", name="Answer").click()
+    await expect(line).to_have_attribute("data-state", "talking")
+    await expect(supervisor.get_by_test_id("calls")).to_contain_text("Talking")
+    await expect(operator.get_by_test_id("my-calls")).to_contain_text("5551234")
+    code, errors = await caller.result(60)
+    assert code == 0, errors
+    await expect(line).to_have_count(0)  # the caller hung up: the line is gone
+    await operator.get_by_role("button", name="Log out").click()

@@ -1,10 +1,12 @@
 """core-bus passes /svc/<service>/api/... on to a ready instance of that service (a real one, found
-through its heartbeats on a real NATS server) and the answer back as it came."""
+through its heartbeats on a real NATS server) and the answer back as it came; it serves the operator
+client's build and tells it where its phone registers."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -93,3 +95,25 @@ async def test_requests_reach_the_service_with_the_persons_token_and_come_back_a
             assert (await browser.get("/svc/echo/metrics")).status_code == 404  # only api/ is passed on
             too_big = await browser.post("/svc/echo/api/v1/echo/big", content=b"x" * ((1 << 20) + 1))
             assert (too_big.status_code, too_big.json()["error_id"]) == (413, "body-too-large")
+
+
+async def test_core_bus_serves_the_client_its_assets_and_its_settings(
+    private_nats: NatsServer, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "app.js").write_text("console.log('hi')")
+    overrides = {"client_dir": tmp_path, "client_sip_url": "wss://pbx.example:7443"}
+    async with (
+        core_bus(private_nats.url, token_issuer, **overrides) as (http, _),
+        httpx.AsyncClient(base_url=str(http.base_url)) as browser,
+    ):
+        assert (await browser.get("/")).json()["error_id"] == "client-not-built"  # no index.html yet
+        (tmp_path / "index.html").write_text("<!doctype html><title>Callisto</title>")
+        page = await browser.get("/")
+        assert page.status_code == 200 and "Callisto" in page.text
+        assert (await browser.get("/assets/app.js")).text == "console.log('hi')"
+        unknown = await browser.get("/api/v1/nothing-here")
+        assert unknown.headers["content-type"] == "application/problem+json"  # the API's 404, not a file
+        assert (await browser.get("/api/v1/client")).status_code == 401
+        settings = await browser.get("/api/v1/client", headers=token_issuer.bearer(subject="operator1"))
+        assert settings.json() == {"sip_url": "wss://pbx.example:7443"}

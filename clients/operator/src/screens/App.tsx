@@ -1,10 +1,14 @@
 // The shell: sign-in, then the operator's desk or the supervisor's view (by role), the link banner,
 // language and sign-out. State lives in Session (tokens) and Feed (the gateway's live state).
-import { useEffect, useMemo, useReducer, useState } from "preact/hooks";
+import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
+import { call } from "../api";
+import type { components } from "../api/core-bus";
 import { Feed } from "../feed";
 import { choose, language, t, type Language } from "../i18n";
+import { Phone } from "../phone";
 import { Session } from "../session";
 import { Desk } from "./Desk";
+import { PhonePanel } from "./PhonePanel";
 import { SignIn } from "./SignIn";
 import { Supervision } from "./Supervision";
 
@@ -13,21 +17,36 @@ export function App() {
   const redraw = () => bump(undefined);
   const [signedIn, setSignedIn] = useState(false);
   const feed = useMemo(() => new Feed(redraw), []);
+  const phone = useMemo(() => new Phone(redraw), []);
+  const phoneFor = useRef<string | null>(null); // whose phone was started
   const session = useMemo(
     () =>
       new Session((access) => {
         if (access === null) {
           feed.stop();
+          phone.stop();
+          phoneFor.current = null;
+          feed.live.me = null;
           setSignedIn(false);
         } else if (feed.live.me === null) {
           feed.start(access);
           setSignedIn(true);
         } else {
           feed.renew(access);
+          phone.renew(access);
         }
       }),
     [],
   );
+  const login = feed.live.me?.login ?? "";
+  useEffect(() => {
+    // the phone registers once the gateway said who this is (a reload knows no login before)
+    if (!login || phoneFor.current === login || !session.access) return;
+    phoneFor.current = login;
+    void call<components["schemas"]["ClientSettings"]>("core-bus", "v1/client", { token: session.access })
+      .then((settings) => phone.start(settings.sip_url, login, session.access ?? ""))
+      .catch(() => (phoneFor.current = null));
+  }, [login]);
   useEffect(() => {
     void session.resume();
     const tick = setInterval(redraw, 1000); // times in state
@@ -63,7 +82,10 @@ export function App() {
         </div>
       )}
       <main class={supervisor ? "wide" : ""}>
-        {me?.agent_id && <Desk live={feed.live} session={session} agentId={me.agent_id} />}
+        <div class="side">
+          {me?.agent_id && <Desk live={feed.live} session={session} agentId={me.agent_id} />}
+          <PhonePanel phone={phone} />
+        </div>
         {supervisor && <Supervision live={feed.live} />}
       </main>
     </>

@@ -117,6 +117,7 @@ def up(
                 env[spec.env_prefix + "NATS_PASSWORD"] = nats.password(spec.name)
                 env.update({spec.env_prefix + key: value for key, value in telephony.items()})
                 env[spec.env_prefix + "CLIENT_DIR"] = str(root / "clients" / "operator" / "dist")
+                env[spec.env_prefix + "CLIENT_SIP_URL"] = state.urls["sip-ws"]
                 process = ManagedProcess.spawn(
                     name,
                     [sys.executable, "-m", spec.module],

@@ -90,7 +90,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         endpoint, bindings, CredentialCache(service.bus), notifier,
         realm=settings.sip_realm, secret=settings.digest_secret(), algorithms=settings.digest_algorithms,
         min_expires_s=settings.min_expires_s, max_expires_s=settings.max_expires_s,
-        browser_algorithms=tuple(settings.ws_digest_algorithms),
+        browser_algorithms=tuple(settings.ws_digest_algorithms), tokens=service.verifier,
     )  # fmt: skip
     board = Switchboard(
         ua, relay, table, bindings, prompts, plan, notifier,

@@ -3,6 +3,12 @@ section 10, RFC 8760), bindings in Redis, OPTIONS keep-alive that drops phones w
 
 Challenges are offered for every configured algorithm, preferred first; nonces are stateless (signed
 timestamps), so any instance verifies them. A wrong password gets 403 and is counted.
+
+A browser may instead present the person's access token (``Authorization: Bearer``, RFC 8898; JsSIP's
+``authorization_jwt``): the operator client never holds a SIP password. The token must be valid and
+the person's own login the registered user; the binding lasts no longer than the token (the client
+registers again with its renewed token). A bad or expired token gets 401 with ``WWW-Authenticate:
+Bearer error="invalid_token"``, someone else's login 403.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from callisto_call_manager.bindings import Binding, Bindings
 from callisto_call_manager.notifier import Notifier
 from callisto_protocol.auth import GetSipCredentials, SipCredentials
 from callisto_runtime import Bus, CallistoError
+from callisto_runtime.tokens import TokenVerifier
 from callisto_sip import websocket
 from callisto_sip.auth import Credentials, DigestAuthenticator, Verdict
 from callisto_sip.endpoint import Endpoint, new_branch, new_tag, response_to
@@ -73,6 +80,7 @@ class Registrar:
         min_expires_s: int,
         max_expires_s: int,
         browser_algorithms: tuple[str, ...] = ("MD5",),
+        tokens: TokenVerifier | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.endpoint = endpoint
@@ -83,6 +91,8 @@ class Registrar:
         self.min_expires_s = min_expires_s
         self.max_expires_s = max_expires_s
         self.browser_algorithms = tuple(a.upper() for a in browser_algorithms)
+        self.tokens = tokens
+        self.realm = realm
         self.clock = clock
         self.stats: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -125,6 +135,9 @@ class Registrar:
         if authorization is None:
             self._challenge(tx)
             return
+        if authorization[:7].lower() == "bearer ":
+            await self._bearer(tx, request, username, authorization[7:].strip())
+            return
         credentials = Credentials.parse(authorization)
         authenticator = next(
             (a for a in self.authenticators if a.algorithm == credentials.algorithm.upper()), None
@@ -146,9 +159,32 @@ class Registrar:
             return
         await self._update(tx, request, username, known.agent_id)
 
+    async def _bearer(self, tx: ServerTransaction, request: Request, username: str, token: str) -> None:
+        """A browser registering with the person's access token."""
+        if self.tokens is None or tx.transport.protocol not in websocket.PROTOCOLS:
+            self._respond(tx, 403, "Forbidden (a token is taken from browsers only)")
+            return
+        try:
+            claims = await self.tokens.verify(token)
+        except CallistoError as exc:
+            if exc.status != 401:
+                raise  # the key set is unreachable: 503, not a false refusal
+            self.stats["auth-failures"] += 1
+            headers = Headers()
+            headers.add("WWW-Authenticate", f'Bearer realm="{self.realm}", error="invalid_token"')
+            self._respond(tx, 401, "Unauthorized", headers)
+            return
+        if not claims.login or claims.login != username:
+            self.stats["auth-failures"] += 1
+            self._respond(tx, 403, "Forbidden (the token is someone else's)")
+            return
+        await self._update(tx, request, username, claims.agent_id, until=float(claims.expires_at))
+
     async def _update(
-        self, tx: ServerTransaction, request: Request, username: str, agent_id: str | None
-    ) -> None:
+        self, tx: ServerTransaction, request: Request, username: str, agent_id: str | None,
+        *, until: float | None = None,
+    ) -> None:  # fmt: skip
+        """Apply the REGISTER's contacts; ``until``: no binding lasts beyond (a token's expiry)."""
         now = self.clock()
         before = {b.contact for b in await self.bindings.of(username, now)}
         header_expires = request.headers.get("Expires")
@@ -173,7 +209,7 @@ class Registrar:
                 Binding(
                     username=username,
                     contact=str(contact.uri),
-                    expires_at=now + min(expires, self.max_expires_s),
+                    expires_at=min(now + min(expires, self.max_expires_s), until or float("inf")),
                     source_host=tx.peer[0],
                     source_port=tx.peer[1],
                     protocol=tx.transport.protocol,

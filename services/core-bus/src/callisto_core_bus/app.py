@@ -25,6 +25,7 @@ def build(settings: CoreBusSettings | None = None) -> tuple[Service, Suite, Fast
         service.verifier, suite.agents, suite.calls, service.metrics_registry,
         queue_limit=settings.gateway_queue_limit, auth_timeout_s=settings.gateway_auth_timeout_s,
     )  # fmt: skip
+    suite.taken.append(gateway.listed)
     proxy = Proxy(lambda: suite.instances())
 
     @service.on_startup
@@ -42,7 +43,7 @@ def build(settings: CoreBusSettings | None = None) -> tuple[Service, Suite, Fast
     service.metrics_registry.register(SuiteCollector(suite))
     routers = (
         services.router(suite), health.router(suite), lists.router(suite), gateway_api.router(gateway),
-        proxy_api.router(proxy),
+        proxy_api.router(proxy), client_page.settings_router(service, settings.client_sip_url),
     )  # fmt: skip
     for router in routers:
         service.include_router(router)

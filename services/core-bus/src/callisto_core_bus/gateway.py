@@ -62,6 +62,7 @@ class Stream:
     name: str
     event: type[Event]
     visible: Callable[[Claims, Any, AgentBook], bool]  # (claims, event, agents) -> may they see it
+    listed: bool = False  # fed by core-bus's lists (only events they took), not a subscription
 
 
 def sees_agent(claims: Claims, agent_id: str | None) -> bool:
@@ -80,13 +81,16 @@ def sees_queue(claims: Claims, queue_id: str, agents: AgentBook) -> bool:
 
 
 STREAMS = (
-    Stream("agents", AgentStateChanged, lambda c, e, _: sees_agent(c, e.agent_id)),
-    Stream("calls", CallStateChanged, lambda c, e, _: sees_call(c, e.agent_id)),
+    Stream("agents", AgentStateChanged, lambda c, e, _: sees_agent(c, e.agent_id), listed=True),
+    Stream("calls", CallStateChanged, lambda c, e, _: sees_call(c, e.agent_id), listed=True),
     Stream("help", HelpRequestChanged, lambda c, e, _: sees_agent(c, e.agent_id)),
     Stream("phones", RegistrationChanged, lambda c, e, _: sees_agent(c, e.agent_id)),
     Stream("queues", QueueCallEvent, lambda c, e, agents: sees_queue(c, e.queue_id, agents)),
     Stream("supervision", ListenerChanged, lambda c, _e, _a: c.can("cm.calls.listen")),
 )
+
+
+BY_NAME = {stream.name: stream for stream in STREAMS}
 
 
 class Auth(BaseModel):
@@ -153,19 +157,29 @@ class Gateway:
 
     async def subscribe(self, bus: Bus) -> None:
         for stream in STREAMS:
-            await bus.subscribe(stream.event, self._relay(stream))
+            if not stream.listed:
+                await bus.subscribe(stream.event, self._relay(stream.name))
 
-    def _relay(self, stream: Stream) -> Callable[[Any, Envelope], Any]:
+    def listed(self, stream: str, event: Event) -> None:
+        """An agent or call event the lists took (not a stale one, nor a replay): relayed in the
+        same step, so a snapshot and the events after it never miss or repeat one."""
+        self.relay(stream, event)
+
+    def relay(self, name: str, event: Event) -> None:
+        stream = BY_NAME[name]
+        body = {"message_type": event.message_type, **event.model_dump(mode="json")}
+        for connection in list(self.connections):
+            if not stream.visible(connection.claims, event, self.agents):
+                continue
+            if connection.offer(stream.name, body):
+                self.metrics.sent.labels(stream=stream.name).inc()
+            else:
+                self.metrics.closed.labels(reason="slow").inc()
+                connection.close_with(SLOW, "the client does not keep up; reconnect")
+
+    def _relay(self, name: str) -> Callable[[Any, Envelope], Any]:
         async def relay(event: Event, _: Envelope) -> None:
-            body = {"message_type": event.message_type, **event.model_dump(mode="json")}
-            for connection in list(self.connections):
-                if not stream.visible(connection.claims, event, self.agents):
-                    continue
-                if connection.offer(stream.name, body):
-                    self.metrics.sent.labels(stream=stream.name).inc()
-                else:
-                    self.metrics.closed.labels(reason="slow").inc()
-                    connection.close_with(SLOW, "the client does not keep up; reconnect")
+            self.relay(name, event)
 
         return relay
 
@@ -176,9 +190,10 @@ class Gateway:
         if claims is None:
             return
         connection = Connection(socket, claims, self.queue_limit)
-        await socket.send_json(self._hello(claims))
+        # hello, the snapshots and joining the relay in one step: every later event follows them
+        connection.outbox.put_nowait(self._hello(claims))
         for name, items in self._snapshots(claims):
-            await socket.send_json({"type": "snapshot", "stream": name, "seq": 0, "items": items})
+            connection.outbox.put_nowait({"type": "snapshot", "stream": name, "seq": 0, "items": items})
         self.connections.add(connection)
         self.metrics.connections.inc()
         tasks = [

@@ -26,3 +26,5 @@ class CoreBusSettings(ServiceSettings):
     gateway_auth_timeout_s: float = Field(default=5.0, gt=0, le=60)
     # the operator client's build (clients/operator/dist): served at / and /assets when given
     client_dir: Path | None = None
+    # where the client's browser phone registers (call-manager's SIP over WebSocket), as browsers reach it
+    client_sip_url: str = Field(default="ws://127.0.0.1:5066", pattern=r"^wss?://")

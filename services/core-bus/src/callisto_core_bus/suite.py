@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from callisto_core_bus.errors import InstanceGone, UnknownInstance, UnknownService
@@ -17,6 +18,7 @@ from callisto_core_bus.notifier import Notifier
 from callisto_core_bus.registry import Change, Registry, Transition
 from callisto_core_bus.settings import CoreBusSettings
 from callisto_core_bus.store import RegistryStore
+from callisto_protocol import Event
 from callisto_protocol.agents import AgentStateChanged
 from callisto_protocol.calls import CallStateChanged
 from callisto_protocol.control import DrainInstance, DrainStarted, SuiteHealth
@@ -40,6 +42,7 @@ class Suite:
         self.notifier = Notifier(service.bus)
         self.agents = AgentBook()
         self.calls = CallBook()
+        self.taken: list[Callable[[str, Event], None]] = []  # told each state event the lists took
         self._tasks: list[asyncio.Task[None]] = []
 
     # life -------------------------------------------------------------------------------------
@@ -130,10 +133,14 @@ class Suite:
 
     # lists ------------------------------------------------------------------------------------
     async def agent_state(self, event: AgentStateChanged) -> None:
-        self.agents.apply(event)
+        if self.agents.apply(event):
+            for taken in self.taken:
+                taken("agents", event)
 
     async def call_state(self, event: CallStateChanged) -> None:
-        self.calls.apply(event)
+        if self.calls.apply(event):
+            for taken in self.taken:
+                taken("calls", event)
 
     async def broadcast_deltas(self) -> None:
         agent_delta = self.agents.take_delta()

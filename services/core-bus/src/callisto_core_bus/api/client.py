@@ -10,8 +10,11 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 
 from callisto_core_bus.errors import ClientNotBuilt
+from callisto_runtime import Service
+from callisto_runtime.tokens import Claims
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +34,17 @@ def serve(app: FastAPI, folder: Path) -> None:
     app.include_router(page)
     if (folder / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=folder / "assets"), name="client-assets")
+
+
+class ClientSettings(BaseModel):
+    sip_url: str = Field(description="where the browser phone registers (SIP over WebSocket)")
+
+
+def settings_router(service: Service, sip_url: str) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["client"])
+
+    @api.get("/client", summary="What the operator client needs to know of this deployment")
+    async def client_settings(claims: Claims = service.authenticated()) -> ClientSettings:
+        return ClientSettings(sip_url=sip_url)
+
+    return api

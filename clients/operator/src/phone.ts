@@ -1,0 +1,122 @@
+// The browser phone: JsSIP registers with call-manager over SIP over WebSocket using the person's
+// access token (RFC 8898: the client never holds a SIP password), renewed with the session. Offers
+// ring here; a session the supervisor started (listen, whisper: `Answer-Mode: Auto`) is answered at
+// once. Every session gets its own audio player, so a whisper is heard beside the customer.
+import { UA, WebSocketInterface } from "jssip";
+import type { RTCSession } from "jssip/lib/RTCSession";
+import type { IncomingRTCSessionEvent } from "jssip/lib/UA";
+
+export type Registration = "off" | "registering" | "registered" | "failed";
+
+export interface Line {
+  id: string;
+  from: string; // the caller's number or what the session is ("Whisper: supervisor1")
+  state: "ringing" | "talking" | "held";
+  muted: boolean;
+  automatic: boolean; // started by a supervisor: answered by itself
+  session: RTCSession;
+}
+
+export class Phone {
+  registration: Registration = "off";
+  lines: Line[] = [];
+  private ua: UA | null = null;
+
+  constructor(private readonly changed: () => void) {}
+
+  start(sipUrl: string, login: string, token: string): void {
+    this.stop();
+    const host = new URL(sipUrl).hostname;
+    const ua = new UA({
+      sockets: [new WebSocketInterface(sipUrl)], uri: `sip:${login}@${host}`,
+      authorization_jwt: `Bearer ${token}`, register: true, register_expires: 300, session_timers: false,
+      connection_recovery_min_interval: 1, connection_recovery_max_interval: 15,
+    });
+    ua.on("registered", () => this.set("registered"));
+    ua.on("unregistered", () => this.set("off"));
+    ua.on("registrationFailed", () => this.set("failed"));
+    ua.on("newRTCSession", (event: IncomingRTCSessionEvent) => {
+      if (event.originator === "remote") this.incoming(event.session, event.request.getHeader("Answer-Mode"));
+    });
+    this.ua = ua;
+    this.set("registering");
+    ua.start();
+  }
+
+  /** A renewed access token: the next REGISTER carries it, sent now so the binding lasts. */
+  renew(token: string): void {
+    if (!this.ua) return;
+    this.ua.set("authorization_jwt", `Bearer ${token}`);
+    this.ua.register();
+  }
+
+  stop(): void {
+    for (const line of this.lines) if (!line.session.isEnded()) line.session.terminate();
+    this.ua?.stop();
+    this.ua = null;
+    this.lines = [];
+    this.set("off");
+  }
+
+  answer(line: Line): void {
+    line.session.answer({ mediaConstraints: { audio: true, video: false } });
+  }
+
+  hangUp(line: Line): void {
+    line.session.terminate();
+  }
+
+  toggleMute(line: Line): void {
+    if (line.muted) line.session.unmute({ audio: true });
+    else line.session.mute({ audio: true });
+    line.muted = !line.muted;
+    this.changed();
+  }
+
+  keys(line: Line, tones: string): void {
+    line.session.sendDTMF(tones);
+  }
+
+  private incoming(session: RTCSession, answerMode: string | undefined): void {
+    const identity = session.remote_identity;
+    const line: Line = {
+      id: session.id, from: identity.display_name || identity.uri.user || "", state: "ringing", muted: false,
+      automatic: (answerMode ?? "").toLowerCase() === "auto", session,
+    };
+    this.lines = [...this.lines, line];
+    session.on("peerconnection", ({ peerconnection }) => {
+      peerconnection.addEventListener("track", (e: RTCTrackEvent) => play(session, e.streams[0]));
+    });
+    session.on("confirmed", () => this.update(line, "talking"));
+    session.on("hold", () => this.update(line, "held"));
+    session.on("unhold", () => this.update(line, "talking"));
+    for (const end of ["ended", "failed"] as const) {
+      session.on(end, () => {
+        this.lines = this.lines.filter((l) => l !== line);
+        this.changed();
+      });
+    }
+    if (line.automatic) this.answer(line);
+    this.changed();
+  }
+
+  private update(line: Line, state: Line["state"]): void {
+    line.state = state;
+    this.changed();
+  }
+
+  private set(registration: Registration): void {
+    this.registration = registration;
+    this.changed();
+  }
+}
+
+function play(session: RTCSession, stream: MediaStream | undefined): void {
+  if (!stream) return;
+  const player = document.createElement("audio");
+  player.autoplay = true;
+  player.srcObject = stream;
+  document.body.append(player);
+  session.on("ended", () => player.remove());
+  session.on("failed", () => player.remove());
+}
