@@ -253,8 +253,12 @@ async def test_hold_and_a_blind_transfer_between_two_browsers(
         caller = await trunk_caller(s, tmp_path, 12000)
         await saw(first, "confirmed", 20)
         (call,) = await s.calls()
-        control = s.issuer.bearer("cm.calls.control")
+        # the operator controls their own call with their own token; another operator may not
+        control = s.issuer.bearer("cm.calls.{agent_id}.#", agent_id="agent-1")
+        other = s.issuer.bearer("cm.calls.{agent_id}.#", agent_id="agent-2")
         base = f"/api/v1/calls/{call['call_id']}"
+        refused = await s.cm_http.post(f"{base}/hold", headers=other)
+        assert (refused.status_code, refused.json()["error_id"]) == (403, "permission-denied")
         assert (await s.cm_http.post(f"{base}/hold", headers=control)).json()["state"] == "held"
         assert (await s.cm_http.post(f"{base}/unhold", headers=control)).json()["state"] == "connected"
         moved = await s.cm_http.post(

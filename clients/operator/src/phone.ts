@@ -10,6 +10,7 @@ export type Registration = "off" | "registering" | "registered" | "failed";
 
 export interface Line {
   id: string;
+  callId: string | null; // Callisto's call id (the INVITE's X-Callisto-Call): screen pop and controls
   from: string; // the caller's number or what the session is ("Whisper: supervisor1")
   state: "ringing" | "talking" | "held";
   muted: boolean;
@@ -36,7 +37,9 @@ export class Phone {
     ua.on("unregistered", () => this.set("off"));
     ua.on("registrationFailed", () => this.set("failed"));
     ua.on("newRTCSession", (event: IncomingRTCSessionEvent) => {
-      if (event.originator === "remote") this.incoming(event.session, event.request.getHeader("Answer-Mode"));
+      if (event.originator !== "remote") return;
+      const header = (name: string): string | undefined => event.request.getHeader(name) || undefined;
+      this.incoming(event.session, header("Answer-Mode"), header("X-Callisto-Call") ?? null);
     });
     this.ua = ua;
     this.set("registering");
@@ -77,10 +80,10 @@ export class Phone {
     line.session.sendDTMF(tones);
   }
 
-  private incoming(session: RTCSession, answerMode: string | undefined): void {
+  private incoming(session: RTCSession, answerMode: string | undefined, callId: string | null): void {
     const identity = session.remote_identity;
     const line: Line = {
-      id: session.id, from: identity.display_name || identity.uri.user || "", state: "ringing", muted: false,
+      id: session.id, callId, from: identity.display_name || identity.uri.user || "", state: "ringing", muted: false,
       automatic: (answerMode ?? "").toLowerCase() === "auto", session,
     };
     this.lines = [...this.lines, line];

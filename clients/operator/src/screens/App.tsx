@@ -84,7 +84,7 @@ export function App() {
       <main class={supervisor ? "wide" : ""}>
         <div class="side">
           {me?.agent_id && <Desk live={feed.live} session={session} agentId={me.agent_id} />}
-          <PhonePanel phone={phone} />
+          <PhonePanel phone={phone} live={feed.live} session={session} />
         </div>
         {supervisor && <Supervision live={feed.live} />}
       </main>

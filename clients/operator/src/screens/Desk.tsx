@@ -8,6 +8,7 @@ import type { Live } from "../live";
 import type { Session } from "../session";
 
 const REASONS = ["break", "lunch", "training", "meeting"];
+const BUSY: string[] = ["reserved", "on_call"]; // a call decides what comes next (wrap-up)
 
 export function Desk({ live, session, agentId }: { live: Live; session: Session; agentId: string }) {
   const [error, setError] = useState("");
@@ -45,7 +46,7 @@ export function Desk({ live, session, agentId }: { live: Live; session: Session;
             {t("logIn")}
           </button>
         )}
-        {mine && mine.state !== "ready" && (
+        {mine && !BUSY.includes(mine.state) && mine.state !== "ready" && (
           <button class="primary" onClick={() => void ask("ready")}>
             {t("ready")}
           </button>

@@ -1,28 +1,63 @@
-// The softphone panel: registration, ringing offers (answer / decline), the lines in a call (mute,
-// keypad, hang up) and sessions a supervisor opened (listening, whispering).
+// The softphone panel: registration, a ringing offer with the screen pop (answer / decline), the call
+// (mute, keypad, hold and resume, blind transfer, hang up) and sessions a supervisor opened
+// (listening, whispering), answered by themselves. Hold and transfer go to call-manager with the
+// person's own token: it allows them on their own agent's calls only.
 import { useState } from "preact/hooks";
+import { call as request, Problem } from "../api";
 import { t } from "../i18n";
+import type { Live } from "../live";
 import type { Line, Phone } from "../phone";
+import type { Session } from "../session";
+import { ScreenPop } from "./ScreenPop";
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+const TARGETS = ["agent", "queue", "number"] as const;
 
-export function PhonePanel({ phone }: { phone: Phone }) {
+interface Props {
+  phone: Phone;
+  live: Live;
+  session: Session;
+}
+
+export function PhonePanel({ phone, live, session }: Props) {
   return (
     <section aria-labelledby="phone">
       <h2 id="phone">{t("phone")}</h2>
       <div data-testid="phone-registration">{t(`phone.${phone.registration}`)}</div>
       {phone.lines.map((line) => (
-        <LineView key={line.id} phone={phone} line={line} />
+        <LineView key={line.id} phone={phone} line={line} live={live} session={session} />
       ))}
     </section>
   );
 }
 
-function LineView({ phone, line }: { phone: Phone; line: Line }) {
+function LineView({ phone, line, live, session }: Props & { line: Line }) {
   const [pad, setPad] = useState(false);
+  const [moving, setMoving] = useState(false);
+  const [error, setError] = useState("");
+  const held = line.callId !== null && live.calls.get(line.callId)?.state === "held";
+  const state = held ? "held" : line.state;
+
+  async function control(action: string, body?: unknown) {
+    setError("");
+    try {
+      await request("call-manager", `v1/calls/${line.callId}/${action}`, { token: session.access, body: body ?? {} });
+    } catch (failure) {
+      setError(failure instanceof Problem ? failure.message : String(failure));
+    }
+  }
+
+  async function transfer(e: Event) {
+    e.preventDefault();
+    const form = new FormData(e.target as HTMLFormElement);
+    await control("transfer", { target_kind: form.get("kind"), target: String(form.get("target")) });
+    setMoving(false);
+  }
+
   return (
-    <div class={`line ${line.state}`} data-testid="line" data-state={line.state}>
-      <strong>{line.from}</strong> · {t(`line.${line.state}`)}
+    <div class={`line ${state}`} data-testid="line" data-state={state}>
+      <strong>{line.from}</strong> · {t(`line.${state}`)}
+      {!line.automatic && line.state === "ringing" && <ScreenPop number={line.from} session={session} />}
       <div class="actions">
         {line.state === "ringing" && (
           <button class="primary" onClick={() => phone.answer(line)}>
@@ -37,16 +72,42 @@ function LineView({ phone, line }: { phone: Phone; line: Line }) {
             <button onClick={() => setPad(!pad)} aria-expanded={pad}>
               {t("keypad")}
             </button>
+            {line.callId && (
+              <>
+                <button onClick={() => void control(held ? "unhold" : "hold")}>{t(held ? "resume" : "hold")}</button>
+                <button onClick={() => setMoving(!moving)} aria-expanded={moving}>
+                  {t("transfer")}
+                </button>
+              </>
+            )}
           </>
         )}
         <button onClick={() => phone.hangUp(line)}>{t(line.state === "ringing" ? "decline" : "hangUp")}</button>
       </div>
+      {moving && (
+        <form class="actions" onSubmit={(e) => void transfer(e)} aria-label={t("transfer")}>
+          <select name="kind" aria-label={t("transfer")}>
+            {TARGETS.map((kind) => (
+              <option value={kind}>{t(`target.${kind}`)}</option>
+            ))}
+          </select>
+          <input name="target" aria-label={t("target")} required maxLength={64} />
+          <button class="primary" type="submit">
+            {t("transfer")}
+          </button>
+        </form>
+      )}
       {pad && (
         <div class="keypad" role="group" aria-label={t("keypad")}>
           {KEYS.map((key) => (
             <button onClick={() => phone.keys(line, key)}>{key}</button>
           ))}
         </div>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
       )}
     </div>
   );

@@ -56,6 +56,7 @@ RECORDING = {
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 RTP, WEBRTC = "rtp", "webrtc"  # what the agent side of rtpengine is made for
+CALL_HEADER = "X-Callisto-Call"  # in an agent's INVITE: the call's id (the client's screen pop, controls)
 
 
 def printable(text: str) -> str:
@@ -308,7 +309,7 @@ class Switchboard:
         await self.table.move(call, S.RINGING, agent_id=agent_id, offer_id=offer_id)
         dialog = await self._invite(
             call, binding.contact, binding.address, binding.protocol, call.agent_sdp.encode(), timeout_s,
-            ring=offer_id or "",
+            ring=offer_id or "", extra={CALL_HEADER: call.id},
         )  # fmt: skip
         if isinstance(dialog, int):
             if live.ending:
@@ -415,11 +416,11 @@ class Switchboard:
 
     async def _invite(
         self, call: Call, target: str, peer: tuple[str, int], protocol: str, offer: bytes, timeout_s: float,
-        *, ring: str = "",
+        *, ring: str = "", extra: dict[str, str] | None = None,
     ) -> Dialog | int:  # fmt: skip
-        """INVITE ``target`` with ``offer``, cancelled after ``timeout_s``, when the call ends or when
-        ``cancel_ring`` names ``ring``; the confirmed dialog, or the failure status (408 for no answer
-        at all, 487 when cancelled)."""
+        """INVITE ``target`` with ``offer`` (and ``extra`` headers), cancelled after ``timeout_s``, when
+        the call ends or when ``cancel_ring`` names ``ring``; the confirmed dialog, or the failure status
+        (408 for no answer at all, 487 when cancelled)."""
         live = self.live[call.id]
         cancel = asyncio.Event()
         ring = ring or new_id()
@@ -428,7 +429,7 @@ class Switchboard:
         try:
             dialog = await self.ua.call(
                 target, peer, body=offer, protocol=protocol,
-                from_uri=f"sip:{call.caller}@{self.ua.endpoint.host}", cancel=cancel,
+                from_uri=f"sip:{call.caller}@{self.ua.endpoint.host}", cancel=cancel, extra=extra,
             )  # fmt: skip
         except (CallFailed, SipError) as exc:
             return exc.response.status if isinstance(exc, CallFailed) else 408

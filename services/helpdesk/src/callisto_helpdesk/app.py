@@ -57,7 +57,8 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
     book = ContactBook(Store(database), notifier, settings.phone_region)
     desk = TicketDesk(
         TicketStore(database), book.store, notifier, notices, policies,
-        public_url=settings.public_url, confirmation_timeout_s=settings.confirmation_timeout_s,
+        public_url=settings.advertised_url(settings.http_port),
+        confirmation_timeout_s=settings.confirmation_timeout_s,
     )  # fmt: skip
     classification = Classification(
         database, metrics, settings.classifier_threshold, settings.classifier_min_samples

@@ -27,9 +27,9 @@ class HelpdeskSettings(ServiceSettings):
     staff_file: Path | None = Field(
         default=None, description="staff (YAML) loaded when there are none; the demo's in development"
     )
-    public_url: str = Field(
-        default="http://127.0.0.1:8107", description="how customers reach this service (confirmation links)"
-    )
+    # how others reach this service (its registry entry) and customers its confirmation links;
+    # unset: the address it listens on, whatever port it was given
+    public_url: str | None = Field(default=None, description="URL other parts reach this instance at")
     max_body_bytes: int = Field(default=21 * MIB, ge=1024)
     max_attachment_bytes: int = Field(default=20 * MIB, ge=1024, description="larger files are refused (413)")
     confirmation_timeout_s: float = Field(default=3 * 86400, gt=0, description="closed unconfirmed after")

@@ -19,7 +19,7 @@ from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_protocol.telephony import NUMBER_PATTERN, ListenerMode, RecordAction, TransferKind
 from callisto_runtime import Service
 from callisto_runtime.problems import responses
-from callisto_runtime.tokens import Claims
+from callisto_runtime.tokens import Claims, PermissionDenied
 
 log = logging.getLogger(__name__)
 CallPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="call id")]
@@ -108,7 +108,7 @@ def router(service: Service, board: Switchboard, bindings: Bindings, listening: 
     api = APIRouter(prefix="/api/v1", tags=["calls"])
     may_listen = service.require("cm.calls.listen")
     may_read = service.require("cm.calls.read")
-    may_control = service.require("cm.calls.control")
+    signed_in = service.authenticated()  # the route decides: every call, or the calls of one's own agent
     may_record = service.require("cm.calls.record")
     may_see_phones = service.require("cm.registrations.read")
     may_originate = service.require("cm.calls.originate")
@@ -133,9 +133,18 @@ def router(service: Service, board: Switchboard, bindings: Bindings, listening: 
     async def call(call_id: CallPath, claims: Claims = may_read) -> LiveCall:
         return LiveCall.of(board.table.get(call_id))
 
-    @api.post("/calls/{call_id}/hangup", summary="End the call (both legs)", responses=responses(409))
-    async def hangup(call_id: CallPath, claims: Claims = may_control) -> LiveCall:
+    def controlled(call_id: str, claims: Claims) -> Call:
+        """The call, when the token controls every call (``cm.calls.control``: supervisors, services)
+        or the call is their own agent's (``cm.calls.<agent>.control``: an operator); 403 otherwise."""
         found = board.table.get(call_id)
+        own = found.agent_id is not None and claims.can(f"cm.calls.{found.agent_id}.control")
+        if not (claims.can("cm.calls.control") or own):
+            raise PermissionDenied(f"call {call_id} is not yours to control", {"call_id": call_id})
+        return found
+
+    @api.post("/calls/{call_id}/hangup", summary="End the call (both legs)", responses=responses(403, 409))
+    async def hangup(call_id: CallPath, claims: Claims = signed_in) -> LiveCall:
+        found = controlled(call_id, claims)
         await board.hangup(found, EndedBy.SYSTEM)
         return LiveCall.of(found)
 
@@ -177,25 +186,27 @@ def router(service: Service, board: Switchboard, bindings: Bindings, listening: 
         mode = ListenerMode.WHISPERING if body.whisper else ListenerMode.LISTENING
         return ListenerView.of(await listening.change(call, listener_id, mode, claims.subject))
 
-    @api.post("/calls/{call_id}/hold", summary="Put the caller on hold (music)", responses=responses(409))
-    async def hold(call_id: CallPath, claims: Claims = may_control) -> LiveCall:
-        found = board.table.get(call_id)
+    @api.post(
+        "/calls/{call_id}/hold", summary="Put the caller on hold (music)", responses=responses(403, 409)
+    )
+    async def hold(call_id: CallPath, claims: Claims = signed_in) -> LiveCall:
+        found = controlled(call_id, claims)
         await board.hold(found, True)
         return LiveCall.of(found)
 
-    @api.post("/calls/{call_id}/unhold", summary="Take the caller off hold", responses=responses(409))
-    async def unhold(call_id: CallPath, claims: Claims = may_control) -> LiveCall:
-        found = board.table.get(call_id)
+    @api.post("/calls/{call_id}/unhold", summary="Take the caller off hold", responses=responses(403, 409))
+    async def unhold(call_id: CallPath, claims: Claims = signed_in) -> LiveCall:
+        found = controlled(call_id, claims)
         await board.hold(found, False)
         return LiveCall.of(found)
 
     @api.post(
         "/calls/{call_id}/transfer",
         summary="Blind transfer to an agent, a queue or a number",
-        responses=responses(409),
+        responses=responses(403, 409),
     )
-    async def transfer(call_id: CallPath, body: TransferRequest, claims: Claims = may_control) -> LiveCall:
-        found = board.table.get(call_id)
+    async def transfer(call_id: CallPath, body: TransferRequest, claims: Claims = signed_in) -> LiveCall:
+        found = controlled(call_id, claims)
         await board.transfer(found, body.target_kind, body.target)
         return LiveCall.of(found)
 
