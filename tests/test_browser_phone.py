@@ -163,6 +163,11 @@ async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks
 
         await eventually(unregistered, 10)
         assert not s.cm.board.live and not s.cm.board.ua.dialogs
+
+        async def told() -> bool:  # the last change's event may arrive a moment after the API says it
+            return len(s.of(RegistrationChanged)) >= 4
+
+        await eventually(told, 10)
     changes = [(e.registered, e.reason) for e in s.of(RegistrationChanged)]
     assert changes == [(True, "register"), (False, "disconnected")] * 2, changes
 

@@ -3,8 +3,8 @@ client, Debian's Chromium. An operator signs in, starts their shift and goes rea
 (queue-manager through core-bus's proxy, with the operator's own token); a supervisor's page sees
 each change live through the gateway; a wrong password is refused; the Russian strings are there.
 The page's phone registers with the person's access token; a trunk call (sipp, through the IVR and
-the queue) rings in the operator's page with the caller's card popped up, is answered there, held and
-resumed (the supervisor's page follows), and hung up by the operator."""
+the queue) rings in the operator's page with the caller's card popped up, is answered there (Alt+A),
+held and resumed (the supervisor's page follows), and hung up by the operator (Alt+H)."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ async def test_an_operator_answers_a_call_in_the_page(
     await expect(line).to_have_attribute("data-state", "ringing", timeout=30_000)
     # the screen pop: helpdesk's demo contact with that number, before the answer
     await expect(operator.get_by_test_id("screen-pop")).to_contain_text("Ivan Petrov")
-    await operator.get_by_role("button", name="Answer").click()
+    await operator.keyboard.press("Alt+a")  # the answer shortcut
     await expect(line).to_have_attribute("data-state", "talking")
     await expect(supervisor.get_by_test_id("calls")).to_contain_text("Talking")
     await expect(operator.get_by_test_id("my-calls")).to_contain_text("+79165551234")
@@ -124,7 +124,7 @@ async def test_an_operator_answers_a_call_in_the_page(
     await expect(line).to_have_attribute("data-state", "talking")
     ARTIFACTS.mkdir(exist_ok=True)
     await operator.screenshot(path=ARTIFACTS / "operator-in-call.png")
-    await operator.get_by_role("button", name="Hang up").click()
+    await operator.keyboard.press("Alt+h")  # the hang-up shortcut
     code, errors = await caller.result(30)
     assert code == 0, errors  # the caller got the operator's BYE
     await expect(line).to_have_count(0)

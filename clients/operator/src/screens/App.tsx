@@ -5,7 +5,9 @@ import { call } from "../api";
 import type { components } from "../api/core-bus";
 import { Feed } from "../feed";
 import { choose, language, t, type Language } from "../i18n";
+import { requestState, controlCall } from "../actions";
 import { Phone } from "../phone";
+import { shortcutOf } from "../shortcuts";
 import { Session } from "../session";
 import { Desk } from "./Desk";
 import { PhonePanel } from "./PhonePanel";
@@ -47,6 +49,26 @@ export function App() {
       .then((settings) => phone.start(settings.sip_url, login, session.access ?? ""))
       .catch(() => (phoneFor.current = null));
   }, [login]);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const shortcut = shortcutOf(event);
+      if (shortcut === null) return;
+      event.preventDefault();
+      const mine = phone.lines.filter((line) => !line.automatic);
+      const ringing = mine.find((line) => line.state === "ringing");
+      const inCall = mine.find((line) => line.state !== "ringing");
+      const agentId = feed.live.me?.agent_id;
+      if (shortcut === "answer" && ringing) phone.answer(ringing);
+      if (shortcut === "hangUp" && (inCall ?? ringing)) phone.hangUp((inCall ?? ringing)!);
+      if (shortcut === "hold" && inCall?.callId) {
+        const held = feed.live.calls.get(inCall.callId)?.state === "held";
+        void controlCall(session, inCall.callId, held ? "unhold" : "hold").catch(() => undefined);
+      }
+      if (shortcut === "ready" && agentId) void requestState(session, agentId, "ready").catch(() => undefined);
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, []);
   useEffect(() => {
     void session.resume();
     const tick = setInterval(redraw, 1000); // times in state

@@ -1,8 +1,10 @@
 // The operator's panel: my state and how long I have been in it, the state buttons (queue-manager
 // decides what is allowed; a refusal is shown as it came), my calls.
 import { useState } from "preact/hooks";
-import { call, Problem } from "../api";
+import { requestState } from "../actions";
+import { Problem } from "../api";
 import { elapsed } from "../clock";
+import { HINTS } from "../shortcuts";
 import { t } from "../i18n";
 import type { Live } from "../live";
 import type { Session } from "../session";
@@ -19,10 +21,7 @@ export function Desk({ live, session, agentId }: { live: Live; session: Session;
   async function ask(request: string, withReason = false) {
     setError("");
     try {
-      await call("queue-manager", `v1/agents/${agentId}/state`, {
-        token: session.access,
-        body: withReason ? { request, reason } : { request },
-      });
+      await requestState(session, agentId, request, withReason ? reason : undefined);
     } catch (failure) {
       setError(failure instanceof Problem ? failure.message : String(failure));
     }
@@ -47,7 +46,7 @@ export function Desk({ live, session, agentId }: { live: Live; session: Session;
           </button>
         )}
         {mine && !BUSY.includes(mine.state) && mine.state !== "ready" && (
-          <button class="primary" onClick={() => void ask("ready")}>
+          <button class="primary" onClick={() => void ask("ready")} title={HINTS.ready}>
             {t("ready")}
           </button>
         )}

@@ -3,8 +3,10 @@
 // (listening, whispering), answered by themselves. Hold and transfer go to call-manager with the
 // person's own token: it allows them on their own agent's calls only.
 import { useState } from "preact/hooks";
-import { call as request, Problem } from "../api";
+import { controlCall } from "../actions";
+import { Problem } from "../api";
 import { t } from "../i18n";
+import { HINTS } from "../shortcuts";
 import type { Live } from "../live";
 import type { Line, Phone } from "../phone";
 import type { Session } from "../session";
@@ -41,7 +43,7 @@ function LineView({ phone, line, live, session }: Props & { line: Line }) {
   async function control(action: string, body?: unknown) {
     setError("");
     try {
-      await request("call-manager", `v1/calls/${line.callId}/${action}`, { token: session.access, body: body ?? {} });
+      if (line.callId) await controlCall(session, line.callId, action, body);
     } catch (failure) {
       setError(failure instanceof Problem ? failure.message : String(failure));
     }
@@ -60,7 +62,7 @@ function LineView({ phone, line, live, session }: Props & { line: Line }) {
       {!line.automatic && line.state === "ringing" && <ScreenPop number={line.from} session={session} />}
       <div class="actions">
         {line.state === "ringing" && (
-          <button class="primary" onClick={() => phone.answer(line)}>
+          <button class="primary" onClick={() => phone.answer(line)} title={HINTS.answer}>
             {t("answer")}
           </button>
         )}
@@ -74,7 +76,9 @@ function LineView({ phone, line, live, session }: Props & { line: Line }) {
             </button>
             {line.callId && (
               <>
-                <button onClick={() => void control(held ? "unhold" : "hold")}>{t(held ? "resume" : "hold")}</button>
+                <button onClick={() => void control(held ? "unhold" : "hold")} title={HINTS.hold}>
+                  {t(held ? "resume" : "hold")}
+                </button>
                 <button onClick={() => setMoving(!moving)} aria-expanded={moving}>
                   {t("transfer")}
                 </button>
@@ -82,7 +86,9 @@ function LineView({ phone, line, live, session }: Props & { line: Line }) {
             )}
           </>
         )}
-        <button onClick={() => phone.hangUp(line)}>{t(line.state === "ringing" ? "decline" : "hangUp")}</button>
+        <button onClick={() => phone.hangUp(line)} title={HINTS.hangUp}>
+          {t(line.state === "ringing" ? "decline" : "hangUp")}
+        </button>
       </div>
       {moving && (
         <form class="actions" onSubmit={(e) => void transfer(e)} aria-label={t("transfer")}>
