@@ -28,10 +28,10 @@ from typing import Any
 
 import httpx
 from figures import cpu_s, percentile
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from prometheus_client import CollectorRegistry
 
-from callisto_devkit.browser import CHROMIUM_ARGS, softphone_app, tone_wav
+from callisto_devkit.browser import chromium, softphone_app
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_media_port, free_port
 from callisto_devkit.pytest_plugin import serve_in_process, spawn_service
@@ -177,7 +177,6 @@ async def run(levels: list[int], hold_s: float) -> dict[str, Any]:
     assert media.process is not None
     pids = [service.pid, media.process.pid]
 
-    tone = tone_wav(folder / "tone.wav")
     setups: list[float] = []
     silent_total = 0
     best = 0
@@ -186,7 +185,6 @@ async def run(levels: list[int], hold_s: float) -> dict[str, Any]:
         async with (
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}") as http,
             serve_in_process(softphone_app(), free_port()) as pages_url,
-            async_playwright() as playwright,
         ):
             for _ in range(600):
                 try:
@@ -196,25 +194,21 @@ async def run(levels: list[int], hold_s: float) -> dict[str, Any]:
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.1)
-            browser = await playwright.chromium.launch(
-                executable_path=shutil.which("chromium"),
-                args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={tone}"],
-            )
-            pages: list[Page] = []
-            target = f"127.0.0.1:{sip_port}"
-            for n in levels:
-                while len(pages) < n:
-                    pages.append(await phone(browser, pages_url + "/", ws_port, f"w{len(pages)}"))
-                found, silent, used = await level(n, pages[:n], agents, target, hold_s, folder, pids)
-                setups.extend(found)
-                silent_total += silent
-                print(f"{n} browser calls held {hold_s:g} s: setup p50 {percentile(found, 50):.2f} s, "
-                      f"p95 {percentile(found, 95):.2f} s; without audio both ways: {silent}; "
-                      f"call-manager + rtpengine CPU {used:.1f} s")  # fmt: skip
-                if silent:
-                    break
-                best, browser_cpu = n, (n, used)
-            await browser.close()
+            async with chromium(folder) as browser:  # closed before the SIP phones' round
+                pages: list[Page] = []
+                target = f"127.0.0.1:{sip_port}"
+                for n in levels:
+                    while len(pages) < n:
+                        pages.append(await phone(browser, pages_url + "/", ws_port, f"w{len(pages)}"))
+                    found, silent, used = await level(n, pages[:n], agents, target, hold_s, folder, pids)
+                    setups.extend(found)
+                    silent_total += silent
+                    print(f"{n} browser calls held {hold_s:g} s: setup p50 {percentile(found, 50):.2f} s, "
+                          f"p95 {percentile(found, 95):.2f} s; without audio both ways: {silent}; "
+                          f"call-manager + rtpengine CPU {used:.1f} s")  # fmt: skip
+                    if silent:
+                        break
+                    best, browser_cpu = n, (n, used)
             ratio = None
             if browser_cpu is not None:
                 n, used = browser_cpu

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from calls_testing import Suite, eventually, media_flowed, suite, with_customer
 from cm_testing import scenario
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
-from callisto_devkit.browser import CHROMIUM_ARGS, softphone_app, tone_wav
+from callisto_devkit.browser import chromium, softphone_app
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_media_port, free_port
 from callisto_devkit.pytest_plugin import serve_in_process
@@ -41,11 +41,8 @@ pytestmark = [
 
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={tone_wav(tmp_path / 'tone.wav')}"]
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=args)
-        yield chromium
-        await chromium.close()
+    async with chromium(tmp_path) as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -98,6 +95,19 @@ async def trunk_caller(s: Suite, folder: Path, hold_ms: int) -> SippRun:
     return await start_sipp(
         talks, folder, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
     )
+
+
+async def answered(
+    s: Suite, browser: Browser, page_url: str, ws_port: int, other: str, hold_ms: int
+) -> tuple[list[Page], SippRun, dict[str, Any]]:
+    """operator1's page and ``other``'s registered, and a trunk call answered by operator1 (agent-1):
+    the pages, the caller, the call."""
+    pages = await phones(browser, page_url, ws_port, "operator1", other)
+    await s.agent_ready("agent-1")
+    caller = await trunk_caller(s, s.folder, hold_ms)
+    await saw(pages[0], "confirmed", 20)
+    (call,) = await s.calls()
+    return pages, caller, call
 
 
 async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks(
@@ -184,11 +194,9 @@ async def test_a_supervisor_listens_from_the_browser_then_whispers_to_the_agent(
     ws_port = free_port()
     token_issuer.sip_users["supervisor1"] = ("callisto", None)
     async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, sip_ws_port=ws_port) as s:
-        agent, supervisor = await phones(browser, page_url, ws_port, "operator1", "supervisor1")
-        await s.agent_ready("agent-1")
-        caller = await trunk_caller(s, tmp_path, 18000)
-        await saw(agent, "confirmed", 20)
-        (call,) = await s.calls()
+        (agent, supervisor), caller, call = await answered(
+            s, browser, page_url, ws_port, "supervisor1", 18000
+        )
         base = f"/api/v1/calls/{call['call_id']}/listeners"
         refused = await s.cm_http.post(
             base, json={"username": "supervisor1"}, headers=s.issuer.bearer("cm.calls.agent-1.#")
@@ -253,11 +261,7 @@ async def test_hold_and_a_blind_transfer_between_two_browsers(
     page's session ends, the second answers (a fresh ICE/DTLS session) and hears the caller."""
     ws_port = free_port()
     async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, sip_ws_port=ws_port) as s:
-        first, second = await phones(browser, page_url, ws_port, "operator1", "operator2")
-        await s.agent_ready("agent-1")
-        caller = await trunk_caller(s, tmp_path, 12000)
-        await saw(first, "confirmed", 20)
-        (call,) = await s.calls()
+        (first, second), caller, call = await answered(s, browser, page_url, ws_port, "operator2", 12000)
         # the operator controls their own call with their own token; another operator may not
         control = s.issuer.bearer("cm.calls.{agent_id}.#", agent_id="agent-1")
         other = s.issuer.bearer("cm.calls.{agent_id}.#", agent_id="agent-2")

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from suite_testing import running_suite
 
-from callisto_devkit.browser import CHROMIUM_ARGS, tone_wav
+from callisto_devkit.browser import chromium
 from callisto_devkit.processes import free_media_port, free_port
 from callisto_devkit.sipp import scenario, start_sipp
 from callisto_devkit.suite import SuiteState
@@ -38,11 +38,8 @@ def suite() -> Iterator[SuiteState]:
 
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={tone_wav(tmp_path / 'tone.wav')}"]
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=args)
-        yield chromium
-        await chromium.close()
+    async with chromium(tmp_path) as launched:
+        yield launched
 
 
 async def signed_in(browser: Browser, base: str, username: str) -> Page:

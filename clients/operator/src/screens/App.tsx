@@ -59,7 +59,8 @@ export function App() {
       const inCall = mine.find((line) => line.state !== "ringing");
       const agentId = feed.live.me?.agent_id;
       if (shortcut === "answer" && ringing) phone.answer(ringing);
-      if (shortcut === "hangUp" && (inCall ?? ringing)) phone.hangUp((inCall ?? ringing)!);
+      const current = inCall ?? ringing;
+      if (shortcut === "hangUp" && current) phone.hangUp(current);
       if (shortcut === "hold" && inCall?.callId) {
         const held = feed.live.calls.get(inCall.callId)?.state === "held";
         void controlCall(session, inCall.callId, held ? "unhold" : "hold").catch(() => undefined);

@@ -3,12 +3,16 @@ softphone page (JsSIP over WebSocket, built by bootstrap into clients/softphone/
 
 from __future__ import annotations
 
+import contextlib
 import math
+import shutil
 import struct
 import wave
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from playwright.async_api import Browser, async_playwright
 from starlette.applications import Starlette
 from starlette.responses import FileResponse
 from starlette.routing import Route
@@ -22,6 +26,18 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
     "--disable-features=WebRtcHideLocalIpsWithMdns", "--autoplay-policy=no-user-gesture-required",
 ]  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def chromium(folder: Path) -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, its fake microphone saying a tone (written into ``folder``)."""
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={tone_wav(folder / 'tone.wav')}"]
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=args)
+        try:
+            yield browser
+        finally:
+            await browser.close()
 
 
 def tone_wav(path: Path, seconds: float = 30.0, rate: int = 48000, hertz: float = 440.0) -> Path:

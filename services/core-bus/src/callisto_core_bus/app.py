@@ -25,8 +25,8 @@ def build(settings: CoreBusSettings | None = None) -> tuple[Service, Suite, Fast
         service.verifier, suite.agents, suite.calls, service.metrics_registry,
         queue_limit=settings.gateway_queue_limit, auth_timeout_s=settings.gateway_auth_timeout_s,
     )  # fmt: skip
-    suite.taken.append(gateway.listed)
-    proxy = Proxy(lambda: suite.instances())
+    suite.taken.append(gateway.relay)
+    proxy = Proxy(suite.instances)
 
     @service.on_startup
     async def startup() -> None:

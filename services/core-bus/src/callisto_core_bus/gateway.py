@@ -160,12 +160,10 @@ class Gateway:
             if not stream.listed:
                 await bus.subscribe(stream.event, self._relay(stream.name))
 
-    def listed(self, stream: str, event: Event) -> None:
-        """An agent or call event the lists took (not a stale one, nor a replay): relayed in the
-        same step, so a snapshot and the events after it never miss or repeat one."""
-        self.relay(stream, event)
-
     def relay(self, name: str, event: Event) -> None:
+        """Queue ``event`` for every connection that may see it. The lists call it for each agent or
+        call event they take (not a stale one, nor a replay), in the same step: a snapshot and the
+        events after it never miss or repeat one."""
         stream = BY_NAME[name]
         body = {"message_type": event.message_type, **event.model_dump(mode="json")}
         for connection in list(self.connections):
