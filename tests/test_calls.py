@@ -405,10 +405,23 @@ async def test_a_known_vip_caller_is_recognised_and_offered_to_their_own_agent_f
         idle_longest.process.terminate()
         await idle_longest.result(5)
         reader = s.issuer.bearer("helpdesk.tickets.read")
+        # in wrap-up the operator says how the call ended, from the emergencies queue's codes
+        operator = s.issuer.bearer("qm.agents.{agent_id}.#", agent_id="agent-1", subject="person-olga")
+        wrap_up = "/api/v1/agents/agent-1/wrap-up"
+        made_up = await s.qm_http.post(
+            wrap_up, json={"call_id": live["call_id"], "disposition": "pizza"}, headers=operator
+        )
+        assert made_up.status_code == 422 and made_up.json()["error_id"] == "unknown-code"
+        said = {"call_id": live["call_id"], "disposition": "crew_sent", "note": "burst main on Elm St"}
+        disposed = await s.qm_http.post(wrap_up, json=said, headers=operator)
+        assert disposed.status_code == 200, disposed.text
+        assert disposed.json()["by"] == "person-olga"
 
         async def card() -> bool:  # helpdesk's card of the call, from the events
             reply = await desk_http.get(f"/api/v1/call-cards/{live['call_id']}", headers=reader)
-            return reply.status_code == 200 and reply.json()["outcome"] == "answered"
+            return reply.status_code == 200 and reply.json()["outcome"] == "answered" and (
+                reply.json()["disposition"] == "crew_sent"
+            )
 
         await eventually(card)
         found = (await desk_http.get(f"/api/v1/call-cards/{live['call_id']}", headers=reader)).json()
@@ -418,6 +431,7 @@ async def test_a_known_vip_caller_is_recognised_and_offered_to_their_own_agent_f
             "agent-1",
         )
         assert found["ivr"] == {"vip-menu": "1"} and found["ended_by"] == "agent" and found["talk_s"] >= 2
+        assert found["wrap_up_note"] == "burst main on Elm St"
     (enqueued,) = [e for e in s.of(QueueCallEvent) if e.step is QueueCallKind.ENQUEUED]
     assert (enqueued.queue_id, enqueued.priority) == ("emergencies", 90)
     assert [e.agent_id for e in s.of(QueueCallEvent) if e.step is QueueCallKind.OFFERED] == ["agent-1"]

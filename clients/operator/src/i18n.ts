@@ -17,6 +17,16 @@ const en = {
   "call.created": "New", "call.ivr": "In the menu", "call.queued": "Waiting", "call.ringing": "Ringing",
   "call.connected": "Talking", "call.held": "On hold",
   "reason.break": "Break", "reason.lunch": "Lunch", "reason.training": "Training", "reason.meeting": "Meeting",
+  "reason.coaching": "Coaching", "reason.back_office": "Back-office work",
+  wrapUp: "Wrap-up", left: "left", disposition: "How it ended", note: "Note", save: "Save", saved: "Saved",
+  ticket: "Ticket", createTicket: "Create ticket", close: "Close", callbackAt: "Call back at",
+  scheduleCallback: "Schedule callback", help: "Help", helpReason: "What do you need?", askHelp: "Ask a supervisor",
+  helpWaiting: "Waiting for a supervisor", helpTaken: "Taken by", cancel: "Cancel", helpInbox: "Help requests",
+  noHelp: "Nobody asks for help", accept: "Accept and listen", whisper: "Whisper", stopWhisper: "Stop whispering",
+  done: "Done", queues: "Queues", wallboard: "Wallboard", figuresStale: "Figures are not live", waiting: "Waiting",
+  longestWait: "Longest wait", serviceLevel: "Service level", staffed: "Staffed", answered: "Answered",
+  change: "Change", apply: "Apply", handled: "Calls today", talkTime: "Talk time", occupancy: "Occupancy",
+  crm: "Customer record", incoming: "Incoming call", ringOn: "Ring on", ivrChoices: "IVR", openTickets: "Open tickets",
 };
 export type Key = keyof typeof en;
 const ru: Record<Key, string> = {
@@ -38,6 +48,16 @@ const ru: Record<Key, string> = {
   "call.created": "Новый", "call.ivr": "В меню", "call.queued": "Ждёт", "call.ringing": "Вызов",
   "call.connected": "Разговор", "call.held": "На удержании",
   "reason.break": "Перерыв", "reason.lunch": "Обед", "reason.training": "Обучение", "reason.meeting": "Совещание",
+  "reason.coaching": "Наставничество", "reason.back_office": "Бэк-офис",
+  wrapUp: "Постобработка", left: "осталось", disposition: "Результат", note: "Заметка", save: "Сохранить",
+  saved: "Сохранено", ticket: "Заявка", createTicket: "Создать заявку", close: "Закрыть", callbackAt: "Перезвонить в",
+  scheduleCallback: "Запланировать звонок", help: "Помощь", helpReason: "Что нужно?", askHelp: "Позвать супервизора",
+  helpWaiting: "Ждём супервизора", helpTaken: "Взял", cancel: "Отменить", helpInbox: "Запросы помощи",
+  noHelp: "Запросов нет", accept: "Принять и слушать", whisper: "Суфлировать", stopWhisper: "Прекратить суфлирование",
+  done: "Готово", queues: "Очереди", wallboard: "Табло", figuresStale: "Показатели не обновляются", waiting: "Ждут",
+  longestWait: "Дольше всех", serviceLevel: "Уровень сервиса", staffed: "В смене", answered: "Отвечено",
+  change: "Изменить", apply: "Применить", handled: "Звонков сегодня", talkTime: "В разговоре", occupancy: "Занятость",
+  crm: "Карточка клиента", incoming: "Входящий звонок", ringOn: "Звонок на", ivrChoices: "IVR", openTickets: "Открытые заявки",
 };
 const languages = { en, ru } as const;
 export type Language = keyof typeof languages;

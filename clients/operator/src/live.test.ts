@@ -54,4 +54,28 @@ describe("the live state", () => {
     live.apply({ type: "renewed", expires_at: 3e9 });
     expect(live.me?.expires_at).toBe(3e9);
   });
+
+  it("remembers the queue of a call that ended, for its wrap-up", () => {
+    const live = new Live();
+    live.apply(hello);
+    live.apply({ type: "snapshot", stream: "calls", seq: 0, items: [] });
+    live.apply(event("calls", 1, { call_id: "c1", state: "connected", since, direction: "inbound", caller: "+7916", queue_id: "billing", agent_id: "agent-1" }));
+    live.apply(event("calls", 2, { call_id: "c1", state: "ended", since, direction: "inbound", agent_id: "agent-1" }));
+    expect(live.calls.size).toBe(0);
+    expect(live.recent.get("c1")).toMatchObject({ caller: "+7916", queue_id: "billing", state: "ended" });
+  });
+
+  it("keeps help requests while they are open or accepted", () => {
+    const live = new Live();
+    live.apply(hello);
+    const request = { request_id: "h1", agent_id: "agent-1", state: "open", reason: "angry caller", raised_at: since, level: 1 };
+    live.apply(event("help", 1, { agent_id: "agent-1", step: "raised", request }));
+    expect(live.myHelp()?.reason).toBe("angry caller");
+    live.apply(event("help", 2, { agent_id: "agent-1", step: "accepted", request: { ...request, state: "accepted", supervisor_id: "supervisor1" } }));
+    expect(live.myHelp()?.supervisor_id).toBe("supervisor1");
+    live.apply(event("help", 3, { agent_id: "agent-1", step: "closed", request: { ...request, state: "closed" } }));
+    expect(live.myHelp()).toBeUndefined();
+    live.takeHelp([{ ...request, request_id: "h2", agent_id: "agent-2" } as never]);
+    expect([...live.help.keys()]).toEqual(["h2"]);
+  });
 });

@@ -1,10 +1,14 @@
-// What the gateway said so far: who I am, the agents and calls I may see. Pure: fed one message at a
-// time by feed.ts (and by the tests), it says when a stream skipped a number, so the connection is
-// made again and a fresh snapshot replaces everything.
+// What the gateway said so far: who I am, the agents and calls I may see, the help requests I may
+// see, and the calls that ended lately (wrap-up needs their queue). Pure: fed one message at a time
+// by feed.ts (and by the tests), it says when a stream skipped a number, so the connection is made
+// again and a fresh snapshot replaces everything.
 import type { components } from "./api/core-bus";
+import type { components as queues } from "./api/queue-manager";
 
 export type AgentEntry = components["schemas"]["AgentEntry"];
 export type CallEntry = components["schemas"]["CallEntry"];
+export type HelpRequest = queues["schemas"]["HelpRequest"];
+const RECENT = 20; // ended calls remembered
 
 export interface Hello {
   type: "hello";
@@ -40,6 +44,8 @@ export class Live {
   me: Hello | null = null;
   agents = new Map<string, AgentEntry>();
   calls = new Map<string, CallEntry>();
+  help = new Map<string, HelpRequest>();
+  recent = new Map<string, CallEntry>();
   private seq = new Map<string, number>();
 
   apply(message: GatewayMessage): Applied {
@@ -65,6 +71,8 @@ export class Live {
         this.seq.set(message.stream, message.seq);
         if (message.stream === "agents") this.agent(message.event);
         if (message.stream === "calls") this.call(message.event);
+        const request = (message.event as { request?: HelpRequest }).request;
+        if (message.stream === "help" && request) this.helpChanged(request);
         return "ok";
       }
     }
@@ -78,8 +86,29 @@ export class Live {
 
   private call(event: Record<string, unknown>): void {
     const entry = event as unknown as CallEntry;
-    if (entry.state === "ended") this.calls.delete(entry.call_id);
-    else this.calls.set(entry.call_id, pick<CallEntry>(event, CALL_FIELDS));
+    if (entry.state !== "ended") {
+      this.calls.set(entry.call_id, pick<CallEntry>(event, CALL_FIELDS));
+      return;
+    }
+    this.recent.set(entry.call_id, { ...this.calls.get(entry.call_id), ...pick<CallEntry>(event, CALL_FIELDS) });
+    this.calls.delete(entry.call_id);
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as string);
+  }
+
+  /** Help requests the services listed (a supervisor's inbox after a (re)connect). */
+  takeHelp(requests: HelpRequest[]): void {
+    this.help = new Map();
+    for (const request of requests) this.helpChanged(request);
+  }
+
+  private helpChanged(request: HelpRequest): void {
+    if (request.state === "open" || request.state === "accepted") this.help.set(request.request_id, request);
+    else this.help.delete(request.request_id);
+  }
+
+  /** My own open or accepted help request, if any. */
+  myHelp(): HelpRequest | undefined {
+    return [...this.help.values()].find((h) => h.agent_id === this.me?.agent_id);
   }
 
   /** My own agent (an operator's), when the gateway listed it. */
@@ -88,7 +117,7 @@ export class Live {
   }
 }
 
-const AGENT_FIELDS = ["agent_id", "name", "state", "since", "reason", "call_id", "queues"] as const;
+const AGENT_FIELDS = ["agent_id", "name", "state", "since", "reason", "call_id", "queues", "until"] as const;
 const CALL_FIELDS = ["call_id", "state", "since", "direction", "caller", "dialled", "queue_id", "agent_id"] as const;
 
 function pick<T>(event: Record<string, unknown>, fields: readonly string[]): T {

@@ -3,10 +3,12 @@
 // ring here; a session the supervisor started (listen, whisper: `Answer-Mode: Auto`) is answered at
 // once. Every session gets its own audio player, so a whisper is heard beside the customer.
 import { UA, WebSocketInterface } from "jssip";
+import type { DTMF_TRANSPORT } from "jssip/lib/Constants";
 import type { RTCSession } from "jssip/lib/RTCSession";
 import type { IncomingRTCSessionEvent } from "jssip/lib/UA";
 
 export type Registration = "off" | "registering" | "registered" | "failed";
+export type LineStep = "offered" | "answered" | "ended";
 
 export interface Line {
   id: string;
@@ -21,7 +23,10 @@ export interface Line {
 export class Phone {
   registration: Registration = "off";
   lines: Line[] = [];
+  /** Told of each offer, answer and end of a line of one's own (not a supervisor's sessions). */
+  onLine: (step: LineStep, line: Line) => void = () => undefined;
   private ua: UA | null = null;
+  private stopWhenIdle = false;
 
   constructor(private readonly changed: () => void) {}
 
@@ -53,7 +58,14 @@ export class Phone {
     this.ua.register();
   }
 
+  /** The session ended while a call goes on: the phone stays until its last line ends. */
+  stopAfterCalls(): void {
+    if (this.lines.some((line) => line.state !== "ringing")) this.stopWhenIdle = true;
+    else this.stop();
+  }
+
   stop(): void {
+    this.stopWhenIdle = false;
     for (const line of this.lines) if (!line.session.isEnded()) line.session.terminate();
     this.ua?.stop();
     this.ua = null;
@@ -77,7 +89,7 @@ export class Phone {
   }
 
   keys(line: Line, tones: string): void {
-    line.session.sendDTMF(tones);
+    line.session.sendDTMF(tones, { transportType: "RFC2833" as DTMF_TRANSPORT }); // in the media, as trunks expect
   }
 
   private incoming(session: RTCSession, answerMode: string | undefined, callId: string | null): void {
@@ -90,16 +102,22 @@ export class Phone {
     session.on("peerconnection", ({ peerconnection }) => {
       peerconnection.addEventListener("track", (e: RTCTrackEvent) => play(session, e.streams[0]));
     });
-    session.on("confirmed", () => this.update(line, "talking"));
+    session.on("confirmed", () => {
+      this.update(line, "talking");
+      if (!line.automatic) this.onLine("answered", line);
+    });
     session.on("hold", () => this.update(line, "held"));
     session.on("unhold", () => this.update(line, "talking"));
     for (const end of ["ended", "failed"] as const) {
       session.on(end, () => {
         this.lines = this.lines.filter((l) => l !== line);
+        if (!line.automatic) this.onLine("ended", line);
+        if (this.stopWhenIdle && this.lines.length === 0) this.stop();
         this.changed();
       });
     }
     if (line.automatic) this.answer(line);
+    else this.onLine("offered", line);
     this.changed();
   }
 

@@ -1,17 +1,19 @@
 // Signing in and staying signed in: the access token is renewed with the refresh token (rotated by
-// auth at each use) before it expires; a failed renewal signs the person out. The refresh token
-// stays in sessionStorage, so a reload of the tab keeps the session and closing it ends it.
+// auth at each use) before it expires; a failed renewal ends the session ("expired": a call going on
+// is kept until it ends). The refresh token stays in sessionStorage, so a reload of the tab keeps the
+// session and closing it ends it.
 import { call } from "./api";
 import type { components } from "./api/auth";
 
 type TokenPair = components["schemas"]["TokenPair"];
 const KEPT = "callisto.refresh";
+export type Ended = "signed-out" | "expired";
 
 export class Session {
   access: string | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly changed: (access: string | null) => void) {}
+  constructor(private readonly changed: (access: string | null, ended?: Ended) => void) {}
 
   async signIn(username: string, password: string): Promise<void> {
     this.take(await call<TokenPair>("auth", "v1/token", { body: { username, password } }));
@@ -32,7 +34,7 @@ export class Session {
 
   async signOut(): Promise<void> {
     const kept = sessionStorage.getItem(KEPT);
-    this.forget();
+    this.forget("signed-out");
     if (kept) await call("auth", "v1/token", { method: "DELETE", body: { refresh_token: kept } }).catch(() => undefined);
   }
 
@@ -46,13 +48,13 @@ export class Session {
   }
 
   private async renew(): Promise<void> {
-    if (!(await this.resume())) this.forget();
+    if (!(await this.resume())) this.forget("expired");
   }
 
-  private forget(): void {
+  private forget(ended: Ended): void {
     clearTimeout(this.timer);
     this.access = null;
     sessionStorage.removeItem(KEPT);
-    this.changed(null);
+    this.changed(null, ended);
   }
 }

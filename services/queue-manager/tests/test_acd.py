@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from callisto_protocol.agents import AgentState, AgentStateChanged
-from callisto_protocol.queues import AgentRequest, ConnectResult, QueueCallEvent, QueueCallKind
+from callisto_protocol.queues import AgentRequest, CallDisposed, ConnectResult, QueueCallEvent, QueueCallKind
 from callisto_queue_manager.acd import MAX_OVERFLOWS, Acd, CancelOffer, Offer
 from callisto_queue_manager.errors import (
     CallAlreadyQueued,
@@ -17,9 +17,10 @@ from callisto_queue_manager.errors import (
     QueueEmpty,
     QueueFull,
     UnknownAgent,
+    UnknownCode,
     UnknownQueue,
 )
-from callisto_queue_manager.model import AgentProfile, Calendar, CallStatus, QueueConfig, Strategy
+from callisto_queue_manager.model import AgentProfile, Calendar, CallStatus, Code, QueueConfig, Strategy
 
 pytestmark = pytest.mark.unit
 T0 = 1_800_000_000.0
@@ -380,3 +381,46 @@ def test_a_loop_of_queues_cannot_hang_a_tick() -> None:
     assert len(steps) <= 2 * (MAX_OVERFLOWS + 1)
     assert "c1" not in a.calls
     assert steps[-1].step is QueueCallKind.TIMED_OUT and steps[-1].target is None
+
+
+def test_wrap_up_says_when_it_ends_and_takes_a_disposition_of_the_calls_queue() -> None:
+    codes = [Code(code="resolved"), Code(code="escalated")]
+    a = acd(QueueConfig(id="q1", wrap_up_s=30, dispositions=codes))
+    ready(a, "a1")
+    a.enqueue("c1", "q1", T0 + 1)
+    (offer,) = offers(a)
+    a.outcome("c1", "a1", offer.offer_id, ConnectResult.ANSWERED, T0 + 2)
+    with pytest.raises(InvalidTransition):  # not finished yet
+        a.dispose("a1", "c1", "resolved", "", T0 + 3, by="p-1")
+    a.call_ended("c1", T0 + 10)
+    changes = [e for e in a.take_effects() if isinstance(e, AgentStateChanged)]
+    (wrap,) = [e for e in changes if e.state is AgentState.WRAP_UP]
+    assert wrap.until == datetime.fromtimestamp(T0 + 40, UTC) and wrap.call_id == "c1"
+    with pytest.raises(UnknownCode):
+        a.dispose("a1", "c1", "made-up", "", T0 + 11, by="p-1")
+    with pytest.raises(UnknownCode):  # the queue lists codes: one is needed
+        a.dispose("a1", "c1", None, "", T0 + 11, by="p-1")
+    with pytest.raises(InvalidTransition):  # another agent's call
+        a.dispose("a2", "c1", "resolved", "", T0 + 11, by="p-2")
+    said = a.dispose("a1", "c1", "escalated", "water in the cellar", T0 + 12, by="p-1")
+    assert [e for e in a.take_effects() if isinstance(e, CallDisposed)] == [said]
+    assert (said.queue_id, said.disposition, said.by) == ("q1", "escalated", "p-1")
+    assert said.note == "water in the cellar"
+    a.request("a1", AgentRequest.READY, None, T0 + 13, by="p-1")  # wrap-up ended early
+    assert a.agents["a1"].state is AgentState.READY
+    assert a.dispose("a1", "c1", "resolved", "", T0 + 20, by="p-1").disposition == "resolved"  # said again
+
+
+def test_not_ready_reasons_come_from_the_list_and_a_supervisors_request_is_named() -> None:
+    a = acd()
+    a.reasons = frozenset({"lunch", "training"})
+    a.request("a1", AgentRequest.LOGIN, None, T0)
+    with pytest.raises(UnknownCode):
+        a.request("a1", AgentRequest.NOT_READY, "nap", T0 + 1)
+    a.take_effects()
+    a.request("a1", AgentRequest.NOT_READY, "training", T0 + 2, by="supervisor-7")
+    (changed,) = [e for e in a.take_effects() if isinstance(e, AgentStateChanged)]
+    assert (changed.reason, changed.by, changed.until) == ("training", "supervisor-7", None)
+    a.request("a1", AgentRequest.READY, None, T0 + 3)
+    (changed,) = [e for e in a.take_effects() if isinstance(e, AgentStateChanged)]
+    assert changed.by is None  # nobody named: the service's own step

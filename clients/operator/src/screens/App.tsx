@@ -1,5 +1,7 @@
 // The shell: sign-in, then the operator's desk or the supervisor's view (by role), the link banner,
-// language and sign-out. State lives in Session (tokens) and Feed (the gateway's live state).
+// language, ringtone device and sign-out. State lives in Session (tokens), Feed (the gateway's live
+// state) and Phone (the browser phone). A session that expires during a call keeps the call: the
+// phone stays until it ends, beside the sign-in form.
 import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 import { call } from "../api";
 import type { components } from "../api/core-bus";
@@ -7,32 +9,44 @@ import { Feed } from "../feed";
 import { choose, language, t, type Language } from "../i18n";
 import { requestState, controlCall } from "../actions";
 import { Phone } from "../phone";
+import { askToNotify, notifyOffer, Ringer } from "../ringer";
 import { shortcutOf } from "../shortcuts";
 import { Session } from "../session";
+import { CrmFeed, CrmFrame } from "./CrmFrame";
 import { Desk } from "./Desk";
+import { HelpInbox } from "./HelpInbox";
 import { PhonePanel } from "./PhonePanel";
+import type { Reason } from "./reasons";
 import { SignIn } from "./SignIn";
 import { Supervision } from "./Supervision";
+
+type ClientSettings = components["schemas"]["ClientSettings"];
 
 export function App() {
   const [, bump] = useReducer((n: number) => n + 1, 0);
   const redraw = () => bump(undefined);
   const [signedIn, setSignedIn] = useState(false);
+  const [settings, setSettings] = useState<ClientSettings | null>(null);
+  const [reasons, setReasons] = useState<Reason[]>([]);
   const feed = useMemo(() => new Feed(redraw), []);
   const phone = useMemo(() => new Phone(redraw), []);
+  const ringer = useMemo(() => new Ringer(), []);
+  const crm = useMemo(() => new CrmFeed(redraw), []);
   const phoneFor = useRef<string | null>(null); // whose phone was started
   const session = useMemo(
     () =>
-      new Session((access) => {
+      new Session((access, ended) => {
         if (access === null) {
           feed.stop();
-          phone.stop();
+          if (ended === "expired") phone.stopAfterCalls();
+          else phone.stop();
           phoneFor.current = null;
           feed.live.me = null;
           setSignedIn(false);
         } else if (feed.live.me === null) {
           feed.start(access);
           setSignedIn(true);
+          askToNotify();
         } else {
           feed.renew(access);
           phone.renew(access);
@@ -40,16 +54,37 @@ export function App() {
       }),
     [],
   );
-  const login = feed.live.me?.login ?? "";
+  const me = feed.live.me;
+  const login = me?.login ?? "";
+  const supervisor = me?.roles.some((r) => r === "supervisor" || r === "administrator") ?? false;
   useEffect(() => {
     // the phone registers once the gateway said who this is (a reload knows no login before)
     if (!login || phoneFor.current === login || !session.access) return;
     phoneFor.current = login;
-    void call<components["schemas"]["ClientSettings"]>("core-bus", "v1/client", { token: session.access })
-      .then((settings) => phone.start(settings.sip_url, login, session.access ?? ""))
+    const token = session.access;
+    void call<ClientSettings>("core-bus", "v1/client", { token })
+      .then((told) => {
+        setSettings(told);
+        phone.start(told.sip_url, login, session.access ?? "");
+      })
       .catch(() => (phoneFor.current = null));
+    void call<Reason[]>("queue-manager", "v1/reasons", { token }).then(setReasons).catch(() => setReasons([]));
   }, [login]);
   useEffect(() => {
+    // a supervisor's inbox: what is open now, then the gateway's events (again after each reconnect)
+    if (!supervisor || feed.link !== "live") return;
+    void call<never[]>("queue-manager", "v1/help", { token: session.access })
+      .then((found) => {
+        feed.live.takeHelp(found);
+        redraw();
+      })
+      .catch(() => undefined);
+  }, [supervisor, feed.link]);
+  useEffect(() => {
+    phone.onLine = (step, line) => {
+      if (step === "offered") notifyOffer(t("incoming"), line.from);
+      if (line.callId) crm.step(`call.${step}`, line.callId, line.from, feed.live.me?.agent_id ?? null, session);
+    };
     const onKey = (event: KeyboardEvent) => {
       const shortcut = shortcutOf(event);
       if (shortcut === null) return;
@@ -75,10 +110,25 @@ export function App() {
     const tick = setInterval(redraw, 1000); // times in state
     return () => clearInterval(tick);
   }, []);
+  const ringing = phone.lines.some((line) => line.state === "ringing" && !line.automatic);
+  useEffect(() => {
+    if (ringing) void ringer.start();
+    else ringer.stop();
+  }, [ringing]);
 
-  if (!signedIn) return <SignIn session={session} />;
-  const me = feed.live.me;
-  const supervisor = me?.roles.some((r) => r === "supervisor" || r === "administrator") ?? false;
+  if (!signedIn)
+    return (
+      <>
+        <SignIn session={session} />
+        {phone.lines.length > 0 && (
+          <main>
+            <div class="side">
+              <PhonePanel phone={phone} live={feed.live} session={session} ringer={ringer} />
+            </div>
+          </main>
+        )}
+      </>
+    );
   return (
     <>
       <header>
@@ -104,12 +154,21 @@ export function App() {
           {t(feed.link)}
         </div>
       )}
-      <main class={supervisor ? "wide" : ""}>
-        <div class="side">
-          {me?.agent_id && <Desk live={feed.live} session={session} agentId={me.agent_id} />}
-          <PhonePanel phone={phone} live={feed.live} session={session} />
+      {ringing && (
+        <div class="banner offer" role="alert" data-testid="offer-toast">
+          {t("incoming")}: {phone.lines.find((line) => line.state === "ringing" && !line.automatic)?.from}
         </div>
-        {supervisor && <Supervision live={feed.live} />}
+      )}
+      <main>
+        <div class="side">
+          {me?.agent_id && <Desk live={feed.live} session={session} agentId={me.agent_id} reasons={reasons} />}
+          <PhonePanel phone={phone} live={feed.live} session={session} ringer={ringer} />
+        </div>
+        <div class="main">
+          {supervisor && <HelpInbox live={feed.live} session={session} />}
+          {supervisor && <Supervision live={feed.live} session={session} reasons={reasons} wallboard={settings?.wallboard_url ?? null} />}
+          {!supervisor && settings?.crm_url && <CrmFrame template={settings.crm_url} feed={crm} agentId={me?.agent_id ?? null} />}
+        </div>
       </main>
     </>
   );

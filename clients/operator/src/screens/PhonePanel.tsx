@@ -2,13 +2,14 @@
 // (mute, keypad, hold and resume, blind transfer, hang up) and sessions a supervisor opened
 // (listening, whispering), answered by themselves. Hold and transfer go to call-manager with the
 // person's own token: it allows them on their own agent's calls only.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { controlCall } from "../actions";
 import { Problem } from "../api";
 import { t } from "../i18n";
 import { HINTS } from "../shortcuts";
 import type { Live } from "../live";
 import type { Line, Phone } from "../phone";
+import { Ringer } from "../ringer";
 import type { Session } from "../session";
 import { ScreenPop } from "./ScreenPop";
 
@@ -21,7 +22,12 @@ interface Props {
   session: Session;
 }
 
-export function PhonePanel({ phone, live, session }: Props) {
+export function PhonePanel({ phone, live, session, ringer }: Props & { ringer: Ringer }) {
+  const [outputs, setOutputs] = useState<MediaDeviceInfo[]>([]);
+  const [device, setDevice] = useState(ringer.device);
+  useEffect(() => {
+    void Ringer.outputs().then(setOutputs);
+  }, [phone.registration]);
   return (
     <section aria-labelledby="phone">
       <h2 id="phone">{t("phone")}</h2>
@@ -29,6 +35,23 @@ export function PhonePanel({ phone, live, session }: Props) {
       {phone.lines.map((line) => (
         <LineView key={line.id} phone={phone} line={line} live={live} session={session} />
       ))}
+      {outputs.length > 1 && (
+        <label class="ringer">
+          {t("ringOn")}
+          <select
+            value={device}
+            onChange={(e) => {
+              const chosen = (e.target as HTMLSelectElement).value;
+              ringer.choose(chosen);
+              setDevice(chosen);
+            }}
+          >
+            {outputs.map((o) => (
+              <option value={o.deviceId}>{o.label || o.deviceId.slice(0, 8)}</option>
+            ))}
+          </select>
+        </label>
+      )}
     </section>
   );
 }
@@ -59,7 +82,7 @@ function LineView({ phone, line, live, session }: Props & { line: Line }) {
   return (
     <div class={`line ${state}`} data-testid="line" data-state={state}>
       <strong>{line.from}</strong> · {t(`line.${state}`)}
-      {!line.automatic && line.state === "ringing" && <ScreenPop number={line.from} session={session} />}
+      {!line.automatic && line.state === "ringing" && <ScreenPop number={line.from} callId={line.callId} session={session} />}
       <div class="actions">
         {line.state === "ringing" && (
           <button class="primary" onClick={() => phone.answer(line)} title={HINTS.answer}>

@@ -5,6 +5,7 @@ callisto up       NATS, Redis, PostgreSQL, rtpengine and every service under ser
 callisto status   a table of processes and of the services' health
 callisto demo     softphones for the demo agents, a burst of calls through IVR, queues and agents, and
                   what became of each call (needs ``up`` first)
+callisto restart  stop one service and start it again as ``up`` did (same command, environment, port)
 callisto down     stop exactly what ``up`` started (PID and start time both checked)
 """
 
@@ -42,6 +43,8 @@ HomeOption = Annotated[
     Path | None, typer.Option("--home", envvar="CALLISTO_HOME", help="data, logs and state [.callisto]")
 ]
 READY_TIMEOUT_S = 60.0
+# the operator client's example of an embedded CRM (clients/operator/public/assets/crm-example.html)
+CRM_EXAMPLE = "/assets/crm-example.html?caller={caller}&call={call_id}&contact={contact_id}&agent={agent_id}"
 
 
 def _home(home: Path | None) -> Path:
@@ -107,6 +110,14 @@ def up(
                      "SIP_WS_PORT": str(sip_ws_port), "SIP_WSS_PORT": str(sip_wss_port),
                      "TLS_DIR": str(folder / "tls")}  # fmt: skip
         started: list[str] = []
+        client = {
+            "CLIENT_DIR": str(root / "clients" / "operator" / "dist"),
+            "CLIENT_SIP_URL": state.urls["sip-ws"],
+            "CLIENT_CRM_URL": CRM_EXAMPLE,
+        }
+        for spec in services:
+            if spec.name == "snitch":
+                client["CLIENT_WALLBOARD_URL"] = f"http://127.0.0.1:{spec.port + port_offset}/wallboard"
         for spec in services:
             copies = 2 if ha and spec.singleton else 1
             for copy in range(copies):
@@ -116,8 +127,7 @@ def up(
                 env[spec.env_prefix + "INSTANCE_ID"] = f"{spec.name}-local" + ("-2" if copy else "")
                 env[spec.env_prefix + "NATS_PASSWORD"] = nats.password(spec.name)
                 env.update({spec.env_prefix + key: value for key, value in telephony.items()})
-                env[spec.env_prefix + "CLIENT_DIR"] = str(root / "clients" / "operator" / "dist")
-                env[spec.env_prefix + "CLIENT_SIP_URL"] = state.urls["sip-ws"]
+                env.update({spec.env_prefix + key: value for key, value in client.items()})
                 process = ManagedProcess.spawn(
                     name,
                     [sys.executable, "-m", spec.module],
@@ -384,6 +394,33 @@ def _print_reports(reports: list[CallReport]) -> None:
             _seconds(r.talked_s), r.ended_by or "-", " > ".join(r.steps),
         )  # fmt: skip
     console.print(table)
+
+
+@app.command()
+def restart(
+    name: Annotated[str, typer.Argument(help="a service as `status` names it: core-bus, snitch#2, ...")],
+    home: HomeOption = None,
+) -> None:
+    """Stop NAME and start it again with the command, environment and folder it had (read from
+    /proc before it stops), then wait until it is ready: a service restarted under load."""
+    state = SuiteState.load(_home(home))
+    old = next((p for p in state.processes if p.name == name and p.alive()), None)
+    if old is None or name not in state.urls or not state.urls[name].startswith("http"):
+        console.print(f"[red]no running service {name!r} in this suite[/red]")
+        raise typer.Exit(1)
+    environ = Path(f"/proc/{old.pid}/environ").read_bytes().split(b"\0")
+    env = dict(item.decode().split("=", 1) for item in environ if b"=" in item)
+    cwd = Path(os.readlink(f"/proc/{old.pid}/cwd"))
+    old.stop()
+    state.processes.remove(old)
+    try:
+        fresh = ManagedProcess.spawn(name, old.argv, Path(old.log_path), env=env, cwd=cwd)
+        _started(state, name, fresh, state.urls[name])
+        _wait_ready(state, name)
+    except DevkitError as exc:
+        console.print(f"[red]{name} did not come back: {exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"{name} restarted and ready")
 
 
 @app.command()

@@ -37,3 +37,7 @@ class AgentStateChanged(Event):
     reason: str | None = Field(default=None, max_length=200)
     call_id: CallId | None = None
     queues: list[QueueId] = Field(default=[], max_length=1000)
+    until: datetime | None = Field(default=None, description="when the wrap-up ends by itself")
+    by: str | None = Field(
+        default=None, max_length=128, description="who asked (a token's subject): the agent or a supervisor"
+    )

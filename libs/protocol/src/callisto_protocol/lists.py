@@ -27,6 +27,7 @@ class AgentEntry(BaseModel):
     reason: str | None = None
     call_id: CallId | None = None
     queues: list[QueueId] = []
+    until: datetime | None = None  # when the wrap-up ends by itself
 
 
 class CallEntry(BaseModel):

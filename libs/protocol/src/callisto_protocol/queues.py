@@ -127,6 +127,22 @@ class QueueCallEvent(Event):
     reason: str | None = Field(default=None, max_length=100)
 
 
+class CallDisposed(Event):
+    """The agent said how an answered call ended (a disposition code of the call's queue) and noted
+    what matters, during or after its wrap-up. The latest one of a call counts."""
+
+    message_type: ClassVar[str] = "queue.call-disposed"
+    subject: ClassVar[str] = "cc.queue.{queue_id}.disposed"
+    publisher: ClassVar[str] = "queue-manager"
+    call_id: CallId
+    queue_id: QueueId
+    agent_id: AgentId
+    disposition: Token | None = None
+    note: str = Field(default="", max_length=2000)
+    at: datetime
+    by: str | None = Field(default=None, max_length=128, description="who said it (a token's subject)")
+
+
 class ConnectAccepted(Reply):
     message_type: ClassVar[str] = "call.connect-accepted"
     call_id: CallId

@@ -464,6 +464,13 @@ class Bus:
         claims = await self.verifier.authorize(env.authorization, required[0], *required[1:])
         log.debug("%s authorised for %s", command.message_type, claims.subject)
 
+    async def asker(self, env: Envelope) -> str:
+        """Who sent a command served with a permission (authorised already): the subject of its
+        token, for the audit trail."""
+        assert self.verifier is not None  # serve() refuses a permission without one
+        assert env.authorization is not None  # authorised: a token was there
+        return (await self.verifier.verify(env.authorization)).subject
+
     async def follow(self, event_type: type[E], handler: EventHandler[E], **params: str) -> None:
         """Replay the latest ``event_type`` of every matching subject kept by ``CC_EVENTS``, then
         follow new ones. The replay is done again after every reconnection, so the handler must

@@ -20,6 +20,8 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.OPERATOR: (
         "qm.agents.{agent_id}.#",  # the operator's own agent: state, skills read, help requests
         "qm.queues.read",
+        "qm.callbacks.create",  # a callback promised in wrap-up
+        "snitch.agents.{agent_id}.read",  # their own figures today
         "helpdesk.contacts.read",  # the screen pop
         "helpdesk.tickets.create",
         "helpdesk.agents.{agent_id}.tickets.#",  # tickets and cards of their own calls and callers

@@ -79,22 +79,17 @@ async def subscribe(bus: Bus, board: Switchboard, listening: Listening) -> None:
         )  # fmt: skip
         return CallControlled(call_id=call.id, state=call.state)
 
-    async def asker(env: Envelope) -> str:
-        """Who sent the command (authorised already): the audit trail names them."""
-        assert bus.verifier is not None  # serve() refuses a permission without one
-        assert env.authorization is not None  # authorised: a token was there
-        return (await bus.verifier.verify(env.authorization)).subject
-
     async def listen(command: ListenToCall, env: Envelope) -> ListenerState:
         call = board.table.get(command.call_id)
-        listener = await listening.listen(call, command.username, await asker(env), whisper=command.whisper)
+        by = await bus.asker(env)
+        listener = await listening.listen(call, command.username, by, whisper=command.whisper)
         return ListenerState(
             listener_id=listener.id, call_id=call.id, username=listener.username, mode=listener.mode
         )
 
     async def change_listener(command: ChangeListener, env: Envelope) -> ListenerState:
         call = board.table.get(command.call_id)
-        listener = await listening.change(call, command.listener_id, command.mode, await asker(env))
+        listener = await listening.change(call, command.listener_id, command.mode, await bus.asker(env))
         mode = command.mode if command.mode is ListenerMode.STOPPED else listener.mode
         return ListenerState(listener_id=listener.id, call_id=call.id, username=listener.username, mode=mode)
 

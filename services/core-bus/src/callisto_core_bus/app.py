@@ -41,9 +41,13 @@ def build(settings: CoreBusSettings | None = None) -> tuple[Service, Suite, Fast
         await proxy.close()
 
     service.metrics_registry.register(SuiteCollector(suite))
+    told = client_page.ClientSettings(
+        sip_url=settings.client_sip_url, crm_url=settings.client_crm_url,
+        wallboard_url=settings.client_wallboard_url,
+    )  # fmt: skip
     routers = (
         services.router(suite), health.router(suite), lists.router(suite), gateway_api.router(gateway),
-        proxy_api.router(proxy), client_page.settings_router(service, settings.client_sip_url),
+        proxy_api.router(proxy), client_page.settings_router(service, told),
     )  # fmt: skip
     for router in routers:
         service.include_router(router)

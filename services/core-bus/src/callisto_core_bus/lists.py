@@ -90,6 +90,7 @@ class AgentBook(ListBook[AgentEntry]):
                     reason=event.reason,
                     call_id=event.call_id,
                     queues=event.queues,
+                    until=event.until,
                 ),
             )
         return True

@@ -28,3 +28,8 @@ class CoreBusSettings(ServiceSettings):
     client_dir: Path | None = None
     # where the client's browser phone registers (call-manager's SIP over WebSocket), as browsers reach it
     client_sip_url: str = Field(default="ws://127.0.0.1:5066", pattern=r"^wss?://")
+    # an external CRM shown beside the phone: a URL template with {caller}, {call_id}, {contact_id},
+    # {agent_id}; the frame also gets postMessage events (clients/operator/README.md)
+    client_crm_url: str | None = Field(default=None, pattern=r"^(https?://|/)", max_length=2000)
+    # the supervisors' link to snitch's wallboard
+    client_wallboard_url: str | None = Field(default=None, pattern=r"^https?://", max_length=2000)

@@ -35,7 +35,7 @@ from callisto_helpdesk.staff import StaffDirectory, read_staff
 from callisto_helpdesk.store import Store
 from callisto_helpdesk.ticket_store import TicketStore
 from callisto_helpdesk.tickets import ActionIn
-from callisto_protocol.queues import QueueCallEvent
+from callisto_protocol.queues import CallDisposed, QueueCallEvent
 from callisto_protocol.recordings import RecordingAvailable
 from callisto_runtime import DurableConsumer, Service
 from callisto_runtime.database import Database
@@ -81,6 +81,7 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
         DurableConsumer(
             service.bus, "helpdesk-recordings", RecordingAvailable.subscription(), cards.on_event
         ),
+        DurableConsumer(service.bus, "helpdesk-dispositions", CallDisposed.subscription(), cards.on_event),
     ]
     initial = read_contacts(settings.initial_contacts())  # a bad file stops the start, loudly
     people = read_staff(settings.initial_staff())

@@ -1,8 +1,9 @@
 """Call cards: one per call, built from the events of call-manager (call states, IVR input) and
-queue-manager (queue steps). Every update is idempotent and order-proof: a call state older than the
-card's is ignored, times are set once, the IVR input is keyed by step, the queue's facts by call; so
-replays after a restart, duplicates and steps that come before the call's first state change
-nothing. The card is read as the join of the three."""
+queue-manager (queue steps, the agent's disposition). Every update is idempotent and order-proof: a
+call state older than the card's is ignored, times are set once, the IVR input is keyed by step, the
+queue's facts and the disposition by call (the latest said counts); so replays after a restart,
+duplicates and steps that come before the call's first state change nothing. The card is read as
+the join of them all."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from callisto_helpdesk.errors import UnknownCallCard
 from callisto_helpdesk.phones import lookup_key
 from callisto_protocol import Envelope, Event
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
-from callisto_protocol.queues import QueueCallEvent, QueueCallKind
+from callisto_protocol.queues import CallDisposed, QueueCallEvent, QueueCallKind
 from callisto_protocol.recordings import RecordingAvailable
 from callisto_protocol.telephony import IvrInput
 from callisto_runtime.database import Database
@@ -38,6 +39,14 @@ ON CONFLICT (call_id) DO UPDATE SET
     ended_by = coalesce(call_cards.ended_by, EXCLUDED.ended_by),
     sip_status = coalesce(call_cards.sip_status, EXCLUDED.sip_status)
 """
+DISPOSED = """
+INSERT INTO call_dispositions (call_id, queue_id, agent_id, disposition, note, said_at, said_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (call_id) DO UPDATE SET
+    queue_id = EXCLUDED.queue_id, agent_id = EXCLUDED.agent_id, disposition = EXCLUDED.disposition,
+    note = EXCLUDED.note, said_at = EXCLUDED.said_at, said_by = EXCLUDED.said_by
+WHERE call_dispositions.said_at <= EXCLUDED.said_at
+"""
 LEFT_QUEUE = (
     QueueCallKind.ABANDONED,
     QueueCallKind.TIMED_OUT,
@@ -52,9 +61,11 @@ SELECT c.*, f.wait_s, coalesce(c.queue_id, f.queue_id) AS queue_id,
             ELSE 'unanswered' END AS outcome,
        coalesce((SELECT jsonb_object_agg(i.step, i.digits) FROM call_ivr i WHERE i.call_id = c.call_id),
                 '{}') AS ivr,
-       r.recording_id, r.url AS recording_url, r.duration_s AS recording_s
+       r.recording_id, r.url AS recording_url, r.duration_s AS recording_s,
+       d.disposition, d.note AS wrap_up_note
 FROM call_cards c LEFT JOIN call_queue_facts f ON f.call_id = c.call_id
 LEFT JOIN call_recordings r ON r.call_id = c.call_id
+LEFT JOIN call_dispositions d ON d.call_id = c.call_id
 """
 
 
@@ -84,6 +95,12 @@ class CallCards:
             await self.queue_step(event)
         elif isinstance(event, RecordingAvailable):
             await self.recording(event)
+        elif isinstance(event, CallDisposed):
+            await self.db.pool.execute(
+                DISPOSED,
+                event.call_id, event.queue_id, event.agent_id, event.disposition, event.note, event.at,
+                event.by,
+            )  # fmt: skip
 
     async def recording(self, event: RecordingAvailable) -> None:
         """The card links to the recording, and so does every ticket about the call."""

@@ -29,6 +29,7 @@ from callisto_protocol.help import HelpRequestChanged
 from callisto_protocol.queues import (
     CALLBACK_NUMBER_PATTERN,
     AgentRequest,
+    CallDisposed,
     ConnectResult,
     QueueCallEvent,
     QueueCallKind,
@@ -45,6 +46,7 @@ from callisto_queue_manager.errors import (
     QueueInUse,
     UnknownAgent,
     UnknownCall,
+    UnknownCode,
     UnknownQueue,
 )
 from callisto_queue_manager.estimate import HandleTime, erlang_c_wait, expected_wait
@@ -102,7 +104,7 @@ class CancelOffer:
     offer_id: str
 
 
-Effect = Offer | CancelOffer | AgentStateChanged | QueueCallEvent | HelpRequestChanged
+Effect = Offer | CancelOffer | AgentStateChanged | QueueCallEvent | HelpRequestChanged | CallDisposed
 
 
 def wall(now: float) -> datetime:
@@ -129,6 +131,8 @@ class Acd:
         self.arrivals: dict[str, deque[float]] = {}
         self.effects: list[Effect] = []
         self.help = HelpBoard()
+        self.reasons: frozenset[str] | None = None  # the not-ready reasons people may give (None: any)
+        self._asker: str | None = None  # who asked for the request being carried out
         self.dirty_agents: set[str] = set()
         self.dirty_calls: set[str] = set()  # changed or removed (absent from ``calls``)
         self._timers: list[tuple[float, int, str, str]] = []  # (due, n, kind, id)
@@ -257,9 +261,24 @@ class Acd:
             raise UnknownAgent(f"no agent {agent_id!r}", {"agent_id": agent_id})
         return agent
 
-    def request(self, agent_id: str, request: AgentRequest, reason: str | None, now: float) -> Agent:
-        """What an agent asks for. Idempotent: asking for the state one is in changes nothing."""
+    def request(
+        self, agent_id: str, request: AgentRequest, reason: str | None, now: float, by: str | None = None
+    ) -> Agent:
+        """What an agent (or a supervisor for them: ``by`` names who) asks for. Idempotent: asking
+        for the state one is in changes nothing. A not-ready reason is one of ``reasons``."""
         agent = self.agent(agent_id)
+        known = self.reasons
+        if request is AgentRequest.NOT_READY and reason and known is not None and reason not in known:
+            raise UnknownCode(
+                f"{reason!r} is not a not-ready reason", {"reason": reason, "reasons": sorted(known)}
+            )
+        self._asker = by
+        try:
+            return self._request(agent, request, reason, now)
+        finally:
+            self._asker = None
+
+    def _request(self, agent: Agent, request: AgentRequest, reason: str | None, now: float) -> Agent:
         state = agent.state
         if agent.phone is False and request in (AgentRequest.LOGIN, AgentRequest.READY):
             raise InvalidTransition(
@@ -357,6 +376,8 @@ class Acd:
                 reason=reason,
                 call_id=agent.call_id,
                 queues=self.agent_queues[agent.id],
+                until=wall(agent.wrap_up_until) if state is S.WRAP_UP and agent.wrap_up_until else None,
+                by=self._asker,
             )
         )
 
@@ -622,11 +643,37 @@ class Acd:
             talk = now - (call.answered_at or now)
             if queue is not None:
                 self.handle[queue.id].observe(talk + wrap)
+            agent.last_call, agent.last_queue = call.call_id, call.queue_id
+            agent.wrap_up_until = now + wrap  # before the state: its event says when wrap-up ends
             self._set_state(agent, S.WRAP_UP, now, call_id=call.call_id)
-            agent.wrap_up_until = now + wrap
             self._timer(agent.wrap_up_until, "wrap", agent.id)
             if wrap <= 0:
                 self._become_free(agent, now)
+
+    def dispose(
+        self, agent_id: str, call_id: str, disposition: str | None, note: str, now: float, by: str | None
+    ) -> CallDisposed:
+        """The agent says how their last answered call ended: a disposition of the call's queue (one
+        is required when the queue lists any) and a note. Said again, the latest counts."""
+        agent = self.agent(agent_id)
+        if agent.last_call != call_id or agent.last_queue is None:
+            raise InvalidTransition(
+                "only the agent's last finished call takes a disposition",
+                {"agent_id": agent_id, "call_id": call_id, "last_call": agent.last_call},
+            )
+        queue = self.queues.get(agent.last_queue)
+        codes = [c.code for c in queue.dispositions] if queue else []
+        if codes and disposition not in codes:
+            raise UnknownCode(
+                f"{disposition!r} is not a disposition of queue {agent.last_queue!r}",
+                {"disposition": disposition, "dispositions": codes},
+            )
+        event = CallDisposed(
+            call_id=call_id, queue_id=agent.last_queue, agent_id=agent_id, disposition=disposition,
+            note=note, at=wall(now), by=by,
+        )  # fmt: skip
+        self.effects.append(event)
+        return event
 
     def left_agent(self, call_id: str, agent_id: str | None, now: float) -> bool:
         """call-manager moved a connected call away from its agent (a blind transfer to another agent

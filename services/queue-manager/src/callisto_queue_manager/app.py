@@ -44,6 +44,7 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
     def new_acd() -> Acd:
         acd = Acd()
         acd.help = HelpBoard(settings.help_response_s, settings.help_max_level)
+        acd.reasons = frozenset(reason.code for reason in settings.reasons)
         return acd
 
     engine = Engine(new_acd(), store, service.bus)
@@ -111,7 +112,7 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
         await store.close()
 
     service.include_router(queues.router(service, engine), active_only=True)
-    service.include_router(agents.router(service, engine), active_only=True)
+    service.include_router(agents.router(service, engine, settings.reasons), active_only=True)
     service.include_router(callbacks.router(service, engine), active_only=True)
     service.include_router(help.router(service, engine), active_only=True)
     return service, engine, service.create_app()

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from callisto_protocol.agents import AgentStateChanged
 from callisto_protocol.help import HelpRequestChanged
-from callisto_protocol.queues import ConnectAccepted, ConnectCall, ConnectResult, QueueCallEvent
+from callisto_protocol.queues import CallDisposed, ConnectAccepted, ConnectCall, ConnectResult, QueueCallEvent
 from callisto_protocol.telephony import CallControlled, CancelConnect, ListCalls, LiveCalls, OriginateCall
 from callisto_queue_manager.acd import Acd, CancelOffer, Effect, Offer
 from callisto_queue_manager.model import AgentProfile, QueueConfig
@@ -137,6 +137,8 @@ class Engine:
             await self.notifier.help_changed(effect)
         elif isinstance(effect, CancelOffer):
             self._spawn(self._withdraw(effect))
+        elif isinstance(effect, CallDisposed):
+            await self.notifier.disposed(effect)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)

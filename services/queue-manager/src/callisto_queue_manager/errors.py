@@ -9,6 +9,7 @@ QueueManagerError (CallistoError)
 ├── QueueInUse         409 a queue with calls cannot be removed
 ├── InvalidCallback    422 the callback's window is over or ends before it starts
 ├── OverflowCycle      422 the overflow targets would lead a caller back to a queue already left
+├── UnknownCode        422 a not-ready reason or a disposition that is not on the list
 ├── UnknownHelpRequest 404 no open or accepted help request of that id
 ├── HelpTaken          409 another supervisor accepted the help request first
 └── QueueRefused       503 the caller cannot join now; details name the overflow target
@@ -54,6 +55,11 @@ class CallAlreadyQueued(QueueManagerError):
 class QueueInUse(QueueManagerError):
     status = 409
     error_id = "queue-in-use"
+
+
+class UnknownCode(QueueManagerError):
+    status = 422
+    error_id = "unknown-code"
 
 
 class InvalidCallback(QueueManagerError):

@@ -88,9 +88,12 @@ async def subscribe(bus: Bus, engine: Engine) -> list[DurableConsumer]:
 
         return await engine.run(operation)
 
-    async def agent_state(command: SetAgentState, _: Envelope) -> AgentStatus:
+    async def agent_state(command: SetAgentState, env: Envelope) -> AgentStatus:
+        by = await bus.asker(env)
         return await engine.run(
-            lambda acd, now: agent_status(acd.request(command.agent_id, command.request, command.reason, now))
+            lambda acd, now: agent_status(
+                acd.request(command.agent_id, command.request, command.reason, now, by=by)
+            )
         )
 
     async def callback(command: RequestCallback, _: Envelope) -> CallbackAccepted:

@@ -63,6 +63,22 @@ class Calendar(BaseModel):
         return any(w.start <= now < w.end for w in self.weekly.get(local.weekday(), []))
 
 
+class Code(BaseModel):
+    """A code people choose from a list: a not-ready reason, a call's disposition."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(pattern=TOKEN_PATTERN)
+    name: str = Field(default="", max_length=200)
+
+
+def unique_codes(codes: list[Code]) -> list[Code]:
+    seen = [c.code for c in codes]
+    if len(set(seen)) != len(seen):
+        raise ValueError("each code is listed once")
+    return codes
+
+
 class QueueConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -87,11 +103,19 @@ class QueueConfig(BaseModel):
     overflow_after_s: float | None = Field(default=None, gt=0, le=86400)
     default_handle_s: float = Field(default=180.0, gt=0, le=36000, description="until calls were handled")
     hours: Calendar | None = None
+    dispositions: list[Code] = Field(
+        default=[], max_length=100, description="what an agent says of a call in wrap-up (none: free)"
+    )
 
     @field_validator("skills")
     @classmethod
     def _levels(cls, skills: dict[str, int]) -> dict[str, int]:
         return check_skills(skills)
+
+    @field_validator("dispositions")
+    @classmethod
+    def _dispositions(cls, codes: list[Code]) -> list[Code]:
+        return unique_codes(codes)
 
 
 class AgentProfile(BaseModel):
@@ -137,6 +161,8 @@ class Agent:
     missed_in_row: int = 0
     missed_total: int = 0
     phone: bool | None = None  # the softphone registered (None: nothing heard from call-manager yet)
+    last_call: str | None = None  # the answered call the agent last finished (its disposition is theirs)
+    last_queue: str | None = None
 
     @property
     def id(self) -> str:

@@ -1,10 +1,11 @@
-"""The only place queue-manager publishes from: agent states and the steps of calls in queues."""
+"""The only place queue-manager publishes from: agent states, the steps of calls in queues, help
+requests and calls' dispositions."""
 
 from __future__ import annotations
 
 from callisto_protocol.agents import AgentStateChanged
 from callisto_protocol.help import HelpRequestChanged
-from callisto_protocol.queues import QueueCallEvent
+from callisto_protocol.queues import CallDisposed, QueueCallEvent
 from callisto_runtime import Bus
 
 
@@ -20,3 +21,6 @@ class Notifier:
 
     async def help_changed(self, event: HelpRequestChanged) -> None:
         await self.bus.publish(event)
+
+    async def disposed(self, event: CallDisposed) -> None:
+        await self.bus.publish(event, correlation_id=event.call_id)

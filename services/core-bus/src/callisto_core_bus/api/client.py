@@ -38,13 +38,17 @@ def serve(app: FastAPI, folder: Path) -> None:
 
 class ClientSettings(BaseModel):
     sip_url: str = Field(description="where the browser phone registers (SIP over WebSocket)")
+    crm_url: str | None = Field(
+        default=None, description="an external CRM's URL: {caller}, {call_id}, {contact_id}, {agent_id}"
+    )
+    wallboard_url: str | None = Field(default=None, description="snitch's wallboard, for supervisors")
 
 
-def settings_router(service: Service, sip_url: str) -> APIRouter:
+def settings_router(service: Service, settings: ClientSettings) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["client"])
 
     @api.get("/client", summary="What the operator client needs to know of this deployment")
     async def client_settings(claims: Claims = service.authenticated()) -> ClientSettings:
-        return ClientSettings(sip_url=sip_url)
+        return settings
 
     return api

@@ -40,6 +40,8 @@ class CallCard(BaseModel):
     recording_url: str | None
     recording_s: float | None
     talk_s: float | None
+    disposition: str | None = Field(default=None, description="what the agent said of the call in wrap-up")
+    wrap_up_note: str | None = None
     tickets: list[CardTicket] = Field(default=[], description="tickets about the call (one card only)")
 
 

@@ -42,8 +42,8 @@ def router(service: Service, live: RealTime) -> APIRouter:
     async def agents(_: Any = may_read) -> AgentRows:
         return AgentRows.model_validate({"agents": live.board.agent_rows(time.time())})
 
-    @api.get("/agents/{agent_id}", summary="One agent's row")
-    async def agent(agent_id: Id, _: Any = may_read) -> AgentRow:
+    @api.get("/agents/{agent_id}", summary="One agent's row (operators: their own figures today)")
+    async def agent(agent_id: Id, _: Any = service.require("snitch.agents.{agent_id}.read")) -> AgentRow:
         rows = live.board.agent_rows(time.time(), [agent_id])
         if not rows:
             raise UnknownAgent(f"no agent {agent_id!r} has been seen", {"agent_id": agent_id})
