@@ -88,8 +88,8 @@ async def level(
     for page in pages:
         await page.evaluate("window.phone.events = []; window.phone.session = null")
     agents.free = [f"agent-w{i}" for i in range(n)]
-    talks = scenario("caller_talks", folder, NUMBER=5000, KEY=1, KEY_AT_MS=100, TALK_AT_MS=100,
-                     HOLD_MS=int(hold_s * 1000))  # fmt: skip
+    talks = scenario("caller_talks", folder, NUMBER=5000, CALLER=5551234, KEY=1, KEY_AT_MS=100,
+                     TALK_AT_MS=100, HOLD_MS=int(hold_s * 1000))  # fmt: skip
     used = sum(cpu_s(pid) for pid in pids)
     callers = await trunk_calls(n, talks, folder, sip_target, hold_s)
     await asyncio.sleep(min(8.0, hold_s / 2))  # the callers' recording is playing now
@@ -134,8 +134,8 @@ async def sip_phones(
         "-mp", str(free_media_port()), "-timeout", f"{int(hold_s) + 120}s",
     )  # fmt: skip
     agents.free = ["agent-sip"] * n
-    talks = scenario("caller_talks", folder, NUMBER=5000, KEY=1, KEY_AT_MS=100, TALK_AT_MS=100,
-                     HOLD_MS=int(hold_s * 1000))  # fmt: skip
+    talks = scenario("caller_talks", folder, NUMBER=5000, CALLER=5551234, KEY=1, KEY_AT_MS=100,
+                     TALK_AT_MS=100, HOLD_MS=int(hold_s * 1000))  # fmt: skip
     used = sum(cpu_s(pid) for pid in pids)
     for caller in await trunk_calls(n, talks, folder, sip_target, hold_s):
         await caller.result(hold_s + 120)

@@ -90,8 +90,9 @@ async def phones(browser: Browser, page_url: str, ws_port: int, *users: str) -> 
 async def trunk_caller(s: Suite, folder: Path, hold_ms: int) -> SippRun:
     """A caller through the IVR (key 1) who talks to the agent, then hangs up after ``hold_ms``."""
     talks = scenario(
-        "caller_talks", folder, NUMBER=311, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500, HOLD_MS=hold_ms
-    )
+        "caller_talks", folder, NUMBER=311, CALLER=5551234, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500,
+        HOLD_MS=hold_ms,
+    )  # fmt: skip
     return await start_sipp(
         talks, folder, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
     )
@@ -125,8 +126,9 @@ async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks
         assert [(p["username"], p["protocol"]) for p in phones] == [("operator1", "WS")]
         await s.agent_ready("agent-1")
         talks = scenario(
-            "caller_talks", tmp_path, NUMBER=311, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500, HOLD_MS=9000
-        )
+            "caller_talks", tmp_path, NUMBER=311, CALLER=5551234, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=1500,
+            HOLD_MS=9000,
+        )  # fmt: skip
         caller = await start_sipp(
             talks, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
         )

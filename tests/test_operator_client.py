@@ -1,20 +1,31 @@
 """The operator client as people use it: the whole suite (`callisto up`), core-bus serving the built
-client, Debian's Chromium. An operator signs in, starts their shift and goes ready and not ready
-(queue-manager through core-bus's proxy, with the operator's own token); a supervisor's page sees
-each change live through the gateway; a wrong password is refused; the Russian strings are there.
-The page's phone registers with the person's access token; a trunk call (sipp, through the IVR and
-the queue) rings in the operator's page with the caller's card popped up, is answered there (Alt+A),
-held and resumed (the supervisor's page follows), and hung up by the operator (Alt+H)."""
+client, Debian's Chromium with fake audio devices, a sipp trunk.
+
+An operator signs in, starts their shift and goes ready and not ready (queue-manager through core-bus's
+proxy, with the operator's own token); a supervisor's page sees each change live through the gateway
+and changes an agent's state with a reason; a wrong password is refused; the Russian strings are there.
+
+A call from the demo contact Ivan Petrov (sipp, through the IVR and the queue) rings in Omar's page
+with the toast and Ivan's card popped up before the answer; Omar answers (Alt+A) and hears the caller
+(WebRTC getStats), the embedded CRM is told of the call, he holds and resumes, asks for help, which
+the supervisor accepts and listens to from her page; he transfers the call to Olga, whose page rings
+and answers; he wraps up with a disposition of the emergencies queue and opens a ticket from the call,
+and helpdesk's call card then holds both. core-bus (the gateway and the pages' origin) is restarted
+mid-call: the pages connect again, take a fresh snapshot and the call goes on. Omar's socket never
+carried another agent's state."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
-from suite_testing import running_suite
+from playwright.async_api import Browser, Page, WebSocket, expect
+from suite_testing import bearer, callisto, running_suite
 
 from callisto_devkit.browser import chromium
 from callisto_devkit.processes import free_media_port, free_port
@@ -28,6 +39,25 @@ pytestmark = [
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 RUSSIAN = {"not ready": "Не готов", "sign out": "Выйти", "sign in": "Войти"}  # noqa: RUF001
+IVAN = "+79165551234"  # helpdesk's demo contact
+# every RTCPeerConnection the page makes, for getStats (the page's own code is not changed for tests)
+PEERS = """
+const Native = window.RTCPeerConnection;
+window.peers = [];
+window.RTCPeerConnection = class extends Native {
+  constructor(...args) { super(...args); window.peers.push(this); }
+};
+"""
+PACKETS = """async (kind) => {
+  let total = 0;
+  for (const peer of window.peers) {
+    if (peer.connectionState === "closed") continue;
+    (await peer.getStats()).forEach((s) => {
+      if (s.type === kind && s.kind === "audio") total += s.packetsReceived ?? s.packetsSent ?? 0;
+    });
+  }
+  return total;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +72,58 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
         yield launched
 
 
+class Frames:
+    """What the gateway sent to a page, socket by socket."""
+
+    def __init__(self, page: Page) -> None:
+        self.sockets: list[list[dict[str, Any]]] = []
+        page.on("websocket", self._opened)
+
+    def _opened(self, socket: WebSocket) -> None:
+        if not socket.url.endswith("/api/v1/ws"):
+            return
+        received: list[dict[str, Any]] = []
+        self.sockets.append(received)
+        socket.on("framereceived", lambda frame: received.append(json.loads(frame)))
+
+    def agent_ids(self) -> set[str]:
+        found: set[str] = set()
+        for message in (m for socket in self.sockets for m in socket):
+            if message.get("stream") != "agents":
+                continue
+            items = message["items"] if message["type"] == "snapshot" else [message["event"]]
+            found |= {item["agent_id"] for item in items}
+        return found
+
+
 async def signed_in(browser: Browser, base: str, username: str) -> Page:
     page = await (await browser.new_context()).new_page()
+    await page.add_init_script(PEERS)
     await page.goto(base + "/")
     await page.get_by_label("User name").fill(username)
     await page.get_by_label("Password").fill("callisto")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_test_id("who")).to_have_text(username)
     return page
+
+
+async def on_shift(page: Page, ready: bool) -> None:
+    await expect(page.get_by_test_id("phone-registration")).to_have_text("Phone ready", timeout=15_000)
+    mine = page.get_by_test_id("my-state")
+    await expect(mine).not_to_have_text("")
+    if "Logged out" in await mine.inner_text():
+        await page.get_by_role("button", name="Log in").click()
+        await expect(mine).to_contain_text("Not ready")
+    if ready:
+        await page.get_by_role("button", name="Ready", exact=True).click()
+        await expect(mine).to_contain_text("Ready")
+
+
+async def grows(page: Page, kind: str) -> None:
+    """Audio packets of ``kind`` (inbound-rtp: heard; outbound-rtp: sent) keep coming."""
+    before = await page.evaluate(PACKETS, kind)
+    more = f"async () => ({PACKETS})('{kind}').then((n) => n > {before} + 20)"
+    await page.wait_for_function(more, timeout=15_000)
 
 
 async def test_an_operator_changes_state_and_a_supervisor_sees_it_live(
@@ -60,16 +134,19 @@ async def test_an_operator_changes_state_and_a_supervisor_sees_it_live(
     supervisor = await signed_in(browser, base, "supervisor1")
     mine = operator.get_by_test_id("my-state")
     row = supervisor.get_by_test_id("agents").locator('tr[data-agent="agent-1"]')
-    if "Logged out" in await mine.inner_text():
-        await operator.get_by_role("button", name="Log in").click()
-        await expect(mine).to_contain_text("Not ready")
-    await operator.get_by_role("button", name="Ready", exact=True).click()
-    await expect(mine).to_contain_text("Ready")
+    await on_shift(operator, ready=True)
     await expect(row).to_contain_text("Ready")
-    await operator.get_by_label("Reason").select_option("lunch")
+    await operator.get_by_label("Reason").select_option("lunch")  # queue-manager's reason codes
     await operator.get_by_role("button", name="Not ready").click()
     await expect(mine).to_contain_text("Not ready")
     await expect(row).to_contain_text("Not ready (Lunch)")
+    # the supervisor puts Olga on training (queue-manager names the supervisor in the event)
+    await row.get_by_role("combobox").select_option(label="Not ready: Training")
+    await row.get_by_role("button", name="Apply").click()
+    await expect(mine).to_contain_text("Not ready")
+    await expect(operator.get_by_text("Training")).to_be_visible()
+    await expect(supervisor.get_by_test_id("queues").locator('tr[data-queue="emergencies"]')).to_be_visible()
+    await expect(operator.get_by_test_id("my-figures")).to_contain_text("Calls today", timeout=15_000)
     ARTIFACTS.mkdir(exist_ok=True)
     await operator.screenshot(path=ARTIFACTS / "operator-desk.png")
     await supervisor.screenshot(path=ARTIFACTS / "supervisor-view.png")
@@ -88,41 +165,123 @@ async def test_a_wrong_password_is_refused(suite: SuiteState, browser: Browser) 
     await expect(page.get_by_role("alert")).to_have_text("Wrong user name or password")
 
 
-async def test_an_operator_answers_a_call_in_the_page(
+async def test_a_call_from_offer_to_wrap_up_with_help_a_transfer_and_the_gateway_restarted(
     suite: SuiteState, browser: Browser, tmp_path: Path
 ) -> None:
     base = suite.urls["core-bus"]
-    operator = await signed_in(browser, base, "operator2")  # Omar: water only, so the call is his
+    omar = await signed_in(browser, base, "operator2")  # water only: the emergencies call is his
+    omar_frames = Frames(omar)
+    await omar.reload()  # the frames of a socket opened from the start
+    await expect(omar.get_by_test_id("who")).to_have_text("operator2")
+    olga = await signed_in(browser, base, "operator1")
+    olga_frames = Frames(olga)
     supervisor = await signed_in(browser, base, "supervisor1")
-    await expect(operator.get_by_test_id("phone-registration")).to_have_text("Phone ready", timeout=15_000)
-    mine = operator.get_by_test_id("my-state")
-    if "Logged out" in await mine.inner_text():
-        await operator.get_by_role("button", name="Log in").click()
-        await expect(mine).to_contain_text("Not ready")
-    await operator.get_by_role("button", name="Ready", exact=True).click()
-    await expect(mine).to_contain_text("Ready")
+    await expect(supervisor.get_by_test_id("phone-registration")).to_have_text("Phone ready", timeout=15_000)
+    await on_shift(olga, ready=False)  # on shift, not taking queue calls: a transfer reaches her
+    await on_shift(omar, ready=True)
     host, port = suite.urls["sip"].removeprefix("sip:").split(":")
-    ivan = scenario("caller_stays", tmp_path, NUMBER=311, CALLER="+79165551234", KEY=1, KEY_AT_MS=3500)
+    ivan = scenario(
+        "caller_talks", tmp_path, NUMBER=311, CALLER=IVAN, KEY=1, KEY_AT_MS=3500, TALK_AT_MS=5000,
+        HOLD_MS=70_000,
+    )  # fmt: skip
     caller = await start_sipp(
         ivan, tmp_path, f"{host}:{port}", "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
     )
-    line = operator.get_by_test_id("line")
+
+    # the offer: toast and screen pop before the answer
+    line = omar.get_by_test_id("line")
     await expect(line).to_have_attribute("data-state", "ringing", timeout=30_000)
-    # the screen pop: helpdesk's demo contact with that number, before the answer
-    await expect(operator.get_by_test_id("screen-pop")).to_contain_text("Ivan Petrov")
-    await operator.keyboard.press("Alt+a")  # the answer shortcut
+    await expect(omar.get_by_test_id("offer-toast")).to_contain_text(IVAN)
+    await expect(omar.get_by_test_id("screen-pop")).to_contain_text("Ivan Petrov")
+    await omar.keyboard.press("Alt+a")  # the answer shortcut
     await expect(line).to_have_attribute("data-state", "talking")
+    await grows(omar, "inbound-rtp")  # Omar hears Ivan
+    await grows(omar, "outbound-rtp")
+    crm = omar.frame_locator('[data-testid="crm"]')
+    await expect(crm.locator("#caller")).to_have_text(IVAN)
+    await expect(crm.locator('li[data-type="call.answered"]')).to_contain_text(IVAN)
     await expect(supervisor.get_by_test_id("calls")).to_contain_text("Talking")
-    await expect(operator.get_by_test_id("my-calls")).to_contain_text("+79165551234")
-    await operator.get_by_role("button", name="Hold").click()  # with the operator's own token
+    supervisor_token = bearer(suite, "supervisor1")
+    async with httpx.AsyncClient(timeout=10) as http:
+        calls = await http.get(f"{suite.urls['call-manager']}/api/v1/calls", headers=supervisor_token)
+    (live,) = calls.json()
+    call_id = live["call_id"]
+    await omar.get_by_role("button", name="Hold").click()  # with the operator's own token
     await expect(line).to_have_attribute("data-state", "held")
     await expect(supervisor.get_by_test_id("calls")).to_contain_text("On hold")
-    await operator.get_by_role("button", name="Resume").click()
+    await omar.get_by_role("button", name="Resume").click()
     await expect(line).to_have_attribute("data-state", "talking")
     ARTIFACTS.mkdir(exist_ok=True)
-    await operator.screenshot(path=ARTIFACTS / "operator-in-call.png")
-    await operator.keyboard.press("Alt+h")  # the hang-up shortcut
-    code, errors = await caller.result(30)
-    assert code == 0, errors  # the caller got the operator's BYE
+    await omar.screenshot(path=ARTIFACTS / "operator-in-call.png")
+
+    # help: Omar asks, the supervisor accepts and listens from her page (its phone answers by itself)
+    await omar.get_by_label("What do you need?").fill("caller wants a manager")
+    await omar.get_by_role("button", name="Ask a supervisor").click()
+    await expect(omar.get_by_test_id("my-help")).to_have_attribute("data-state", "open")
+    inbox = supervisor.get_by_test_id("help-inbox")
+    await expect(inbox).to_contain_text("caller wants a manager")
+    await expect(inbox).to_contain_text(IVAN)
+    await supervisor.screenshot(path=ARTIFACTS / "supervisor-help.png")
+    await inbox.get_by_role("button", name="Accept and listen").click()
+    await expect(omar.get_by_test_id("my-help")).to_contain_text("Taken by supervisor1")
+    listening = supervisor.get_by_test_id("line")  # a session per party: the caller's, the agent's
+    await expect(listening).to_have_count(2, timeout=15_000)
+    for party in (listening.nth(0), listening.nth(1)):
+        await expect(party).to_have_attribute("data-state", "talking")
+    await grows(supervisor, "inbound-rtp")  # the supervisor hears the call
+    await inbox.get_by_role("button", name="Done").click()
+    await expect(listening).to_have_count(0)
+    await expect(omar.get_by_test_id("my-help")).to_have_count(0)
+
+    # a blind transfer to Olga's page
+    await omar.get_by_role("button", name="Transfer").first.click()
+    await omar.get_by_role("form", name="Transfer").get_by_role("combobox").select_option("agent")
+    await omar.get_by_label("Target").fill("agent-1")
+    await omar.get_by_role("form", name="Transfer").get_by_role("button", name="Transfer").click()
+    olga_line = olga.get_by_test_id("line")
+    await expect(olga_line).to_have_attribute("data-state", "ringing", timeout=15_000)
+    await expect(olga.get_by_test_id("screen-pop")).to_contain_text("Ivan Petrov")
+    await olga_line.get_by_role("button", name="Answer").click()
+    await expect(olga_line).to_have_attribute("data-state", "talking")
     await expect(line).to_have_count(0)
-    await operator.get_by_role("button", name="Log out").click()
+    await expect(omar.get_by_test_id("my-calls")).to_have_count(0)  # the gateway said it left him
+    await expect(crm.locator('li[data-type="call.ended"]')).to_contain_text(IVAN)
+
+    # Omar's wrap-up: a disposition of the emergencies queue, a note, a ticket from the call
+    wrap = omar.get_by_test_id("wrap-up")
+    await expect(wrap).to_contain_text(IVAN)
+    await wrap.get_by_label("How it ended").select_option(label="Crew sent")
+    await wrap.get_by_label("Note").fill("Burst main on Lenina St, crew on the way")
+    await wrap.get_by_role("button", name="Save").click()
+    await expect(omar.get_by_test_id("wrap-up-saved")).to_be_visible()
+    await wrap.get_by_role("button", name="Create ticket").click()
+    ticket = wrap.get_by_role("button", name="Ticket #")
+    await expect(ticket).to_be_visible()
+    await omar.screenshot(path=ARTIFACTS / "operator-wrap-up.png")
+    number = int((await ticket.inner_text()).split("#")[1])
+    async with httpx.AsyncClient(timeout=10) as http:
+        cards = f"{suite.urls['helpdesk']}/api/v1/call-cards"
+        card = await http.get(f"{cards}/{call_id}", headers=supervisor_token)
+    assert card.status_code == 200, card.text
+    assert (card.json()["disposition"], card.json()["wrap_up_note"]) == (
+        "crew_sent", "Burst main on Lenina St, crew on the way"
+    )  # fmt: skip
+    assert [t["number"] for t in card.json()["tickets"]] == [number]
+
+    # core-bus restarted mid-call: the pages reconnect and resync, the call goes on
+    sockets = len(olga_frames.sockets)
+    restarted = callisto("restart", "core-bus", home=suite.home)
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    await expect(olga.get_by_test_id("link")).to_have_count(0, timeout=30_000)
+    assert len(olga_frames.sockets) > sockets
+    assert [m["type"] for m in olga_frames.sockets[-1][:2]] == ["hello", "snapshot"]
+    await expect(olga_line).to_have_attribute("data-state", "talking")
+    await expect(olga.get_by_test_id("my-calls")).to_contain_text(IVAN)
+    await expect(supervisor.get_by_test_id("link")).to_have_count(0, timeout=30_000)
+    await expect(supervisor.get_by_test_id("calls")).to_contain_text("Talking")
+    await grows(olga, "outbound-rtp")
+
+    code, errors = await caller.result(90)  # Ivan hangs up in the end
+    assert code == 0, errors
+    await expect(olga_line).to_have_count(0)
+    assert omar_frames.agent_ids() == {"agent-2"}, "an operator's socket carried another agent's state"

@@ -65,6 +65,16 @@ describe("the live state", () => {
     expect(live.recent.get("c1")).toMatchObject({ caller: "+7916", queue_id: "billing", state: "ended" });
   });
 
+  it("lets an operator's call go when it is transferred to another agent", () => {
+    const live = new Live();
+    live.apply(hello);
+    live.apply({ type: "snapshot", stream: "calls", seq: 0, items: [] });
+    live.apply(event("calls", 1, { call_id: "c1", state: "connected", since, direction: "inbound", caller: "+7916", queue_id: "general", agent_id: "agent-1" }));
+    live.apply(event("calls", 2, { call_id: "c1", state: "ringing", since, direction: "inbound", caller: "+7916", queue_id: null, agent_id: "agent-2" }));
+    expect(live.calls.size).toBe(0);
+    expect(live.recent.get("c1")?.queue_id).toBe("general");
+  });
+
   it("keeps help requests while they are open or accepted", () => {
     const live = new Live();
     live.apply(hello);

@@ -86,11 +86,13 @@ export class Live {
 
   private call(event: Record<string, unknown>): void {
     const entry = event as unknown as CallEntry;
-    if (entry.state !== "ended") {
+    const left = this.me?.agent_id && !this.seesEveryone() && entry.agent_id !== this.me.agent_id; // transferred away
+    if (entry.state !== "ended" && !left) {
       this.calls.set(entry.call_id, pick<CallEntry>(event, CALL_FIELDS));
       return;
     }
-    this.recent.set(entry.call_id, { ...this.calls.get(entry.call_id), ...pick<CallEntry>(event, CALL_FIELDS) });
+    const known = Object.entries(pick<CallEntry>(event, CALL_FIELDS)).filter(([, value]) => value !== null);
+    this.recent.set(entry.call_id, { ...this.calls.get(entry.call_id), ...Object.fromEntries(known) } as CallEntry);
     this.calls.delete(entry.call_id);
     if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as string);
   }
@@ -109,6 +111,10 @@ export class Live {
   /** My own open or accepted help request, if any. */
   myHelp(): HelpRequest | undefined {
     return [...this.help.values()].find((h) => h.agent_id === this.me?.agent_id);
+  }
+
+  seesEveryone(): boolean {
+    return this.me?.roles.some((r) => r === "supervisor" || r === "administrator") ?? false;
   }
 
   /** My own agent (an operator's), when the gateway listed it. */

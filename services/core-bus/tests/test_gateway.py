@@ -150,6 +150,14 @@ async def test_an_operator_sees_their_own_agent_and_calls_a_supervisor_sees_ever
             ]
             with pytest.raises(TimeoutError):  # nothing of agent-2's ever reached the operator
                 await asyncio.wait_for(olga.recv(), 0.5)
+            # c1 is transferred to agent-2: Olga is told once that it left her, then nothing of it
+            for seq, state in ((3, CallState.RINGING), (4, CallState.CONNECTED)):
+                moved = CallStateChanged(call_id="c1", seq=seq, state=state, since=NOW, agent_id="agent-2")
+                await stand_ins.publish(moved)
+            (left,) = await receive(olga, 1)
+            assert (left["event"]["call_id"], left["event"]["state"], left["seq"]) == ("c1", "ringing", 2)
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(olga.recv(), 0.5)
     await stand_ins.close()
 
 

@@ -18,9 +18,10 @@ Protocol (JSON text frames):
 What a person sees follows their token's permissions, checked per event: an agent's state, help
 requests and phone registrations when they may read that agent (``qm.agents.<id>.read``: an operator
 their own, a supervisor everyone); a call when they may read every call (``cm.calls.read``) or it is
-their agent's (``cm.calls.<agent>.read``); a queue's steps when they may read every agent, or the
-queue is one of their own agent's; supervision (listen/whisper) when they may listen
-(``cm.calls.listen``).
+their agent's (``cm.calls.<agent>.read``), and the step that takes a call the client was told of
+away from it (a transfer to another agent: the client drops the call); a queue's steps when they
+may read every agent, or the queue is one of their own agent's; supervision (listen/whisper) when
+they may listen (``cm.calls.listen``).
 
 A slow client is dropped, never buffered without bound: each connection has ``queue_limit`` events
 of room; when it is full the connection is closed (1013, "try again later") and counted.
@@ -46,7 +47,7 @@ from pydantic import BaseModel, ValidationError
 from callisto_core_bus.lists import AgentBook, CallBook
 from callisto_protocol import Envelope, Event
 from callisto_protocol.agents import AgentStateChanged
-from callisto_protocol.calls import CallStateChanged
+from callisto_protocol.calls import CallState, CallStateChanged
 from callisto_protocol.help import HelpRequestChanged
 from callisto_protocol.queues import QueueCallEvent
 from callisto_protocol.telephony import ListenerChanged, RegistrationChanged
@@ -122,6 +123,9 @@ class Connection:
         self.seq: Counter[str] = Counter()
         self.closing: tuple[int, str] | None = None
         self.wake = asyncio.Event()  # set when the connection must close (slow, expired)
+        # calls the client was told of: the step that takes one away from it (a transfer to another
+        # agent) is relayed too, so the client drops the call instead of keeping a stale one
+        self.calls: set[str] = set()
 
     def offer(self, stream: str, body: dict[str, Any]) -> bool:
         """Queue one event; False when there is no room (the client does not keep up)."""
@@ -167,13 +171,24 @@ class Gateway:
         stream = BY_NAME[name]
         body = {"message_type": event.message_type, **event.model_dump(mode="json")}
         for connection in list(self.connections):
-            if not stream.visible(connection.claims, event, self.agents):
+            if not self._visible(connection, stream, event):
                 continue
             if connection.offer(stream.name, body):
                 self.metrics.sent.labels(stream=stream.name).inc()
             else:
                 self.metrics.closed.labels(reason="slow").inc()
                 connection.close_with(SLOW, "the client does not keep up; reconnect")
+
+    def _visible(self, connection: Connection, stream: Stream, event: Event) -> bool:
+        visible = stream.visible(connection.claims, event, self.agents)
+        if not isinstance(event, CallStateChanged):
+            return visible
+        told = event.call_id in connection.calls
+        if visible and event.state is not CallState.ENDED:
+            connection.calls.add(event.call_id)
+        else:
+            connection.calls.discard(event.call_id)
+        return visible or told
 
     def _relay(self, name: str) -> Callable[[Any, Envelope], Any]:
         async def relay(event: Event, _: Envelope) -> None:
@@ -192,6 +207,8 @@ class Gateway:
         connection.outbox.put_nowait(self._hello(claims))
         for name, items in self._snapshots(claims):
             connection.outbox.put_nowait({"type": "snapshot", "stream": name, "seq": 0, "items": items})
+            if name == "calls":
+                connection.calls = {item["call_id"] for item in items}
         self.connections.add(connection)
         self.metrics.connections.inc()
         tasks = [
