@@ -38,6 +38,7 @@ bench: bootstrap
 	$(BIN)/python bench/snitch.py
 	$(BIN)/python bench/failover.py
 	$(BIN)/python bench/webrtc.py
+	$(BIN)/python bench/operator_client.py
 
 status:
 	$(BIN)/callisto status

@@ -14,6 +14,7 @@ export interface Line {
   id: string;
   callId: string | null; // Callisto's call id (the INVITE's X-Callisto-Call): screen pop and controls
   from: string; // the caller's number or what the session is ("Whisper: supervisor1")
+  caller: { name: string; contactId: string } | null; // whom the IVR recognised (helpdesk's contact)
   state: "ringing" | "talking" | "held";
   muted: boolean;
   automatic: boolean; // started by a supervisor: answered by itself
@@ -44,7 +45,9 @@ export class Phone {
     ua.on("newRTCSession", (event: IncomingRTCSessionEvent) => {
       if (event.originator !== "remote") return;
       const header = (name: string): string | undefined => event.request.getHeader(name) || undefined;
-      this.incoming(event.session, header("Answer-Mode"), header("X-Callisto-Call") ?? null);
+      const [name, contactId] = [header("X-Callisto-Caller-Name"), header("X-Callisto-Contact")];
+      const caller = name && contactId ? { name, contactId } : null;
+      this.incoming(event.session, header("Answer-Mode"), header("X-Callisto-Call") ?? null, caller);
     });
     this.ua = ua;
     this.set("registering");
@@ -92,10 +95,10 @@ export class Phone {
     line.session.sendDTMF(tones, { transportType: "RFC2833" as DTMF_TRANSPORT }); // in the media, as trunks expect
   }
 
-  private incoming(session: RTCSession, answerMode: string | undefined, callId: string | null): void {
+  private incoming(session: RTCSession, answerMode: string | undefined, callId: string | null, caller: Line["caller"]): void {
     const identity = session.remote_identity;
     const line: Line = {
-      id: session.id, callId, from: identity.display_name || identity.uri.user || "", state: "ringing", muted: false,
+      id: session.id, callId, from: identity.display_name || identity.uri.user || "", caller, state: "ringing", muted: false,
       automatic: (answerMode ?? "").toLowerCase() === "auto", session,
     };
     this.lines = [...this.lines, line];

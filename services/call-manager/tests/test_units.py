@@ -9,13 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from callisto_call_manager.bencode import BencodeError, decode, encode
+from callisto_call_manager.calls import Call
 from callisto_call_manager.dialplan import DialPlan, load
 from callisto_call_manager.dtmf import key_of
 from callisto_call_manager.errors import ConfigError
 from callisto_call_manager.prompts import announcement
 from callisto_call_manager.rate import RateLimiter
 from callisto_call_manager.settings import DEMO_CONFIG
-from callisto_call_manager.switchboard import placeholder
+from callisto_call_manager.switchboard import caller_headers, placeholder
+from callisto_protocol.calls import CallDirection
 
 pytestmark = pytest.mark.unit
 
@@ -131,3 +133,12 @@ def test_a_flows_default_queue_is_where_pressing_nothing_leads() -> None:
         assert flow({"a": ending}).flows["f"].default_queue() is None
     looping = flow({"a": {"play": "sorry", "next": "b"}, "b": {"play": "sorry", "next": "a"}})
     assert looping.flows["f"].default_queue() is None
+
+
+def test_an_agents_invite_names_the_caller_the_ivr_recognised() -> None:
+    call = Call(id="c1", direction=CallDirection.INBOUND, caller="+79123456789", dialled="311")
+    assert caller_headers(call) == {}  # nobody recognised: the client looks the number up
+    name = "\u0412\u0435\u0440\u0430"  # Cyrillic: SIP header values are UTF-8
+    call.variables.update(contact_id="ct-7", contact_name=f"{name}\r\nVia: evil", vip="yes")
+    said = caller_headers(call)  # no line breaks: nothing is smuggled into the INVITE
+    assert said == {"X-Callisto-Contact": "ct-7", "X-Callisto-Caller-Name": f"{name}Via: evil"}

@@ -83,7 +83,7 @@ export function App() {
   useEffect(() => {
     phone.onLine = (step, line) => {
       if (step === "offered") notifyOffer(t("incoming"), line.from);
-      if (line.callId) crm.step(`call.${step}`, line.callId, line.from, feed.live.me?.agent_id ?? null, session);
+      if (line.callId) crm.step(`call.${step}`, line, feed.live.me?.agent_id ?? null, session);
     };
     const onKey = (event: KeyboardEvent) => {
       const shortcut = shortcutOf(event);

@@ -5,6 +5,7 @@ import { call } from "../api";
 import type { components } from "../api/helpdesk";
 import { crmMessage, crmOrigin, crmUrl, type CallFacts, type CrmMessage, type CrmStep } from "../crm";
 import { t } from "../i18n";
+import type { Line } from "../phone";
 import type { Session } from "../session";
 
 type ContactMatch = components["schemas"]["ContactMatch"];
@@ -17,13 +18,19 @@ export class CrmFeed {
 
   constructor(private readonly changed: () => void) {}
 
-  step(step: CrmStep, callId: string, caller: string, agentId: string | null, session: Session): void {
+  step(step: CrmStep, line: Line, agentId: string | null, session: Session): void {
+    const [callId, caller] = [line.callId ?? "", line.from];
     this.pending = this.pending.then(async () => {
       if (step === "call.offered" || this.facts?.call_id !== callId) {
-        const match = await call<ContactMatch>("helpdesk", `v1/contacts/lookup?number=${encodeURIComponent(caller)}`, {
-          token: session.access,
-        }).catch(() => null);
-        this.facts = { call_id: callId, caller, contact_id: match?.contact?.contact_id ?? null, agent_id: agentId };
+        // the contact the IVR recognised (in the INVITE), else helpdesk's lookup of the number
+        const contactId =
+          line.caller?.contactId ??
+          (await call<ContactMatch>("helpdesk", `v1/contacts/lookup?number=${encodeURIComponent(caller)}`, {
+            token: session.access,
+          })
+            .then((match) => match.contact?.contact_id ?? null)
+            .catch(() => null));
+        this.facts = { call_id: callId, caller, contact_id: contactId, agent_id: agentId };
         this.messages = [];
       }
       this.messages = [...this.messages, crmMessage(step, this.facts!)];

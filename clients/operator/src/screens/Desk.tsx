@@ -3,7 +3,6 @@
 // (snitch), my calls, the wrap-up of my last call and help from a supervisor.
 import { useEffect, useState } from "preact/hooks";
 import { requestState } from "../actions";
-import { Problem } from "../api";
 import type { components } from "../api/snitch";
 import { elapsed } from "../clock";
 import { HINTS } from "../shortcuts";
@@ -13,6 +12,7 @@ import { usePolled } from "../polling";
 import type { Session } from "../session";
 import { Help } from "./Help";
 import { reasonName, type Reason } from "./reasons";
+import { Refusal, useAttempt } from "./refusal";
 import { WrapUp } from "./WrapUp";
 
 type AgentRow = components["schemas"]["AgentRow"];
@@ -26,7 +26,7 @@ interface Props {
 }
 
 export function Desk({ live, session, agentId, reasons }: Props) {
-  const [error, setError] = useState("");
+  const [error, attempt] = useAttempt();
   const [reason, setReason] = useState("");
   const [wrapping, setWrapping] = useState<string | null>(null);
   const figures = usePolled<AgentRow>(session, "snitch", `v1/agents/${agentId}`, 10_000);
@@ -37,14 +37,8 @@ export function Desk({ live, session, agentId, reasons }: Props) {
     if (mine?.state === "wrap_up" && mine.call_id) setWrapping(mine.call_id);
   }, [mine?.state, mine?.call_id]);
 
-  async function ask(request: string, withReason = false) {
-    setError("");
-    try {
-      await requestState(session, agentId, request, withReason ? chosen : undefined);
-    } catch (failure) {
-      setError(failure instanceof Problem ? failure.message : String(failure));
-    }
-  }
+  const ask = (request: string, withReason = false) =>
+    attempt(() => requestState(session, agentId, request, withReason ? chosen : undefined));
 
   return (
     <>
@@ -82,11 +76,7 @@ export function Desk({ live, session, agentId, reasons }: Props) {
           )}
           {mine && <button onClick={() => void ask("logout")}>{t("logOut")}</button>}
         </div>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Refusal error={error} />
         {figures && (
           <dl class="figures" data-testid="my-figures">
             <dt>{t("handled")}</dt>

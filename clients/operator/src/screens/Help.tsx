@@ -2,25 +2,16 @@
 // while nobody took it, and seeing who took it.
 import { useState } from "preact/hooks";
 import { cancelHelp, raiseHelp } from "../actions";
-import { Problem } from "../api";
 import { t } from "../i18n";
 import type { Live } from "../live";
 import type { Session } from "../session";
+import { Refusal, useAttempt } from "./refusal";
 
 export function Help({ live, session, agentId }: { live: Live; session: Session; agentId: string }) {
   const [reason, setReason] = useState("");
-  const [error, setError] = useState("");
+  const [error, attempt] = useAttempt();
   const mine = live.myHelp();
   const current = live.mine()?.call_id ?? null;
-
-  async function attempt(step: () => Promise<unknown>) {
-    setError("");
-    try {
-      await step();
-    } catch (failure) {
-      setError(failure instanceof Problem ? failure.message : String(failure));
-    }
-  }
 
   return (
     <section aria-labelledby="help">
@@ -56,11 +47,7 @@ export function Help({ live, session, agentId }: { live: Live; session: Session;
           <button type="submit">{t("askHelp")}</button>
         </form>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Refusal error={error} />
     </section>
   );
 }

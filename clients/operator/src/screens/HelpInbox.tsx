@@ -3,26 +3,17 @@
 // the agent is a button away; closing ends listening too.
 import { useState } from "preact/hooks";
 import { acceptHelp, closeHelp, listen, stopListening, whisper, type Listener } from "../actions";
-import { Problem } from "../api";
 import { elapsed } from "../clock";
 import { t } from "../i18n";
 import type { HelpRequest, Live } from "../live";
 import type { Session } from "../session";
+import { Refusal, useAttempt } from "./refusal";
 
 export function HelpInbox({ live, session }: { live: Live; session: Session }) {
   const [listeners, setListeners] = useState<Record<string, Listener>>({});
-  const [error, setError] = useState("");
+  const [error, attempt] = useAttempt();
   const me = live.me;
   const requests = [...live.help.values()].sort((a, b) => a.raised_at.localeCompare(b.raised_at));
-
-  async function attempt(step: () => Promise<unknown>) {
-    setError("");
-    try {
-      await step();
-    } catch (failure) {
-      setError(failure instanceof Problem ? failure.message : String(failure));
-    }
-  }
 
   const keep = (id: string, listener: Listener | null) =>
     setListeners((all) => {
@@ -81,11 +72,7 @@ export function HelpInbox({ live, session }: { live: Live; session: Session }) {
           );
         })}
       </ul>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Refusal error={error} />
     </section>
   );
 }

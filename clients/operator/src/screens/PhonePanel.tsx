@@ -4,13 +4,13 @@
 // person's own token: it allows them on their own agent's calls only.
 import { useEffect, useState } from "preact/hooks";
 import { controlCall } from "../actions";
-import { Problem } from "../api";
 import { t } from "../i18n";
 import { HINTS } from "../shortcuts";
 import type { Live } from "../live";
 import type { Line, Phone } from "../phone";
 import { Ringer } from "../ringer";
 import type { Session } from "../session";
+import { Refusal, useAttempt } from "./refusal";
 import { ScreenPop } from "./ScreenPop";
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
@@ -46,6 +46,7 @@ export function PhonePanel({ phone, live, session, ringer }: Props & { ringer: R
               setDevice(chosen);
             }}
           >
+            <option value="">{t("defaultDevice")}</option>
             {outputs.map((o) => (
               <option value={o.deviceId}>{o.label || o.deviceId.slice(0, 8)}</option>
             ))}
@@ -59,18 +60,14 @@ export function PhonePanel({ phone, live, session, ringer }: Props & { ringer: R
 function LineView({ phone, line, live, session }: Props & { line: Line }) {
   const [pad, setPad] = useState(false);
   const [moving, setMoving] = useState(false);
-  const [error, setError] = useState("");
+  const [error, attempt] = useAttempt();
   const held = line.callId !== null && live.calls.get(line.callId)?.state === "held";
   const state = held ? "held" : line.state;
 
-  async function control(action: string, body?: unknown) {
-    setError("");
-    try {
+  const control = (action: string, body?: unknown) =>
+    attempt(async () => {
       if (line.callId) await controlCall(session, line.callId, action, body);
-    } catch (failure) {
-      setError(failure instanceof Problem ? failure.message : String(failure));
-    }
-  }
+    });
 
   async function transfer(e: Event) {
     e.preventDefault();
@@ -82,7 +79,7 @@ function LineView({ phone, line, live, session }: Props & { line: Line }) {
   return (
     <div class={`line ${state}`} data-testid="line" data-state={state}>
       <strong>{line.from}</strong> · {t(`line.${state}`)}
-      {!line.automatic && line.state === "ringing" && <ScreenPop number={line.from} callId={line.callId} session={session} />}
+      {!line.automatic && line.state === "ringing" && <ScreenPop number={line.from} callId={line.callId} known={line.caller} session={session} />}
       <div class="actions">
         {line.state === "ringing" && (
           <button class="primary" onClick={() => phone.answer(line)} title={HINTS.answer}>
@@ -133,11 +130,7 @@ function LineView({ phone, line, live, session }: Props & { line: Line }) {
           ))}
         </div>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Refusal error={error} />
     </div>
   );
 }

@@ -12,7 +12,14 @@ type CallCard = components["schemas"]["CallCard"];
 type Ticket = components["schemas"]["Ticket"];
 const DONE = ["resolved", "closed"];
 
-export function ScreenPop({ number, callId, session }: { number: string; callId: string | null; session: Session }) {
+interface Props {
+  number: string;
+  callId: string | null;
+  known: { name: string } | null; // the name the INVITE carried: painted before any lookup
+  session: Session;
+}
+
+export function ScreenPop({ number, callId, known, session }: Props) {
   const [match, setMatch] = useState<ContactMatch | null>(null);
   const [history, setHistory] = useState<CallCard[]>([]);
   const [tickets, setTickets] = useState<Ticket[]>([]);
@@ -56,7 +63,7 @@ export function ScreenPop({ number, callId, session }: { number: string; callId:
           )}
         </>
       ) : (
-        <div class="name">{t("unknownCaller")}</div>
+        <div class="name">{known?.name ?? t("unknownCaller")}</div>
       )}
       {choices.length > 0 && (
         <div data-testid="ivr-choices">

@@ -3,7 +3,6 @@
 // supervisor in the event: the audit trail), every call, and a link to the wallboard.
 import { useState } from "preact/hooks";
 import { requestState } from "../actions";
-import { Problem } from "../api";
 import type { components } from "../api/snitch";
 import { elapsed } from "../clock";
 import { t } from "../i18n";
@@ -11,6 +10,7 @@ import type { AgentEntry, Live } from "../live";
 import { usePolled } from "../polling";
 import type { Session } from "../session";
 import { reasonName, type Reason } from "./reasons";
+import { useAttempt } from "./refusal";
 
 type Everything = components["schemas"]["Everything"];
 
@@ -89,18 +89,13 @@ export function Supervision({ live, session, reasons, wallboard }: Props) {
 
 function ChangeState({ agent, session, reasons }: { agent: AgentEntry; session: Session; reasons: Reason[] }) {
   const [choice, setChoice] = useState("");
-  const [error, setError] = useState("");
-
-  async function apply() {
-    setError("");
-    const [request, reason] = choice.startsWith("not_ready:") ? ["not_ready", choice.slice(10)] : [choice, undefined];
-    try {
+  const [error, attempt] = useAttempt();
+  const apply = () =>
+    attempt(async () => {
+      const [request, reason] = choice.startsWith("not_ready:") ? ["not_ready", choice.slice(10)] : [choice, undefined];
       await requestState(session, agent.agent_id, request!, reason);
       setChoice("");
-    } catch (failure) {
-      setError(failure instanceof Problem ? failure.message : String(failure));
-    }
-  }
+    });
 
   return (
     <form class="inline" onSubmit={(e) => { e.preventDefault(); void apply(); }}>

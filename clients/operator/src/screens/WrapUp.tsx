@@ -3,11 +3,12 @@
 // callback promised to the caller. It stays until saved or put away, also after wrap-up ended.
 import { useEffect, useState } from "preact/hooks";
 import { dispose, scheduleCallback, ticketFromCall } from "../actions";
-import { call, Problem } from "../api";
+import { call } from "../api";
 import type { components } from "../api/queue-manager";
 import { t } from "../i18n";
 import type { Live } from "../live";
 import type { Session } from "../session";
+import { Refusal, useAttempt } from "./refusal";
 
 type Queue = components["schemas"]["QueueConfig"];
 
@@ -26,7 +27,7 @@ export function WrapUp({ live, session, agentId, callId, done }: Props) {
   const [said, setSaid] = useState("");
   const [ticket, setTicket] = useState("");
   const [callbackAt, setCallbackAt] = useState("");
-  const [error, setError] = useState("");
+  const [error, attempt] = useAttempt();
   useEffect(() => {
     void call<Queue[]>("queue-manager", "v1/queues", { token: session.access }).then(setQueues).catch(() => setQueues([]));
   }, []);
@@ -36,15 +37,6 @@ export function WrapUp({ live, session, agentId, callId, done }: Props) {
   const mine = live.mine();
   const until = mine?.state === "wrap_up" && mine.call_id === callId ? mine.until : null;
   const left = until ? Math.max(0, Math.round((Date.parse(until) - Date.now()) / 1000)) : null;
-
-  async function attempt(step: () => Promise<void>) {
-    setError("");
-    try {
-      await step();
-    } catch (failure) {
-      setError(failure instanceof Problem ? failure.message : String(failure));
-    }
-  }
 
   const save = () =>
     attempt(async () => {
@@ -123,11 +115,7 @@ export function WrapUp({ live, session, agentId, callId, done }: Props) {
           {t("saved")}
         </p>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Refusal error={error} />
     </section>
   );
 }

@@ -57,6 +57,17 @@ RECORDING = {
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 RTP, WEBRTC = "rtp", "webrtc"  # what the agent side of rtpengine is made for
 CALL_HEADER = "X-Callisto-Call"  # in an agent's INVITE: the call's id (the client's screen pop, controls)
+# and who the caller is when the IVR recognised them (the screen pop paints the name at once)
+CALLER_HEADERS = {"contact_id": "X-Callisto-Contact", "contact_name": "X-Callisto-Caller-Name"}
+
+
+def caller_headers(call: Call) -> dict[str, str]:
+    """What the IVR learnt of the caller (helpdesk's contact), for the agent's INVITE."""
+    return {
+        header: _CONTROLS.sub("", call.variables[name])[:200]
+        for name, header in CALLER_HEADERS.items()
+        if call.variables.get(name)
+    }
 
 
 def printable(text: str) -> str:
@@ -309,7 +320,7 @@ class Switchboard:
         await self.table.move(call, S.RINGING, agent_id=agent_id, offer_id=offer_id)
         dialog = await self._invite(
             call, binding.contact, binding.address, binding.protocol, call.agent_sdp.encode(), timeout_s,
-            ring=offer_id or "", extra={CALL_HEADER: call.id},
+            ring=offer_id or "", extra={CALL_HEADER: call.id, **caller_headers(call)},
         )  # fmt: skip
         if isinstance(dialog, int):
             if live.ending:
