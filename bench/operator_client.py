@@ -219,7 +219,7 @@ async def main(args: argparse.Namespace) -> None:
             print(f"{len(pages)} operators signed in and ready in {time.monotonic() - started:.1f} s")
             pops, answered = await screen_pops(state, pages, args.calls, folder)
         print(
-            f"screen pop: {len(pops)} cards of {args.calls} calls ({answered} answered): "
+            f"screen pop: {len(pops)} cards of {args.calls} calls ({answered} answer clicks): "
             f"p50 {percentile(pops, 50):.0f} ms, p95 {percentile(pops, 95):.0f} ms, max {max(pops):.0f} ms"
         )
         latencies = await fan_out(state, args.clients, args.events)
