@@ -338,6 +338,11 @@ async def test_click_to_call_from_a_browser_agent_with_the_call_recorded(
         await agent.evaluate("window.phone.hangup()")
         code, errors = await customer.result(30)
         assert code == 0, errors
+
+        async def ended() -> bool:  # the last event may reach the watcher a moment after the BYE
+            return any(e.call_id == call_id and e.state.value == "ended" for e in s.of(CallStateChanged))
+
+        await eventually(ended, 10)
     captured = [p for p in rtpengine.recording_dir.rglob("*.pcap") if call_id in p.name]
     assert captured and captured[0].stat().st_size > 4000, captured
     states = [e.state.value for e in s.of(CallStateChanged) if e.call_id == call_id]

@@ -56,6 +56,7 @@ from callisto_protocol.queues import (
     AgentRequest,
     AgentStatus,
     CallbackAccepted,
+    CallDisposed,
     ConnectAccepted,
     ConnectCall,
     ConnectOutcome,
@@ -265,6 +266,10 @@ EXAMPLES: list[Message] = [
         caller="+4930123456",
         agent_id="agent-7",
         waited_s=12.5,
+    ),
+    CallDisposed(
+        call_id="c-42", queue_id="water-leaks", agent_id="agent-7", disposition="crew_sent",
+        note="burst main on Elm St", at=T0, by="u-olga",
     ),
     ConnectCall(call_id="c-42", agent_id="agent-7", offer_id="o-1", ring_timeout_s=15),
     ConnectAccepted(call_id="c-42", agent_id="agent-7"),

@@ -102,7 +102,11 @@ async def test_core_bus_serves_the_client_its_assets_and_its_settings(
 ) -> None:
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "app.js").write_text("console.log('hi')")
-    overrides = {"client_dir": tmp_path, "client_sip_url": "wss://pbx.example:7443"}
+    crm = "https://crm.example/card?phone={caller}&contact={contact_id}"
+    overrides = {
+        "client_dir": tmp_path, "client_sip_url": "wss://pbx.example:7443", "client_crm_url": crm,
+        "client_wallboard_url": "http://board.example:8106/wallboard",
+    }  # fmt: skip
     async with (
         core_bus(private_nats.url, token_issuer, **overrides) as (http, _),
         httpx.AsyncClient(base_url=str(http.base_url)) as browser,
@@ -116,4 +120,7 @@ async def test_core_bus_serves_the_client_its_assets_and_its_settings(
         assert unknown.headers["content-type"] == "application/problem+json"  # the API's 404, not a file
         assert (await browser.get("/api/v1/client")).status_code == 401
         settings = await browser.get("/api/v1/client", headers=token_issuer.bearer(subject="operator1"))
-        assert settings.json() == {"sip_url": "wss://pbx.example:7443"}
+        assert settings.json() == {
+            "sip_url": "wss://pbx.example:7443", "crm_url": crm,
+            "wallboard_url": "http://board.example:8106/wallboard",
+        }  # fmt: skip
