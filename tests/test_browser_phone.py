@@ -298,6 +298,72 @@ async def test_hold_and_a_blind_transfer_between_two_browsers(
         await eventually(second_ended, 10)
 
 
+async def test_a_consult_then_the_caller_handed_over_to_the_consulted_colleague(
+    browser: Browser, page_url: str, private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine,
+    token_issuer: TestIssuer, tmp_path: Path,
+) -> None:  # fmt: skip
+    """Olga (a browser) consults Omar (a browser) while the caller waits on hold: Omar's page rings,
+    then Olga's takes a second session by itself and they talk. Cancelled, the caller is back with
+    Olga; consulted again and completed, the caller goes to Omar, whose page answers by itself and
+    hears the caller; Olga's sessions end."""
+    ws_port = free_port()
+    async with suite(private_nats, redis_url, rtpengine, token_issuer, tmp_path, sip_ws_port=ws_port) as s:
+        (olga, omar), caller, call = await answered(s, browser, page_url, ws_port, "operator2", 25000)
+        control = s.issuer.bearer("cm.calls.{agent_id}.#", agent_id="agent-1")
+        base = f"/api/v1/calls/{call['call_id']}"
+        refused = await s.cm_http.post(f"{base}/consult/complete", headers=control)
+        assert (refused.status_code, refused.json()["error_id"]) == (409, "no-consult")
+
+        async def consulting(count: int) -> None:
+            asked = await s.cm_http.post(f"{base}/consult", json={"agent_id": "agent-2"}, headers=control)
+            assert asked.status_code == 200, asked.text
+            assert asked.json() == {
+                "call_id": call["call_id"], "agent_id": "agent-1", "colleague_id": "agent-2", "talking": True
+            }  # fmt: skip
+            assert [c["state"] for c in await s.calls()] == ["held"]
+
+            async def talking() -> bool:  # the consult's two sessions carry audio both ways
+                mine, theirs = (await sessions(olga))[-1], (await sessions(omar))[-1]
+                return (
+                    len(await sessions(olga)) == count + 1 and mine["from"] == "Consult: agent-2"
+                    and theirs["from"] == "Consult: agent-1"
+                    and mine["received"] > 20 and theirs["received"] > 20
+                )  # fmt: skip
+
+            await eventually(talking, 15)
+
+        await consulting(1)
+        again = await s.cm_http.post(f"{base}/consult", json={"agent_id": "agent-2"}, headers=control)
+        assert (again.status_code, again.json()["error_id"]) == (409, "consult-under-way")
+        cancelled = await s.cm_http.delete(f"{base}/consult", headers=control)
+        assert cancelled.json()["talking"] is False, cancelled.text
+
+        async def back_with_olga() -> bool:
+            olga_sessions, omar_sessions = await sessions(olga), await sessions(omar)
+            return (
+                [c["state"] for c in await s.calls()] == ["connected"]
+                and [x["ended"] for x in olga_sessions] == [False, True] and omar_sessions[-1]["ended"]
+            )
+
+        await eventually(back_with_olga, 10)
+        await consulting(2)
+        done = await s.cm_http.post(f"{base}/consult/complete", headers=control)
+        assert done.status_code == 200, done.text
+
+        async def with_omar() -> bool:
+            heard = (await sessions(omar))[-1]
+            calls = await s.calls()
+            return (
+                all(x["ended"] for x in await sessions(olga))
+                and [(c["state"], c["agent_id"]) for c in calls] == [("connected", "agent-2")]
+                and heard["from"] != "Consult: agent-1" and not heard["ended"] and heard["received"] > 20
+            )  # fmt: skip
+
+        await eventually(with_omar, 15)
+        code, errors = await caller.result(40)
+        assert code == 0, errors
+
+
 async def test_click_to_call_from_a_browser_agent_with_the_call_recorded(
     browser: Browser, page_url: str, private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine,
     token_issuer: TestIssuer, tmp_path: Path,

@@ -16,6 +16,7 @@ from callisto_call_manager import __version__, handlers
 from callisto_call_manager.api import calls as calls_api
 from callisto_call_manager.bindings import Bindings
 from callisto_call_manager.calls import CallTable
+from callisto_call_manager.consulting import Consults
 from callisto_call_manager.contacts import CallerLookup
 from callisto_call_manager.dialplan import load
 from callisto_call_manager.dtmf import DtmfReports
@@ -106,6 +107,11 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     )
     board.ended.append(listening.call_ended)
     board.agent_left.append(listening.agent_left)
+    consults = Consults(
+        ua, relay, bindings, board, ring_timeout_s=settings.ring_timeout_s, media_host=settings.media_host
+    )
+    board.ended.append(consults.call_ended)
+    board.agent_left.append(consults.agent_left)
     queueing = Queueing(Sessions(board), service.bus)
     board.contacts = CallerLookup(service.bus)
     dtmf = DtmfReports(board.key_pressed)
@@ -194,6 +200,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         parts.tasks.clear()
         board.step_down()
         listening.forget()
+        consults.forget()
         dtmf.close()
         await endpoint.close()
 
@@ -218,5 +225,5 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         await relay.close()
         await redis.aclose()
 
-    service.include_router(calls_api.router(service, board, bindings, listening), active_only=True)
+    service.include_router(calls_api.router(service, board, bindings, listening, consults), active_only=True)
     return service, parts, service.create_app()

@@ -6,6 +6,9 @@ CallManagerError (CallistoError)
 ├── InvalidCallState       409 the call's state does not allow the command
 ├── CallExists             409 an originated call's id is taken by a live call
 ├── UnknownTransferTarget  404 no such agent, queue or number route
+├── ConsultUnderWay        409 the call's agent consults already
+├── NoConsult              409 the call's agent does not consult (or the colleague has not answered)
+├── ConsultFailed          502 the colleague's or the agent's phone did not take the consult
 ├── ConfigError            500 a trunk or IVR flow file is wrong (the service does not start)
 └── MediaRelayError        502 rtpengine refused a command or answered nonsense
     └── MediaRelayUnavailable 503 rtpengine does not answer
@@ -63,6 +66,21 @@ class MediaRelayUnavailable(MediaRelayError):
 class PhoneNotRegistered(CallManagerError):
     status = 409
     error_id = "phone-not-registered"
+
+
+class ConsultUnderWay(CallManagerError):
+    status = 409
+    error_id = "consult-under-way"
+
+
+class NoConsult(CallManagerError):
+    status = 409
+    error_id = "no-consult"
+
+
+class ConsultFailed(CallManagerError):
+    status = 502
+    error_id = "consult-failed"
 
 
 class ListenFailed(CallManagerError):

@@ -32,7 +32,7 @@ from callisto_call_manager.calls import Call
 from callisto_call_manager.errors import InvalidCallState, ListenFailed, PhoneNotRegistered, UnknownCall
 from callisto_call_manager.notifier import Notifier
 from callisto_call_manager.rtpengine import AGENT, CALLER, MediaRelay
-from callisto_call_manager.switchboard import silence
+from callisto_call_manager.switchboard import AUTO, silence
 from callisto_protocol import new_id
 from callisto_protocol.calls import CallState
 from callisto_protocol.telephony import ListenerMode
@@ -41,7 +41,6 @@ from callisto_sip.ua import CallFailed, Dialog, DialogState, UserAgent
 
 log = logging.getLogger(__name__)
 SUPERVISOR = "supervisor"  # rtpengine's tag of the supervisor in a whisper
-AUTO = {"Answer-Mode": "Auto"}
 LIVE = (CallState.CONNECTED, CallState.HELD)
 
 
@@ -104,7 +103,7 @@ class Listening:
                     await self.relay.unsubscribe(call.id, tag)
                     raise
                 listener.subscriptions[tag] = dialog
-                await self.relay.subscribe_answer(call.id, tag, _body(dialog))
+                await self.relay.subscribe_answer(call.id, tag, answered_sdp(dialog))
         except BaseException:
             await self._hang_up(listener)
             raise
@@ -186,14 +185,14 @@ class Listening:
         try:
             offer = await self.relay.offer(media, self.placeholder, from_tag=AGENT, webrtc=sup_browser)
             whisper.supervisor = await self._ring(listener.phone, offer, f"Whisper to {call.agent_id}", media)
-            spoken = _body(whisper.supervisor)
+            spoken = answered_sdp(whisper.supervisor)
             await self.relay.answer(media, spoken, from_tag=AGENT, to_tag=SUPERVISOR)
             offer = await self.relay.offer(
                 media, spoken, from_tag=SUPERVISOR, to_tag=AGENT, webrtc=agent_browser
             )
             whisper.agent = await self._ring(agent_phone, offer, f"Whisper: {listener.username}", media)
             await self.relay.answer(
-                media, _body(whisper.agent), from_tag=SUPERVISOR, to_tag=AGENT, webrtc=sup_browser
+                media, answered_sdp(whisper.agent), from_tag=SUPERVISOR, to_tag=AGENT, webrtc=sup_browser
             )
         except BaseException:
             await self._end_whisper(listener)
@@ -204,7 +203,7 @@ class Listening:
         whisper, listener.whisper = listener.whisper, None
         if whisper is not None:
             for dialog in whisper.dialogs:
-                await _bye(dialog)
+                await end_session(dialog)
             await self.relay.delete(whisper.media_id)
 
     async def _end(self, listener: Listener, by: str, reason: str) -> None:
@@ -217,7 +216,7 @@ class Listening:
     async def _hang_up(self, listener: Listener) -> None:
         await self._end_whisper(listener)
         for tag, dialog in listener.subscriptions.items():
-            await _bye(dialog)
+            await end_session(dialog)
             await self.relay.unsubscribe(listener.call_id, tag)
         listener.subscriptions.clear()
 
@@ -242,11 +241,13 @@ class Listening:
         task.add_done_callback(self._tasks.discard)
 
 
-def _body(dialog: Dialog) -> bytes:
+def answered_sdp(dialog: Dialog) -> bytes:
+    """What the phone answered with (its SDP)."""
     return dialog.answered.body if dialog.answered is not None else b""
 
 
-async def _bye(dialog: Dialog) -> None:
+async def end_session(dialog: Dialog) -> None:
+    """BYE, unless the session ended already; a refusal is only logged (the goal is reached)."""
     if dialog.state is not DialogState.TERMINATED:
         try:
             await dialog.bye()

@@ -56,6 +56,7 @@ RECORDING = {
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 RTP, WEBRTC = "rtp", "webrtc"  # what the agent side of rtpengine is made for
+AUTO = {"Answer-Mode": "Auto"}  # RFC 5373: the phone answers by itself
 CALL_HEADER = "X-Callisto-Call"  # in an agent's INVITE: the call's id (the client's screen pop, controls)
 # and who the caller is when the IVR recognised them (the screen pop paints the name at once)
 CALLER_HEADERS = {"contact_id": "X-Callisto-Contact", "contact_name": "X-Callisto-Caller-Name"}
@@ -307,10 +308,12 @@ class Switchboard:
         *,
         offer_id: str | None = None,
         fallback: CallState | None = S.QUEUED,
+        auto: bool = False,
     ) -> ConnectResult:
         """Ring the agent's phone with rtpengine's agent side; on answer bridge. Unanswered, the call
         goes back to ``fallback`` (None: stays where it is, for the caller to decide) unless other
-        phones still ring for it (ring-all); a phone answering after another one did is hung up."""
+        phones still ring for it (ring-all); a phone answering after another one did is hung up.
+        ``auto``: the phone answers by itself (RFC 5373; the agent agreed in a consult)."""
         live = self.live[call.id]
         bindings = await self.bindings.of_agent(agent_id)
         if not bindings:
@@ -318,9 +321,10 @@ class Switchboard:
         binding = bindings[0]
         await self._media_for(call, WEBRTC if binding.browser else RTP)
         await self.table.move(call, S.RINGING, agent_id=agent_id, offer_id=offer_id)
+        extra = {CALL_HEADER: call.id, **caller_headers(call), **(AUTO if auto else {})}
         dialog = await self._invite(
             call, binding.contact, binding.address, binding.protocol, call.agent_sdp.encode(), timeout_s,
-            ring=offer_id or "", extra={CALL_HEADER: call.id, **caller_headers(call)},
+            ring=offer_id or "", extra=extra,
         )  # fmt: skip
         if isinstance(dialog, int):
             if live.ending:
@@ -388,8 +392,9 @@ class Switchboard:
         call.recording = state
         await self.table.save(call)
 
-    async def transfer(self, call: Call, kind: TransferKind, target: str) -> None:
-        """Blind transfer: the agent leg ends, the caller goes to the target."""
+    async def transfer(self, call: Call, kind: TransferKind, target: str, *, auto: bool = False) -> None:
+        """Blind transfer: the agent leg ends, the caller goes to the target (an agent's phone answers
+        by itself with ``auto``: the end of a consult)."""
         if call.state not in (S.CONNECTED, S.HELD, S.QUEUED, S.IVR):
             raise InvalidCallState(f"call {call.id} is {call.state.value}", {"call_id": call.id})
         if kind is TransferKind.AGENT and not await self.bindings.of_agent(target):
@@ -401,12 +406,12 @@ class Switchboard:
         if kind is TransferKind.QUEUE:
             await self.to_queue(call, QueueRequest(target))
         elif kind is TransferKind.AGENT:
-            self.spawn(call.id, self._transfer_to_agent(call, target), "transfer")
+            self.spawn(call.id, self._transfer_to_agent(call, target, auto), "transfer")
         else:
             self.spawn(call.id, self.dial_out(call, target), "transfer")
 
-    async def _transfer_to_agent(self, call: Call, agent_id: str) -> None:
-        result = await self.ring(call, agent_id, self.ring_timeout_s)
+    async def _transfer_to_agent(self, call: Call, agent_id: str, auto: bool) -> None:
+        result = await self.ring(call, agent_id, self.ring_timeout_s, auto=auto)
         if result is not ConnectResult.ANSWERED and not self.live[call.id].ending:
             if call.queue_id:
                 await self.to_queue(call, QueueRequest(call.queue_id))

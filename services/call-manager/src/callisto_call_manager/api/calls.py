@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callisto_call_manager.bindings import Bindings
 from callisto_call_manager.calls import Call
+from callisto_call_manager.consulting import Consult, Consults
 from callisto_call_manager.listening import Listener, Listening
 from callisto_call_manager.switchboard import Switchboard
 from callisto_protocol.calls import CallDirection, CallState, EndedBy
@@ -24,6 +25,26 @@ from callisto_runtime.tokens import Claims, PermissionDenied
 log = logging.getLogger(__name__)
 CallPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="call id")]
 ListenerPath = Annotated[str, Path(pattern=TOKEN_PATTERN, max_length=100, description="listener id")]
+
+
+class ConsultRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent_id: str = Field(pattern=TOKEN_PATTERN, description="the colleague to consult")
+
+
+class ConsultView(BaseModel):
+    call_id: str
+    agent_id: str = Field(description="who consults")
+    colleague_id: str
+    talking: bool = Field(description="both phones took the consult (false once it ended)")
+
+    @classmethod
+    def of(cls, consult: Consult, *, ended: bool = False) -> ConsultView:
+        return cls(
+            call_id=consult.call_id, agent_id=consult.agent_id, colleague_id=consult.colleague_id,
+            talking=consult.talking and not ended,
+        )  # fmt: skip
 
 
 class TransferRequest(BaseModel):
@@ -104,7 +125,9 @@ class ListenerView(BaseModel):
         )  # fmt: skip
 
 
-def router(service: Service, board: Switchboard, bindings: Bindings, listening: Listening) -> APIRouter:
+def router(
+    service: Service, board: Switchboard, bindings: Bindings, listening: Listening, consults: Consults
+) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["calls"])
     may_listen = service.require("cm.calls.listen")
     may_read = service.require("cm.calls.read")
@@ -209,6 +232,35 @@ def router(service: Service, board: Switchboard, bindings: Bindings, listening: 
         found = controlled(call_id, claims)
         await board.transfer(found, body.target_kind, body.target)
         return LiveCall.of(found)
+
+    @api.post(
+        "/calls/{call_id}/consult",
+        summary="Consult a colleague: the caller is held, the colleague's phone rings, then the agent's "
+        "phone takes a second session by itself",
+        responses=responses(403, 409, 502),
+    )
+    async def consult(call_id: CallPath, body: ConsultRequest, claims: Claims = signed_in) -> ConsultView:
+        found = controlled(call_id, claims)
+        return ConsultView.of(await consults.start(found, body.agent_id))
+
+    @api.post(
+        "/calls/{call_id}/consult/complete",
+        summary="Hand the caller over to the consulted colleague (their phone answers by itself)",
+        responses=responses(403, 409),
+    )
+    async def complete_consult(call_id: CallPath, claims: Claims = signed_in) -> LiveCall:
+        found = controlled(call_id, claims)
+        await consults.complete(found)
+        return LiveCall.of(found)
+
+    @api.delete(
+        "/calls/{call_id}/consult",
+        summary="End the consult: the caller is back with the agent",
+        responses=responses(403, 409),
+    )
+    async def cancel_consult(call_id: CallPath, claims: Claims = signed_in) -> ConsultView:
+        found = controlled(call_id, claims)
+        return ConsultView.of(await consults.cancel(found), ended=True)
 
     @api.post(
         "/calls/{call_id}/recording",
