@@ -8,11 +8,11 @@ and changes an agent's state with a reason; a wrong password is refused; the Rus
 A call from the demo contact Ivan Petrov (sipp, through the IVR and the queue) rings in Omar's page
 with the toast and Ivan's card popped up before the answer; Omar answers (Alt+A) and hears the caller
 (WebRTC getStats), the embedded CRM is told of the call, he holds and resumes, asks for help, which
-the supervisor accepts and listens to from her page; he transfers the call to Olga, whose page rings
-and answers; he wraps up with a disposition of the emergencies queue and opens a ticket from the call,
-and helpdesk's call card then holds both. core-bus (the gateway and the pages' origin) is restarted
-mid-call: the pages connect again, take a fresh snapshot and the call goes on. Omar's socket never
-carried another agent's state."""
+the supervisor accepts and listens to from her page; he consults Olga (her page rings, she answers,
+Ivan waits on hold) and hands Ivan over to her (her page answers by itself); he wraps up with a
+disposition of the emergencies queue and opens a ticket from the call, and helpdesk's call card then
+holds both. core-bus (the gateway and the pages' origin) is restarted mid-call: the pages connect
+again, take a fresh snapshot and the call goes on. Omar's socket never carried another agent's state."""
 
 from __future__ import annotations
 
@@ -233,15 +233,23 @@ async def test_a_call_from_offer_to_wrap_up_with_help_a_transfer_and_the_gateway
     await expect(listening).to_have_count(0)
     await expect(omar.get_by_test_id("my-help")).to_have_count(0)
 
-    # a blind transfer to Olga's page
+    # a consult with Olga (Ivan waits on hold), then Ivan handed over to her page
     await omar.get_by_role("button", name="Transfer").first.click()
-    await omar.get_by_role("form", name="Transfer").get_by_role("combobox").select_option("agent")
+    form = omar.get_by_role("form", name="Transfer")
+    await form.get_by_role("combobox").select_option("agent")
     await omar.get_by_label("Target").fill("agent-1")
-    await omar.get_by_role("form", name="Transfer").get_by_role("button", name="Transfer").click()
+    await form.get_by_role("button", name="Consult first").click()
     olga_line = olga.get_by_test_id("line")
     await expect(olga_line).to_have_attribute("data-state", "ringing", timeout=15_000)
-    await expect(olga.get_by_test_id("screen-pop")).to_contain_text("Ivan Petrov")
+    await expect(olga_line).to_contain_text("Consult: agent-2")
     await olga_line.get_by_role("button", name="Answer").click()
+    await expect(omar.get_by_test_id("consulting")).to_contain_text("agent-1")
+    await expect(omar.get_by_test_id("line")).to_have_count(2)  # the call, and the consult beside it
+    await expect(supervisor.get_by_test_id("calls")).to_contain_text("On hold")
+    await grows(olga, "inbound-rtp")  # Olga hears Omar
+    await omar.get_by_role("button", name="Complete transfer").click()
+    await expect(olga_line).to_have_count(1)
+    await expect(olga_line).to_contain_text(IVAN)  # the call itself now, answered by itself
     await expect(olga_line).to_have_attribute("data-state", "talking")
     await expect(line).to_have_count(0)
     await expect(omar.get_by_test_id("my-calls")).to_have_count(0)  # the gateway said it left him

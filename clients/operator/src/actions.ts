@@ -8,6 +8,7 @@ import type { Session } from "./session";
 
 export type Ticket = desk["schemas"]["Ticket"];
 export type Listener = calls["schemas"]["ListenerView"];
+export type Consult = calls["schemas"]["ConsultView"];
 export type HelpRequest = queues["schemas"]["HelpRequest"];
 type HelpReply = HelpRequest;
 
@@ -85,4 +86,17 @@ export function stopListening(session: Session, listener: Listener): Promise<Lis
     method: "DELETE",
     token: session.access,
   });
+}
+
+/** Consult a colleague (the caller waits on hold); then hand the caller over, or go back to them. */
+export function consult(session: Session, callId: string, agentId: string): Promise<Consult> {
+  return call<Consult>("call-manager", `v1/calls/${callId}/consult`, { token: session.access, body: { agent_id: agentId } });
+}
+
+export function completeConsult(session: Session, callId: string): Promise<unknown> {
+  return call("call-manager", `v1/calls/${callId}/consult/complete`, { token: session.access, body: {} });
+}
+
+export function cancelConsult(session: Session, callId: string): Promise<Consult> {
+  return call<Consult>("call-manager", `v1/calls/${callId}/consult`, { method: "DELETE", token: session.access });
 }

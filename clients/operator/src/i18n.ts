@@ -27,7 +27,8 @@ const en = {
   done: "Done", queues: "Queues", wallboard: "Wallboard", figuresStale: "Figures are not live", waiting: "Waiting",
   longestWait: "Longest wait", serviceLevel: "Service level", staffed: "Staffed", answered: "Answered",
   change: "Change", apply: "Apply", handled: "Calls today", talkTime: "Talk time", occupancy: "Occupancy",
-  crm: "Customer record", incoming: "Incoming call", ringOn: "Ring on", ivrChoices: "IVR", openTickets: "Open tickets",
+  consult: "Consult first", consulting: "Consulting", completeTransfer: "Complete transfer",
+  backToCaller: "Back to the caller", crm: "Customer record", incoming: "Incoming call", ringOn: "Ring on", ivrChoices: "IVR", openTickets: "Open tickets",
 };
 export type Key = keyof typeof en;
 const ru: Record<Key, string> = {
@@ -59,7 +60,8 @@ const ru: Record<Key, string> = {
   done: "Готово", queues: "Очереди", wallboard: "Табло", figuresStale: "Показатели не обновляются", waiting: "Ждут",
   longestWait: "Дольше всех", serviceLevel: "Уровень сервиса", staffed: "В смене", answered: "Отвечено",
   change: "Изменить", apply: "Применить", handled: "Звонков сегодня", talkTime: "В разговоре", occupancy: "Занятость",
-  crm: "Карточка клиента", incoming: "Входящий звонок", ringOn: "Звонок на", ivrChoices: "IVR", openTickets: "Открытые заявки",
+  consult: "Сначала посоветоваться", consulting: "Консультация с", completeTransfer: "Завершить перевод",
+  backToCaller: "Вернуться к абоненту", crm: "Карточка клиента", incoming: "Входящий звонок", ringOn: "Звонок на", ivrChoices: "IVR", openTickets: "Открытые заявки",
 };
 const languages = { en, ru } as const;
 export type Language = keyof typeof languages;

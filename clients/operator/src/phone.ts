@@ -17,7 +17,7 @@ export interface Line {
   caller: { name: string; contactId: string } | null; // whom the IVR recognised (helpdesk's contact)
   state: "ringing" | "talking" | "held";
   muted: boolean;
-  automatic: boolean; // started by a supervisor: answered by itself
+  automatic: boolean; // a session beside a call (listening, whisper, consult): answered by itself
   session: RTCSession;
 }
 
@@ -97,9 +97,12 @@ export class Phone {
 
   private incoming(session: RTCSession, answerMode: string | undefined, callId: string | null, caller: Line["caller"]): void {
     const identity = session.remote_identity;
+    // Answer-Mode: Auto is answered at once: a session beside a call, or a call handed over after a
+    // consult (it names the call, and is then a call like any other)
+    const auto = (answerMode ?? "").toLowerCase() === "auto";
     const line: Line = {
       id: session.id, callId, from: identity.display_name || identity.uri.user || "", caller, state: "ringing", muted: false,
-      automatic: (answerMode ?? "").toLowerCase() === "auto", session,
+      automatic: auto && callId === null, session,
     };
     this.lines = [...this.lines, line];
     session.on("peerconnection", ({ peerconnection }) => {
@@ -119,8 +122,8 @@ export class Phone {
         this.changed();
       });
     }
-    if (line.automatic) this.answer(line);
-    else this.onLine("offered", line);
+    if (!line.automatic) this.onLine("offered", line);
+    if (auto) this.answer(line);
     this.changed();
   }
 

@@ -1,9 +1,10 @@
 // The softphone panel: registration, a ringing offer with the screen pop (answer / decline), the call
-// (mute, keypad, hold and resume, blind transfer, hang up) and sessions a supervisor opened
-// (listening, whispering), answered by themselves. Hold and transfer go to call-manager with the
-// person's own token: it allows them on their own agent's calls only.
+// (mute, keypad, hold and resume, blind transfer, consult then complete or go back, hang up) and
+// sessions beside a call (a supervisor listening or whispering, a consult), answered by themselves.
+// Hold, transfer and consult go to call-manager with the person's own token: it allows them on their
+// own agent's calls only.
 import { useEffect, useState } from "preact/hooks";
-import { controlCall } from "../actions";
+import { cancelConsult, completeConsult, consult, controlCall, type Consult } from "../actions";
 import { t } from "../i18n";
 import { HINTS } from "../shortcuts";
 import type { Live } from "../live";
@@ -60,6 +61,7 @@ export function PhonePanel({ phone, live, session, ringer }: Props & { ringer: R
 function LineView({ phone, line, live, session }: Props & { line: Line }) {
   const [pad, setPad] = useState(false);
   const [moving, setMoving] = useState(false);
+  const [consulting, setConsulting] = useState<Consult | null>(null);
   const [error, attempt] = useAttempt();
   const held = line.callId !== null && live.calls.get(line.callId)?.state === "held";
   const state = held ? "held" : line.state;
@@ -69,17 +71,31 @@ function LineView({ phone, line, live, session }: Props & { line: Line }) {
       if (line.callId) await controlCall(session, line.callId, action, body);
     });
 
-  async function transfer(e: Event) {
+  // blind: the caller goes to the target now; consult: first talk to the colleague (an agent)
+  async function transfer(e: SubmitEvent) {
     e.preventDefault();
     const form = new FormData(e.target as HTMLFormElement);
-    await control("transfer", { target_kind: form.get("kind"), target: String(form.get("target")) });
-    setMoving(false);
+    const [kind, target] = [String(form.get("kind")), String(form.get("target"))];
+    const warm = (e.submitter as HTMLButtonElement | null)?.value === "consult";
+    await attempt(async () => {
+      if (!line.callId) return;
+      if (warm) setConsulting(await consult(session, line.callId, target));
+      else await controlCall(session, line.callId, "transfer", { target_kind: kind, target });
+      setMoving(false);
+    });
   }
+
+  const finish = (handOver: boolean) =>
+    attempt(async () => {
+      if (!line.callId) return;
+      setConsulting(null);
+      await (handOver ? completeConsult(session, line.callId) : cancelConsult(session, line.callId));
+    });
 
   return (
     <div class={`line ${state}`} data-testid="line" data-state={state}>
       <strong>{line.from}</strong> · {t(`line.${state}`)}
-      {!line.automatic && line.state === "ringing" && <ScreenPop number={line.from} callId={line.callId} known={line.caller} session={session} />}
+      {!line.automatic && line.callId && line.state === "ringing" && <ScreenPop number={line.from} callId={line.callId} known={line.caller} session={session} />}
       <div class="actions">
         {line.state === "ringing" && (
           <button class="primary" onClick={() => phone.answer(line)} title={HINTS.answer}>
@@ -99,9 +115,11 @@ function LineView({ phone, line, live, session }: Props & { line: Line }) {
                 <button onClick={() => void control(held ? "unhold" : "hold")} title={HINTS.hold}>
                   {t(held ? "resume" : "hold")}
                 </button>
-                <button onClick={() => setMoving(!moving)} aria-expanded={moving}>
-                  {t("transfer")}
-                </button>
+                {!consulting && (
+                  <button onClick={() => setMoving(!moving)} aria-expanded={moving}>
+                    {t("transfer")}
+                  </button>
+                )}
               </>
             )}
           </>
@@ -110,6 +128,15 @@ function LineView({ phone, line, live, session }: Props & { line: Line }) {
           {t(line.state === "ringing" ? "decline" : "hangUp")}
         </button>
       </div>
+      {consulting && (
+        <div class="actions" role="group" aria-label={t("consulting")} data-testid="consulting">
+          {t("consulting")} {consulting.colleague_id}
+          <button class="primary" onClick={() => void finish(true)}>
+            {t("completeTransfer")}
+          </button>
+          <button onClick={() => void finish(false)}>{t("backToCaller")}</button>
+        </div>
+      )}
       {moving && (
         <form class="actions" onSubmit={(e) => void transfer(e)} aria-label={t("transfer")}>
           <select name="kind" aria-label={t("transfer")}>
@@ -118,8 +145,11 @@ function LineView({ phone, line, live, session }: Props & { line: Line }) {
             ))}
           </select>
           <input name="target" aria-label={t("target")} required maxLength={64} />
-          <button class="primary" type="submit">
+          <button class="primary" type="submit" value="blind">
             {t("transfer")}
+          </button>
+          <button type="submit" value="consult">
+            {t("consult")}
           </button>
         </form>
       )}
