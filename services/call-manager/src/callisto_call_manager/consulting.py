@@ -24,6 +24,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from callisto_call_manager.beside import answered_sdp, end_session, ring_beside
 from callisto_call_manager.bindings import Binding, Bindings
 from callisto_call_manager.calls import Call
 from callisto_call_manager.errors import (
@@ -33,13 +34,11 @@ from callisto_call_manager.errors import (
     InvalidCallState,
     NoConsult,
 )
-from callisto_call_manager.listening import answered_sdp, end_session
 from callisto_call_manager.rtpengine import AGENT, MediaRelay
 from callisto_call_manager.switchboard import AUTO, Switchboard, silence
 from callisto_protocol.calls import CallState
 from callisto_protocol.telephony import TransferKind
-from callisto_sip.errors import SipError
-from callisto_sip.ua import CallFailed, Dialog, DialogState, UserAgent
+from callisto_sip.ua import Dialog, DialogState, UserAgent
 
 log = logging.getLogger(__name__)
 COLLEAGUE = "colleague"  # rtpengine's tag of the consulted agent
@@ -155,17 +154,10 @@ class Consults:
     async def _ring(
         self, phone: Binding, offer: bytes, name: str, extra: dict[str, str], media: str
     ) -> Dialog:
-        try:
-            return await asyncio.wait_for(
-                self.ua.call(phone.contact, phone.address, body=offer, protocol=phone.protocol,
-                             from_uri=f"sip:consult-{media[:12]}@{self.ua.endpoint.host}",
-                             from_name=name, extra=extra),
-                self.ring_timeout_s,
-            )  # fmt: skip
-        except (CallFailed, SipError, TimeoutError) as exc:
-            raise ConsultFailed(
-                f"{phone.username}'s phone did not take the consult: {exc!r}", {"username": phone.username}
-            ) from None
+        return await ring_beside(
+            self.ua, phone, offer, name=name, extra=extra, user=f"consult-{media[:12]}",
+            timeout_s=self.ring_timeout_s, failure=ConsultFailed,
+        )  # fmt: skip
 
     async def _end(self, consult: Consult) -> None:
         if self.consults.pop(consult.call_id, None) is None:

@@ -27,6 +27,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from callisto_call_manager.beside import answered_sdp, end_session, ring_beside
 from callisto_call_manager.bindings import Binding, Bindings
 from callisto_call_manager.calls import Call
 from callisto_call_manager.errors import InvalidCallState, ListenFailed, PhoneNotRegistered, UnknownCall
@@ -36,8 +37,7 @@ from callisto_call_manager.switchboard import AUTO, silence
 from callisto_protocol import new_id
 from callisto_protocol.calls import CallState
 from callisto_protocol.telephony import ListenerMode
-from callisto_sip.errors import SipError
-from callisto_sip.ua import CallFailed, Dialog, DialogState, UserAgent
+from callisto_sip.ua import Dialog, DialogState, UserAgent
 
 log = logging.getLogger(__name__)
 SUPERVISOR = "supervisor"  # rtpengine's tag of the supervisor in a whisper
@@ -159,17 +159,10 @@ class Listening:
 
     async def _ring(self, phone: Binding, offer: bytes, name: str, media_id: str) -> Dialog:
         """INVITE ``phone`` to a session that answers by itself; ListenFailed when it does not."""
-        try:
-            return await asyncio.wait_for(
-                self.ua.call(phone.contact, phone.address, body=offer, protocol=phone.protocol,
-                             from_uri=f"sip:supervision-{media_id[:12]}@{self.ua.endpoint.host}",
-                             from_name=name, extra=AUTO),
-                self.ring_timeout_s,
-            )  # fmt: skip
-        except (CallFailed, SipError, TimeoutError) as exc:
-            raise ListenFailed(
-                f"{phone.username}'s phone did not take the session: {exc!r}", {"username": phone.username}
-            ) from None
+        return await ring_beside(
+            self.ua, phone, offer, name=name, extra=AUTO, user=f"supervision-{media_id[:12]}",
+            timeout_s=self.ring_timeout_s, failure=ListenFailed,
+        )  # fmt: skip
 
     async def _whisper(self, listener: Listener, call: Call) -> None:
         """The supervisor's phone first (it sends), then the agent's (it receives): a new offer from
@@ -239,17 +232,3 @@ class Listening:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-def answered_sdp(dialog: Dialog) -> bytes:
-    """What the phone answered with (its SDP)."""
-    return dialog.answered.body if dialog.answered is not None else b""
-
-
-async def end_session(dialog: Dialog) -> None:
-    """BYE, unless the session ended already; a refusal is only logged (the goal is reached)."""
-    if dialog.state is not DialogState.TERMINATED:
-        try:
-            await dialog.bye()
-        except SipError as exc:
-            log.info("supervision BYE: %s", exc.message)
