@@ -117,6 +117,7 @@ async def test_alertmanager_alerts_become_tickets(
         assert notes[1].startswith("The alert fires again since 2026-11-20T12:00:00")
         assert not any(c["public"] for c in full["comments"])
         assert full["state"] == "new"  # people resolve it, having looked
+        assert full["actions"] == ["assign", "merge"]  # what the desk may offer a new ticket
         assert len(await tickets()) == 3
         metrics = (await http.get("/metrics")).text
         assert 'callisto_helpdesk_alerts_total{outcome="opened"} 3.0' in metrics
@@ -181,6 +182,7 @@ async def test_mail_opens_tickets_and_replies_thread_into_them(
         answered = await ticket_when(http, tid, operator, lambda t: len(t["comments"]) >= 1)
         assert answered["comments"][0]["body"] == "Meter 778812." and answered["comments"][0]["public"]
         assert answered["state"] == "in_progress"  # the customer answered: back to work
+        assert answered["actions"] == ["assign", "pend", "resolve", "merge"]
         [attached] = answered["attachments"]
         assert (attached["name"], attached["size"], attached["kind"]) == ("boiler.png", len(photo), "file")
         got = await http.get(

@@ -66,6 +66,15 @@ TRANSITIONS: dict[Action, dict[TicketState, TicketState]] = {
     Action.REOPEN: {T.CLOSED: T.IN_PROGRESS},
     Action.MERGE: dict.fromkeys(OPEN, T.MERGED),
 }
+# the customer's answer and the confirmation timeout are not a person's to give from the desk
+NOT_FROM_THE_DESK = frozenset({Action.CONFIRM, Action.REJECT, Action.EXPIRE})
+
+
+def desk_actions(state: str) -> list[str]:
+    """What a person may do to a ticket in ``state`` (the screens offer these and no others)."""
+    return [a.value for a, moves in TRANSITIONS.items() if state in moves and a not in NOT_FROM_THE_DESK]
+
+
 CLOCK_STOPPED = frozenset({T.PENDING, T.RESOLVED, T.AWAITING_CONFIRMATION, T.CLOSED, T.MERGED})
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from callisto_helpdesk.lifecycle import Action, Level, PendingOn
+from callisto_helpdesk.lifecycle import Action, Level, PendingOn, desk_actions
 from callisto_protocol.ids import TOKEN_PATTERN
 
 Channel = Literal["phone", "email", "portal", "chat", "monitoring"]
@@ -79,6 +79,11 @@ class Ticket(BaseModel):
     history: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
     sla: dict[str, Any] | None = None
+
+    @computed_field(description="what a person may do to it now (the lifecycle's actions)")  # type: ignore[prop-decorator]
+    @property
+    def actions(self) -> list[str]:
+        return desk_actions(self.state)
 
 
 class TicketPatch(BaseModel):
