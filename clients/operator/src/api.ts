@@ -1,5 +1,6 @@
 // Every service's HTTP API through core-bus's origin (/svc/<service>/api/...), with the signed-in
-// person's own token. A refusal keeps the service's problem details (RFC 9457).
+// person's own token. A refusal keeps the service's problem details (RFC 9457). A read answered 503
+// (no ready instance yet, a standby taking over) is asked again after 0.5, 1 and 2 s.
 
 export class Problem extends Error {
   constructor(
@@ -13,17 +14,27 @@ export class Problem extends Error {
 
 export type Service = "auth" | "queue-manager" | "call-manager" | "helpdesk" | "snitch" | "core-bus";
 
+const RETRIES_MS = [500, 1000, 2000];
+
 export async function call<T>(
   service: Service, path: string, init: { method?: string; body?: unknown; token?: string | null } = {},
 ): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (init.token) headers["Authorization"] = `Bearer ${init.token}`;
   if (init.body !== undefined) headers["Content-Type"] = "application/json";
-  const answer = await fetch(`/svc/${service}/api/${path}`, {
-    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    headers,
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
+  const method = init.method ?? (init.body === undefined ? "GET" : "POST");
+  const ask = () =>
+    fetch(`/svc/${service}/api/${path}`, {
+      method,
+      headers,
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
+  let answer = await ask();
+  for (const pause of method === "GET" ? RETRIES_MS : []) {
+    if (answer.status !== 503) break;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    answer = await ask();
+  }
   if (answer.status === 204) return undefined as T;
   const body: unknown = await answer.json().catch(() => ({}));
   if (!answer.ok) {

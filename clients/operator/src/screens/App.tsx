@@ -11,7 +11,12 @@ import { requestState, controlCall } from "../actions";
 import { Phone } from "../phone";
 import { askToNotify, notifyOffer, Ringer } from "../ringer";
 import { shortcutOf } from "../shortcuts";
+import { href, parse, type Route } from "../router";
 import { Session } from "../session";
+import { ContactPage } from "./ContactPage";
+import { Contacts } from "./Contacts";
+import { TicketPage } from "./TicketPage";
+import { Tickets } from "./Tickets";
 import { CrmFeed, CrmFrame } from "./CrmFrame";
 import { Desk } from "./Desk";
 import { HelpInbox } from "./HelpInbox";
@@ -28,6 +33,7 @@ export function App() {
   const [signedIn, setSignedIn] = useState(false);
   const [settings, setSettings] = useState<ClientSettings | null>(null);
   const [reasons, setReasons] = useState<Reason[]>([]);
+  const [route, setRoute] = useState<Route>(parse(location.hash));
   const feed = useMemo(() => new Feed(redraw), []);
   const phone = useMemo(() => new Phone(redraw), []);
   const ringer = useMemo(() => new Ringer(), []);
@@ -106,6 +112,11 @@ export function App() {
     return () => removeEventListener("keydown", onKey);
   }, []);
   useEffect(() => {
+    const follow = () => setRoute(parse(location.hash));
+    addEventListener("hashchange", follow);
+    return () => removeEventListener("hashchange", follow);
+  }, []);
+  useEffect(() => {
     void session.resume();
     const tick = setInterval(redraw, 1000); // times in state
     return () => clearInterval(tick);
@@ -165,9 +176,31 @@ export function App() {
           <PhonePanel phone={phone} live={feed.live} session={session} ringer={ringer} />
         </div>
         <div class="main">
-          {supervisor && <HelpInbox live={feed.live} session={session} />}
-          {supervisor && <Supervision live={feed.live} session={session} reasons={reasons} wallboard={settings?.wallboard_url ?? null} />}
-          {!supervisor && settings?.crm_url && <CrmFrame template={settings.crm_url} feed={crm} agentId={me?.agent_id ?? null} />}
+          <nav class="tabs" aria-label={t("screens")}>
+            <a href={href({ screen: "home" })} aria-current={route.screen === "home" ? "page" : undefined}>
+              {t(supervisor ? "live" : "crm")}
+            </a>
+            <a href={href({ screen: "tickets", view: "mine" })} aria-current={route.screen.startsWith("ticket") ? "page" : undefined}>
+              {t("tickets")}
+            </a>
+            <a href={href({ screen: "contacts", q: "" })} aria-current={route.screen.startsWith("contact") ? "page" : undefined}>
+              {t("contacts")}
+            </a>
+          </nav>
+          {route.screen === "home" && supervisor && <HelpInbox live={feed.live} session={session} />}
+          {route.screen === "home" && supervisor && (
+            <Supervision live={feed.live} session={session} reasons={reasons} wallboard={settings?.wallboard_url ?? null} />
+          )}
+          {/* the CRM frame stays loaded on the other screens: it is told of every call */}
+          {!supervisor && settings?.crm_url && (
+            <div hidden={route.screen !== "home"}>
+              <CrmFrame template={settings.crm_url} feed={crm} agentId={me?.agent_id ?? null} />
+            </div>
+          )}
+          {route.screen === "tickets" && <Tickets session={session} view={route.view} me={me?.agent_id ?? me?.login ?? ""} />}
+          {route.screen === "ticket" && <TicketPage session={session} id={route.id} me={me?.agent_id ?? me?.login ?? ""} />}
+          {route.screen === "contacts" && <Contacts key={route.q} session={session} q={route.q} />}
+          {route.screen === "contact" && <ContactPage session={session} id={route.id} />}
         </div>
       </main>
     </>
