@@ -301,7 +301,8 @@ async def test_the_desk_finds_a_caller_and_a_ticket_goes_through_its_lifecycle(
 ) -> None:
     """An operator finds Ivan Petrov by a number typed in another format and opens his page; a
     supervisor opens a ticket about him by its link, takes it, starts, comments and resolves it with
-    the actions helpdesk offers in each state; an operator cannot open a ticket that is not theirs
+    the actions helpdesk offers in each state (a comment someone else adds shows in place: the
+    gateway tells of the change); an operator cannot open a ticket that is not theirs
     (helpdesk answers 404, the page says so)."""
     base, desk = suite.urls["core-bus"], suite.urls["helpdesk"]
     boss = bearer(suite, "supervisor1")
@@ -335,6 +336,12 @@ async def test_the_desk_finds_a_caller_and_a_ticket_goes_through_its_lifecycle(
     await supervisor.get_by_label("Comment").fill("Crew found a closed valve")
     await supervisor.get_by_role("button", name="Add comment").click()
     await expect(supervisor.get_by_test_id("comments")).to_contain_text("Crew found a closed valve")
+    async with httpx.AsyncClient(timeout=10) as http:  # someone else: the page shows it in place
+        note = {"body": "Valve opened again by the crew", "public": False}
+        where = f"{desk}/api/v1/tickets/{ticket['ticket_id']}/comments"
+        said = await http.post(where, json=note, headers=bearer(suite, "admin"))
+        assert said.status_code == 201, said.text
+    await expect(supervisor.get_by_test_id("comments")).to_contain_text("Valve opened again by the crew")
     await actions.get_by_role("button", name="Resolve").click()
     await expect(page).to_have_attribute("data-state", re.compile("resolved|awaiting_confirmation"))
     await expect(supervisor.get_by_test_id("comments")).to_contain_text("Crew found a closed valve")
@@ -346,4 +353,4 @@ async def test_the_desk_finds_a_caller_and_a_ticket_goes_through_its_lifecycle(
     async with httpx.AsyncClient(timeout=10) as http:
         kept = await http.get(f"{desk}/api/v1/tickets/{ticket['ticket_id']}", headers=boss)
     steps = [h["action"] for h in kept.json()["history"]]
-    assert steps[:5] == ["created", "assign", "start", "commented", "resolve"]
+    assert steps[:6] == ["created", "assign", "start", "commented", "commented", "resolve"]

@@ -88,4 +88,14 @@ describe("the live state", () => {
     live.takeHelp([{ ...request, request_id: "h2", agent_id: "agent-2" } as never]);
     expect([...live.help.keys()]).toEqual(["h2"]);
   });
+
+  it("counts the ticket changes it is told of, per ticket", () => {
+    const live = new Live();
+    live.apply(hello);
+    live.apply(event("tickets", 1, { ticket_id: "t1", number: 1001, action: "commented" }));
+    live.apply(event("tickets", 2, { ticket_id: "t2", number: 1002, action: "assign" }));
+    live.apply(event("tickets", 3, { ticket_id: "t1", number: 1001, action: "resolve" }));
+    expect(live.ticketChanges).toBe(3);
+    expect([live.ticketSeen.get("t1"), live.ticketSeen.get("t2")]).toEqual([3, 2]);
+  });
 });

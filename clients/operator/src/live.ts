@@ -46,6 +46,10 @@ export class Live {
   calls = new Map<string, CallEntry>();
   help = new Map<string, HelpRequest>();
   recent = new Map<string, CallEntry>();
+  /** How many ticket changes the gateway told of, and the last one's number per ticket: the desk's
+   *  screens ask helpdesk again when theirs changed (helpdesk decides what they may see). */
+  ticketChanges = 0;
+  ticketSeen = new Map<string, number>();
   private seq = new Map<string, number>();
 
   apply(message: GatewayMessage): Applied {
@@ -73,6 +77,7 @@ export class Live {
         if (message.stream === "calls") this.call(message.event);
         const request = (message.event as { request?: HelpRequest }).request;
         if (message.stream === "help" && request) this.helpChanged(request);
+        if (message.stream === "tickets") this.ticketChanged(String(message.event["ticket_id"]));
         return "ok";
       }
     }
@@ -95,6 +100,11 @@ export class Live {
     this.recent.set(entry.call_id, { ...this.calls.get(entry.call_id), ...Object.fromEntries(known) } as CallEntry);
     this.calls.delete(entry.call_id);
     if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as string);
+  }
+
+  private ticketChanged(ticketId: string): void {
+    this.ticketChanges += 1;
+    this.ticketSeen.set(ticketId, this.ticketChanges);
   }
 
   /** Help requests the services listed (a supervisor's inbox after a (re)connect). */

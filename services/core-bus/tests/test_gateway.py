@@ -24,6 +24,7 @@ from callisto_protocol.agents import AgentState, AgentStateChanged
 from callisto_protocol.calls import CallState, CallStateChanged
 from callisto_protocol.queues import QueueCallEvent, QueueCallKind
 from callisto_protocol.telephony import ListenerChanged, ListenerMode, RegistrationChanged
+from callisto_protocol.tickets import TicketChanged
 
 pytestmark = pytest.mark.integration
 OPERATOR = ("qm.agents.{agent_id}.#", "qm.queues.read", "cm.calls.{agent_id}.#", "core-bus.agents.read")
@@ -220,4 +221,34 @@ async def test_a_client_that_does_not_read_is_dropped_and_the_others_go_on(
         reading.cancel()
         assert received == list(range(1, sent + 1))  # all of them, in order
         assert await closed_with(stuck) == 1013
+    await stand_ins.close()
+
+
+async def test_ticket_changes_reach_who_reads_every_ticket_and_the_assigned_operator(
+    private_nats: NatsServer, token_issuer: TestIssuer
+) -> None:
+    stand_ins = Publishers(private_nats.url)
+    async with core_bus(private_nats.url, token_issuer) as (http, _):
+        operator = token_issuer.token(
+            *OPERATOR, "helpdesk.agents.{agent_id}.tickets.#", subject="operator1", agent_id="agent-1"
+        )
+        desk = token_issuer.token("helpdesk.tickets.read", subject="supervisor1")
+        async with signed_in(http, operator) as (olga, _), signed_in(http, desk) as (sam, _):
+            await receive(olga, 2)  # the snapshots
+            await receive(sam, 2)
+            for n, assignee in enumerate(("agent-2", "agent-1", None), start=1):
+                await stand_ins.publish(
+                    TicketChanged(
+                        ticket_id=f"t{n}", number=1000 + n, action="assign", state="assigned", priority=3,
+                        department="triage", assignee=assignee, actor="supervisor1",
+                    )
+                )  # fmt: skip
+            told = await receive(sam, 3)
+            assert [(m["stream"], m["event"]["ticket_id"]) for m in told] == [
+                ("tickets", "t1"), ("tickets", "t2"), ("tickets", "t3")
+            ]  # fmt: skip
+            (mine,) = await receive(olga, 1)
+            assert (mine["event"]["ticket_id"], mine["seq"]) == ("t2", 1)
+            with pytest.raises(TimeoutError):  # another agent's and nobody's tickets are not hers
+                await asyncio.wait_for(olga.recv(), 0.5)
     await stand_ins.close()

@@ -197,8 +197,15 @@ export function App() {
               <CrmFrame template={settings.crm_url} feed={crm} agentId={me?.agent_id ?? null} />
             </div>
           )}
-          {route.screen === "tickets" && <Tickets session={session} view={route.view} me={me?.agent_id ?? me?.login ?? ""} />}
-          {route.screen === "ticket" && <TicketPage session={session} id={route.id} me={me?.agent_id ?? me?.login ?? ""} />}
+          {route.screen === "tickets" && (
+            <Tickets session={session} view={route.view} me={me?.agent_id ?? me?.login ?? ""} changes={feed.live.ticketChanges} />
+          )}
+          {route.screen === "ticket" && (
+            <TicketPage
+              session={session} id={route.id} me={me?.agent_id ?? me?.login ?? ""}
+              changed={feed.live.ticketSeen.get(route.id)} online={feed.link === "live"}
+            />
+          )}
           {route.screen === "contacts" && <Contacts key={route.q} session={session} q={route.q} />}
           {route.screen === "contact" && <ContactPage session={session} id={route.id} />}
         </div>

@@ -1,7 +1,7 @@
 // One ticket: what it is about, where it stands against its SLA, the lifecycle actions helpdesk
 // allows in its state (and no others), comments (public for the customer, internal otherwise), the
-// history, and the call and contact it came from. Refreshed every 10 s, so a change someone else
-// made shows in place.
+// history, and the call and contact it came from. A change someone else made shows in place: the
+// gateway says the ticket changed, the page asks helpdesk again (and after each reconnect).
 import { useEffect, useState } from "preact/hooks";
 import { act, comment, ticket as fetchTicket, type Ticket } from "../desk";
 import { t } from "../i18n";
@@ -10,9 +10,15 @@ import type { Session } from "../session";
 import { Refusal, useAttempt } from "./refusal";
 import { standing } from "./Tickets";
 
-const REFRESH_MS = 10_000;
+interface Props {
+  session: Session;
+  id: string;
+  me: string;
+  changed: number | undefined; // the gateway's count of this ticket's last change
+  online: boolean;
+}
 
-export function TicketPage({ session, id, me }: { session: Session; id: string; me: string }) {
+export function TicketPage({ session, id, me, changed, online }: Props) {
   const [found, setFound] = useState<Ticket | null>(null);
   const [body, setBody] = useState("");
   const [isPublic, setPublic] = useState(false);
@@ -21,9 +27,10 @@ export function TicketPage({ session, id, me }: { session: Session; id: string; 
   const load = () => attempt(async () => setFound(await fetchTicket(session, id)));
   useEffect(() => {
     void load();
-    const timer = setInterval(() => void fetchTicket(session, id).then(setFound).catch(() => undefined), REFRESH_MS);
-    return () => clearInterval(timer);
   }, [id]);
+  useEffect(() => {
+    if (changed !== undefined || online) void fetchTicket(session, id).then(setFound).catch(() => undefined);
+  }, [changed, online]);
   if (found === null) return <Refusal error={error} />;
 
   const perform = (action: string) =>

@@ -1,5 +1,6 @@
 // The ticket queue: my tickets, new ones nobody took, those breaching their SLA, everything open;
-// most urgent first, each a link to the ticket's page.
+// most urgent first, each a link to the ticket's page; asked for again when the gateway tells of a
+// ticket change.
 import { useEffect, useState } from "preact/hooks";
 import { ticketsOf, type Ticket } from "../desk";
 import { t } from "../i18n";
@@ -7,13 +8,23 @@ import { href, VIEWS } from "../router";
 import type { Session } from "../session";
 import { Refusal, useAttempt } from "./refusal";
 
-export function Tickets({ session, view, me }: { session: Session; view: string; me: string }) {
+interface Props {
+  session: Session;
+  view: string;
+  me: string;
+  changes: number; // ticket changes the gateway told of: the list is asked for again
+}
+
+export function Tickets({ session, view, me, changes }: Props) {
   const [found, setFound] = useState<Ticket[] | null>(null);
   const [error, attempt] = useAttempt();
   useEffect(() => {
     setFound(null);
     void attempt(async () => setFound(await ticketsOf(session, view, me)));
   }, [view, me]);
+  useEffect(() => {
+    if (changes > 0) void ticketsOf(session, view, me).then(setFound).catch(() => undefined);
+  }, [changes]);
   return (
     <section aria-labelledby="tickets">
       <h2 id="tickets">{t("tickets")}</h2>

@@ -21,7 +21,8 @@ their own, a supervisor everyone); a call when they may read every call (``cm.ca
 their agent's (``cm.calls.<agent>.read``), and the step that takes a call the client was told of
 away from it (a transfer to another agent: the client drops the call); a queue's steps when they
 may read every agent, or the queue is one of their own agent's; supervision (listen/whisper) when
-they may listen (``cm.calls.listen``).
+they may listen (``cm.calls.listen``); a ticket's changes when they may read every ticket
+(``helpdesk.tickets.read``), or it is assigned to their own agent.
 
 A slow client is dropped, never buffered without bound: each connection has ``queue_limit`` events
 of room; when it is full the connection is closed (1013, "try again later") and counted.
@@ -51,6 +52,7 @@ from callisto_protocol.calls import CallState, CallStateChanged
 from callisto_protocol.help import HelpRequestChanged
 from callisto_protocol.queues import QueueCallEvent
 from callisto_protocol.telephony import ListenerChanged, RegistrationChanged
+from callisto_protocol.tickets import TicketChanged
 from callisto_runtime import Bus, CallistoError
 from callisto_runtime.tokens import Claims, TokenVerifier
 
@@ -74,6 +76,15 @@ def sees_call(claims: Claims, agent_id: str | None) -> bool:
     return claims.can("cm.calls.read") or (agent_id is not None and claims.can(f"cm.calls.{agent_id}.read"))
 
 
+def sees_ticket(claims: Claims, assignee: str | None) -> bool:
+    """Every ticket's changes for those who read every ticket; an operator those of the tickets
+    assigned to their own agent (helpdesk decides the rest when the client asks for the ticket)."""
+    if claims.can("helpdesk.tickets.read"):
+        return True
+    own = claims.agent_id
+    return own is not None and assignee == own and claims.can(f"helpdesk.agents.{own}.tickets.read")
+
+
 def sees_queue(claims: Claims, queue_id: str, agents: AgentBook) -> bool:
     if claims.can("qm.agents.read"):
         return True
@@ -88,6 +99,7 @@ STREAMS = (
     Stream("phones", RegistrationChanged, lambda c, e, _: sees_agent(c, e.agent_id)),
     Stream("queues", QueueCallEvent, lambda c, e, agents: sees_queue(c, e.queue_id, agents)),
     Stream("supervision", ListenerChanged, lambda c, _e, _a: c.can("cm.calls.listen")),
+    Stream("tickets", TicketChanged, lambda c, e, _: sees_ticket(c, e.assignee)),
 )
 
 
