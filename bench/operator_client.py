@@ -160,7 +160,10 @@ async def screen_pops(
     return found, answered
 
 
-async def listen(base: str, access: str, agent_id: str, got: list[list[float]]) -> ClientConnection:
+async def listen(
+    base: str, access: str, agent_id: str, got: list[list[float]]
+) -> tuple[ClientConnection, asyncio.Task[None]]:
+    """A gateway client; the times it received ``agent_id``'s events go to a new list in ``got``."""
     socket = await connect(base.replace("http", "ws", 1) + "/api/v1/ws", max_queue=None)
     await socket.send(json.dumps({"type": "auth", "token": access}))
     for _ in range(3):  # hello and the two snapshots
@@ -175,8 +178,7 @@ async def listen(base: str, access: str, agent_id: str, got: list[list[float]]) 
                 if message.get("stream") == "agents" and message["event"]["agent_id"] == agent_id:
                     received.append(time.time())
 
-    asyncio.get_running_loop().create_task(read())
-    return socket
+    return socket, asyncio.create_task(read())  # the caller keeps the task (the loop holds it weakly)
 
 
 async def fan_out(state: SuiteState, clients: int, events: int) -> list[float]:
@@ -184,7 +186,7 @@ async def fan_out(state: SuiteState, clients: int, events: int) -> list[float]:
     supervisor = token(state, "supervisor1")
     agent_id = "bench-01"
     got: list[list[float]] = []
-    sockets = [await listen(base, supervisor, agent_id, got) for _ in range(clients)]
+    clients_and_readers = [await listen(base, supervisor, agent_id, got) for _ in range(clients)]
     sent: list[float] = []
     path = f"{state.urls['queue-manager']}/api/v1/agents/{agent_id}/state"
     async with httpx.AsyncClient(timeout=10, headers={"Authorization": f"Bearer {supervisor}"}) as http:
@@ -194,8 +196,9 @@ async def fan_out(state: SuiteState, clients: int, events: int) -> list[float]:
             (await http.post(path, json=body)).raise_for_status()
             await asyncio.sleep(0.2)
         await asyncio.sleep(2)
-    for socket in sockets:
+    for socket, reader in clients_and_readers:
         await socket.close()
+        await reader
     latencies = []
     for received in got:
         latencies += [(r - s) * 1000 for s, r in zip(sent, received, strict=False)]

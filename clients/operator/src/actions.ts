@@ -1,16 +1,13 @@
 // What a person asks of the services from the client, with their own token: one place for the
 // panel's buttons and the keyboard shortcuts. Each service decides and refuses with a Problem.
 import { call } from "./api";
-import type { components as desk } from "./api/helpdesk";
 import type { components as calls } from "./api/call-manager";
-import type { components as queues } from "./api/queue-manager";
+import type { Ticket } from "./desk";
+import type { HelpRequest } from "./live";
 import type { Session } from "./session";
 
-export type Ticket = desk["schemas"]["Ticket"];
 export type Listener = calls["schemas"]["ListenerView"];
 export type Consult = calls["schemas"]["ConsultView"];
-export type HelpRequest = queues["schemas"]["HelpRequest"];
-type HelpReply = HelpRequest;
 
 /** Log in, ready, not ready (with a reason), log out: queue-manager decides. */
 export function requestState(session: Session, agentId: string, request: string, reason?: string): Promise<unknown> {
@@ -46,26 +43,26 @@ export function scheduleCallback(session: Session, queueId: string, number: stri
   });
 }
 
-export function raiseHelp(session: Session, agentId: string, reason: string, callId: string | null): Promise<HelpReply> {
-  return call<HelpReply>("queue-manager", `v1/agents/${agentId}/help`, {
+export function raiseHelp(session: Session, agentId: string, reason: string, callId: string | null): Promise<HelpRequest> {
+  return call<HelpRequest>("queue-manager", `v1/agents/${agentId}/help`, {
     token: session.access,
     body: callId ? { reason, call_id: callId } : { reason },
   });
 }
 
-export function cancelHelp(session: Session, agentId: string, requestId: string): Promise<HelpReply> {
-  return call<HelpReply>("queue-manager", `v1/agents/${agentId}/help/${requestId}`, { method: "DELETE", token: session.access });
+export function cancelHelp(session: Session, agentId: string, requestId: string): Promise<HelpRequest> {
+  return call<HelpRequest>("queue-manager", `v1/agents/${agentId}/help/${requestId}`, { method: "DELETE", token: session.access });
 }
 
-export function acceptHelp(session: Session, requestId: string, supervisorId: string): Promise<HelpReply> {
-  return call<HelpReply>("queue-manager", `v1/help/${requestId}/accept`, {
+export function acceptHelp(session: Session, requestId: string, supervisorId: string): Promise<HelpRequest> {
+  return call<HelpRequest>("queue-manager", `v1/help/${requestId}/accept`, {
     token: session.access,
     body: { supervisor_id: supervisorId },
   });
 }
 
-export function closeHelp(session: Session, requestId: string): Promise<HelpReply> {
-  return call<HelpReply>("queue-manager", `v1/help/${requestId}/close`, { token: session.access, body: {} });
+export function closeHelp(session: Session, requestId: string): Promise<HelpRequest> {
+  return call<HelpRequest>("queue-manager", `v1/help/${requestId}/close`, { token: session.access, body: {} });
 }
 
 /** The supervisor's browser phone takes the call's audio by itself (and whispers when asked). */

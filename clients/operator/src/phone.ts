@@ -76,6 +76,11 @@ export class Phone {
     this.set("off");
   }
 
+  /** A call of one's own ringing here (not a session beside a call), if any. */
+  offered(): Line | undefined {
+    return this.lines.find((line) => line.state === "ringing" && !line.automatic);
+  }
+
   answer(line: Line): void {
     line.session.answer({ mediaConstraints: { audio: true, video: false } });
   }

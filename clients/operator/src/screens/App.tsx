@@ -8,6 +8,7 @@ import type { components } from "../api/core-bus";
 import { Feed } from "../feed";
 import { choose, language, t, type Language } from "../i18n";
 import { requestState, controlCall } from "../actions";
+import type { HelpRequest } from "../live";
 import { Phone } from "../phone";
 import { askToNotify, notifyOffer, Ringer } from "../ringer";
 import { shortcutOf } from "../shortcuts";
@@ -62,7 +63,7 @@ export function App() {
   );
   const me = feed.live.me;
   const login = me?.login ?? "";
-  const supervisor = me?.roles.some((r) => r === "supervisor" || r === "administrator") ?? false;
+  const supervisor = feed.live.seesEveryone();
   useEffect(() => {
     // the phone registers once the gateway said who this is (a reload knows no login before)
     if (!login || phoneFor.current === login || !session.access) return;
@@ -79,7 +80,7 @@ export function App() {
   useEffect(() => {
     // a supervisor's inbox: what is open now, then the gateway's events (again after each reconnect)
     if (!supervisor || feed.link !== "live") return;
-    void call<never[]>("queue-manager", "v1/help", { token: session.access })
+    void call<HelpRequest[]>("queue-manager", "v1/help", { token: session.access })
       .then((found) => {
         feed.live.takeHelp(found);
         redraw();
@@ -95,9 +96,8 @@ export function App() {
       const shortcut = shortcutOf(event);
       if (shortcut === null) return;
       event.preventDefault();
-      const mine = phone.lines.filter((line) => !line.automatic);
-      const ringing = mine.find((line) => line.state === "ringing");
-      const inCall = mine.find((line) => line.state !== "ringing");
+      const ringing = phone.offered();
+      const inCall = phone.lines.find((line) => !line.automatic && line.state !== "ringing");
       const agentId = feed.live.me?.agent_id;
       if (shortcut === "answer" && ringing) phone.answer(ringing);
       const current = inCall ?? ringing;
@@ -121,7 +121,8 @@ export function App() {
     const tick = setInterval(redraw, 1000); // times in state
     return () => clearInterval(tick);
   }, []);
-  const ringing = phone.lines.some((line) => line.state === "ringing" && !line.automatic);
+  const offered = phone.offered();
+  const ringing = offered !== undefined;
   useEffect(() => {
     if (ringing) void ringer.start();
     else ringer.stop();
@@ -167,7 +168,7 @@ export function App() {
       )}
       {ringing && (
         <div class="banner offer" role="alert" data-testid="offer-toast">
-          {t("incoming")}: {phone.lines.find((line) => line.state === "ringing" && !line.automatic)?.from}
+          {t("incoming")}: {offered?.from}
         </div>
       )}
       <main>

@@ -24,13 +24,9 @@ export function TicketPage({ session, id, me, changed, online }: Props) {
   const [isPublic, setPublic] = useState(false);
   const [assignee, setAssignee] = useState(me);
   const [error, attempt] = useAttempt();
-  const load = () => attempt(async () => setFound(await fetchTicket(session, id)));
   useEffect(() => {
-    void load();
-  }, [id]);
-  useEffect(() => {
-    if (changed !== undefined || online) void fetchTicket(session, id).then(setFound).catch(() => undefined);
-  }, [changed, online]);
+    void attempt(async () => setFound(await fetchTicket(session, id)));
+  }, [id, changed, online]);
   if (found === null) return <Refusal error={error} />;
 
   const perform = (action: string) =>

@@ -111,7 +111,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         ua, relay, bindings, board, ring_timeout_s=settings.ring_timeout_s, media_host=settings.media_host
     )
     board.ended.append(consults.call_ended)
-    board.agent_left.append(consults.agent_left)
+    board.agent_left.append(consults.call_ended)
     queueing = Queueing(Sessions(board), service.bus)
     board.contacts = CallerLookup(service.bus)
     dtmf = DtmfReports(board.key_pressed)

@@ -130,16 +130,11 @@ class Consults:
             await self.board.hold(call, False)
         return consult
 
-    def of(self, call_id: str) -> Consult | None:
-        return self.consults.get(call_id)
-
     async def call_ended(self, call_id: str) -> None:
+        """The call ended or its agent left it: the consult has nobody to hand over."""
         consult = self.consults.get(call_id)
         if consult is not None:
             await self._end(consult)
-
-    async def agent_left(self, call_id: str) -> None:
-        await self.call_ended(call_id)
 
     def forget(self) -> None:
         """This instance stops serving calls (standby): the consults' sessions are not its own now."""

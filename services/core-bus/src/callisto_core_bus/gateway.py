@@ -139,6 +139,16 @@ class Connection:
         # agent) is relayed too, so the client drops the call instead of keeping a stale one
         self.calls: set[str] = set()
 
+    def follow(self, event: CallStateChanged, visible: bool) -> bool:
+        """Whether the client is told of ``event``: when it may see it, or once more when the call
+        was one it was told of (then it is not followed further)."""
+        told = event.call_id in self.calls
+        if visible and event.state is not CallState.ENDED:
+            self.calls.add(event.call_id)
+        else:
+            self.calls.discard(event.call_id)
+        return visible or told
+
     def offer(self, stream: str, body: dict[str, Any]) -> bool:
         """Queue one event; False when there is no room (the client does not keep up)."""
         if self.closing is not None:
@@ -183,24 +193,16 @@ class Gateway:
         stream = BY_NAME[name]
         body = {"message_type": event.message_type, **event.model_dump(mode="json")}
         for connection in list(self.connections):
-            if not self._visible(connection, stream, event):
+            visible = stream.visible(connection.claims, event, self.agents)
+            if isinstance(event, CallStateChanged):
+                visible = connection.follow(event, visible)
+            if not visible:
                 continue
             if connection.offer(stream.name, body):
                 self.metrics.sent.labels(stream=stream.name).inc()
             else:
                 self.metrics.closed.labels(reason="slow").inc()
                 connection.close_with(SLOW, "the client does not keep up; reconnect")
-
-    def _visible(self, connection: Connection, stream: Stream, event: Event) -> bool:
-        visible = stream.visible(connection.claims, event, self.agents)
-        if not isinstance(event, CallStateChanged):
-            return visible
-        told = event.call_id in connection.calls
-        if visible and event.state is not CallState.ENDED:
-            connection.calls.add(event.call_id)
-        else:
-            connection.calls.discard(event.call_id)
-        return visible or told
 
     def _relay(self, name: str) -> Callable[[Any, Envelope], Any]:
         async def relay(event: Event, _: Envelope) -> None:
