@@ -260,3 +260,48 @@ async def test_an_operator_reaches_the_tickets_and_cards_of_their_own_calls_only
 
 async def _listed(http: httpx.AsyncClient, path: str, headers: dict[str, str]) -> bool:
     return (await http.get(path, headers=headers)).status_code == 200
+
+
+async def test_ticket_lists_search_filter_sort_and_page(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    desk = token_issuer.bearer("helpdesk.tickets.#")
+    async with helpdesk(private_nats.url, postgres_database) as (http, _, _):
+
+        async def opened(subject: str, category: str, urgency: int, assignee: str | None) -> dict[str, Any]:
+            body = {"subject": subject, "category_id": category, "urgency": urgency, "impact": urgency}
+            ticket = (await http.post("/api/v1/tickets", json=body, headers=desk)).json()
+            if assignee:
+                await act(http, ticket["ticket_id"], desk, action="assign", assignee=assignee)
+            return ticket
+
+        hydrant = await opened("Hydrant open on Garden Street", "hydrant", 2, "agent-1")
+        russian = await opened("Нет воды в доме 5", "no-water", 1, "agent-2")
+        odour = await opened("Sewer odour near the school", "odour", 3, "engineer-4")
+        meter = await opened("Meter reading disputed", "meter-reading", 3, None)
+
+        async def found(query: str) -> tuple[list[int], str]:
+            reply = await http.get(f"/api/v1/tickets?{query}", headers=desk)
+            assert reply.status_code == 200, reply.text
+            return [t["number"] for t in reply.json()], reply.headers["x-total-count"]
+
+        assert await found("q=hydr") == ([hydrant["number"]], "1")  # a word's beginning
+        assert await found("q=GARDEN%20hydrant") == ([hydrant["number"]], "1")  # every word, any case
+        assert await found("q=воды") == ([russian["number"]], "1")
+        assert await found(f"q=%23{odour['number']}") == ([odour["number"]], "1")  # a ticket number
+        assert await found("q=%26%7C!%3A*") == ([], "0")  # tsquery syntax is not the person's words
+        assert await found("q=pipe%20hydrant") == ([], "0")
+        water, _ = await found("category=water")  # and everything below it
+        assert sorted(water) == sorted([hydrant["number"], russian["number"]])
+        team, _ = await found("team=agent-1")  # agent-1 and agent-2 share supervisor-1
+        assert sorted(team) == sorted([hydrant["number"], russian["number"]])
+        assert (await found("view=unassigned"))[0] == [meter["number"]]
+        assert (await found("priority=1"))[0] == [russian["number"]]
+        assert (await found(""))[0][0] == russian["number"]  # most urgent first
+        newest, total = await found("sort=newest&limit=2")
+        rest, _ = await found("sort=newest&limit=2&offset=2")
+        assert total == "4" and newest + rest == [meter["number"], odour["number"], russian["number"],
+                                                   hydrant["number"]]  # fmt: skip
+        for bad in ("sort=sideways", "limit=0", "offset=-1", "priority=9", "view=all", "category=No%20Such"):
+            reply = await http.get(f"/api/v1/tickets?{bad}", headers=desk)
+            assert reply.status_code == 422, (bad, reply.text)

@@ -9,9 +9,10 @@ from typing import Any
 
 import asyncpg
 
-from callisto_helpdesk.access import EVERYTHING, Scope
+from callisto_helpdesk.access import Scope
 from callisto_helpdesk.errors import UnknownCategory, UnknownTicket
 from callisto_helpdesk.lifecycle import Lifecycle, PendingOn, TicketState
+from callisto_helpdesk.ticket_query import Sort, TicketQuery
 from callisto_helpdesk.tickets import Ticket
 from callisto_runtime.database import Database
 
@@ -166,28 +167,18 @@ class TicketStore:
         return ticket_from_row(row, comments, history, attachments)
 
     async def search(
-        self,
-        *,
-        state: str | None,
-        assignee: str | None,
-        contact_id: str | None,
-        call_id: str | None,
-        limit: int,
-        department: str | None = None,
-        sla_standing: str | None = None,
-        scope: Scope = EVERYTHING,
-    ) -> list[Ticket]:
-        in_scope, scoped = scope.where(8)
-        rows = await self.db.pool.fetch(
-            "SELECT * FROM tickets t WHERE ($1::text IS NULL OR state = $1)"
-            " AND ($2::text IS NULL OR assignee = $2)"
-            " AND ($3::text IS NULL OR contact_id = $3) AND ($4::text IS NULL OR call_id = $4)"
-            " AND ($6::text IS NULL OR department = $6) AND ($7::text IS NULL OR sla_standing = $7)"
-            f" AND {in_scope}"
-            " ORDER BY priority, resolution_due NULLS LAST, created_at LIMIT $5",
-            state, assignee, contact_id, call_id, limit, department, sla_standing, *scoped,
-        )  # fmt: skip
-        return [ticket_from_row(row) for row in rows]
+        self, query: TicketQuery, sort: Sort = Sort.URGENT, limit: int = 100, offset: int = 0
+    ) -> tuple[list[Ticket], int]:
+        """One page of the tickets ``query`` finds, and how many it finds (up to COUNT_CAP + 1)."""
+        sql, args = query.page(sort, limit, offset)
+        async with self.db.pool.acquire() as conn:
+            rows = await conn.fetch(sql, *args)
+            if offset == 0 and len(rows) < limit:
+                total = len(rows)
+            else:
+                sql, args = query.count()
+                total = await conn.fetchval(sql, *args)
+        return [ticket_from_row(row) for row in rows], total
 
     async def check_scope(self, ticket_id: str, scope: Scope) -> None:
         """UnknownTicket unless the ticket exists and ``scope`` covers it (a ticket out of reach looks

@@ -3,9 +3,10 @@ portals and integrations, moved through their lifecycle, commented."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from callisto_helpdesk.access import Need, Scope
@@ -14,6 +15,7 @@ from callisto_helpdesk.cti import Cti
 from callisto_helpdesk.desk import TicketDesk
 from callisto_helpdesk.lifecycle import TicketState
 from callisto_helpdesk.sla import Standing
+from callisto_helpdesk.ticket_query import COUNT_CAP, Sort, TicketQuery
 from callisto_helpdesk.tickets import CATEGORY_PATTERN, ActionIn, CommentIn, Ticket, TicketIn, TicketPatch
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_protocol.telephony import NUMBER_PATTERN, CallControlled, TransferKind
@@ -23,6 +25,12 @@ from callisto_runtime.tokens import Claims
 
 TicketPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="ticket id")]
 Token = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
+
+
+class View(StrEnum):
+    OPEN = "open"
+    BREACHING = "breaching"
+    UNASSIGNED = "unassigned"
 
 
 class CallRequest(BaseModel):
@@ -98,24 +106,53 @@ def router(service: Service, desk: TicketDesk, cti: Cti) -> APIRouter:
 
     @api.get(
         "/tickets",
-        summary="Tickets by state, assignee, department, SLA standing, contact or call; most urgent first, "
-        "then the nearest resolution deadline; each with its SLA fields",
-    )
+        summary="Tickets by queue view, state, assignee, team, department, category (with those below it), "
+        "priority, SLA standing, contact, call or words in the subject and description (or a ticket "
+        "number); one page of a sort, each with its SLA fields; X-Total-Count says how many match",
+        responses={200: {"headers": {"X-Total-Count": {
+            "description": f"tickets matching (at most {COUNT_CAP + 1}: more)", "schema": {"type": "integer"},
+        }}}},
+    )  # fmt: skip
     async def search(
+        response: Response,
         state: Annotated[TicketState | None, Query()] = None,
+        view: Annotated[
+            View | None,
+            Query(
+                description="open: not closed or merged; breaching: SLA "
+                "warning or breached; unassigned: open, nobody took it"
+            ),
+        ] = None,
         assignee: Annotated[str | None, Query(max_length=100)] = None,
+        team: Annotated[
+            str | None,
+            Query(
+                max_length=100,
+                description="a staff id: theirs, their peers' (same manager) and their reports' tickets",
+            ),
+        ] = None,
         department: Annotated[str | None, Query(max_length=64)] = None,
+        category: Annotated[str | None, Query(pattern=CATEGORY_PATTERN, description="and below")] = None,
+        priority: Annotated[int | None, Query(ge=1, le=5)] = None,
         sla: Annotated[Standing | None, Query(description="ok, warning or breached")] = None,
+        q: Annotated[str, Query(max_length=200, description="words (each a prefix) or a number")] = "",
         contact_id: Token = None,
         call_id: Token = None,
+        sort: Sort = Sort.URGENT,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
         claims: Claims = signed_in,
     ) -> list[Ticket]:
-        return await desk.store.search(
-            state=state.value if state else None, assignee=assignee, contact_id=contact_id, call_id=call_id,
-            limit=limit, department=department, sla_standing=sla.value if sla else None,
-            scope=Scope.of(claims, "read"),
+        query = TicketQuery(
+            state=state.value if state else None, assignee=assignee, team=team, department=department,
+            category=category, priority=priority, sla_standing=sla.value if sla else None,
+            contact_id=contact_id, call_id=call_id, text=q, scope=Scope.of(claims, "read"),
+            open_only=view in (View.OPEN, View.BREACHING, View.UNASSIGNED),
+            breaching=view is View.BREACHING, unassigned=view is View.UNASSIGNED,
         )  # fmt: skip
+        found, total = await desk.store.search(query, sort, limit, offset)
+        response.headers["X-Total-Count"] = str(total)
+        return found
 
     @api.get("/tickets/{ticket_id}", summary="One ticket with its comments, full history and SLA standing")
     async def get(ticket_id: TicketPath, claims: Claims = signed_in) -> Ticket:

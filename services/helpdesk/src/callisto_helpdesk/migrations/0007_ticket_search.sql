@@ -1,0 +1,8 @@
+-- the desk's ticket lists: full-text search in subject and description (words as written, any
+-- language; the expression is ticket_query.TEXT), and the sorts by recent change and creation
+CREATE INDEX tickets_text ON tickets USING gin (to_tsvector('simple', subject || ' ' || description));
+CREATE INDEX tickets_updated ON tickets (updated_at DESC, id DESC);
+CREATE INDEX tickets_created ON tickets (created_at DESC, id DESC);
+CREATE INDEX tickets_due ON tickets (resolution_due, priority, id);
+CREATE INDEX tickets_category ON tickets (category_id);
+CREATE INDEX tickets_urgent ON tickets (priority, resolution_due, created_at, id);
