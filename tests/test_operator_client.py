@@ -347,8 +347,22 @@ async def test_the_desk_finds_a_caller_and_a_ticket_goes_through_its_lifecycle(
     await expect(supervisor.get_by_test_id("comments")).to_contain_text("Crew found a closed valve")
     await supervisor.screenshot(path=ARTIFACTS / "desk-ticket.png")
     await supervisor.get_by_role("link", name="Tickets").click()
+    await supervisor.get_by_role("link", name="All", exact=True).click()
+    await supervisor.get_by_label("Words or a ticket number").fill("lenin no")  # words' beginnings
+    await supervisor.keyboard.press("Enter")
+    await expect(supervisor).to_have_url(re.compile(r"#/tickets\?view=all&q=lenin\+no"))
+    listed = supervisor.get_by_test_id("ticket-list").locator("tbody tr")
+    await expect(listed).to_have_count(1)
+    await expect(listed).to_have_attribute("data-ticket", str(ticket["number"]))
+    await supervisor.get_by_role("button", name="Save filter").click()
+    await supervisor.get_by_label("Filter name").fill("Lenina street")
+    await supervisor.get_by_label("Filter name").press("Enter")
     await supervisor.get_by_role("link", name="All open").click()
-    await expect(supervisor.get_by_test_id("ticket-list")).to_be_visible()
+    await supervisor.get_by_label("Category").select_option("water")  # with those below it
+    await expect(supervisor).to_have_url(re.compile("category=water"))
+    await supervisor.get_by_label("Saved filters").select_option(label="Lenina street")
+    await expect(listed).to_have_count(1)
+    await expect(supervisor.get_by_test_id("ticket-pages")).to_contain_text("1–1 of 1")
     await supervisor.screenshot(path=ARTIFACTS / "desk-tickets.png")
     async with httpx.AsyncClient(timeout=10) as http:
         kept = await http.get(f"{desk}/api/v1/tickets/{ticket['ticket_id']}", headers=boss)

@@ -16,9 +16,20 @@ export type Service = "auth" | "queue-manager" | "call-manager" | "helpdesk" | "
 
 const RETRIES_MS = [500, 1000, 2000];
 
-export async function call<T>(
-  service: Service, path: string, init: { method?: string; body?: unknown; token?: string | null } = {},
-): Promise<T> {
+type Init = { method?: string; body?: unknown; token?: string | null };
+
+export async function call<T>(service: Service, path: string, init: Init = {}): Promise<T> {
+  return (await answered(service, path, init)).body as T;
+}
+
+/** One page of a list, and how many there are in all (the X-Total-Count header). */
+export async function page<T>(service: Service, path: string, token: string | null): Promise<{ items: T[]; total: number }> {
+  const { body, headers } = await answered(service, path, { token });
+  const items = body as T[];
+  return { items, total: Number(headers.get("X-Total-Count") ?? items.length) };
+}
+
+async function answered(service: Service, path: string, init: Init): Promise<{ body: unknown; headers: Headers }> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (init.token) headers["Authorization"] = `Bearer ${init.token}`;
   if (init.body !== undefined) headers["Content-Type"] = "application/json";
@@ -35,11 +46,11 @@ export async function call<T>(
     await new Promise((resolve) => setTimeout(resolve, pause));
     answer = await ask();
   }
-  if (answer.status === 204) return undefined as T;
+  if (answer.status === 204) return { body: undefined, headers: answer.headers };
   const body: unknown = await answer.json().catch(() => ({}));
   if (!answer.ok) {
     const problem = body as { error_id?: string; detail?: string; title?: string };
     throw new Problem(answer.status, problem.error_id ?? "error", problem.detail ?? problem.title ?? answer.statusText);
   }
-  return body as T;
+  return { body, headers: answer.headers };
 }

@@ -1,21 +1,30 @@
 // What the desk's screens ask of helpdesk, with the person's own token (helpdesk decides what they
 // may see: an operator their own tickets and callers, a supervisor everything).
-import { call } from "./api";
+import { call, page } from "./api";
 import type { components } from "./api/helpdesk";
 import type { Session } from "./session";
 
 export type Ticket = components["schemas"]["Ticket"];
 export type Contact = components["schemas"]["Contact"];
 export type CallCard = components["schemas"]["CallCard"];
+export type Category = components["schemas"]["Category"];
 
-/** The tickets of a view: mine (assigned to me), new (nobody took them), breaching (SLA warning or
- *  breached), open (everything not closed), most urgent first. */
-export async function ticketsOf(session: Session, view: string, me: string): Promise<Ticket[]> {
-  const ask = (query: string) => call<Ticket[]>("helpdesk", `v1/tickets?${query}&limit=200`, { token: session.access });
-  if (view === "mine") return ask(`assignee=${encodeURIComponent(me)}`);
-  if (view === "new") return ask("state=new");
-  if (view === "breaching") return [...(await ask("sla=breached")), ...(await ask("sla=warning"))];
-  return (await ask("")).filter((t) => !["closed", "merged"].includes(t.state));
+/** One page of the tickets a filter finds (helpdeskQuery), and how many it finds in all. */
+export function ticketPage(session: Session, query: string): Promise<{ items: Ticket[]; total: number }> {
+  return page<Ticket>("helpdesk", `v1/tickets?${query}`, session.access);
+}
+
+/** The category tree, parents first, each with its depth (for an indented choice). */
+export async function categories(session: Session): Promise<Array<Category & { depth: number }>> {
+  const tree = await call<Category[]>("helpdesk", "v1/categories", { token: session.access });
+  const depth = new Map<string, number>();
+  return tree
+    .filter((c) => c.active)
+    .map((c) => {
+      const d = c.parent_id ? (depth.get(c.parent_id) ?? 0) + 1 : 0;
+      depth.set(c.id, d);
+      return { ...c, depth: d };
+    });
 }
 
 export function ticket(session: Session, id: string): Promise<Ticket> {

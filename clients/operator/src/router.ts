@@ -1,13 +1,17 @@
 // Deep links in the URL's hash, so a ticket or a contact opens beside the phone panel from a link and
-// the browser's back button works: #/tickets?view=mine, #/tickets/<id>, #/contacts?q=..., #/contacts/<id>.
+// the browser's back button works: #/tickets?view=mine&q=..., #/tickets/<id>, #/contacts?q=...,
+// #/contacts/<id>, #/reports?....
+import { DEFAULT_FILTER, filterQuery, readFilter, type TicketFilter } from "./ticketFilter";
+
 export type Route =
   | { screen: "home" }
-  | { screen: "tickets"; view: string }
+  | { screen: "tickets"; filter: TicketFilter }
   | { screen: "ticket"; id: string }
   | { screen: "contacts"; q: string }
   | { screen: "contact"; id: string };
 
-export const VIEWS = ["mine", "new", "breaching", "open"] as const;
+/** The tickets route of a view, the rest of the filter default. */
+export const ticketsOf = (view: TicketFilter["view"]): Route => ({ screen: "tickets", filter: { ...DEFAULT_FILTER, view } });
 
 export function parse(hash: string): Route {
   const [path = "", query = ""] = hash.replace(/^#\/?/, "").split("?", 2);
@@ -15,8 +19,7 @@ export function parse(hash: string): Route {
   const [first, id] = path.split("/").map(decodeURIComponent);
   if (first === "tickets") {
     if (id) return { screen: "ticket", id };
-    const view = params.get("view") ?? "mine";
-    return { screen: "tickets", view: (VIEWS as readonly string[]).includes(view) ? view : "mine" };
+    return { screen: "tickets", filter: readFilter(params) };
   }
   if (first === "contacts") return id ? { screen: "contact", id } : { screen: "contacts", q: params.get("q") ?? "" };
   return { screen: "home" };
@@ -27,7 +30,7 @@ export function href(route: Route): string {
     case "home":
       return "#/";
     case "tickets":
-      return `#/tickets?view=${route.view}`;
+      return `#/tickets?${filterQuery(route.filter)}`;
     case "ticket":
       return `#/tickets/${encodeURIComponent(route.id)}`;
     case "contacts":

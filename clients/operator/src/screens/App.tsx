@@ -12,7 +12,7 @@ import type { HelpRequest } from "../live";
 import { Phone } from "../phone";
 import { askToNotify, notifyOffer, Ringer } from "../ringer";
 import { shortcutOf } from "../shortcuts";
-import { href, parse, type Route } from "../router";
+import { href, parse, ticketsOf, type Route } from "../router";
 import { Session } from "../session";
 import { ContactPage } from "./ContactPage";
 import { Contacts } from "./Contacts";
@@ -181,7 +181,7 @@ export function App() {
             <a href={href({ screen: "home" })} aria-current={route.screen === "home" ? "page" : undefined}>
               {t(supervisor ? "live" : "crm")}
             </a>
-            <a href={href({ screen: "tickets", view: "mine" })} aria-current={route.screen.startsWith("ticket") ? "page" : undefined}>
+            <a href={href(ticketsOf("mine"))} aria-current={route.screen.startsWith("ticket") ? "page" : undefined}>
               {t("tickets")}
             </a>
             <a href={href({ screen: "contacts", q: "" })} aria-current={route.screen.startsWith("contact") ? "page" : undefined}>
@@ -199,7 +199,7 @@ export function App() {
             </div>
           )}
           {route.screen === "tickets" && (
-            <Tickets session={session} view={route.view} me={me?.agent_id ?? me?.login ?? ""} changes={feed.live.ticketChanges} />
+            <Tickets session={session} filter={route.filter} me={me?.agent_id ?? me?.login ?? ""} changes={feed.live.ticketChanges} />
           )}
           {route.screen === "ticket" && (
             <TicketPage
