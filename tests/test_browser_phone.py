@@ -342,7 +342,8 @@ async def test_a_consult_then_the_caller_handed_over_to_the_consulted_colleague(
             olga_sessions, omar_sessions = await sessions(olga), await sessions(omar)
             return (
                 [c["state"] for c in await s.calls()] == ["connected"]
-                and [x["ended"] for x in olga_sessions] == [False, True] and omar_sessions[-1]["ended"]
+                and [x["ended"] for x in olga_sessions] == [False, True]
+                and omar_sessions[-1]["ended"]
             )
 
         await eventually(back_with_olga, 10)

@@ -419,8 +419,10 @@ async def test_a_known_vip_caller_is_recognised_and_offered_to_their_own_agent_f
 
         async def card() -> bool:  # helpdesk's card of the call, from the events
             reply = await desk_http.get(f"/api/v1/call-cards/{live['call_id']}", headers=reader)
-            return reply.status_code == 200 and reply.json()["outcome"] == "answered" and (
-                reply.json()["disposition"] == "crew_sent"
+            return (
+                reply.status_code == 200
+                and reply.json()["outcome"] == "answered"
+                and (reply.json()["disposition"] == "crew_sent")
             )
 
         await eventually(card)

@@ -360,11 +360,59 @@ async def test_the_desk_finds_a_caller_and_a_ticket_goes_through_its_lifecycle(
     await supervisor.get_by_role("link", name="All open").click()
     await supervisor.get_by_label("Category").select_option("water")  # with those below it
     await expect(supervisor).to_have_url(re.compile("category=water"))
-    await supervisor.get_by_label("Saved filters").select_option(label="Lenina street")
+    await supervisor.get_by_label("Open a saved filter").select_option(label="Lenina street")
     await expect(listed).to_have_count(1)
-    await expect(supervisor.get_by_test_id("ticket-pages")).to_contain_text("1–1 of 1")
+    await expect(supervisor.get_by_test_id("ticket-pages")).to_contain_text("1–1 of 1")  # noqa: RUF001
     await supervisor.screenshot(path=ARTIFACTS / "desk-tickets.png")
     async with httpx.AsyncClient(timeout=10) as http:
         kept = await http.get(f"{desk}/api/v1/tickets/{ticket['ticket_id']}", headers=boss)
     steps = [h["action"] for h in kept.json()["history"]]
     assert steps[:6] == ["created", "assign", "start", "commented", "commented", "resolve"]
+
+
+async def test_a_ticket_page_shows_its_sla_live_takes_corrections_files_and_a_merge(
+    suite: SuiteState, browser: Browser, tmp_path: Path
+) -> None:
+    """A 2-second first-response policy: the supervisor's open ticket page turns to warning and then
+    to breached as helpdesk decides it, with nothing clicked; the category moves in the tree and the
+    department follows; a file goes up with its progress shown and comes down the same; a duplicate
+    is merged into it by number."""
+    base, desk = suite.urls["core-bus"], suite.urls["helpdesk"]
+    admin = bearer(suite, "admin")
+    fast = {"category_id": "manhole", "calendar": "always", "first_response_s": 2, "resolution_s": 3600,
+            "warn_at": 0.5, "escalation": ["duty-manager"]}  # fmt: skip
+    async with httpx.AsyncClient(timeout=10) as http:
+        put = await http.put(f"{desk}/api/v1/sla/policies/manhole-fast", json=fast, headers=admin)
+        assert put.status_code == 200, put.text
+        about = {"subject": "Manhole cover missing on Pushkina 3", "category_id": "manhole"}
+        ticket = (await http.post(f"{desk}/api/v1/tickets", json=about, headers=admin)).json()
+        twin = {"subject": "Open manhole on Pushkina", "category_id": "manhole"}
+        duplicate = (await http.post(f"{desk}/api/v1/tickets", json=twin, headers=admin)).json()
+    supervisor = await signed_in(browser, base, "supervisor1")
+    await supervisor.goto(f"{base}/#/tickets/{ticket['ticket_id']}")
+    first = supervisor.get_by_test_id("sla-clocks").locator("[data-target=first_response]")
+    await expect(first).to_have_attribute("data-standing", "warning", timeout=15_000)
+    await expect(first).to_have_attribute("data-standing", "breached", timeout=15_000)
+    history = supervisor.locator("ol.history")
+    await expect(history).to_contain_text("sla_breach")  # the page asked again when told
+
+    correction = supervisor.get_by_role("form", name="Correct the ticket")
+    await correction.get_by_label("Category").select_option("blockage")
+    await correction.get_by_role("button", name="Save").click()
+    await expect(supervisor.get_by_test_id("ticket")).to_contain_text("blockage · sewer-network")
+
+    photo = tmp_path / "manhole.bin"
+    photo.write_bytes(bytes(range(256)) * 4096)  # 1 MiB
+    await supervisor.get_by_label("Attach a file").set_input_files(photo)
+    files = supervisor.get_by_test_id("attachments")
+    await expect(files.get_by_role("button", name="manhole.bin")).to_be_visible()
+    await expect(supervisor.get_by_test_id("upload-progress")).to_have_count(0)
+    async with supervisor.expect_download() as downloading:
+        await files.get_by_role("button", name="manhole.bin").click()
+    fetched = await (await downloading.value).path()
+    assert fetched.read_bytes() == photo.read_bytes()
+
+    await supervisor.goto(f"{base}/#/tickets/{duplicate['ticket_id']}")
+    await supervisor.get_by_label("Merge into ticket number").fill(str(ticket["number"]))
+    await supervisor.get_by_role("button", name="Merge").click()
+    await expect(supervisor.get_by_test_id("ticket")).to_have_attribute("data-state", "merged")

@@ -54,3 +54,17 @@ async function answered(service: Service, path: string, init: Init): Promise<{ b
   }
   return { body, headers: answer.headers };
 }
+
+/** Fetch a file with the person's token and hand it to the browser as a download named ``name``. */
+export async function download(url: string, token: string | null, name: string): Promise<void> {
+  const answer = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  if (!answer.ok) {
+    const problem = (await answer.json().catch(() => ({}))) as { error_id?: string; detail?: string };
+    throw new Problem(answer.status, problem.error_id ?? "error", problem.detail ?? answer.statusText);
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await answer.blob());
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}

@@ -1,6 +1,6 @@
 // What the desk's screens ask of helpdesk, with the person's own token (helpdesk decides what they
 // may see: an operator their own tickets and callers, a supervisor everything).
-import { call, page } from "./api";
+import { call, download, page, Problem } from "./api";
 import type { components } from "./api/helpdesk";
 import type { Session } from "./session";
 
@@ -59,4 +59,42 @@ export async function timeline(session: Session, id: string): Promise<Array<{ at
     ...cards.map((card) => ({ at: card.started_at, card })),
     ...tickets.map((t) => ({ at: t.created_at, ticket: t })),
   ].sort((a, b) => b.at.localeCompare(a.at));
+}
+
+/** Correct a ticket: subject, category (the department follows), urgency and impact (the priority follows). */
+export function patchTicket(session: Session, id: string, change: Record<string, string | number>): Promise<Ticket> {
+  return call<Ticket>("helpdesk", `v1/tickets/${id}`, { token: session.access, method: "PATCH", body: change });
+}
+
+/** The ticket a number names, if the person may see it (for a merge). */
+export async function ticketNumbered(session: Session, num: number): Promise<Ticket | undefined> {
+  const found = await call<Ticket[]>("helpdesk", `v1/tickets?q=${num}&limit=1`, { token: session.access });
+  return found.find((t) => t.number === num);
+}
+
+/** Upload a file to a ticket, telling ``progress`` the share sent (0..1) as it goes. */
+export function attach(session: Session, id: string, file: File, progress: (share: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", `/svc/helpdesk/api/v1/tickets/${id}/attachments?name=${encodeURIComponent(file.name)}`);
+    request.setRequestHeader("Authorization", `Bearer ${session.access ?? ""}`);
+    request.setRequestHeader("Content-Type", file.type || "application/octet-stream");
+    request.upload.onprogress = (e) => e.lengthComputable && progress(e.loaded / e.total);
+    request.onload = () => {
+      if (request.status < 300) return resolve();
+      let detail = request.statusText;
+      try {
+        detail = (JSON.parse(request.responseText) as { detail?: string }).detail ?? detail;
+      } catch {
+        // not problem details: the status says it
+      }
+      reject(new Problem(request.status, "upload", detail));
+    };
+    request.onerror = () => reject(new Problem(0, "upload", "the upload was cut off"));
+    request.send(file);
+  });
+}
+
+export function downloadAttachment(session: Session, ticketId: string, attachmentId: string, name: string): Promise<void> {
+  return download(`/svc/helpdesk/api/v1/tickets/${ticketId}/attachments/${attachmentId}`, session.access, name);
 }

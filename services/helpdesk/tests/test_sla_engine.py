@@ -15,7 +15,7 @@ from helpdesk_testing import helpdesk, ticket_when
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope
-from callisto_protocol.tickets import TicketNotification
+from callisto_protocol.tickets import TicketChanged, TicketNotification
 
 pytestmark = pytest.mark.integration
 FAST = {"category_id": "odour", "calendar": "always", "first_response_s": 2, "resolution_s": 4,
@@ -32,12 +32,17 @@ async def test_warnings_breaches_and_escalation_as_they_happen(
 ) -> None:
     admin = token_issuer.bearer("helpdesk.#", subject="supervisor-1")
     told: list[TicketNotification] = []
+    changed: list[TicketChanged] = []
     async with helpdesk(private_nats.url, postgres_database, sla_tick_s=0.2) as (http, service, _):
 
         async def keep(event: TicketNotification, _: Envelope) -> None:
             told.append(event)
 
+        async def keep_change(event: TicketChanged, _: Envelope) -> None:
+            changed.append(event)
+
         await service.bus.subscribe(TicketNotification, keep)
+        await service.bus.subscribe(TicketChanged, keep_change)
         put = await http.put("/api/v1/sla/policies/odour-fast", json=FAST, headers=admin)
         assert put.status_code == 200, put.text
         shown = (await http.get("/api/v1/sla", headers=admin)).json()
@@ -89,6 +94,9 @@ async def test_warnings_breaches_and_escalation_as_they_happen(
         warned = {n.recipient for n in about_late if n.about == "sla_warning"}
         assert warned == {"engineer-4", "duty-manager"}  # the assignee and their manager
         assert not [n for n in told if n.ticket_id == waiting["ticket_id"] and n.about.startswith("sla")]
+        # the pages showing the ticket are told as it happens (the gateway's tickets stream)
+        reached = [c.action for c in changed if c.ticket_id == late["ticket_id"] and c.actor == "helpdesk"]
+        assert reached[0] == "sla_warning" and reached[-1] == "sla_breach" and len(reached) <= 4
 
         # resumed: the clock runs again from where it stopped
         await http.post(

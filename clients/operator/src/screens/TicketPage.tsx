@@ -7,7 +7,10 @@ import { act, comment, ticket as fetchTicket, type Ticket } from "../desk";
 import { t } from "../i18n";
 import { href } from "../router";
 import type { Session } from "../session";
+import { Attachments } from "./Attachments";
 import { Refusal, useAttempt } from "./refusal";
+import { SlaClocks } from "./SlaClocks";
+import { TicketCorrection } from "./TicketCorrection";
 import { standing } from "./Tickets";
 
 interface Props {
@@ -28,20 +31,21 @@ export function TicketPage({ session, id, me, changed, online }: Props) {
     void attempt(async () => setFound(await fetchTicket(session, id)));
   }, [id, changed, online]);
   if (found === null) return <Refusal error={error} />;
+  const again = async () => setFound(await fetchTicket(session, id)); // with comments, history and SLA
 
   const perform = (action: string) =>
     attempt(async () => {
       const extra: Record<string, string> =
         action === "assign" ? { assignee } : action === "pend" ? { pending_on: "customer" } : {};
       await act(session, id, action, extra);
-      setFound(await fetchTicket(session, id)); // with its comments, history and SLA standing
+      await again();
     });
   const say = (e: Event) => {
     e.preventDefault();
     void attempt(async () => {
       await comment(session, id, body, isPublic);
       setBody("");
-      setFound(await fetchTicket(session, id));
+      await again();
     });
   };
 
@@ -64,6 +68,7 @@ export function TicketPage({ session, id, me, changed, online }: Props) {
           {t(`sla.${found.sla_standing}`)}
           {found.response_due && ` · ${t("respondBy")} ${new Date(found.response_due).toLocaleString()}`}
           {found.resolution_due && ` · ${t("resolveBy")} ${new Date(found.resolution_due).toLocaleString()}`}
+          <SlaClocks sla={found.sla} />
         </dd>
         {found.confirm_by && (
           <>
@@ -87,7 +92,9 @@ export function TicketPage({ session, id, me, changed, online }: Props) {
           <button onClick={() => void perform(action)}>{t(`action.${action}`)}</button>
         ))}
       </div>
+      <TicketCorrection session={session} ticket={found} attempt={attempt} changed={again} />
       <Refusal error={error} />
+      <Attachments session={session} ticket={found} attempt={attempt} changed={again} />
       <h3>{t("comments")}</h3>
       <ul class="comments" data-testid="comments">
         {found.comments.map((c) => (

@@ -81,7 +81,7 @@ export function Tickets({ session, filter, me, changes }: Props) {
       <div class="filters" aria-label={t("savedFilters")} role="group">
         {saved.length > 0 && (
           <select
-            aria-label={t("savedFilters")} value=""
+            aria-label={t("chooseFilter")} value=""
             onChange={(e) => (location.hash = `#/tickets?${(e.target as HTMLSelectElement).value}`)}
           >
             <option value="">{t("savedFilters")}…</option>

@@ -64,7 +64,7 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
         database, metrics, settings.classifier_threshold, settings.classifier_min_samples
     )
     desk.classify = classification.suggest
-    engine = SlaEngine(database, policies, notices, metrics, time.time)
+    engine = SlaEngine(database, policies, notices, metrics, time.time, notifier.ticket)
     smtp = SmtpSettings(
         settings.smtp_host, settings.smtp_port, settings.mail_from, settings.intake_address,
         settings.smtp_username,

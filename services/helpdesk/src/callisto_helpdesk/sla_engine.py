@@ -92,6 +92,7 @@ def next_look(policy: Policy, shown: dict[str, Any], now: datetime) -> datetime 
 
 
 Expire = Callable[[str], Awaitable[object]]
+Tell = Callable[[Ticket, str, str], Awaitable[None]]  # a ticket changed: (ticket, action, actor)
 
 
 class SlaEngine:
@@ -102,7 +103,9 @@ class SlaEngine:
         notices: Notices,
         metrics: HelpdeskMetrics,
         now: Callable[[], float],
+        tell: Tell | None = None,
     ) -> None:
+        self.tell = tell
         self.db = database
         self.policies = policies
         self.notices = notices
@@ -110,9 +113,11 @@ class SlaEngine:
         self.clock = now
 
     async def tick(self) -> int:
-        """Look at every ticket that asked for a look; how many were looked at."""
+        """Look at every ticket that asked for a look; how many were looked at. Tickets that reached a
+        warning or a breach are told of once the look is written (the desk's pages show it live)."""
         book = await self.policies.book()
         now = datetime.fromtimestamp(self.clock(), UTC)
+        reached: list[tuple[Ticket, str]] = []
         async with self.db.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT * FROM tickets WHERE sla_check_at <= $1 ORDER BY sla_check_at LIMIT $2"
@@ -120,14 +125,23 @@ class SlaEngine:
                 now, BATCH,
             )  # fmt: skip
             for row in rows:
-                await self._look(conn, dict(row), book, now)
+                action = await self._look(conn, dict(row), book, now)
+                if action is not None:
+                    reached.append((ticket_from_row(row), action))
+        if self.tell is not None:
+            for ticket, action in reached:
+                try:
+                    await self.tell(ticket, action, "helpdesk")
+                except Exception:  # the look is written; pages see it at their next ask
+                    log.warning("ticket %s: %s not told", ticket.number, action, exc_info=True)
         return len(rows)
 
-    async def _look(self, conn: Any, row: dict[str, Any], book: PolicyBook, now: datetime) -> None:
+    async def _look(self, conn: Any, row: dict[str, Any], book: PolicyBook, now: datetime) -> str | None:
+        """Write where the ticket stands; the worst announcement made (sla_warning, sla_breach), if any."""
         policy = book.choose(row["category_id"], row["priority"])
         if policy is None:
             await conn.execute("UPDATE tickets SET sla_check_at = NULL WHERE id = $1", row["id"])
-            return
+            return None
         history = await conn.fetch(
             "SELECT at, action, to_state, details FROM ticket_history WHERE ticket_id = $1 ORDER BY id",
             row["id"],
@@ -137,6 +151,7 @@ class SlaEngine:
         stage: dict[str, str] = json.loads(row["sla_stage"])
         level = row["sla_level"]
         escalated_to = row["escalated_to"]
+        announced: str | None = None
         for name in TARGETS:
             standing = shown[name]["standing"]
             if RANK[standing] <= RANK[stage.get(name, "ok")]:
@@ -147,6 +162,7 @@ class SlaEngine:
                 escalated_to = policy.escalation[level]
                 level += 1
             await self._announce(conn, row, policy, name, standing, shown[name]["due"], level, escalated_to)
+            announced = "sla_breach" if breached or announced == "sla_breach" else "sla_warning"
         worst = max((shown[name]["standing"] for name in TARGETS), key=RANK.__getitem__)
         await conn.execute(
             "UPDATE tickets SET sla_policy_id = $2, sla_check_at = $3, sla_stage = $4::jsonb,"
@@ -157,6 +173,7 @@ class SlaEngine:
             shown["first_response"]["due"], shown["resolution"]["due"], shown["first_response"]["met_at"],
             level, escalated_to,
         )  # fmt: skip
+        return announced
 
     async def _announce(
         self,
