@@ -16,16 +16,21 @@ again, take a fresh snapshot and the call goes on. Omar's socket never carried a
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
-from playwright.async_api import Browser, Page, WebSocket, expect
+from calls_testing import eventually
+from playwright.async_api import Browser, Locator, Page, WebSocket, expect
 from suite_testing import bearer, callisto, running_suite
 
 from callisto_devkit.browser import chromium
@@ -416,3 +421,74 @@ async def test_a_ticket_page_shows_its_sla_live_takes_corrections_files_and_a_me
     await supervisor.get_by_label("Merge into ticket number").fill(str(ticket["number"]))
     await supervisor.get_by_role("button", name="Merge").click()
     await expect(supervisor.get_by_test_id("ticket")).to_have_attribute("data-state", "merged")
+
+
+async def test_a_week_over_week_report_with_its_exports(
+    suite: SuiteState, browser: Browser, tmp_path: Path
+) -> None:
+    """A caller gives up waiting in the water line's queue; the manager opens the line's report by
+    hour against the week before (from the Reports tab, then its shared link): both periods are
+    drawn, the totals are snitch's, a series toggles off and the link keeps it; CSV, XLSX and PNG
+    download, and the files hold the API's figures."""
+    base, snitch = suite.urls["core-bus"], suite.urls["snitch"]
+    host, port = suite.urls["sip"].removeprefix("sip:").split(":")
+    gives_up = scenario("caller_abandons", tmp_path, NUMBER=311, CALLER=5557001, KEY=1, KEY_AT_MS=3500,
+                        ABANDON_AT_MS=3000)  # fmt: skip
+    caller = await start_sipp(
+        gives_up, tmp_path, f"{host}:{port}", "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
+    )
+    code, errors = await caller.result(60)
+    assert code == 0, errors
+    last = datetime.now(UTC).date() + timedelta(days=1)  # whatever snitch's time zone, today is in
+    first = last - timedelta(days=6)
+    query = {"from": f"{first}T00:00:00", "to": f"{last + timedelta(days=1)}T00:00:00", "interval": "hour",
+             "compare": "week"}  # fmt: skip
+    boss = bearer(suite, "supervisor1")
+    report: dict[str, Any] = {}
+    async with httpx.AsyncClient(timeout=10) as http:
+
+        async def offered() -> bool:  # the abandoned call is in the history
+            found = await http.get(f"{snitch}/api/v1/reports/lines/water", params=query, headers=boss)
+            report.update(found.json())
+            return sum(r["offered"] for r in report["rows"]) >= 1
+
+        await eventually(offered, 30)
+    total = {name: sum(r[name] for r in report["rows"]) for name in ("offered", "answered", "abandoned")}
+
+    manager = await signed_in(browser, base, "supervisor1")
+    await manager.get_by_role("link", name="Reports").click()
+    await expect(manager.get_by_test_id("reports")).to_have_attribute("data-ready", "true", timeout=15_000)
+    link = f"{base}/#/reports?kind=lines&id=water&from={first}&to={last}&interval=hour&compare=week"
+    await manager.goto(link)
+    shown = manager.get_by_test_id("reports")
+    await expect(shown).to_have_attribute("data-ready", "true", timeout=15_000)
+    await expect(manager.get_by_label("Interval")).to_have_value("hour")  # the form says what is shown
+    await expect(manager.get_by_label("Compare with")).to_have_value("week")
+    for name, value in total.items():
+        await expect(manager.locator(f"[data-kpi={name}]")).to_contain_text(str(value))
+    volume = manager.locator("[data-chart=volume]")
+    await expect(volume.locator(".u-legend")).to_contain_text("Offered (before)")  # both periods drawn
+    await expect(volume.locator("canvas")).to_have_count(1)
+    await volume.get_by_role("checkbox", name="Abandoned").uncheck()
+    await expect(manager).to_have_url(re.compile("hide=abandoned"))
+    await expect(volume.get_by_role("checkbox", name="Abandoned")).not_to_be_checked()
+    await manager.screenshot(path=ARTIFACTS / "desk-report.png", full_page=True)
+
+    async def fetched(button: Locator) -> bytes:
+        async with manager.expect_download() as downloading:
+            await button.click()
+        return (await (await downloading.value).path()).read_bytes()
+
+    exports = manager.get_by_role("group", name="Export")
+    written = await fetched(exports.get_by_role("button", name="CSV"))
+    csv_rows = list(csv.DictReader(io.StringIO(written.decode())))
+    current = [r for r in csv_rows if r["series"] == "current"]
+    assert len(current) == len(report["rows"])
+    assert {n: sum(int(r[n]) for r in current) for n in total} == total
+    book = openpyxl.load_workbook(io.BytesIO(await fetched(exports.get_by_role("button", name="XLSX"))))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[2]]  # under the title
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(min_row=3)]
+    assert {n: sum(int(r[n] or 0) for r in rows) for n in total} == total
+    picture = await fetched(volume.get_by_role("button", name="PNG"))
+    assert picture.startswith(b"\x89PNG\r\n\x1a\n")

@@ -1,6 +1,7 @@
 // Deep links in the URL's hash, so a ticket or a contact opens beside the phone panel from a link and
 // the browser's back button works: #/tickets?view=mine&q=..., #/tickets/<id>, #/contacts?q=...,
 // #/contacts/<id>, #/reports?....
+import { readReport, reportQuery, type ReportChoice } from "./report";
 import { DEFAULT_FILTER, filterQuery, readFilter, type TicketFilter } from "./ticketFilter";
 
 export type Route =
@@ -8,7 +9,8 @@ export type Route =
   | { screen: "tickets"; filter: TicketFilter }
   | { screen: "ticket"; id: string }
   | { screen: "contacts"; q: string }
-  | { screen: "contact"; id: string };
+  | { screen: "contact"; id: string }
+  | { screen: "reports"; choice: ReportChoice };
 
 /** The tickets route of a view, the rest of the filter default. */
 export const ticketsOf = (view: TicketFilter["view"]): Route => ({ screen: "tickets", filter: { ...DEFAULT_FILTER, view } });
@@ -21,6 +23,7 @@ export function parse(hash: string): Route {
     if (id) return { screen: "ticket", id };
     return { screen: "tickets", filter: readFilter(params) };
   }
+  if (first === "reports") return { screen: "reports", choice: readReport(params) };
   if (first === "contacts") return id ? { screen: "contact", id } : { screen: "contacts", q: params.get("q") ?? "" };
   return { screen: "home" };
 }
@@ -37,5 +40,7 @@ export function href(route: Route): string {
       return route.q ? `#/contacts?q=${encodeURIComponent(route.q)}` : "#/contacts";
     case "contact":
       return `#/contacts/${encodeURIComponent(route.id)}`;
+    case "reports":
+      return `#/reports?${reportQuery(route.choice)}`;
   }
 }

@@ -22,6 +22,7 @@ import { CrmFeed, CrmFrame } from "./CrmFrame";
 import { Desk } from "./Desk";
 import { HelpInbox } from "./HelpInbox";
 import { PhonePanel } from "./PhonePanel";
+import { Reports } from "./Reports";
 import type { Reason } from "./reasons";
 import { SignIn } from "./SignIn";
 import { Supervision } from "./Supervision";
@@ -187,6 +188,11 @@ export function App() {
             <a href={href({ screen: "contacts", q: "" })} aria-current={route.screen.startsWith("contact") ? "page" : undefined}>
               {t("contacts")}
             </a>
+            {supervisor && (
+              <a href="#/reports" aria-current={route.screen === "reports" ? "page" : undefined}>
+                {t("reports")}
+              </a>
+            )}
           </nav>
           {route.screen === "home" && supervisor && <HelpInbox live={feed.live} session={session} />}
           {route.screen === "home" && supervisor && (
@@ -209,6 +215,7 @@ export function App() {
           )}
           {route.screen === "contacts" && <Contacts key={route.q} session={session} q={route.q} />}
           {route.screen === "contact" && <ContactPage session={session} id={route.id} />}
+          {route.screen === "reports" && <Reports session={session} choice={route.choice} />}
         </div>
       </main>
     </>

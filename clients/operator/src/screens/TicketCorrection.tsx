@@ -45,16 +45,16 @@ export function TicketCorrection({ session, ticket, attempt, changed }: Props) {
   return (
     <div class="correction">
       <form class="filters" onSubmit={save} aria-label={t("correct")} key={`${ticket.category_id}-${ticket.urgency}-${ticket.impact}`}>
-        <select name="category" aria-label={t("category")} defaultValue={ticket.category_id ?? ""}>
+        <select name="category" aria-label={t("category")}>
           {ticket.category_id === null && <option value="">—</option>}
           {tree.map((c) => (
-            <option value={c.id}>{`${"\u00a0\u00a0".repeat(c.depth)}${c.name}`}</option>
+            <option value={c.id} selected={c.id === ticket.category_id}>{`${"\u00a0\u00a0".repeat(c.depth)}${c.name}`}</option>
           ))}
         </select>
         {(["urgency", "impact"] as const).map((level) => (
-          <select name={level} aria-label={t(level)} defaultValue={String(ticket[level])}>
+          <select name={level} aria-label={t(level)}>
             {LEVELS.map((n) => (
-              <option value={n}>{t(level)} {n}</option>
+              <option value={n} selected={n === ticket[level]}>{t(level)} {n}</option>
             ))}
           </select>
         ))}
