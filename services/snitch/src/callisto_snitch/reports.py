@@ -42,8 +42,8 @@ STEP = {
     Interval.MONTH: "1 month",
 }
 LONGEST = {  # the longest range each interval may cover
-    Interval.QUARTER: timedelta(days=31),
-    Interval.HOUR: timedelta(days=93),
+    Interval.QUARTER: timedelta(days=366),  # 35,136 buckets: a year on one chart
+    Interval.HOUR: timedelta(days=366),
     Interval.DAY: timedelta(days=732),
     Interval.MONTH: timedelta(days=3660),
 }
@@ -61,6 +61,19 @@ WITH buckets AS (
     FROM generate_series($1::timestamp, $2::timestamp - interval '1 microsecond', $4::text::interval) AS g
 )
 """
+
+
+def bucket_of(moment: str) -> str:
+    """SQL: the local start of the bucket a timestamptz falls in (buckets start on their boundary:
+    ``period``), so rows join their bucket by equality (a hash join), not by range."""
+    local = f"(({moment}) AT TIME ZONE $3)"
+    return (
+        f"CASE $4::text WHEN '1 month' THEN date_trunc('month', {local})"
+        f" WHEN '1 day' THEN date_trunc('day', {local})"
+        f" ELSE date_bin($4::text::interval, {local}, timestamp '2000-01-01') END"
+    )
+
+
 QUEUE_CALLS = (
     BUCKETS
     + """,
@@ -80,7 +93,10 @@ calls AS (
     WHERE l.queue_id = ANY($5) AND l.at >= (SELECT min(b_start) FROM buckets)
       AND l.at < (SELECT max(b_end) FROM buckets) + interval '1 day'
     GROUP BY l.queue_id, l.call_id
-)
+),
+keyed AS (SELECT c.*, """
+    + bucket_of("c.entered_at")
+    + """ AS bucket FROM calls c WHERE c.entered_at IS NOT NULL)
 SELECT b.local_start AS bucket,
        count(c.call_id) FILTER (WHERE NOT c.callback) AS entered,
        count(c.answered_at) FILTER (WHERE NOT c.callback) AS answered,
@@ -98,22 +114,32 @@ SELECT b.local_start AS bucket,
        count(*) FILTER (WHERE c.callback) AS callbacks_requested,
        count(*) FILTER (WHERE c.callback AND c.ended_at IS NOT NULL) AS callbacks_done
 FROM buckets b
-LEFT JOIN calls c ON c.entered_at >= b.b_start AND c.entered_at < b.b_end
+LEFT JOIN keyed c ON c.bucket = b.local_start
 LEFT JOIN defs d ON d.queue_id = c.queue_id
 GROUP BY b.local_start ORDER BY b.local_start
 """
 )
 # Time in each state, cut at bucket boundaries; $5 the queues (agents serving any), or $6 one agent.
+# Each interval within the range is spread over the buckets it overlaps (generated from its own start).
 AGENT_TIME = (
     BUCKETS
-    + """
-SELECT b.local_start AS bucket, i.state,
-       sum(extract(epoch FROM least(coalesce(i.until, now()), b.b_end) - greatest(i.since, b.b_start)))
-           AS seconds
-FROM buckets b
-JOIN agent_intervals i ON i.since < b.b_end AND coalesce(i.until, now()) > b.b_start
-WHERE ($5::text[] IS NULL OR i.queues && $5) AND ($6::text IS NULL OR i.agent_id = $6)
-GROUP BY b.local_start, i.state
+    + """,
+span AS (SELECT ($1::timestamp AT TIME ZONE $3) AS r_start, ($2::timestamp AT TIME ZONE $3) AS r_end),
+clipped AS (
+    SELECT i.state, greatest(i.since, s.r_start) AS since, least(coalesce(i.until, now()), s.r_end) AS until
+    FROM agent_intervals i, span s
+    WHERE i.since < s.r_end AND coalesce(i.until, now()) > s.r_start
+      AND ($5::text[] IS NULL OR i.queues && $5) AND ($6::text IS NULL OR i.agent_id = $6)
+)
+SELECT g AS bucket, c.state,
+       sum(extract(epoch FROM least(c.until, (g + $4::text::interval) AT TIME ZONE $3)
+                              - greatest(c.since, g AT TIME ZONE $3))) AS seconds
+FROM clipped c,
+     generate_series("""
+    + bucket_of("c.since")
+    + """, (c.until AT TIME ZONE $3) - interval '1 microsecond', $4::text::interval) AS g
+WHERE c.until > c.since
+GROUP BY g, c.state
 """
 )
 AGENT_CALLS = (
@@ -130,7 +156,9 @@ answers AS (
 SELECT b.local_start AS bucket, count(a.call_id) AS answered,
        count(a.ended_at) AS handled,
        coalesce(sum(extract(epoch FROM a.ended_at - a.answered_at)), 0) AS talk_s
-FROM buckets b LEFT JOIN answers a ON a.answered_at >= b.b_start AND a.answered_at < b.b_end
+FROM buckets b LEFT JOIN answers a ON """
+    + bucket_of("a.answered_at")
+    + """ = b.local_start
 GROUP BY b.local_start ORDER BY b.local_start
 """
 )
@@ -255,8 +283,12 @@ class Reports:
             + """
             SELECT b.local_start AS bucket, sum(extract(epoch FROM i.until - i.since)) AS seconds
             FROM buckets b
-            JOIN queue_log e ON e.step = 'enqueued' AND e.queue_id = ANY($5) AND e.at >= b.b_start
-                            AND e.at < b.b_end
+            JOIN queue_log e ON e.step = 'enqueued' AND e.queue_id = ANY($5)
+                            AND e.at >= (SELECT min(b_start) FROM buckets)
+                            AND e.at < (SELECT max(b_end) FROM buckets)
+                            AND """
+            + bucket_of("e.at")
+            + """ = b.local_start
             JOIN agent_intervals i ON i.call_id = e.call_id AND i.state = 'wrap_up' AND i.until IS NOT NULL
             GROUP BY b.local_start
             """,
