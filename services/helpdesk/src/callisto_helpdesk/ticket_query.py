@@ -57,8 +57,9 @@ class TicketQuery:
     text: str = ""
     scope: Scope = EVERYTHING
 
-    def where(self) -> tuple[str, list[Any]]:
-        """The SQL condition on tickets ``t`` and its arguments ($1...)."""
+    def where(self) -> tuple[str | None, str, list[Any]]:
+        """SQL conditions on tickets ``t``: the words' (None without words) and the rest's, and
+        their arguments ($1...)."""
         args: list[Any] = []
 
         def arg(value: Any) -> str:
@@ -92,28 +93,35 @@ class TicketQuery:
                 " UNION SELECT c.id FROM categories c JOIN down ON c.parent_id = down.id)"
                 " SELECT id FROM down)"
             )
+        text: str | None = None
         if self.text.strip():
             words = text_query(self.text)
             number = self.text.strip().lstrip("#")
             match = [f"{TEXT} @@ to_tsquery('simple', {arg(words)})"] if words else []
             if number.isdigit() and len(number) < 19:
                 match.append(f"t.number = {arg(int(number))}")
-            parts.append(f"({' OR '.join(match)})" if match else "FALSE")
+            text = f"({' OR '.join(match)})" if match else "FALSE"
         in_scope, scoped = self.scope.where(len(args) + 1)
         args.extend(scoped)
         parts.append(in_scope)
-        return " AND ".join(parts), args
+        return text, " AND ".join(parts), args
+
+    def _source(self) -> tuple[str, str, list[Any]]:
+        """FROM what and WHERE what. With words, the tickets that have them are found first (the
+        full-text index; otherwise a planner may walk an order's index hoping to meet them soon)."""
+        text, rest, args = self.where()
+        if text is None:
+            return "tickets t", rest, args
+        return f"(SELECT * FROM tickets t WHERE {text} OFFSET 0) t", rest, args
 
     def page(self, sort: Sort, limit: int, offset: int) -> tuple[str, list[Any]]:
-        condition, args = self.where()
+        source, condition, args = self._source()
         n = len(args)
-        sql = f"SELECT t.* FROM tickets t WHERE {condition} ORDER BY {ORDER[sort]}"
+        sql = f"SELECT t.* FROM {source} WHERE {condition} ORDER BY {ORDER[sort]}"
         return f"{sql} LIMIT ${n + 1} OFFSET ${n + 2}", [*args, limit, offset]
 
     def count(self) -> tuple[str, list[Any]]:
         """How many match, counted up to one beyond COUNT_CAP."""
-        condition, args = self.where()
-        return (
-            f"SELECT count(*) FROM (SELECT 1 FROM tickets t WHERE {condition} LIMIT {COUNT_CAP + 1}) x",
-            args,
-        )
+        source, condition, args = self._source()
+        capped = f"SELECT 1 FROM {source} WHERE {condition} LIMIT {COUNT_CAP + 1}"
+        return f"SELECT count(*) FROM ({capped}) x", args

@@ -3,6 +3,7 @@ as JSON, CSV, XLSX or an SVG chart."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -45,6 +46,9 @@ def router(service: Service, reports: Reports, definitions: Definitions, live: R
             raise UnknownAgent(f"no agent {key!r} in the history", {"agent_id": key})
         return await reports.agent(key, span)
 
+    async def none() -> None:
+        return None
+
     @api.get("/{kind}/{key}", summary="A report by interval, with a past period beside it")
     async def report(
         kind: Kind,
@@ -57,11 +61,14 @@ def router(service: Service, reports: Reports, definitions: Definitions, live: R
         _: Any = may_read,
     ) -> Any:
         span = period(start, end, interval, reports.zone)
+        current, past = await asyncio.gather(
+            rows(kind, key, span),
+            none() if compare is Compare.NONE else rows(kind, key, span.shifted(compare)),
+        )
         body: dict[str, Any] = {
             "kind": kind.removesuffix("s"), "id": key, "interval": interval.value, "time_zone": reports.zone,
             "from": span.start.isoformat(), "to": span.end.isoformat(), "compare": compare.value,
-            "rows": await rows(kind, key, span),
-            "compare_rows": None if compare is Compare.NONE else await rows(kind, key, span.shifted(compare)),
+            "rows": current, "compare_rows": past,
         }  # fmt: skip
         name = f"report-{body['kind']}-{key}-{span.start:%Y%m%d}"
         if format == "csv":
