@@ -9,8 +9,9 @@ helpdesk's ``tickets`` are filled with COPY: subjects and descriptions of a wate
 IT desk's requests, every category of the tree, three quarters closed, the rest open in each state,
 assigned among 20 agents or to nobody, created over a year, SLA standings and deadlines on the
 open ones. snitch's history gets ``--calls-a-day`` calls a day for ``--days`` days spread over the
-20 queues (entered, answered after a wait or abandoned, ended; the queue log as queue-manager
-writes it) and 20 agents' states (ready, on call, wrap-up, not ready) for the same days.
+20 queues (entered, answered after a wait or abandoned, ended) and 20 agents' states (ready, on
+call, wrap-up, not ready) for the same days, written with snitch's own statements (the queue log
+and the summaries reports read).
 
 In the page (supervisor1, who sees every ticket):
 - list: a queue view's page (open tickets, most urgent first; pages 1 to 5 in turn, then other views
@@ -35,6 +36,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -46,9 +48,12 @@ from playwright.async_api import Page
 from callisto_devkit.browser import chromium
 from callisto_devkit.running import running_suite
 from callisto_devkit.suite import SuiteState, repo_root
+from callisto_snitch.history import END_STATES, INSERT_STATES, INSERT_STEPS, SUMMARISE_STEPS
 
 GOALS = {"ticket_list_p95_ms": 150.0, "ticket_search_p95_ms": 150.0, "report_interactive_s": 1.0}
 QUEUES = [f"q{n:02}" for n in range(1, 21)]
+QUEUE_LIST = ",".join(QUEUES)
+BATCH = 20_000
 AGENTS = [f"agent-{n}" for n in range(1, 21)]
 SEARCHES = ["pressure", "invoice", "vpn", "manhole cover", "meter", "brown water", "password",
             "printer jammed", "leak street", "payment not", "overcharged", "mailbox full",
@@ -128,12 +133,19 @@ async def seed_tickets(dsn: str, count: int, rng: random.Random) -> None:
         await conn.close()
 
 
+def log_row(
+    at: datetime, queue: str, call: str, name: str, agent: str | None = None, waited: float = 0.0
+) -> tuple[Any, ...]:
+    """A queue log row as snitch writes it (message id, ..., priority, target, reason)."""
+    return (uuid.uuid4().hex, at, queue, call, name, agent, waited, 0, None, None)
+
+
 async def seed_history(dsn: str, days: int, calls_a_day: int, rng: random.Random) -> int:
     """A year of the 20 queues' calls and the agents' states in snitch's history; queue log rows."""
     conn = await asyncpg.connect(dsn, server_settings={"search_path": "history"})
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days)
-    log: list[tuple[object, ...]] = []
-    states: list[tuple[object, ...]] = []
+    log: list[tuple[Any, ...]] = []
+    states: list[tuple[Any, ...]] = []
     try:
         for day in range(days):
             midnight = start + timedelta(days=day)
@@ -141,34 +153,37 @@ async def seed_history(dsn: str, days: int, calls_a_day: int, rng: random.Random
                 at = midnight + timedelta(seconds=rng.triangular(6 * 3600, 22 * 3600, 11 * 3600))
                 queue, call = rng.choice(QUEUES), uuid.uuid4().hex
                 waited = rng.expovariate(1 / 25)
-                log.append((uuid.uuid4().hex, at, queue, call, "enqueued", None, 0.0))
+                log.append(log_row(at, queue, call, "enqueued"))
                 if rng.random() < 0.92:
                     agent = rng.choice(AGENTS)
                     answered = at + timedelta(seconds=waited)
-                    log.append((uuid.uuid4().hex, answered, queue, call, "answered", agent, waited))
+                    log.append(
+                        (uuid.uuid4().hex, answered, queue, call, "answered", agent, waited, 0, None, None)
+                    )
                     ended = answered + timedelta(seconds=rng.uniform(60, 400))
                 else:
                     gave_up = at + timedelta(seconds=waited)
-                    log.append((uuid.uuid4().hex, gave_up, queue, call, "abandoned", None, waited))
+                    log.append(
+                        (uuid.uuid4().hex, gave_up, queue, call, "abandoned", None, waited, 0, None, None)
+                    )
                     ended = at + timedelta(seconds=waited)
-                log.append((uuid.uuid4().hex, ended, queue, call, "ended", None, 0.0))
+                log.append(log_row(ended, queue, call, "ended"))
             for agent in AGENTS:
                 moment, seq = midnight + timedelta(hours=8), day * 1000
                 while moment < midnight + timedelta(hours=20):
                     state = rng.choices(["ready", "on_call", "wrap_up", "not_ready"], [30, 50, 15, 5])[0]
-                    states.append((agent, seq, state, moment, QUEUES, uuid.uuid4().hex))
+                    states.append((agent, seq, state, moment, None, None, QUEUE_LIST, uuid.uuid4().hex))
                     moment += timedelta(seconds=rng.uniform(30, 900))
                     seq += 1
-                states.append((agent, seq, "logged_out", moment, QUEUES, uuid.uuid4().hex))
-        await conn.copy_records_to_table(
-            "queue_log", records=log,
-            columns=["message_id", "at", "queue_id", "call_id", "step", "agent_id", "waited_s"],
-        )  # fmt: skip
-        await conn.copy_records_to_table(
-            "agent_states",
-            records=states,
-            columns=["agent_id", "seq", "state", "since", "queues", "message_id"],
-        )
+                states.append((agent, seq, "logged_out", moment, None, None, QUEUE_LIST, uuid.uuid4().hex))
+        for first in range(0, len(log), BATCH):  # snitch's own writes: the log and its summaries
+            columns = [list(c) for c in zip(*log[first : first + BATCH], strict=True)]
+            await conn.execute(INSERT_STEPS, *columns)
+            await conn.execute(SUMMARISE_STEPS, *(columns[i] for i in (1, 2, 3, 4, 6, 9)))
+        for first in range(0, len(states), BATCH):
+            columns = [list(c) for c in zip(*states[first : first + BATCH], strict=True)]
+            await conn.execute(INSERT_STATES, *columns)
+            await conn.execute(END_STATES, *columns[:2])
         await conn.execute("ANALYZE queue_log; ANALYZE agent_states")
     finally:
         await conn.close()
