@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from callisto_devkit.demo import DEMO_USER, CallReport, run_demo
-from callisto_devkit.processes import DevkitError, ManagedProcess, wait_until
+from callisto_devkit.processes import DevkitError, ManagedProcess, free_port, wait_until
 from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer, RtpEngine
 from callisto_devkit.suite import (
     HA_PORT_STEP,
@@ -102,6 +102,12 @@ def up(
             log_path=logs / "rtpengine.log",
         )  # fmt: skip
         _started(state, "rtpengine", media.start().process, f"udp://127.0.0.1:{rtpengine_port}")
+        mail_port = free_port()
+        catcher = ManagedProcess.spawn(
+            "mail", [sys.executable, "-m", "callisto_devkit.mailcatcher", "--port", str(mail_port),
+                     "--folder", str(folder / "mail")], logs / "mail.log", cwd=root,
+        )  # fmt: skip
+        _started(state, "mail", catcher, f"smtp://127.0.0.1:{mail_port}")
         state.urls["sip"] = f"sip:127.0.0.1:{sip_port}"
         state.urls["sip-ws"] = f"ws://127.0.0.1:{sip_ws_port}"
         state.urls["sip-wss"] = f"wss://127.0.0.1:{sip_wss_port}"
@@ -128,6 +134,8 @@ def up(
                 env[spec.env_prefix + "NATS_PASSWORD"] = nats.password(spec.name)
                 env.update({spec.env_prefix + key: value for key, value in telephony.items()})
                 env.update({spec.env_prefix + key: value for key, value in client.items()})
+                if spec.name == "helpdesk":
+                    env[spec.env_prefix + "SMTP_PORT"] = str(mail_port)
                 process = ManagedProcess.spawn(
                     name,
                     [sys.executable, "-m", spec.module],
@@ -147,6 +155,7 @@ def up(
         raise typer.Exit(1) from None
     _print_processes(state)
     console.print(f"\nAll up. Data and logs: {folder}")
+    console.print(f"Mail helpdesk sends (notifications, customers' confirmation links): {folder / 'mail'}")
     if "core-bus" in state.urls:
         base = state.urls["core-bus"]
         console.print(
