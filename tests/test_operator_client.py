@@ -533,3 +533,53 @@ async def test_a_week_over_week_report_with_its_exports(
     assert {n: sum(int(r[n] or 0) for r in rows) for n in total} == total
     picture = await fetched(volume.get_by_role("button", name="PNG"))
     assert picture.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_an_administrator_edits_the_category_tree_and_the_sla_policies(
+    suite: SuiteState, browser: Browser
+) -> None:
+    """The administrator adds a category under Water supply (its department inherited), moving a
+    category under its own child is refused with helpdesk's reason, and a policy for the new
+    category is written in minutes and kept in seconds; helpdesk holds both."""
+    base, desk = suite.urls["core-bus"], suite.urls["helpdesk"]
+    admin = await signed_in(browser, base, "admin")
+    await admin.get_by_role("link", name="Settings").click()
+    form = admin.get_by_role("form", name="Add or change a category")
+    await form.get_by_label("Identifier").fill("frozen-pipe")
+    await form.get_by_label("Name").fill("Frozen pipe")
+    await form.get_by_label("Parent").select_option("water")
+    await form.get_by_role("button", name="Save").click()
+    added = admin.get_by_test_id("category-tree").locator("[data-category=frozen-pipe]")
+    await expect(added).to_contain_text("water-network")  # the parent's department
+
+    await admin.get_by_test_id("category-tree").locator("[data-category=water]").get_by_role(
+        "button", name="Edit"
+    ).click()
+    await form.get_by_label("Parent").select_option("frozen-pipe")  # under its own child
+    await form.get_by_role("button", name="Save").click()
+    await expect(admin.get_by_role("alert")).to_contain_text("cannot sit under itself")
+    await expect(form.get_by_label("Identifier")).to_have_value("water")  # the refused form stays
+    await form.get_by_role("button", name="Cancel").click()
+
+    policy = admin.get_by_role("form", name="Add or change a policy")
+    await policy.get_by_label("Identifier").fill("frozen-fast")
+    await policy.get_by_label("Category").select_option("frozen-pipe")
+    await policy.get_by_label("Calendar").select_option("always")
+    await policy.get_by_label("First response, min").fill("15")
+    await policy.get_by_label("Resolution, min").fill("240")
+    await policy.get_by_label("Told on a breach (staff ids)").fill("duty-manager, head-of-service")
+    await policy.get_by_role("button", name="Save").click()
+    listed = admin.get_by_test_id("sla-policies").locator("[data-policy=frozen-fast]")
+    await expect(listed).to_contain_text("240")
+    await expect(policy.get_by_label("Identifier")).to_have_value("")  # ready for the next one
+    await admin.screenshot(path=ARTIFACTS / "desk-settings.png", full_page=True)
+    async with httpx.AsyncClient(timeout=10) as http:
+        kept = (await http.get(f"{desk}/api/v1/sla", headers=bearer(suite, "admin"))).json()
+        tree = (await http.get(f"{desk}/api/v1/categories", headers=bearer(suite, "admin"))).json()
+    fast = next(p for p in kept["policies"] if p["id"] == "frozen-fast")
+    assert (fast["category_id"], fast["first_response_s"], fast["resolution_s"]) == (
+        "frozen-pipe", 900, 14400,
+    )  # fmt: skip
+    assert fast["escalation"] == ["duty-manager", "head-of-service"]
+    water = next(c for c in tree if c["id"] == "water")
+    assert water["parent_id"] is None  # the refused move wrote nothing

@@ -14,17 +14,30 @@ export function ticketPage(session: Session, query: string): Promise<{ items: Ti
   return page<Ticket>("helpdesk", `v1/tickets?${query}`, session.access);
 }
 
-/** The category tree, parents first, each with its depth (for an indented choice). */
+/** The active category tree in reading order (each parent followed by its children, by position
+ *  then name), each with its depth, for an indented choice. */
 export async function categories(session: Session): Promise<Array<Category & { depth: number }>> {
-  const tree = await call<Category[]>("helpdesk", "v1/categories", { token: session.access });
-  const depth = new Map<string, number>();
-  return tree
-    .filter((c) => c.active)
-    .map((c) => {
-      const d = c.parent_id ? (depth.get(c.parent_id) ?? 0) + 1 : 0;
-      depth.set(c.id, d);
-      return { ...c, depth: d };
-    });
+  return treeOrder(await call<Category[]>("helpdesk", "v1/categories", { token: session.access }));
+}
+
+export function treeOrder(all: Category[]): Array<Category & { depth: number }> {
+  const active = all.filter((c) => c.active);
+  const known = new Set(active.map((c) => c.id));
+  const children = new Map<string | null, Category[]>();
+  for (const c of active) {
+    const parent = c.parent_id !== null && known.has(c.parent_id) ? c.parent_id : null;
+    children.set(parent, [...(children.get(parent) ?? []), c]);
+  }
+  const out: Array<Category & { depth: number }> = [];
+  const visit = (parent: string | null, depth: number) => {
+    const here = [...(children.get(parent) ?? [])].sort((a, b) => a.position - b.position || a.name.localeCompare(b.name));
+    for (const c of here) {
+      out.push({ ...c, depth });
+      visit(c.id, depth + 1);
+    }
+  };
+  visit(null, 0);
+  return out;
 }
 
 export function ticket(session: Session, id: string): Promise<Ticket> {
@@ -97,4 +110,27 @@ export function attach(session: Session, id: string, file: File, progress: (shar
 
 export function downloadAttachment(session: Session, ticketId: string, attachmentId: string, name: string): Promise<void> {
   return download(`/svc/helpdesk/api/v1/tickets/${ticketId}/attachments/${attachmentId}`, session.access, name);
+}
+
+export type Policy = components["schemas"]["Policy"];
+export type SlaOverview = components["schemas"]["SlaOverview"];
+
+export function putCategory(session: Session, id: string, body: { name: string; parent_id: string | null; department: string | null }): Promise<Category> {
+  return call<Category>("helpdesk", `v1/categories/${encodeURIComponent(id)}`, { token: session.access, method: "PUT", body });
+}
+
+export function retireCategory(session: Session, id: string): Promise<void> {
+  return call<void>("helpdesk", `v1/categories/${encodeURIComponent(id)}`, { token: session.access, method: "DELETE" });
+}
+
+export function slaOverview(session: Session): Promise<SlaOverview> {
+  return call<SlaOverview>("helpdesk", "v1/sla", { token: session.access });
+}
+
+export function putPolicy(session: Session, id: string, body: Omit<Policy, "id">): Promise<Policy> {
+  return call<Policy>("helpdesk", `v1/sla/policies/${encodeURIComponent(id)}`, { token: session.access, method: "PUT", body });
+}
+
+export function removePolicy(session: Session, id: string): Promise<void> {
+  return call<void>("helpdesk", `v1/sla/policies/${encodeURIComponent(id)}`, { token: session.access, method: "DELETE" });
 }

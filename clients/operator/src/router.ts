@@ -10,7 +10,8 @@ export type Route =
   | { screen: "ticket"; id: string }
   | { screen: "contacts"; q: string }
   | { screen: "contact"; id: string }
-  | { screen: "reports"; choice: ReportChoice };
+  | { screen: "reports"; choice: ReportChoice }
+  | { screen: "settings" };
 
 /** The tickets route of a view, the rest of the filter default. */
 export const ticketsOf = (view: TicketFilter["view"]): Route => ({ screen: "tickets", filter: { ...DEFAULT_FILTER, view } });
@@ -23,6 +24,7 @@ export function parse(hash: string): Route {
     if (id) return { screen: "ticket", id };
     return { screen: "tickets", filter: readFilter(params) };
   }
+  if (first === "settings") return { screen: "settings" };
   if (first === "reports") return { screen: "reports", choice: readReport(params) };
   if (first === "contacts") return id ? { screen: "contact", id } : { screen: "contacts", q: params.get("q") ?? "" };
   return { screen: "home" };
@@ -42,5 +44,7 @@ export function href(route: Route): string {
       return `#/contacts/${encodeURIComponent(route.id)}`;
     case "reports":
       return `#/reports?${reportQuery(route.choice)}`;
+    case "settings":
+      return "#/settings";
   }
 }

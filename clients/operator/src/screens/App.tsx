@@ -24,6 +24,7 @@ import { HelpInbox } from "./HelpInbox";
 import { PhonePanel } from "./PhonePanel";
 import { Reports } from "./Reports";
 import type { Reason } from "./reasons";
+import { Settings } from "./Settings";
 import { SignIn } from "./SignIn";
 import { Supervision } from "./Supervision";
 
@@ -193,6 +194,11 @@ export function App() {
                 {t("reports")}
               </a>
             )}
+            {me?.roles.includes("administrator") && (
+              <a href="#/settings" aria-current={route.screen === "settings" ? "page" : undefined}>
+                {t("settings")}
+              </a>
+            )}
           </nav>
           {route.screen === "home" && supervisor && <HelpInbox live={feed.live} session={session} />}
           {route.screen === "home" && supervisor && (
@@ -216,6 +222,7 @@ export function App() {
           {route.screen === "contacts" && <Contacts key={route.q} session={session} q={route.q} />}
           {route.screen === "contact" && <ContactPage session={session} id={route.id} />}
           {route.screen === "reports" && <Reports session={session} choice={route.choice} />}
+          {route.screen === "settings" && <Settings session={session} />}
         </div>
       </main>
     </>
