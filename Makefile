@@ -39,6 +39,7 @@ bench: bootstrap
 	$(BIN)/python bench/failover.py
 	$(BIN)/python bench/webrtc.py
 	$(BIN)/python bench/operator_client.py
+	$(BIN)/python bench/desk.py
 
 status:
 	$(BIN)/callisto status
