@@ -20,7 +20,7 @@ from suite_testing import bearer, running_suite
 from callisto_devkit.suite import SuiteState
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-SERVICES = ("core-bus", "auth", "call-manager", "queue-manager", "snitch", "helpdesk")
+SERVICES = ("core-bus", "auth", "call-manager", "queue-manager", "snitch", "helpdesk", "recording")
 EXAMPLES = 8
 # readiness answers 503 by design; draining and handing the lease over take the instance out of service
 LEFT_OUT = r"^/(readyz|metrics)$|/drain$|/lease/hand-over$"
@@ -76,6 +76,7 @@ MATRIX: list[tuple[str, str, str, dict[str, object] | None, set[str]]] = [
     ("helpdesk", "POST", "/api/v1/classifier/retrain", None, {ADMIN}),
     ("helpdesk", "GET", "/api/v1/notifications/dead", None, {ADMIN}),
     ("helpdesk", "POST", "/api/v1/intake/alertmanager", ALERT, {ADMIN, INTEGRATOR}),
+    ("recording", "GET", "/api/v1/recordings", None, {ADMIN, SUPERVISOR, QUALITY, OPERATOR}),
 ]  # fmt: skip
 
 

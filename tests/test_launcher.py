@@ -79,7 +79,7 @@ def test_up_status_down() -> None:
         services_seen = sorted(str(s["service"]) for s in registry())
         assert services_seen == [
             "auth", "call-manager", "call-manager", "core-bus", "core-bus", "helpdesk", "queue-manager",
-            "queue-manager", "snitch",
+            "queue-manager", "recording", "snitch",
         ]  # fmt: skip
         roles = sorted((str(s["service"]), str(s["role"])) for s in registry() if s["service"] != "auth")
         assert ("call-manager", "standby") in roles and roles.count(("queue-manager", "active")) == 1
@@ -95,6 +95,15 @@ def test_up_status_down() -> None:
             return sum(int(q["answered"]) for q in kpis["queues"].values())
 
         wait_until(lambda: answered_today() >= 4, 10, "snitch to count the demo's calls")
+
+        def recorded() -> list[dict[str, object]]:  # the demo's calls, each recorded from the answer
+            reply = httpx.get(f"{state.urls['recording']}/api/v1/recordings", timeout=5, headers=admin)
+            return list(reply.json())
+
+        wait_until(lambda: len(recorded()) >= 4, 30, "the demo's calls recorded")
+        first = recorded()[0]
+        heard = httpx.get(str(first["audio_url"]), timeout=5, headers={**admin, "Range": "bytes=0-3"})
+        assert heard.status_code == 206 and heard.content == b"OggS", heard.status_code
         assert httpx.get(f"{state.urls['snitch']}/wallboard", timeout=5).status_code == 200
         # a switchover by hand: the standby call-manager binds the SIP port, the active one lets go
         handed = callisto("switchover", "call-manager", home=home)

@@ -552,9 +552,12 @@ async def test_an_administrator_edits_the_category_tree_and_the_sla_policies(
     added = admin.get_by_test_id("category-tree").locator("[data-category=frozen-pipe]")
     await expect(added).to_contain_text("water-network")  # the parent's department
 
-    await admin.get_by_test_id("category-tree").locator("[data-category=water]").get_by_role(
-        "button", name="Edit"
-    ).click()
+    await (
+        admin.get_by_test_id("category-tree")
+        .locator("[data-category=water]")
+        .get_by_role("button", name="Edit")
+        .click()
+    )
     await form.get_by_label("Parent").select_option("frozen-pipe")  # under its own child
     await form.get_by_role("button", name="Save").click()
     await expect(admin.get_by_role("alert")).to_contain_text("cannot sit under itself")

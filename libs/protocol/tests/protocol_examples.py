@@ -70,7 +70,7 @@ from callisto_protocol.queues import (
     RequestCallback,
     SetAgentState,
 )
-from callisto_protocol.recordings import RecordingAvailable
+from callisto_protocol.recordings import RecordingAvailable, RecordingQuarantined
 from callisto_protocol.registry import (
     InstanceRole,
     InstanceState,
@@ -338,6 +338,7 @@ EXAMPLES: list[Message] = [
     RecordingAvailable(
         recording_id="r-9", call_id="c-42", url="https://rec.example.org/r-9.opus", duration_s=184.2
     ),
+    RecordingQuarantined(call_id="c-43", reason="the customer's audio is G729: only G.711 is converted"),
     RecordCall(call_id="c-42", action=RecordAction.PAUSE),
     CallControlled(call_id="c-42", state=CallState.HELD),
     IvrInput(call_id="c-42", step="main-menu", digits="2"),

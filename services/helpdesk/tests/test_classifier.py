@@ -61,7 +61,7 @@ async def test_it_learns_from_resolved_tickets_and_routes_the_confident(
     async with helpdesk(private_nats.url, postgres_database, classifier_min_samples=40) as (http, _, _):
         untrained = (await http.get("/api/v1/classifier", headers=admin)).json()
         assert untrained["active"] is False
-        for _, text, category in corpus(80):
+        for _, text, category in corpus(160):  # every phrase several times in any four fifths
             body = {"subject": text, "category_id": category, "assignee": "agent-1"}
             opened = await http.post("/api/v1/tickets", json=body, headers=admin)
             tid = opened.json()["ticket_id"]
@@ -72,8 +72,9 @@ async def test_it_learns_from_resolved_tickets_and_routes_the_confident(
         trained = (await http.post("/api/v1/classifier/retrain", headers=admin)).json()
         assert trained["trained"] is True and trained["active"] is True
         run: dict[str, Any] = trained["last_run"]
-        # ticket ids are random, so which fifth is held out varies: a phrase seen only there is missed
-        assert run["samples"] == 80 and run["held_out"] > 5 and run["accuracy"] > 0.75
+        # ticket ids are random, so which fifth is held out varies (with 80 tickets a phrase seen only
+        # there was missed now and then: 0.72 once)
+        assert run["samples"] == 160 and run["held_out"] > 15 and run["accuracy"] > 0.85
 
         routed = (await http.post("/api/v1/tickets", json={"subject": "Tap dry since this morning"},
                                   headers=admin)).json()  # fmt: skip
@@ -95,8 +96,8 @@ async def test_it_learns_from_resolved_tickets_and_routes_the_confident(
 
         trends = (await http.get("/api/v1/trends", params={"period": "day", "top": 3}, headers=admin)).json()
         [today] = trends
-        assert today["tickets"] == 83
-        assert len(today["categories"]) == 3 and today["categories"][0]["tickets"] >= 20
+        assert today["tickets"] == 163
+        assert len(today["categories"]) == 3 and today["categories"][0]["tickets"] >= 40
         assert today["terms"] and today["terms"][0]["tickets"] >= 10
         backwards = {"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
         bad = await http.get("/api/v1/trends", params=backwards, headers=admin)

@@ -136,6 +136,11 @@ def up(
                 env.update({spec.env_prefix + key: value for key, value in client.items()})
                 if spec.name == "helpdesk":
                     env[spec.env_prefix + "SMTP_PORT"] = str(mail_port)
+                if spec.name == "call-manager":  # the demo's calls are recorded
+                    env[spec.env_prefix + "RECORD_ANSWERED"] = "true"
+                if spec.name == "recording":
+                    env[spec.env_prefix + "CAPTURE_DIR"] = str(media.recording_dir)
+                    env[spec.env_prefix + "STORE_DIR"] = str(folder / "recordings")
                 process = ManagedProcess.spawn(
                     name,
                     [sys.executable, "-m", spec.module],

@@ -26,12 +26,13 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "helpdesk.tickets.create",
         "helpdesk.agents.{agent_id}.tickets.#",  # tickets and cards of their own calls and callers
         "cm.calls.{agent_id}.#",  # their own phone and the calls their agent is on
+        "recording.agents.{agent_id}.#",  # the recordings of their own agent's calls
         "core-bus.agents.read",
         "core-bus.calls.read",
     ),
     Role.SUPERVISOR: ("qm.#", "cm.#", "helpdesk.tickets.#", "helpdesk.contacts.#", "snitch.#",
                       "core-bus.services.read", "core-bus.health.read", "core-bus.agents.read",
-                      "core-bus.calls.read", "recording.listen"),
+                      "core-bus.calls.read", "recording.read", "recording.listen"),
     Role.ADMINISTRATOR: ("#",),
     Role.QUALITY_MANAGER: ("recording.#", "snitch.reports.#", "helpdesk.tickets.read", "qm.queues.read"),
     Role.INTEGRATOR: ("core-bus.services.read", "core-bus.health.read", "helpdesk.contacts.read",

@@ -96,7 +96,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     board = Switchboard(
         ua, relay, table, bindings, prompts, plan, notifier,
         ring_timeout_s=settings.ring_timeout_s, invite_rate_per_source=settings.invite_rate_per_source,
-        media_host=settings.media_host,
+        media_host=settings.media_host, record_answered=settings.record_answered,
     )  # fmt: skip
     board.active = False  # until the lease is held
     # an active that was frozen past its lease and wakes up sends nothing and changes no media before

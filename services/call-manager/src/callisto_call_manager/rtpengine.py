@@ -240,6 +240,7 @@ class MediaRelay:
     async def unblock(self, call_id: str, tag: str) -> None:
         await self.command("unblock media", call_id=call_id, from_tag=tag)
 
-    async def recording(self, call_id: str, action: str) -> None:
-        """``action``: start or stop (rtpengine's ``start/stop recording``)."""
-        await self.command(f"{action} recording", call_id=call_id)
+    async def recording(self, call_id: str, action: str, metadata: str | None = None) -> None:
+        """``action``: start or stop (rtpengine's ``start/stop recording``); ``metadata`` goes into
+        the segment's metadata file (the recording service reads the legs' ports from it)."""
+        await self.command(f"{action} recording", call_id=call_id, metadata=metadata)

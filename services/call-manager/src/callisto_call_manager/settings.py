@@ -37,6 +37,9 @@ class CallManagerSettings(ServiceSettings):
     rtpengine_port: int = Field(default=2223, ge=1, le=65535, description="rtpengine's --listen-ng port")
     dtmf_port: int = Field(default=0, ge=0, le=65535, description="UDP port for rtpengine's DTMF reports")
     media_host: str = Field(default="127.0.0.1", description="rtpengine's media address (--interface)")
+    record_answered: bool = Field(
+        default=False, description="record each call from the agent's answer (the recording service converts)"
+    )
     prompts_dir: Path = Field(default=Path(".callisto/prompts"), description="rendered prompts (WAV)")
     config_file: Path | None = Field(default=None, description="trunks, numbers and IVR flows (YAML)")
     ring_timeout_s: float = Field(default=20, gt=0, le=300, description="for transfers and originate")

@@ -92,6 +92,12 @@ class Live:
     queue_request: QueueRequest | None = None  # what the call's queue step asked for
 
 
+def media_port(sdp: bytes) -> int:
+    """The first audio stream's port in an SDP (0 when there is none)."""
+    found = re.search(rb"^m=audio (\d+)", sdp, re.MULTILINE)
+    return int(found.group(1)) if found else 0
+
+
 def silence(host: str, direction: str = "sendrecv") -> bytes:
     """An offer for a party that is not there yet (the customer of an outbound call): the discard port."""
     return (
@@ -139,7 +145,9 @@ class Switchboard:
         ring_timeout_s: float,
         invite_rate_per_source: float,
         media_host: str = "127.0.0.1",
+        record_answered: bool = False,
     ) -> None:
+        self.record_answered = record_answered
         self.ua = ua
         self.relay = relay
         self.table = table
@@ -354,6 +362,8 @@ class Switchboard:
             await self.hangup(call, EndedBy.SYSTEM, 503)
             return ConnectResult.FAILED
         await self.table.move(call, S.CONNECTED, agent_id=agent_id, offer_id=offer_id)
+        if self.record_answered or call.recording == "on":  # a new agent: a new segment, their leg
+            await self._record_quietly(call, RecordAction.START)
         return ConnectResult.ANSWERED
 
     async def _media_for(self, call: Call, kind: str) -> None:
@@ -387,10 +397,30 @@ class Switchboard:
         await self.table.move(call, S.HELD if on else S.CONNECTED)
 
     async def record(self, call: Call, action: RecordAction) -> None:
+        """Start, stop, pause (stop: a segment ends) or resume (start: a new one). A segment starts
+        with the legs' rtpengine ports in its metadata, so the recording service tells the customer's
+        audio from the agent's; when the agent changes, the segment is started again."""
         verb, state = RECORDING[action]
-        await self.relay.recording(call.id, verb)
+        if verb == "start" and call.recording == "on":
+            await self.relay.recording(call.id, "stop")
+        metadata = self._recording_metadata(call) if verb == "start" else None
+        await self.relay.recording(call.id, verb, metadata)
         call.recording = state
         await self.table.save(call)
+
+    def _recording_metadata(self, call: Call) -> str:
+        live = self.live.get(call.id)
+        customer = media_port(live.caller_sdp if live else b"")
+        agent = media_port(call.agent_sdp.encode())
+        return f"callisto-recording v1 call={call.id} customer={customer} agent={agent}"
+
+    async def _record_quietly(self, call: Call, action: RecordAction) -> None:
+        """Recording by policy: a refusal is logged and counted, the call goes on."""
+        try:
+            await self.record(call, action)
+        except MediaRelayError as exc:  # unavailable too
+            self.stats["recording-refused"] += 1
+            log.warning("call %s not recorded: %s", call.id, exc)
 
     async def transfer(self, call: Call, kind: TransferKind, target: str, *, auto: bool = False) -> None:
         """Blind transfer: the agent leg ends, the caller goes to the target (an agent's phone answers

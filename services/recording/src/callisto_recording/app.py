@@ -1,0 +1,65 @@
+"""recording: wiring of the service. Calls' ends come from call-manager's events (a durable
+consumer); conversions are jobs in PostgreSQL taken by whichever instance is free (several may
+run); the converted files are served from the store directory."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from callisto_recording import __version__
+from callisto_recording.api import recordings
+from callisto_recording.conversions import Conversions
+from callisto_recording.handlers import call_consumer
+from callisto_recording.notifier import Notifier
+from callisto_recording.settings import RecordingSettings
+from callisto_recording.store import RecordingStore
+from callisto_runtime import Service
+from callisto_runtime.database import Database
+from callisto_runtime.periodic import periodic
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversions, FastAPI]:
+    settings = settings or RecordingSettings()
+    service = Service("recording", __version__, settings)
+    database = Database(settings.database_url, "recording", MIGRATIONS)
+    store = RecordingStore(database)
+    notifier = Notifier(service.bus, service.http_url, service.metrics_registry)
+    conversions = Conversions(
+        store, settings.capture_dir, settings.store_dir, workers=settings.workers,
+        open_grace_s=settings.open_grace_s, stored=notifier.stored, quarantined=notifier.quarantined,
+    )  # fmt: skip
+    calls = call_consumer(service.bus, store, timedelta(seconds=settings.settle_s))
+    tasks: list[asyncio.Task[None]] = []
+    service.add_check("postgres", database.healthy)
+
+    async def convert_due() -> None:
+        while await conversions.tick():
+            pass
+
+    async def prepare() -> None:
+        await database.wait_ready()
+        calls.start()
+        tasks.append(periodic(settings.poll_s, convert_due, "recording-conversions"))
+
+    @service.on_startup
+    async def startup() -> None:
+        settings.store_dir.mkdir(parents=True, exist_ok=True)
+        database.start()
+        service.background("recording-prepare", prepare)
+
+    @service.on_shutdown
+    async def shutdown() -> None:
+        for task in tasks:
+            task.cancel()
+        await calls.stop()
+        conversions.close()
+        await database.close()
+
+    service.include_router(recordings.router(service, store, settings.store_dir))
+    return service, conversions, service.create_app()

@@ -1,0 +1,30 @@
+"""recording errors.
+
+RecordingError (CallistoError)
+├── CorruptCapture     422 a capture that cannot be read: quarantined with the reason, never dropped
+├── UnsupportedCodec   422 a leg's audio in a codec the converter does not decode (named)
+└── ConversionFailed   500 the encoded file did not decode back to the call's length: the capture stays
+"""
+
+from __future__ import annotations
+
+from callisto_runtime import CallistoError
+
+
+class RecordingError(CallistoError):
+    error_id = "recording-error"
+
+
+class CorruptCapture(RecordingError):
+    status = 422
+    error_id = "corrupt-capture"
+
+
+class UnsupportedCodec(RecordingError):
+    status = 422
+    error_id = "unsupported-codec"
+
+
+class ConversionFailed(RecordingError):
+    status = 500
+    error_id = "conversion-failed"

@@ -1,0 +1,35 @@
+"""The only place recording publishes from: a recording stored, a capture quarantined."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter
+
+from callisto_protocol.recordings import RecordingAvailable, RecordingQuarantined
+from callisto_runtime import Bus
+
+
+class Notifier:
+    def __init__(self, bus: Bus, base_url: str, registry: CollectorRegistry) -> None:
+        self.bus = bus
+        self.base_url = base_url
+        self.outcomes = Counter(
+            "callisto_recording_conversions", "Calls converted, quarantined", ["outcome"], registry=registry
+        )
+
+    async def stored(self, row: dict[str, Any]) -> None:
+        self.outcomes.labels("stored").inc()
+        url = f"{self.base_url}/api/v1/recordings/{row['id']}/audio"
+        await self.bus.publish(
+            RecordingAvailable(
+                recording_id=row["id"], call_id=row["call_id"], url=url, duration_s=row["duration_s"]
+            ),
+            correlation_id=row["call_id"],
+        )
+
+    async def quarantined(self, call_id: str, reason: str) -> None:
+        self.outcomes.labels("quarantined").inc()
+        await self.bus.publish(
+            RecordingQuarantined(call_id=call_id, reason=reason[:500]), correlation_id=call_id
+        )

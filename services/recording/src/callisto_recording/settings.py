@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from callisto_runtime import ServiceSettings
+
+
+class RecordingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLISTO_RECORDING_", extra="ignore", frozen=True)
+
+    http_port: int = Field(default=8105, ge=0, le=65535)
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/callisto"
+    capture_dir: Path = Field(
+        default=Path(".callisto/rtpengine/recordings"),
+        description="rtpengine's --recording-dir (pcaps/ and metadata/ below it)",
+    )
+    store_dir: Path = Field(
+        default=Path(".callisto/recordings"), description="where converted files are kept"
+    )
+    settle_s: float = Field(
+        default=2.0, ge=0, le=300, description="after a call ends, how long before its capture is converted"
+    )
+    open_grace_s: float = Field(
+        default=60.0,
+        ge=1,
+        le=3600,
+        description="a segment without metadata this long after the end: converted",
+    )
+    workers: int = Field(default=1, ge=1, le=32, description="conversion processes")
+    poll_s: float = Field(default=0.5, gt=0, le=60, description="how often due jobs are looked for")

@@ -1,0 +1,187 @@
+"""The recording service against real rtpengine, NATS and PostgreSQL: a call's two legs send known
+tones through rtpengine (the customer 440 Hz, the agent 1000 Hz) while rtpengine records; a pause
+(stop, then start: a second segment) while the customer reads out a card number (a 1477 Hz tone);
+call-manager's events tell of the answer and the end. The recording becomes available: the left
+channel is the customer's tone and the right the agent's, the paused span silent with nothing of
+the card, the pcaps gone; the audio answers Range requests (206, 416); an operator reaches their
+own agent's recording only, and every listen, refused ones too, is written down. A capture that
+cannot be read is quarantined with the reason and an event."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from callisto_recording.app import build
+from callisto_recording.encode import blocks_of
+from callisto_recording.settings import RecordingSettings
+from recording_testing import NgClient, loudest_hz, plain_sdp, rtp_packets, sdp_port, tone
+
+from callisto_devkit.issuer import TestIssuer
+from callisto_devkit.processes import free_port
+from callisto_devkit.publishers import Publishers
+from callisto_devkit.pytest_plugin import serve_in_process
+from callisto_devkit.servers import NatsServer, RtpEngine
+from callisto_protocol import Envelope, new_id
+from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
+from callisto_protocol.recordings import RecordingAvailable, RecordingQuarantined
+from callisto_runtime import Mode
+
+pytestmark = pytest.mark.integration
+RATE = 8000
+
+
+async def send(
+    sock: socket.socket, to_port: int, samples: np.ndarray, ssrc: int, first_timestamp: int
+) -> None:
+    """20-ms RTP packets in real time (rtpengine records them as they arrive)."""
+    started = time.monotonic()
+    for n, (_, _, _, data) in enumerate(
+        rtp_packets(samples, 0, 0, to_port, ssrc, first_timestamp=first_timestamp)
+    ):
+        sock.sendto(data, ("127.0.0.1", to_port))
+        await asyncio.sleep(max(0.0, started + (n + 1) * 0.02 - time.monotonic()))
+
+
+def event(call_id: str, seq: int, state: CallState, agent_id: str | None = "agent-1") -> CallStateChanged:
+    return CallStateChanged(
+        call_id=call_id, seq=seq, state=state, since=datetime.now(UTC), direction=CallDirection.INBOUND,
+        caller="+79165551234", dialled="311", queue_id="general", agent_id=agent_id,
+    )  # fmt: skip
+
+
+async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer, rtpengine: RtpEngine,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    settings = RecordingSettings(
+        nats_url=private_nats.url, http_port=free_port(), database_url=postgres_database,
+        mode=Mode.DEVELOPMENT,
+        capture_dir=rtpengine.recording_dir, store_dir=tmp_path / "store", settle_s=0.2, poll_s=0.1,
+    )  # fmt: skip
+    service, _, app = build(settings)
+    seen: list[Any] = []
+
+    async def keep(found: Any, _: Envelope) -> None:
+        seen.append(found)
+
+    ng = NgClient(rtpengine.port)
+    customer, agent = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2))
+    customer.bind(("127.0.0.1", 0))
+    agent.bind(("127.0.0.1", 0))
+    call_id = new_id()
+    publishers = Publishers(private_nats.url)
+    async with serve_in_process(app, settings.http_port) as base, httpx.AsyncClient(base_url=base) as http:
+        for _ in range(200):
+            if (await http.get("/readyz")).status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        await service.bus.subscribe(RecordingAvailable, keep)
+        await service.bus.subscribe(RecordingQuarantined, keep)
+        offered = ng("offer", call_id=call_id, from_tag="caller", sdp=plain_sdp(customer.getsockname()[1]))
+        answered = ng("answer", call_id=call_id, from_tag="caller", to_tag="agent",
+                      sdp=plain_sdp(agent.getsockname()[1]))  # fmt: skip
+        to_customer_leg, to_agent_leg = sdp_port(answered["sdp"]), sdp_port(offered["sdp"])
+        said = f"callisto-recording v1 call={call_id} customer={to_customer_leg} agent={to_agent_leg}"
+        await publishers.publish(event(call_id, 1, CallState.CONNECTED))
+        ng("start recording", call_id=call_id, metadata=said)
+        await asyncio.gather(
+            send(customer, to_customer_leg, tone(440, 2), 11, 0),
+            send(agent, to_agent_leg, tone(1000, 2), 22, 0),
+        )
+        ng("stop recording", call_id=call_id)  # a pause: the customer reads out a card number
+        await send(customer, to_customer_leg, tone(1477, 1), 11, 2 * RATE)
+        ng("start recording", call_id=call_id, metadata=said)
+        await asyncio.gather(
+            send(customer, to_customer_leg, tone(440, 1.5), 11, 3 * RATE),
+            send(agent, to_agent_leg, tone(1000, 1.5), 22, 3 * RATE),
+        )
+        ng("delete", call_id=call_id)
+        await publishers.publish(event(call_id, 2, CallState.ENDED))
+
+        async def available() -> RecordingAvailable:
+            while not any(isinstance(e, RecordingAvailable) and e.call_id == call_id for e in seen):
+                await asyncio.sleep(0.1)
+            return next(e for e in seen if isinstance(e, RecordingAvailable) and e.call_id == call_id)
+
+        ready = await asyncio.wait_for(available(), 30)
+        assert ready.duration_s == pytest.approx(4.5, abs=0.3)
+        assert not list(rtpengine.recording_dir.glob(f"*/*{call_id}*"))  # the capture went, once stored
+
+        boss = token_issuer.bearer("recording.read", "recording.listen", subject="supervisor1")
+        mine = token_issuer.bearer("recording.agents.{agent_id}.#", subject="operator1", agent_id="agent-1")
+        other = token_issuer.bearer("recording.agents.{agent_id}.#", subject="operator2", agent_id="agent-2")
+        listed = (await http.get("/api/v1/recordings", params={"call_id": call_id}, headers=boss)).json()
+        assert [(r["id"], r["agent_id"], r["segments"]) for r in listed] == [
+            (ready.recording_id, "agent-1", 2)
+        ]
+        assert listed[0]["ratios"]["overtalk"] > 0.5
+        whole = await http.get(f"/api/v1/recordings/{ready.recording_id}/audio", headers=boss)
+        assert whole.status_code == 200 and whole.headers["content-type"] == "audio/ogg"
+        part = await http.get(
+            f"/api/v1/recordings/{ready.recording_id}/audio", headers={**boss, "Range": "bytes=0-99"}
+        )
+        assert part.status_code == 206 and len(part.content) == 100
+        assert part.headers["content-range"] == f"bytes 0-99/{len(whole.content)}"
+        beyond = {**boss, "Range": f"bytes={len(whole.content) + 10}-"}
+        assert (
+            await http.get(f"/api/v1/recordings/{ready.recording_id}/audio", headers=beyond)
+        ).status_code == 416
+        (tmp_path / "got.ogg").write_bytes(whole.content)
+        audio = np.concatenate(list(blocks_of(tmp_path / "got.ogg")))
+        first = audio[int(0.5 * RATE) : int(1.5 * RATE)]
+        assert loudest_hz(first[:, 0]) == pytest.approx(440, abs=10)  # the customer, left
+        assert loudest_hz(first[:, 1]) == pytest.approx(1000, abs=10)  # the agent, right
+        paused = audio[int(2.2 * RATE) : int(2.8 * RATE)]
+        assert loudest_hz(paused[:, 0]) == 0 and loudest_hz(paused[:, 1]) == 0  # nothing of the card
+        after = audio[int(3.5 * RATE) : int(4.2 * RATE)]
+        assert loudest_hz(after[:, 0]) == pytest.approx(440, abs=10)
+        spectrum = np.abs(np.fft.rfft(audio[:, 0].astype(float)))
+        freqs = np.fft.rfftfreq(len(audio), 1 / RATE)
+        assert spectrum[np.abs(freqs - 1477) < 5].max() < spectrum[np.abs(freqs - 440) < 5].max() / 50
+
+        wav = await http.get(
+            f"/api/v1/recordings/{ready.recording_id}/audio", params={"format": "wav"}, headers=mine
+        )
+        assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
+        refused = await http.get(f"/api/v1/recordings/{ready.recording_id}/audio", headers=other)
+        assert refused.status_code == 404  # another agent's: as if it did not exist
+        assert (await http.get("/api/v1/recordings", params={"call_id": call_id}, headers=other)).json() == []
+        auditor = token_issuer.bearer("recording.#", subject="quality1")
+        listens = (await http.get(f"/api/v1/recordings/{ready.recording_id}/listens", headers=auditor)).json()
+        assert [(x["subject"], x["format"], x["range"], x["allowed"]) for x in listens] == [
+            ("supervisor1", "opus", None, True), ("supervisor1", "opus", "bytes=0-99", True),
+            ("supervisor1", "opus", f"bytes={len(whole.content) + 10}-", True),
+            ("operator1", "wav", None, True),
+            ("operator2", "opus", None, False),
+        ]  # fmt: skip
+
+        # a capture that cannot be read: quarantined with the reason, an event, nothing deleted
+        broken = new_id()
+        pcap = rtpengine.recording_dir / "pcaps" / f"{broken}-0000.pcap"
+        pcap.write_bytes(b"\xd4\xc3\xb2\xa1" + b"\x00" * 30)
+        (rtpengine.recording_dir / "metadata" / f"rtpengine-meta-{broken}-0000.txt").write_text(
+            f"{pcap}\n\n\ncallisto-recording v1 call={broken} customer=1 agent=2\n"
+        )
+        await publishers.publish(event(broken, 1, CallState.ENDED))
+
+        async def quarantined() -> RecordingQuarantined:
+            while not any(isinstance(e, RecordingQuarantined) and e.call_id == broken for e in seen):
+                await asyncio.sleep(0.1)
+            return next(e for e in seen if isinstance(e, RecordingQuarantined))
+
+        told = await asyncio.wait_for(quarantined(), 30)
+        aside = rtpengine.recording_dir / "quarantine" / broken
+        assert "link type 0" in told.reason and (aside / "reason.txt").read_text().strip() == told.reason
+        assert (aside / pcap.name).exists() and not pcap.exists()
+    await publishers.close()
+    ng.close()
+    customer.close()
+    agent.close()
