@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CLIENT_USES = ("auth", "core-bus", "queue-manager", "call-manager", "helpdesk", "snitch")
+CLIENT_USES = ("auth", "core-bus", "queue-manager", "call-manager", "helpdesk", "snitch", "recording")
 
 
 def document(service: str) -> dict[str, Any]:

@@ -312,6 +312,38 @@ async def test_a_call_from_offer_to_wrap_up_with_help_a_transfer_and_the_gateway
     await expect(olga_line).to_have_count(0)
     assert omar_frames.agent_ids() == {"agent-2"}, "an operator's socket carried another agent's state"
 
+    # the call was recorded from Omar's answer (Olga's leg a second part); the supervisor listens
+    # to it from Ivan's page: the browser asks for bytes, the server writes the listen down
+    recordings = f"{suite.urls['recording']}/api/v1/recordings"
+    async with httpx.AsyncClient(timeout=10) as http:
+        quality = bearer(suite, "quality1")
+
+        async def recorded() -> bool:
+            found = await http.get(recordings, params={"number": IVAN[1:]}, headers=quality)
+            return len(found.json()) >= 1
+
+        await eventually(recorded, 60)
+        [recording] = (await http.get(recordings, params={"number": IVAN[1:]}, headers=quality)).json()
+        contacts = f"{suite.urls['helpdesk']}/api/v1/contacts"
+        ivan = (
+            await http.get(contacts, params={"q": "Ivan Petrov"}, headers=bearer(suite, "supervisor1"))
+        ).json()
+    assert recording["segments"] >= 2 and recording["agent_id"] == "agent-1"  # Olga took it over
+    await supervisor.goto(f"{suite.urls['core-bus']}/#/contacts/{ivan[0]['contact_id']}")
+    player = supervisor.get_by_test_id("recording-player").first
+    await player.get_by_role("button", name=re.compile("Listen")).click()
+    await player.get_by_label("Channels").select_option("customer")
+    sound = player.locator("audio")
+    await sound.evaluate("(a) => { a.muted = true; return a.play(); }")
+    playing = await sound.element_handle()
+    await supervisor.wait_for_function("(a) => a.currentTime > 1", arg=playing, timeout=15_000)
+    async with httpx.AsyncClient(timeout=10) as http:
+        heard = await http.get(f"{recordings}/{recording['id']}/listens", headers=quality)
+    assert any(
+        x["subject"] == "supervisor1" and (x["range"] or "").startswith("bytes=") for x in heard.json()
+    ), heard.json()
+    await supervisor.screenshot(path=ARTIFACTS / "desk-recording.png")
+
 
 async def test_the_desk_finds_a_caller_and_a_ticket_goes_through_its_lifecycle(
     suite: SuiteState, browser: Browser

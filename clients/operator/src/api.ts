@@ -12,7 +12,7 @@ export class Problem extends Error {
   }
 }
 
-export type Service = "auth" | "queue-manager" | "call-manager" | "helpdesk" | "snitch" | "core-bus";
+export type Service = "auth" | "queue-manager" | "call-manager" | "helpdesk" | "snitch" | "core-bus" | "recording";
 
 const RETRIES_MS = [500, 1000, 2000];
 

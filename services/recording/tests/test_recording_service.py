@@ -151,6 +151,11 @@ async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
             f"/api/v1/recordings/{ready.recording_id}/audio", params={"format": "wav"}, headers=mine
         )
         assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
+        link = (await http.post(f"/api/v1/recordings/{ready.recording_id}/link", headers=mine)).json()
+        played = await http.get(f"/api/{link['path']}", headers={"Range": "bytes=0-3"})  # no token: signed
+        assert played.status_code == 206 and played.content == b"OggS"
+        forged = link["path"].replace("sub=operator1", "sub=operator2")
+        assert (await http.get(f"/api/{forged}")).status_code == 403
         refused = await http.get(f"/api/v1/recordings/{ready.recording_id}/audio", headers=other)
         assert refused.status_code == 404  # another agent's: as if it did not exist
         assert (await http.get("/api/v1/recordings", params={"call_id": call_id}, headers=other)).json() == []
@@ -160,6 +165,7 @@ async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
             ("supervisor1", "opus", None, True), ("supervisor1", "opus", "bytes=0-99", True),
             ("supervisor1", "opus", f"bytes={len(whole.content) + 10}-", True),
             ("operator1", "wav", None, True),
+            ("operator1", "opus", "bytes=0-3", True), ("operator2", "opus", None, False),
             ("operator2", "opus", None, False),
         ]  # fmt: skip
 

@@ -5,6 +5,7 @@ import { contact as fetchContact, timeline, type Contact } from "../desk";
 import { t } from "../i18n";
 import { href } from "../router";
 import type { Session } from "../session";
+import { CallRecording } from "./RecordingPlayer";
 import { Refusal, useAttempt } from "./refusal";
 
 type Entry = Awaited<ReturnType<typeof timeline>>[number];
@@ -54,6 +55,7 @@ export function ContactPage({ session, id }: { session: Session; id: string }) {
               {new Date(entry.at).toLocaleString()} · {t("call")} · {entry.card.outcome ?? entry.card.state}
               {entry.card.disposition ? ` · ${entry.card.disposition}` : ""}
               {entry.card.talk_s !== null ? ` · ${Math.round(entry.card.talk_s)} s` : ""}
+              {entry.card.recording_id && <CallRecording session={session} callId={entry.card.call_id} />}
             </li>
           ) : (
             <li key={`t${entry.ticket!.ticket_id}`}>

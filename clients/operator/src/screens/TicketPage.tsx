@@ -8,6 +8,7 @@ import { t } from "../i18n";
 import { href } from "../router";
 import type { Session } from "../session";
 import { Attachments } from "./Attachments";
+import { CallRecording } from "./RecordingPlayer";
 import { Refusal, useAttempt } from "./refusal";
 import { SlaClocks } from "./SlaClocks";
 import { TicketCorrection } from "./TicketCorrection";
@@ -84,6 +85,7 @@ export function TicketPage({ session, id, me, changed, online }: Props) {
         )}
       </dl>
       {found.description && <p class="description">{found.description}</p>}
+      {found.call_id && <CallRecording session={session} callId={found.call_id} />}
       <div class="actions" role="group" aria-label={t("ticketActions")}>
         {found.actions.includes("assign") && (
           <input aria-label={t("assignee")} value={assignee} maxLength={100} onInput={(e) => setAssignee((e.target as HTMLInputElement).value)} />

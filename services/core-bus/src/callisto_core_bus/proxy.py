@@ -18,13 +18,22 @@ from collections.abc import Callable
 
 import httpx
 from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from callisto_core_bus.errors import BodyTooLarge, NoReadyInstance, UpstreamTimeout, UpstreamUnreachable
 from callisto_protocol.registry import InstanceRole, InstanceState, InstanceStatus
 
 MAX_BODY = 1 << 20
-ASKED = ("authorization", "content-type", "accept", "accept-language", "if-match", "if-none-match")
-ANSWERED = ("content-type", "etag", "location", "retry-after", "allow", "www-authenticate", "cache-control")
+ASKED = (
+    "authorization", "content-type", "accept", "accept-language", "if-match", "if-none-match",
+    "range", "if-range",  # audio: parts asked by players
+)  # fmt: skip
+ANSWERED = (
+    "content-type", "etag", "location", "retry-after", "allow", "www-authenticate", "cache-control",
+    "content-range", "accept-ranges", "content-disposition", "last-modified", "content-length",
+    "content-encoding", "x-total-count",
+)  # fmt: skip
 
 
 class Proxy:
@@ -53,10 +62,11 @@ class Proxy:
             raise BodyTooLarge(f"a body over {MAX_BODY} bytes is not passed on", {"limit": MAX_BODY})
         headers = {name: value for name, value in request.headers.items() if name in ASKED}
         url = f"{instance.http_url.rstrip('/')}/api/{path}"
+        asked = self.client.build_request(
+            request.method, url, params=request.query_params, headers=headers, content=body
+        )
         try:
-            answer = await self.client.request(
-                request.method, url, params=request.query_params, headers=headers, content=body
-            )
+            answer = await self.client.send(asked, stream=True)  # audio passes through as it comes
         except httpx.TimeoutException:
             raise UpstreamTimeout(f"{service} did not answer in time", {"service": service}) from None
         except httpx.HTTPError as exc:
@@ -64,4 +74,9 @@ class Proxy:
                 f"{service} is unreachable: {exc!r}"[:300], {"service": service}
             ) from None
         kept = {name: value for name, value in answer.headers.items() if name in ANSWERED}
-        return Response(answer.content, status_code=answer.status_code, headers=kept)
+        return StreamingResponse(
+            answer.aiter_raw(),
+            status_code=answer.status_code,
+            headers=kept,
+            background=BackgroundTask(answer.aclose),
+        )

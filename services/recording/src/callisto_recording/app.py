@@ -14,6 +14,7 @@ from callisto_recording import __version__
 from callisto_recording.api import recordings
 from callisto_recording.conversions import Conversions
 from callisto_recording.handlers import call_consumer
+from callisto_recording.links import LinkSigner
 from callisto_recording.notifier import Notifier
 from callisto_recording.settings import RecordingSettings
 from callisto_recording.store import RecordingStore
@@ -61,5 +62,5 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
         conversions.close()
         await database.close()
 
-    service.include_router(recordings.router(service, store, settings.store_dir))
+    service.include_router(recordings.router(service, store, settings.store_dir, LinkSigner(database)))
     return service, conversions, service.create_app()

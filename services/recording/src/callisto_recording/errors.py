@@ -3,7 +3,8 @@
 RecordingError (CallistoError)
 ├── CorruptCapture     422 a capture that cannot be read: quarantined with the reason, never dropped
 ├── UnsupportedCodec   422 a leg's audio in a codec the converter does not decode (named)
-└── ConversionFailed   500 the encoded file did not decode back to the call's length: the capture stays
+├── ConversionFailed   500 the encoded file did not decode back to the call's length: the capture stays
+└── LinkRefused        403 a play link with a wrong signature, or expired
 """
 
 from __future__ import annotations
@@ -28,3 +29,8 @@ class UnsupportedCodec(RecordingError):
 class ConversionFailed(RecordingError):
     status = 500
     error_id = "conversion-failed"
+
+
+class LinkRefused(RecordingError):
+    status = 403
+    error_id = "link-refused"

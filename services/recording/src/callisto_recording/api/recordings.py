@@ -6,9 +6,10 @@ listen and download is written down (who, when, which bytes), refusals too."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
@@ -17,6 +18,8 @@ from pydantic import BaseModel, Field
 
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_recording.encode import MEDIA_TYPE, blocks_of, encode_all
+from callisto_recording.errors import LinkRefused
+from callisto_recording.links import LinkSigner
 from callisto_recording.store import RecordingStore
 from callisto_runtime import NotFound, Service
 from callisto_runtime.problems import responses
@@ -24,6 +27,7 @@ from callisto_runtime.tokens import Claims, PermissionDenied
 
 Id = Annotated[str, PathParam(pattern=TOKEN_PATTERN)]
 Token = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
+Format = Literal["opus", "wav", "mp3"]
 
 
 class Recording(BaseModel):
@@ -45,6 +49,14 @@ class Recording(BaseModel):
     audio_url: str = Field(description="stereo Ogg Opus: the customer left, the agent right")
 
 
+class PlayLink(BaseModel):
+    path: str = Field(
+        description="the play route's path below /api/ (through core-bus: /svc/recording/api/<path>)"
+    )
+    url: str = Field(description="the same at this instance")
+    expires_at: datetime
+
+
 class Listen(BaseModel):
     subject: str
     at: datetime
@@ -53,7 +65,7 @@ class Listen(BaseModel):
     allowed: bool
 
 
-def router(service: Service, store: RecordingStore, store_dir: Path) -> APIRouter:
+def router(service: Service, store: RecordingStore, store_dir: Path, links: LinkSigner) -> APIRouter:
     api = APIRouter(prefix="/api/v1/recordings", tags=["recordings"])
     signed_in = service.authenticated()
 
@@ -111,6 +123,15 @@ def router(service: Service, store: RecordingStore, store_dir: Path) -> APIRoute
         await found(recording_id, claims, "read")
         return [Listen(**row) for row in await store.listens(recording_id)]
 
+    async def served(row: dict[str, Any], format: Format) -> FileResponse:
+        stored = store_dir / row["file"]
+        path = stored if format == "opus" else await asyncio.to_thread(rendered, stored, format)
+        suffix = "ogg" if format == "opus" else format
+        return FileResponse(
+            path, media_type=MEDIA_TYPE[format], filename=f"{row['call_id']}.{suffix}",
+            content_disposition_type="inline",
+        )  # fmt: skip
+
     @api.get(
         "/{recording_id}/audio",
         summary="The audio (Range requests); format opus (stored), wav or mp3 (rendered)",
@@ -122,28 +143,68 @@ def router(service: Service, store: RecordingStore, store_dir: Path) -> APIRoute
         },
     )
     async def audio(
-        recording_id: Id, request: Request, format: Literal["opus", "wav", "mp3"] = "opus",
-        claims: Claims = signed_in,
-    ) -> FileResponse:  # fmt: skip
+        recording_id: Id, request: Request, format: Format = "opus", claims: Claims = signed_in
+    ) -> FileResponse:
         wanted = request.headers.get("range")
         try:
             row = await found(recording_id, claims, "listen")
         except (NotFound, PermissionDenied):
-            await store.listened(recording_id, claims.subject, format, wanted, allowed=False)
+            await store.listened(recording_id, who(claims), format, wanted, allowed=False)
             raise
-        stored = store_dir / row["file"]
-        path = stored if format == "opus" else await asyncio.to_thread(rendered, stored, format)
-        await store.listened(recording_id, claims.subject, format, wanted, allowed=True)
-        suffix = "ogg" if format == "opus" else format
-        return FileResponse(
-            path, media_type=MEDIA_TYPE[format], filename=f"{row['call_id']}.{suffix}",
-            content_disposition_type="inline",
-        )  # fmt: skip
+        await store.listened(recording_id, who(claims), format, wanted, allowed=True)
+        return await served(row, format)
+
+    @api.post(
+        "/{recording_id}/link",
+        summary="A play link for an <audio> element, signed for the person (an hour)",
+        responses=responses(404),
+    )
+    async def link(recording_id: Id, format: Format = "opus", claims: Claims = signed_in) -> PlayLink:
+        await found(recording_id, claims, "listen")
+        expires, signature = await links.sign(recording_id, format, who(claims))
+        query = urlencode({"format": format, "sub": who(claims), "exp": expires, "sig": signature})
+        path = f"v1/recordings/{recording_id}/play?{query}"
+        return PlayLink(
+            path=path, url=f"{service.http_url}/api/{path}", expires_at=datetime.fromtimestamp(expires, UTC)
+        )
+
+    @api.get(
+        "/{recording_id}/play",
+        summary="The audio through a play link (no token: the link is signed); Range requests",
+        response_class=FileResponse,
+        responses={
+            206: {"description": "part of it"},
+            416: {"description": "a range outside it"},
+            **responses(403, 404),
+        },
+    )
+    async def play(
+        recording_id: Id,
+        request: Request,
+        sub: Annotated[str, Query(min_length=1, max_length=200)],
+        exp: Annotated[int, Query(ge=0)],
+        sig: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
+        format: Format = "opus",
+    ) -> FileResponse:
+        wanted = request.headers.get("range")
+        if not await links.valid(recording_id, format, sub, exp, sig):
+            await store.listened(recording_id, sub, format, wanted, allowed=False)
+            raise LinkRefused("the play link is not valid or has expired", {"recording_id": recording_id})
+        row = await store.get(recording_id)
+        if row is None:
+            raise NotFound(f"no recording {recording_id!r}", {"recording_id": recording_id})
+        await store.listened(recording_id, sub, format, wanted, allowed=True)
+        return await served(row, format)
 
     return api
 
 
-def rendered(stored: Path, format: Literal["wav", "mp3"]) -> Path:
+def who(claims: Claims) -> str:
+    """How the audit names a person: their login (a service account: its subject)."""
+    return claims.login or claims.subject
+
+
+def rendered(stored: Path, format: Format) -> Path:
     """The stored file in another format, made once and kept beside it."""
     target = stored.with_suffix(f".{format}")
     if not target.exists():
