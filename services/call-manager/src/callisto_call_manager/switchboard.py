@@ -362,7 +362,9 @@ class Switchboard:
             await self.hangup(call, EndedBy.SYSTEM, 503)
             return ConnectResult.FAILED
         await self.table.move(call, S.CONNECTED, agent_id=agent_id, offer_id=offer_id)
-        if self.record_answered or call.recording == "on":  # a new agent: a new segment, their leg
+        # a new agent: a new segment with their leg's port; a paused recording (a card number being
+        # read out) stays paused until someone resumes it
+        if call.recording != "paused" and (self.record_answered or call.recording == "on"):
             await self._record_quietly(call, RecordAction.START)
         return ConnectResult.ANSWERED
 

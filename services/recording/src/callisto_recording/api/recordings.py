@@ -28,6 +28,9 @@ from callisto_runtime.tokens import Claims, PermissionDenied
 Id = Annotated[str, PathParam(pattern=TOKEN_PATTERN)]
 Token = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
 Format = Literal["opus", "wav", "mp3"]
+PARTS: dict[int | str, dict[str, Any]] = {
+    206: {"description": "part of it"}, 416: {"description": "a range outside it"},
+}  # fmt: skip
 
 
 class Recording(BaseModel):
@@ -136,11 +139,7 @@ def router(service: Service, store: RecordingStore, store_dir: Path, links: Link
         "/{recording_id}/audio",
         summary="The audio (Range requests); format opus (stored), wav or mp3 (rendered)",
         response_class=FileResponse,
-        responses={
-            206: {"description": "part of it"},
-            416: {"description": "a range outside it"},
-            **responses(404),
-        },
+        responses={**PARTS, **responses(404)},
     )
     async def audio(
         recording_id: Id, request: Request, format: Format = "opus", claims: Claims = signed_in
@@ -172,11 +171,7 @@ def router(service: Service, store: RecordingStore, store_dir: Path, links: Link
         "/{recording_id}/play",
         summary="The audio through a play link (no token: the link is signed); Range requests",
         response_class=FileResponse,
-        responses={
-            206: {"description": "part of it"},
-            416: {"description": "a range outside it"},
-            **responses(403, 404),
-        },
+        responses={**PARTS, **responses(403, 404)},
     )
     async def play(
         recording_id: Id,
