@@ -53,6 +53,7 @@ def test_a_pause_between_segments_is_silence_where_it_was(tmp_path: Path) -> Non
     segments = [Segment(before, CUSTOMER_PORT, AGENT_PORT), Segment(after, CUSTOMER_PORT, AGENT_PORT)]
     converted = convert(segments, tmp_path / "call.ogg")
     assert converted.duration_s == pytest.approx(7, abs=0.05)  # the three paused seconds kept
+    assert converted.spans == [(0.0, 2.0), (5.0, 7.0)]
     audio = played(tmp_path / "call.ogg")
     assert loudest_hz(audio[3 * RATE : 4 * RATE, 0]) == 0 and loudest_hz(audio[3 * RATE : 4 * RATE, 1]) == 0
     assert loudest_hz(audio[int(5.5 * RATE) : int(6.5 * RATE), 0]) == pytest.approx(440, abs=10)

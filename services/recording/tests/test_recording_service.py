@@ -123,6 +123,8 @@ async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
             (ready.recording_id, "agent-1", 2)
         ]
         assert listed[0]["ratios"]["overtalk"] > 0.5
+        [before, after] = listed[0]["spans"]  # the pause between them, about a second
+        assert before[0] == pytest.approx(0, abs=0.1) and after[0] - before[1] == pytest.approx(1, abs=0.3)
         whole = await http.get(f"/api/v1/recordings/{ready.recording_id}/audio", headers=boss)
         assert whole.status_code == 200 and whole.headers["content-type"] == "audio/ogg"
         part = await http.get(

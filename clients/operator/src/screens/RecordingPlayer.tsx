@@ -90,6 +90,7 @@ export function RecordingPlayer({ session, recording }: { session: Session; reco
               {(["both", "customer", "agent"] as const).map((c) => <option value={c}>{t(`channel.${c}`)}</option>)}
             </select>
           </label>
+          <Pauses recording={recording} />
           <small>
             {t("talkCustomer")} {Math.round((recording.ratios["customer_talk"] ?? 0) * 100)}% · {t("talkAgent")}{" "}
             {Math.round((recording.ratios["agent_talk"] ?? 0) * 100)}% · {t("overtalk")} {Math.round((recording.ratios["overtalk"] ?? 0) * 100)}%
@@ -98,6 +99,27 @@ export function RecordingPlayer({ session, recording }: { session: Session; reco
         </>
       )}
       {error && <p class="error" role="alert">{error}</p>}
+    </div>
+  );
+}
+
+const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`;
+
+/** The recorded stretches on a bar as long as the call; the gaps between them were paused (a card
+ *  number read out) and are silence in the file. */
+function Pauses({ recording }: { recording: Recording }) {
+  const spans = recording.spans;
+  const gaps = spans.slice(1).map((span, i) => [spans[i]![1], span[0]] as const).filter(([a, b]) => b - a >= 0.5);
+  if (gaps.length === 0) return null;
+  const at = (s: number) => `${(100 * s) / Math.max(recording.duration_s, 0.001)}%`;
+  return (
+    <div class="pauses" data-testid="paused-spans" title={t("pausedSpans")}>
+      {gaps.map(([from, to]) => (
+        <span class="gap" style={{ left: at(from), width: at(to - from) }} />
+      ))}
+      <small>
+        {t("paused")}: {gaps.map(([from, to]) => `${clock(from)}–${clock(to)}`).join(", ")}
+      </small>
     </div>
   );
 }

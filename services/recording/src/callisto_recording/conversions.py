@@ -99,9 +99,14 @@ class Conversions:
             return
         await asyncio.to_thread(os.replace, partial, final)
         row = await self.store.stored(
-            new_id(), call_id, str(final.relative_to(self.store_dir)), size, sha256, converted.decoded_s,
-            len(capture.segments), converted.ratios,
-        )  # fmt: skip
+            new_id(),
+            call_id,
+            str(final.relative_to(self.store_dir)),
+            size,
+            sha256,
+            len(capture.segments),
+            converted,
+        )
         await asyncio.to_thread(remove, capture)  # only now: the file and its row are safe
         self.done += 1
         log.info(

@@ -36,6 +36,7 @@ class Converted:
     packets: int
     skipped: dict[str, int] = field(default_factory=dict)
     late_samples: int = 0
+    spans: list[tuple[float, float]] = field(default_factory=list)  # recorded stretches, s from the start
 
 
 def _first_arrival(segments: Sequence[Segment]) -> float:
@@ -45,10 +46,15 @@ def _first_arrival(segments: Sequence[Segment]) -> float:
     raise CorruptCapture("no RTP in the capture", {"files": [s.pcap.name for s in segments]})
 
 
-def _blocks(segments: Sequence[Segment], mix: Mixdown, stats: ReadStats) -> Iterator[Stereo]:
+def _blocks(
+    segments: Sequence[Segment], mix: Mixdown, stats: ReadStats, spans: list[tuple[float, float]]
+) -> Iterator[Stereo]:
     for segment in segments:
         channels = {segment.customer_port: CUSTOMER, segment.agent_port: AGENT}
+        first = last = None
         for packet in packets(segment.pcap, stats):
+            first = packet.at if first is None else first
+            last = packet.at + 0.02
             channel = channels.get(packet.destination_port)
             if channel is None:
                 stats.skip("another leg")
@@ -71,6 +77,8 @@ def _blocks(segments: Sequence[Segment], mix: Mixdown, stats: ReadStats) -> Iter
                     {"payload_type": packet.payload_type, "file": segment.pcap.name},
                 )
             yield from mix.ready(packet.at)
+        if first is not None and last is not None:
+            spans.append((round(first - mix.start_at, 2), round(last - mix.start_at, 2)))
     yield from mix.rest()
 
 
@@ -78,9 +86,10 @@ def convert(segments: Sequence[Segment], out: Path, format: Format = "opus") -> 
     """Write the call's stereo file to ``out`` and check it decodes back to the call's length."""
     mix = Mixdown(_first_arrival(segments))
     stats = ReadStats()
-    samples = encode_all(_blocks(segments, mix, stats), out, format)
+    spans: list[tuple[float, float]] = []
+    samples = encode_all(_blocks(segments, mix, stats, spans), out, format)
     decoded = verify(out, samples / 8000)
     return Converted(
         duration_s=round(mix.duration_s, 3), decoded_s=round(decoded, 3), ratios=mix.talk.ratios(),
-        packets=stats.rtp, skipped=stats.skipped, late_samples=mix.late_samples,
+        packets=stats.rtp, skipped=stats.skipped, late_samples=mix.late_samples, spans=spans,
     )  # fmt: skip

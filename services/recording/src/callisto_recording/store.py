@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from callisto_protocol.calls import CallState, CallStateChanged
+from callisto_recording.converter import Converted
 from callisto_runtime.database import Database
 
 LEASE = timedelta(minutes=10)  # a job taken and not finished by then (a crash) is taken again
@@ -67,19 +68,20 @@ class RecordingStore:
         )  # fmt: skip
 
     async def stored(
-        self, recording_id: str, call_id: str, file: str, size: int, sha256: str, duration_s: float,
-        segments: int, ratios: dict[str, float],
+        self, recording_id: str, call_id: str, file: str, size: int, sha256: str, segments: int,
+        converted: Converted,
     ) -> dict[str, Any]:  # fmt: skip
         """The recording's row and its job done, in one transaction; the row (an earlier one if the
         call was stored before a crash)."""
         async with self.db.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO recordings (id, call_id, direction, caller, queue_id, agent_id, started_at,"
-                " ended_at, duration_s, segments, file, size, sha256, ratios)"
+                " ended_at, duration_s, segments, file, size, sha256, ratios, spans)"
                 " SELECT $1, c.call_id, c.direction, c.caller, c.queue_id, c.agent_id, c.started_at,"
-                " c.ended_at, $3, $4, $5, $6, $7, $8::jsonb FROM calls c WHERE c.call_id = $2"
+                " c.ended_at, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb FROM calls c WHERE c.call_id = $2"
                 " ON CONFLICT (call_id) DO NOTHING",
-                recording_id, call_id, duration_s, segments, file, size, sha256, json.dumps(ratios),
+                recording_id, call_id, converted.decoded_s, segments, file, size, sha256,
+                json.dumps(converted.ratios), json.dumps(converted.spans),
             )  # fmt: skip
             await conn.execute(
                 "UPDATE jobs SET state = 'done', reason = NULL, updated_at = now() WHERE call_id = $1",
@@ -125,6 +127,7 @@ class RecordingStore:
 
 def recording_row(row: Any) -> dict[str, Any]:
     data = dict(row)
-    if isinstance(data.get("ratios"), str):
-        data["ratios"] = json.loads(data["ratios"])
+    for name in ("ratios", "spans"):
+        if isinstance(data.get(name), str):
+            data[name] = json.loads(data[name])
     return data

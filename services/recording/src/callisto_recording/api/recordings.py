@@ -46,6 +46,9 @@ class Recording(BaseModel):
     segments: int = Field(description="recorded stretches (a pause or a new agent starts another)")
     size: int
     sha256: str
+    spans: list[tuple[float, float]] = Field(
+        description="recorded stretches, seconds from the start (one per segment); the gaps are pauses"
+    )
     ratios: dict[str, float] = Field(
         description="customer_talk, agent_talk, silence, overtalk (shares of time)"
     )
