@@ -99,6 +99,7 @@ async def test_it_learns_from_resolved_tickets_and_routes_the_confident(
         assert today["tickets"] == 163
         assert len(today["categories"]) == 3 and today["categories"][0]["tickets"] >= 40
         assert today["terms"] and today["terms"][0]["tickets"] >= 10
+        assert today["sla_measured"] >= 1 and 0 <= today["sla_met"] <= 1  # the SLA engine measured them
         backwards = {"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
         bad = await http.get("/api/v1/trends", params=backwards, headers=admin)
         assert bad.status_code == 400

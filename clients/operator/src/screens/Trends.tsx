@@ -1,4 +1,4 @@
-// helpdesk's ticket trends over a report's days: tickets a day with their top categories and terms.
+// helpdesk's ticket trends over a report's days: tickets a day, SLA attainment, top categories and terms.
 import { useEffect, useState } from "preact/hooks";
 import { call } from "../api";
 import type { components } from "../api/helpdesk";
@@ -23,13 +23,14 @@ export function Trends({ session, from, to }: { session: Session; from: string; 
       <h3>{t("ticketTrends")}</h3>
       <table>
         <thead>
-          <tr><th>{t("day")}</th><th>{t("tickets")}</th><th>{t("topCategories")}</th><th>{t("topTerms")}</th></tr>
+          <tr><th>{t("day")}</th><th>{t("tickets")}</th><th>{t("slaMetShare")}</th><th>{t("topCategories")}</th><th>{t("topTerms")}</th></tr>
         </thead>
         <tbody>
           {rows.map((row) => (
             <tr>
               <td>{row.period}</td>
               <td><meter min={0} max={most} value={row.tickets} aria-hidden="true" /> {row.tickets}</td>
+              <td>{row.sla_met === null || row.sla_met === undefined ? "—" : `${Math.round(row.sla_met * 100)}%`}</td>
               <td>{row.categories.map((c) => `${c.category_id} (${c.tickets})`).join(", ")}</td>
               <td>{row.terms.map((c) => c.term).join(", ")}</td>
             </tr>

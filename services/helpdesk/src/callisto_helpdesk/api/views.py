@@ -144,6 +144,8 @@ class TrendRow(BaseModel):
     tickets: int
     categories: list[CategoryCount]
     terms: list[TermCount]
+    sla_measured: int = Field(default=0, description="tickets under an SLA policy")
+    sla_met: float | None = Field(default=None, description="share of those not breached")
 
 
 class AttachmentInfo(BaseModel):
