@@ -14,12 +14,11 @@ Problems of its own: 503 ``no-ready-instance``, 502 ``upstream-unreachable``, 50
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
-from starlette.background import BackgroundTask
 
 from callisto_core_bus.errors import BodyTooLarge, NoReadyInstance, UpstreamTimeout, UpstreamUnreachable
 from callisto_protocol.registry import InstanceRole, InstanceState, InstanceStatus
@@ -74,9 +73,14 @@ class Proxy:
                 f"{service} is unreachable: {exc!r}"[:300], {"service": service}
             ) from None
         kept = {name: value for name, value in answer.headers.items() if name in ANSWERED}
-        return StreamingResponse(
-            answer.aiter_raw(),
-            status_code=answer.status_code,
-            headers=kept,
-            background=BackgroundTask(answer.aclose),
-        )
+        return StreamingResponse(passed_on(answer), status_code=answer.status_code, headers=kept)
+
+
+async def passed_on(answer: httpx.Response) -> AsyncIterator[bytes]:
+    """The answer's body as it comes; its connection goes back to the pool however the stream ends
+    (a player seeking elsewhere drops the request halfway)."""
+    try:
+        async for chunk in answer.aiter_raw():
+            yield chunk
+    finally:
+        await answer.aclose()
