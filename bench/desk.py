@@ -19,7 +19,8 @@ In the page (supervisor1, who sees every ticket):
 - search: words from the requests ("pressure", "invoice vpn" ...) on every ticket, some with a
   category or a state; the same measure;
 - report: the line's year by 15 minutes (35,000 buckets, three charts): from the hash changed to
-  the frame after the charts are drawn (data-ready); first and repeated views.
+  the frame after the charts are drawn (data-ready); first and repeated views;
+- bundle per route: the built client gzipped, what the desk's screens, the reports and the phone load.
 
 Last line: one JSON object with the figures beside their goals.
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import json
 import os
 import random
@@ -75,6 +77,22 @@ TIMED = """async ([hash, selector, attribute]) => {
   await new Promise((resolve) => requestAnimationFrame(() => resolve(undefined)));
   return performance.now() - start;
 }"""
+
+
+def bundle_per_route() -> dict[str, float]:
+    """The built client gzipped (-9), by what a route loads: the desk's screens (tickets, contacts,
+    settings) are in the main chunk; reports add the chart chunk; the phone its own."""
+    assets = repo_root(Path(__file__).parent) / "clients" / "operator" / "dist" / "assets"
+    sizes = {
+        f.name: len(gzip.compress(f.read_bytes(), 9)) / 1024
+        for f in assets.iterdir()
+        if f.suffix in (".js", ".css")
+    }
+    main = sum(size for name, size in sizes.items() if name.startswith("index-"))
+    chart = sum(size for name, size in sizes.items() if name.startswith("Chart-"))
+    phone = sum(size for name, size in sizes.items() if name.startswith("phone-"))
+    return {"bundle_desk_kb": round(main, 1), "bundle_reports_kb": round(main + chart, 1),
+            "bundle_phone_kb": round(phone, 1)}  # fmt: skip
 
 
 def definitions(folder: Path) -> Path:
@@ -294,7 +312,10 @@ def main() -> None:
             print(f"seeded {args.tickets:,} tickets and {rows:,} queue log rows in {took:.0f} s")
             server = asyncio.run(api_figures(state, args))
             figures = asyncio.run(measure(state, args, rng))
-    print(json.dumps({**figures, **server, **{f"goal_{k}": v for k, v in GOALS.items()}}))
+    bundles = bundle_per_route()
+    desk, reports, phone = bundles.values()
+    print(f"bundle (gzip): desk screens {desk} KB, with reports {reports} KB, the phone's chunk {phone} KB")
+    print(json.dumps({**figures, **server, **bundles, **{f"goal_{k}": v for k, v in GOALS.items()}}))
 
 
 if __name__ == "__main__":
