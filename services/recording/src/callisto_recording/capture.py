@@ -12,7 +12,7 @@ from pathlib import Path
 
 from callisto_recording.converter import Segment
 from callisto_recording.errors import CorruptCapture
-from callisto_recording.pcap import packets
+from callisto_recording.pcap import first_arrival
 
 SAID = re.compile(r"^callisto-recording v1 call=(\S+) customer=(\d+) agent=(\d+)\s*$", re.MULTILINE)
 
@@ -25,14 +25,13 @@ class Capture:
     unlabelled: list[Path]  # metadata without call-manager's legs (recorded by someone else)
 
 
-def _first_arrival(pcap: Path) -> float:
-    """When the segment's first packet came (unreadable: last; the converter says why)."""
+def _order(pcap: Path) -> float:
+    """Segments go in the order their first packets came (an unreadable one last: the converter
+    says why)."""
     try:
-        for packet in packets(pcap):
-            return packet.at
+        return first_arrival(pcap) or float("inf")
     except CorruptCapture:
-        pass
-    return float("inf")
+        return float("inf")
 
 
 def capture_of(folder: Path, call_id: str) -> Capture:
@@ -50,7 +49,7 @@ def capture_of(folder: Path, call_id: str) -> Capture:
         pcap = folder / "pcaps" / pcap.name  # the folder as this service sees it
         finished[pcap] = Segment(pcap, int(said.group(2)), int(said.group(3)))
     present = [s for p, s in finished.items() if p.exists()]
-    present.sort(key=lambda s: _first_arrival(s.pcap))
+    present.sort(key=lambda s: _order(s.pcap))
     return Capture(
         segments=present, files=[*pcaps, *metadata], open=[p for p in pcaps if p not in finished],
         unlabelled=unlabelled,

@@ -13,7 +13,7 @@ from callisto_recording.encode import Format, encode_all, verify
 from callisto_recording.errors import CorruptCapture, UnsupportedCodec
 from callisto_recording.g711 import CODEC_NAMES, PCMA, PCMU, decode
 from callisto_recording.mixdown import AGENT, CUSTOMER, Mixdown, Stereo
-from callisto_recording.pcap import ReadStats, packets
+from callisto_recording.pcap import ReadStats, first_arrival, packets
 
 TELEPHONE_EVENT_TYPES = range(96, 128)  # dynamic types: DTMF events and comfort noise, not speech
 COMFORT_NOISE = 13
@@ -41,8 +41,8 @@ class Converted:
 
 def _first_arrival(segments: Sequence[Segment]) -> float:
     for segment in segments:
-        for packet in packets(segment.pcap):
-            return packet.at
+        if (at := first_arrival(segment.pcap)) is not None:
+            return at
     raise CorruptCapture("no RTP in the capture", {"files": [s.pcap.name for s in segments]})
 
 

@@ -32,27 +32,22 @@ MEDIA_TYPE: dict[Format, str] = {"opus": "audio/ogg", "wav": "audio/wav", "mp3":
 class Encoder:
     """Blocks of stereo samples into ``path`` (written whole, then fsynced on close)."""
 
-    def __init__(self, path: Path, format: Format = "opus", channels: int = 2) -> None:
+    def __init__(self, path: Path, format: Format = "opus") -> None:
         container, codec, bit_rate = CODEC[format]
         self.path = path
-        self.channels = channels
         self.out = av.open(str(path), "w", format=container)
-        layout = "stereo" if channels == 2 else "mono"
-        self.stream: av.AudioStream = self.out.add_stream(codec, rate=RATE, layout=layout)  # type: ignore[assignment]
+        self.stream: av.AudioStream = self.out.add_stream(codec, rate=RATE, layout="stereo")  # type: ignore[assignment]
         if bit_rate:
-            self.stream.bit_rate = bit_rate * channels // 2
+            self.stream.bit_rate = bit_rate
         if codec == "libopus":
-            self.stream.options = {"application": "voip", "mapping_family": "255" if channels == 2 else "0"}
+            self.stream.options = {"application": "voip", "mapping_family": "255"}
         self.samples = 0
 
     def write(self, block: Stereo) -> None:
         if len(block) == 0:
             return
-        data = block if self.channels == 2 else block.astype(np.int32).mean(axis=1).astype(np.int16)[:, None]
         frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(data).reshape(1, -1),
-            format="s16",
-            layout="stereo" if self.channels == 2 else "mono",
+            np.ascontiguousarray(block).reshape(1, -1), format="s16", layout="stereo"
         )
         frame.sample_rate = RATE
         frame.pts = self.samples
@@ -68,9 +63,9 @@ class Encoder:
             os.fsync(written.fileno())
 
 
-def encode_all(blocks: Iterable[Stereo], path: Path, format: Format = "opus", channels: int = 2) -> int:
+def encode_all(blocks: Iterable[Stereo], path: Path, format: Format = "opus") -> int:
     """Every block into ``path``; on any failure no file is left behind."""
-    encoder = Encoder(path, format, channels)
+    encoder = Encoder(path, format)
     try:
         for block in blocks:
             encoder.write(block)

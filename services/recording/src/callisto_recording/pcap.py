@@ -137,3 +137,8 @@ def packets(path: Path, stats: ReadStats | None = None) -> Iterator[RtpPacket]:
                 continue
             stats.rtp += 1
             yield packet
+
+
+def first_arrival(path: Path) -> float | None:
+    """When the capture's first RTP packet came (None: it holds none)."""
+    return next((packet.at for packet in packets(path)), None)
