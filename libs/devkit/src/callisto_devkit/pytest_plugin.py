@@ -19,6 +19,7 @@ import redis.asyncio as redis
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import ManagedProcess, free_port, wait_until
 from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer, RtpEngine
+from callisto_runtime.service import KEEP_ALIVE_S
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +91,7 @@ async def serve_in_process(
     # like run(): connections still open after a few seconds (wallboard screens) do not hold up the stop
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=5,
+        timeout_keep_alive=KEEP_ALIVE_S,
         proxy_headers=bool(trusted_proxies), forwarded_allow_ips=trusted_proxies,
     )  # fmt: skip
     server = QuietServer(config)

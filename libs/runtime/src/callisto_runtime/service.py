@@ -403,6 +403,12 @@ class Service:
         return app
 
 
+# how long an idle keep-alive connection stays open: longer than the idle expiry of the clients that reuse
+# them (httpx's 5 s, core-bus's proxy included), so a client never sends on a connection the server has
+# just closed (a read error on a request nobody refused)
+KEEP_ALIVE_S = 75
+
+
 def run(service: Service, app: FastAPI) -> None:
     """Serve ``app`` until SIGTERM or SIGINT; then shut down gracefully."""
     settings = service.settings
@@ -414,6 +420,7 @@ def run(service: Service, app: FastAPI) -> None:
         log_config=None,
         lifespan="on",
         timeout_graceful_shutdown=int(settings.drain_timeout_s) or None,
+        timeout_keep_alive=KEEP_ALIVE_S,
         **settings.http_server_options(),  # type: ignore[arg-type]
     )
     uvicorn.Server(config).run()
