@@ -70,7 +70,15 @@ from callisto_protocol.queues import (
     RequestCallback,
     SetAgentState,
 )
-from callisto_protocol.recordings import RecordingAvailable, RecordingQuarantined
+from callisto_protocol.recordings import (
+    RecordingAvailable,
+    RecordingDeleted,
+    RecordingHeld,
+    RecordingQuarantined,
+    RecordingRefused,
+    RecordingStorageChanged,
+    StorageLevel,
+)
 from callisto_protocol.registry import (
     InstanceRole,
     InstanceState,
@@ -339,6 +347,15 @@ EXAMPLES: list[Message] = [
         recording_id="r-9", call_id="c-42", url="https://rec.example.org/r-9.opus", duration_s=184.2
     ),
     RecordingQuarantined(call_id="c-43", reason="the customer's audio is G729: only G.711 is converted"),
+    RecordingHeld(
+        recording_id="r-9", call_id="c-42", held=True, reason="complaint 2026-118, legal", by="quality1"
+    ),
+    RecordingDeleted(recording_id="r-9", call_id="c-42", reason="retention: class default, 365 days"),
+    RecordingStorageChanged(
+        instance="recording-1", level=StorageLevel.REFUSING, spool_free=0.03, store_free=0.4,
+        reason="the capture spool has 3 % free (refusing below 5 %)",
+    ),
+    RecordingRefused(call_id="c-42", reason="the recording store has no room"),
     RecordCall(call_id="c-42", action=RecordAction.PAUSE),
     CallControlled(call_id="c-42", state=CallState.HELD),
     IvrInput(call_id="c-42", step="main-menu", digits="2"),

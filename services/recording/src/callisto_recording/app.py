@@ -5,7 +5,8 @@ run); the converted files are served from the store directory."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from callisto_recording.conversions import Conversions
 from callisto_recording.handlers import call_consumer
 from callisto_recording.links import LinkSigner
 from callisto_recording.notifier import Notifier
+from callisto_recording.retention import Retention, class_of
 from callisto_recording.settings import RecordingSettings
 from callisto_recording.store import RecordingStore
 from callisto_runtime import Service
@@ -34,6 +36,11 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
     conversions = Conversions(
         store, settings.capture_dir, settings.store_dir, workers=settings.workers,
         open_grace_s=settings.open_grace_s, stored=notifier.stored, quarantined=notifier.quarantined,
+        class_of=partial(class_of, settings.retention),
+    )  # fmt: skip
+    retention = Retention(
+        store, settings.retention, settings.store_dir, settings.archive_dir,
+        timedelta(seconds=settings.purge_grace_s),
     )  # fmt: skip
     calls = call_consumer(service.bus, store, timedelta(seconds=settings.settle_s))
     tasks: list[asyncio.Task[None]] = []
@@ -43,10 +50,19 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
         while await conversions.tick():
             pass
 
+    async def keep_retention() -> None:
+        await retention.run(datetime.now(UTC))
+        await retention.announce(notifier.deleted)
+
+    async def announce() -> None:  # deletions made by the command's runs are told within seconds
+        await retention.announce(notifier.deleted)
+
     async def prepare() -> None:
         await database.wait_ready()
         calls.start()
         tasks.append(periodic(settings.poll_s, convert_due, "recording-conversions"))
+        tasks.append(periodic(settings.retention_every_s, keep_retention, "recording-retention"))
+        tasks.append(periodic(5.0, announce, "recording-deletions"))
 
     @service.on_startup
     async def startup() -> None:
@@ -62,5 +78,5 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
         conversions.close()
         await database.close()
 
-    service.include_router(recordings.router(service, store, settings.store_dir, LinkSigner(database)))
+    service.include_router(recordings.router(service, store, retention, LinkSigner(database), notifier))
     return service, conversions, service.create_app()

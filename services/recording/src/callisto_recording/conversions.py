@@ -46,7 +46,7 @@ def _convert_in_worker(segments: list[Segment], out: Path) -> tuple[Converted, s
 class Conversions:
     def __init__(
         self, store: RecordingStore, capture_dir: Path, store_dir: Path, *, workers: int, open_grace_s: float,
-        stored: Stored, quarantined: Quarantined,
+        stored: Stored, quarantined: Quarantined, class_of: Callable[[str | None, str], str],
     ) -> None:  # fmt: skip
         self.store = store
         self.capture_dir = capture_dir
@@ -55,6 +55,7 @@ class Conversions:
         self.pool = ProcessPoolExecutor(max_workers=workers)
         self.stored = stored
         self.quarantined = quarantined
+        self.class_of = class_of
         self.done = 0
 
     def close(self) -> None:
@@ -106,6 +107,7 @@ class Conversions:
             sha256,
             len(capture.segments),
             converted,
+            self.class_of,
         )
         await asyncio.to_thread(remove, capture)  # only now: the file and its row are safe
         self.done += 1

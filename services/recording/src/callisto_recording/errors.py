@@ -4,7 +4,9 @@ RecordingError (CallistoError)
 ├── CorruptCapture     422 a capture that cannot be read: quarantined with the reason, never dropped
 ├── UnsupportedCodec   422 a leg's audio in a codec the converter does not decode (named)
 ├── ConversionFailed   500 the encoded file did not decode back to the call's length: the capture stays
-└── LinkRefused        403 a play link with a wrong signature, or expired
+├── LinkRefused        403 a play link with a wrong signature, or expired
+├── RecordingGone      410 the recording was deleted (its retention ran out, or someone asked)
+└── RecordingOnHold    409 a held recording cannot be deleted until the hold is released
 """
 
 from __future__ import annotations
@@ -34,3 +36,13 @@ class ConversionFailed(RecordingError):
 class LinkRefused(RecordingError):
     status = 403
     error_id = "link-refused"
+
+
+class RecordingGone(RecordingError):
+    status = 410
+    error_id = "recording-gone"
+
+
+class RecordingOnHold(RecordingError):
+    status = 409
+    error_id = "recording-on-hold"

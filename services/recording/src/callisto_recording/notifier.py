@@ -1,4 +1,5 @@
-"""The only place recording publishes from: a recording stored, a capture quarantined."""
+"""The only place recording publishes from: a recording stored, a capture quarantined, a hold set or
+released, a recording deleted, the room left to store them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
 
-from callisto_protocol.recordings import RecordingAvailable, RecordingQuarantined
+from callisto_protocol.recordings import (
+    RecordingAvailable,
+    RecordingDeleted,
+    RecordingHeld,
+    RecordingQuarantined,
+)
 from callisto_runtime import Bus
 
 
@@ -15,7 +21,10 @@ class Notifier:
         self.bus = bus
         self.base_url = base_url
         self.outcomes = Counter(
-            "callisto_recording_conversions", "Calls converted, quarantined", ["outcome"], registry=registry
+            "callisto_recording_conversions",
+            "Calls converted, quarantined; recordings deleted",
+            ["outcome"],
+            registry=registry,
         )
 
     async def stored(self, row: dict[str, Any]) -> None:
@@ -32,4 +41,19 @@ class Notifier:
         self.outcomes.labels("quarantined").inc()
         await self.bus.publish(
             RecordingQuarantined(call_id=call_id, reason=reason[:500]), correlation_id=call_id
+        )
+
+    async def held(self, row: dict[str, Any], reason: str, by: str) -> None:
+        await self.bus.publish(
+            RecordingHeld(
+                recording_id=row["id"], call_id=row["call_id"], held=row["held"], reason=reason[:500], by=by
+            ),
+            correlation_id=row["call_id"],
+        )
+
+    async def deleted(self, recording_id: str, call_id: str, reason: str) -> None:
+        self.outcomes.labels("deleted").inc()
+        await self.bus.publish(
+            RecordingDeleted(recording_id=recording_id, call_id=call_id, reason=reason[:500]),
+            correlation_id=call_id,
         )

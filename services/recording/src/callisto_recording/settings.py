@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from callisto_recording.retention import DEFAULT, DEFAULT_CLASSES, RetentionClass
 from callisto_runtime import ServiceSettings
 
 
@@ -31,3 +32,21 @@ class RecordingSettings(ServiceSettings):
     )
     workers: int = Field(default=1, ge=1, le=32, description="conversion processes")
     poll_s: float = Field(default=0.5, gt=0, le=60, description="how often due jobs are looked for")
+    retention: dict[str, RetentionClass] = Field(
+        default_factory=lambda: dict(DEFAULT_CLASSES),
+        description="retention classes by name (JSON); 'default' takes what no other class names",
+    )
+    archive_dir: Path | None = Field(
+        default=None, description="the archive tier (classes with archive_after_days move there)"
+    )
+    purge_grace_s: float = Field(
+        default=86400.0, ge=0, le=90 * 86400, description="a recording marked for deletion is purged after"
+    )
+    retention_every_s: float = Field(default=3600.0, gt=0, le=86400, description="how often retention runs")
+
+    @field_validator("retention")
+    @classmethod
+    def _has_default(cls, classes: dict[str, RetentionClass]) -> dict[str, RetentionClass]:
+        if DEFAULT not in classes:
+            raise ValueError("the retention classes need a 'default' class")
+        return classes

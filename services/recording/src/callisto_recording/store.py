@@ -1,9 +1,10 @@
 """PostgreSQL access (schema ``recording``): calls as call-manager told of them, conversion jobs,
-recordings and the listens audit."""
+recordings, the listens audit, retention (archive, mark, purge) and legal holds."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,9 @@ from callisto_recording.converter import Converted
 from callisto_runtime.database import Database
 
 LEASE = timedelta(minutes=10)  # a job taken and not finished by then (a crash) is taken again
+# the classes a retention step takes: $1 only these (NULL: any), $2 none of these (NULL: none)
+OF_CLASSES = "($1::text[] IS NULL OR class = ANY($1)) AND ($2::text[] IS NULL OR class <> ALL($2))"
+LIVE = "deleted_at IS NULL"
 
 
 class RecordingStore:
@@ -69,19 +73,21 @@ class RecordingStore:
 
     async def stored(
         self, recording_id: str, call_id: str, file: str, size: int, sha256: str, segments: int,
-        converted: Converted,
+        converted: Converted, class_of: Callable[[str | None, str], str],
     ) -> dict[str, Any]:  # fmt: skip
         """The recording's row and its job done, in one transaction; the row (an earlier one if the
         call was stored before a crash)."""
         async with self.db.pool.acquire() as conn, conn.transaction():
+            call = await conn.fetchrow("SELECT queue_id, direction FROM calls WHERE call_id = $1", call_id)
+            kept = class_of(call["queue_id"], call["direction"]) if call else "default"
             await conn.execute(
                 "INSERT INTO recordings (id, call_id, direction, caller, queue_id, agent_id, started_at,"
-                " ended_at, duration_s, segments, file, size, sha256, ratios, spans)"
+                " ended_at, duration_s, segments, file, size, sha256, ratios, spans, class)"
                 " SELECT $1, c.call_id, c.direction, c.caller, c.queue_id, c.agent_id, c.started_at,"
-                " c.ended_at, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb FROM calls c WHERE c.call_id = $2"
-                " ON CONFLICT (call_id) DO NOTHING",
+                " c.ended_at, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10 FROM calls c"
+                " WHERE c.call_id = $2 ON CONFLICT (call_id) DO NOTHING",
                 recording_id, call_id, converted.decoded_s, segments, file, size, sha256,
-                json.dumps(converted.ratios), json.dumps(converted.spans),
+                json.dumps(converted.ratios), json.dumps(converted.spans), kept,
             )  # fmt: skip
             await conn.execute(
                 "UPDATE jobs SET state = 'done', reason = NULL, updated_at = now() WHERE call_id = $1",
@@ -99,7 +105,7 @@ class RecordingStore:
         since: datetime | None, until: datetime | None, limit: int, only_agent: str | None,
     ) -> list[dict[str, Any]]:  # fmt: skip
         rows = await self.db.pool.fetch(
-            "SELECT * FROM recordings WHERE ($1::text IS NULL OR call_id = $1)"
+            "SELECT * FROM recordings WHERE deleted_at IS NULL AND ($1::text IS NULL OR call_id = $1)"
             " AND ($2::text IS NULL OR agent_id = $2) AND ($3::text IS NULL OR queue_id = $3)"
             " AND ($4::text IS NULL OR caller LIKE '%' || $4)"
             " AND ($5::timestamptz IS NULL OR started_at >= $5)"
@@ -123,6 +129,136 @@ class RecordingStore:
             recording_id,
         )
         return [dict(r) for r in rows]
+
+    # legal hold and deletion on request ---------------------------------------------------------
+    async def hold(self, recording_id: str, held: bool, reason: str, by: str) -> dict[str, Any] | None:
+        """Set or release the hold (a hold takes away a mark for deletion); None: no such recording
+        (or purged already)."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "UPDATE recordings SET held = $2,"
+                " purge_after = CASE WHEN $2 THEN NULL ELSE purge_after END,"
+                " purge_reason = CASE WHEN $2 THEN NULL ELSE purge_reason END"
+                f" WHERE id = $1 AND {LIVE} RETURNING *",
+                recording_id, held,
+            )  # fmt: skip
+            if row is not None:
+                await conn.execute(
+                    "INSERT INTO holds (recording_id, action, reason, by_subject) VALUES ($1, $2, $3, $4)",
+                    recording_id, "hold" if held else "release", reason, by,
+                )  # fmt: skip
+        return recording_row(row) if row else None
+
+    async def ask_delete(self, recording_id: str, reason: str, by: str, purge_after: datetime) -> Any:
+        """Mark it for purging after the grace; the row, None if there is none, False if it is held."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                f"SELECT * FROM recordings WHERE id = $1 AND {LIVE} FOR UPDATE", recording_id
+            )
+            if row is None or row["held"]:
+                return None if row is None else False
+            row = await conn.fetchrow(
+                "UPDATE recordings SET purge_after = least(coalesce(purge_after, $2), $2),"
+                " purge_reason = $3 WHERE id = $1 RETURNING *",
+                recording_id, purge_after, reason,
+            )  # fmt: skip
+            await conn.execute(
+                "INSERT INTO holds (recording_id, action, reason, by_subject) VALUES ($1, 'delete', $2, $3)",
+                recording_id, reason, by,
+            )  # fmt: skip
+        return recording_row(row)
+
+    async def holds(self, recording_id: str) -> list[dict[str, Any]]:
+        rows = await self.db.pool.fetch(
+            "SELECT action, reason, by_subject AS by, at FROM holds WHERE recording_id = $1 ORDER BY id",
+            recording_id,
+        )
+        return [dict(r) for r in rows]
+
+    # retention -----------------------------------------------------------------------------------
+    async def retention_facts(
+        self, only: list[str] | None, but: list[str] | None, expired: datetime, now: datetime
+    ) -> dict[str, int]:
+        """For a dry run: recordings to mark, to purge (and their bytes), and held past retention."""
+        row = await self.db.pool.fetchrow(
+            f"SELECT count(*) FILTER (WHERE started_at < $3 AND NOT held AND purge_after IS NULL) AS to_mark,"
+            " count(*) FILTER (WHERE purge_after <= $4 AND NOT held) AS to_purge,"
+            " coalesce(sum(size) FILTER (WHERE purge_after <= $4 AND NOT held), 0) AS purge_bytes,"
+            " count(*) FILTER (WHERE started_at < $3 AND held) AS held"
+            f" FROM recordings WHERE {LIVE} AND {OF_CLASSES}",
+            only, but, expired, now,
+        )  # fmt: skip
+        return {key: int(row[key]) for key in ("to_mark", "to_purge", "purge_bytes", "held")}
+
+    async def archivable(
+        self, only: list[str] | None, but: list[str] | None, older: datetime
+    ) -> tuple[int, int]:
+        row = await self.db.pool.fetchrow(
+            f"SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM recordings WHERE {LIVE}"
+            f" AND tier = 'store' AND started_at < $3 AND {OF_CLASSES}",
+            only, but, older,
+        )  # fmt: skip
+        return int(row["n"]), int(row["bytes"])
+
+    async def to_archive(
+        self, only: list[str] | None, but: list[str] | None, older: datetime, limit: int
+    ) -> list[dict[str, Any]]:
+        rows = await self.db.pool.fetch(
+            f"SELECT id, file FROM recordings WHERE {LIVE} AND tier = 'store' AND started_at < $3"
+            f" AND {OF_CLASSES} ORDER BY started_at LIMIT $4",
+            only, but, older, limit,
+        )  # fmt: skip
+        return [dict(r) for r in rows]
+
+    async def archived(self, recording_id: str) -> bool:
+        """Its file is in the archive now (copied and fsynced); whether this run moved it."""
+        status = await self.db.pool.execute(
+            f"UPDATE recordings SET tier = 'archive' WHERE id = $1 AND tier = 'store' AND {LIVE}",
+            recording_id,
+        )
+        return bool(status.endswith(" 1"))
+
+    async def mark_expired(
+        self, only: list[str] | None, but: list[str] | None, expired: datetime, purge_after: datetime,
+        reason: str,
+    ) -> int:  # fmt: skip
+        status = await self.db.pool.execute(
+            "UPDATE recordings SET purge_after = $4, purge_reason = $5"
+            f" WHERE {LIVE} AND NOT held AND purge_after IS NULL AND started_at < $3 AND {OF_CLASSES}",
+            only, but, expired, purge_after, reason,
+        )  # fmt: skip
+        return int(status.split()[-1])
+
+    async def purge(
+        self, now: datetime, limit: int, remove: Callable[[dict[str, Any]], Awaitable[None]]
+    ) -> int:
+        """Up to ``limit`` marked recordings past their grace and not held: their files removed (by
+        ``remove``), their rows tombstones; how many. Rows are locked meanwhile (another instance's
+        run skips them); a crash before the commit leaves them marked, to be purged again."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"SELECT * FROM recordings WHERE {LIVE} AND NOT held AND purge_after <= $1"
+                " ORDER BY purge_after LIMIT $2 FOR UPDATE SKIP LOCKED",
+                now, limit,
+            )  # fmt: skip
+            for row in rows:
+                await remove(dict(row))
+            await conn.execute(
+                "UPDATE recordings SET deleted_at = $2, announced = false WHERE id = ANY($1)",
+                [r["id"] for r in rows], now,
+            )  # fmt: skip
+        return len(rows)
+
+    async def unannounced(self, limit: int = 500) -> list[dict[str, Any]]:
+        rows = await self.db.pool.fetch(
+            "SELECT id, call_id, purge_reason FROM recordings WHERE NOT announced"
+            " ORDER BY deleted_at LIMIT $1",
+            limit,
+        )
+        return [dict(r) for r in rows]
+
+    async def announced(self, recording_id: str) -> None:
+        await self.db.pool.execute("UPDATE recordings SET announced = true WHERE id = $1", recording_id)
 
 
 def recording_row(row: Any) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """/api/v1/recordings: search, one recording's facts, its audio (Range requests: 206, 416, If-Range;
 ``?format=wav|mp3`` rendered once and kept beside it) and who listened. Quality managers and
 supervisors reach every recording; an operator the recordings of their own agent's calls. Every
-listen and download is written down (who, when, which bytes), refusals too."""
+listen and download is written down (who, when, which bytes), refusals too. A legal hold keeps a
+recording past its retention; a deletion asked for marks it, purged after the grace (a hold set
+meanwhile takes the mark away); a purged one answers 410."""
 
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from pydantic import BaseModel, Field
 
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_recording.encode import MEDIA_TYPE, blocks_of, encode_all
-from callisto_recording.errors import LinkRefused
+from callisto_recording.errors import LinkRefused, RecordingGone, RecordingOnHold
 from callisto_recording.links import LinkSigner
+from callisto_recording.notifier import Notifier
+from callisto_recording.retention import Retention
 from callisto_recording.store import RecordingStore
 from callisto_runtime import NotFound, Service
 from callisto_runtime.problems import responses
@@ -53,6 +57,26 @@ class Recording(BaseModel):
         description="customer_talk, agent_talk, silence, overtalk (shares of time)"
     )
     audio_url: str = Field(description="stereo Ogg Opus: the customer left, the agent right")
+    retention_class: str = Field(description="the retention class it is kept by")
+    tier: Literal["store", "archive"]
+    held: bool = Field(description="under legal hold: kept past its retention, not deleted")
+    purge_after: datetime | None = Field(description="marked for deletion: purged from then on")
+
+
+class HoldRequest(BaseModel):
+    held: bool = Field(description="true sets the hold, false releases it")
+    reason: str = Field(min_length=3, max_length=500, description="why (a case, a complaint): audited")
+
+
+class DeletionRequest(BaseModel):
+    reason: str = Field(min_length=3, max_length=500, description="why (an erasure request): audited")
+
+
+class HoldEntry(BaseModel):
+    action: Literal["hold", "release", "delete"]
+    reason: str
+    by: str
+    at: datetime
 
 
 class PlayLink(BaseModel):
@@ -71,7 +95,9 @@ class Listen(BaseModel):
     allowed: bool
 
 
-def router(service: Service, store: RecordingStore, store_dir: Path, links: LinkSigner) -> APIRouter:
+def router(
+    service: Service, store: RecordingStore, retention: Retention, links: LinkSigner, notifier: Notifier
+) -> APIRouter:
     api = APIRouter(prefix="/api/v1/recordings", tags=["recordings"])
     signed_in = service.authenticated()
 
@@ -86,14 +112,27 @@ def router(service: Service, store: RecordingStore, store_dir: Path, links: Link
         )
 
     def shown(row: dict[str, Any]) -> Recording:
-        return Recording(**row, audio_url=f"{service.http_url}/api/v1/recordings/{row['id']}/audio")
+        return Recording(
+            **row, retention_class=row["class"],
+            audio_url=f"{service.http_url}/api/v1/recordings/{row['id']}/audio",
+        )  # fmt: skip
+
+    def live(row: dict[str, Any] | None, recording_id: str) -> dict[str, Any]:
+        if row is None:
+            raise NotFound(f"no recording {recording_id!r}", {"recording_id": recording_id})
+        if row["deleted_at"] is not None:
+            raise RecordingGone(
+                f"recording {recording_id!r} was deleted ({row['purge_reason'] or 'asked for'})",
+                {"recording_id": recording_id, "deleted_at": row["deleted_at"].isoformat()},
+            )
+        return row
 
     async def found(recording_id: str, claims: Claims, need: Literal["read", "listen"]) -> dict[str, Any]:
         row = await store.get(recording_id)
         only = reach(claims, need)
         if row is None or (only is not None and row["agent_id"] != only):
             raise NotFound(f"no recording {recording_id!r}", {"recording_id": recording_id})
-        return row
+        return live(row, recording_id)
 
     @api.get("", summary="Recordings by call, agent, queue, the caller's number and time, newest first")
     async def search(
@@ -114,14 +153,14 @@ def router(service: Service, store: RecordingStore, store_dir: Path, links: Link
         )  # fmt: skip
         return [shown(row) for row in rows]
 
-    @api.get("/{recording_id}", summary="One recording's facts", responses=responses(404))
+    @api.get("/{recording_id}", summary="One recording's facts", responses=responses(404, 410))
     async def get(recording_id: Id, claims: Claims = signed_in) -> Recording:
         return shown(await found(recording_id, claims, "read"))
 
     @api.get(
         "/{recording_id}/listens",
         summary="Who listened to or downloaded it, and which part",
-        responses=responses(404),
+        responses=responses(404, 410),
     )
     async def listens(
         recording_id: Id, claims: Claims = service.require("recording.audit.read")
@@ -129,8 +168,57 @@ def router(service: Service, store: RecordingStore, store_dir: Path, links: Link
         await found(recording_id, claims, "read")
         return [Listen(**row) for row in await store.listens(recording_id)]
 
+    @api.post(
+        "/{recording_id}/hold",
+        summary="Set or release a legal hold (kept past its retention; a deletion asked for is undone)",
+        responses=responses(404, 410),
+    )
+    async def hold(
+        recording_id: Id, body: HoldRequest, claims: Claims = service.require("recording.hold")
+    ) -> Recording:
+        row = await store.hold(recording_id, body.held, body.reason, who(claims))
+        if row is None:
+            live(await store.get(recording_id), recording_id)  # says 404 or 410
+            raise NotFound(f"no recording {recording_id!r}", {"recording_id": recording_id})
+        await notifier.held(row, body.reason, who(claims))
+        return shown(row)
+
+    @api.post(
+        "/{recording_id}/deletion",
+        status_code=202,
+        summary="Ask for its deletion: marked now, purged after the grace (a hold meanwhile keeps it)",
+        responses=responses(404, 409, 410),
+    )
+    async def deletion(
+        recording_id: Id, body: DeletionRequest, claims: Claims = service.require("recording.delete")
+    ) -> Recording:
+        purge_after = datetime.now(UTC) + retention.grace
+        reason = f"asked by {who(claims)}: {body.reason}"
+        row = await store.ask_delete(recording_id, reason, who(claims), purge_after)
+        if row is False:
+            raise RecordingOnHold(
+                f"recording {recording_id!r} is under legal hold: release it first",
+                {"recording_id": recording_id},
+            )
+        if row is None:
+            live(await store.get(recording_id), recording_id)
+            raise NotFound(f"no recording {recording_id!r}", {"recording_id": recording_id})
+        return shown(row)
+
+    @api.get(
+        "/{recording_id}/holds",
+        summary="Holds set and released and deletions asked for: who, when, why",
+        responses=responses(404),
+    )
+    async def holds(
+        recording_id: Id, claims: Claims = service.require("recording.audit.read")
+    ) -> list[HoldEntry]:
+        if await store.get(recording_id) is None:
+            raise NotFound(f"no recording {recording_id!r}", {"recording_id": recording_id})
+        return [HoldEntry(**row) for row in await store.holds(recording_id)]
+
     async def served(row: dict[str, Any], format: Format) -> FileResponse:
-        stored = store_dir / row["file"]
+        stored = retention.base(row["tier"]) / row["file"]
         path = stored if format == "opus" else await asyncio.to_thread(rendered, stored, format)
         suffix = "ogg" if format == "opus" else format
         return FileResponse(
@@ -142,7 +230,7 @@ def router(service: Service, store: RecordingStore, store_dir: Path, links: Link
         "/{recording_id}/audio",
         summary="The audio (Range requests); format opus (stored), wav or mp3 (rendered)",
         response_class=FileResponse,
-        responses={**PARTS, **responses(404)},
+        responses={**PARTS, **responses(404, 410)},
     )
     async def audio(
         recording_id: Id, request: Request, format: Format = "opus", claims: Claims = signed_in
@@ -174,7 +262,7 @@ def router(service: Service, store: RecordingStore, store_dir: Path, links: Link
         "/{recording_id}/play",
         summary="The audio through a play link (no token: the link is signed); Range requests",
         response_class=FileResponse,
-        responses={**PARTS, **responses(403, 404)},
+        responses={**PARTS, **responses(403, 404, 410)},
     )
     async def play(
         recording_id: Id,
@@ -188,9 +276,7 @@ def router(service: Service, store: RecordingStore, store_dir: Path, links: Link
         if not await links.valid(recording_id, format, sub, exp, sig):
             await store.listened(recording_id, sub, format, wanted, allowed=False)
             raise LinkRefused("the play link is not valid or has expired", {"recording_id": recording_id})
-        row = await store.get(recording_id)
-        if row is None:
-            raise NotFound(f"no recording {recording_id!r}", {"recording_id": recording_id})
+        row = live(await store.get(recording_id), recording_id)
         await store.listened(recording_id, sub, format, wanted, allowed=True)
         return await served(row, format)
 
