@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from callisto_recording.g711 import encode_ulaw
+
+from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 
 RATE = 8000
 
@@ -133,3 +137,26 @@ def sdp_port(sdp: object) -> int:
     assert isinstance(sdp, bytes)
     line = next(line for line in sdp.decode().splitlines() if line.startswith("m=audio "))
     return int(line.split()[1])
+
+
+def captured(folder: Path, call_id: str, started: datetime) -> None:
+    """A finished two-leg segment of two seconds, as rtpengine leaves it."""
+    at = started.timestamp()
+    datagrams = sorted(
+        rtp_packets(tone(440, 2), at, 40000, 30000, 11) + rtp_packets(tone(1000, 2), at, 40002, 30002, 22)
+    )
+    pcap = write_pcap(folder / "pcaps" / f"{call_id}-0000.pcap", datagrams)
+    (folder / "metadata" / f"rtpengine-meta-{call_id}-0000.txt").write_text(
+        f"{pcap}\n\n\ncallisto-recording v1 call={call_id} customer=30000 agent=30002\n"
+    )
+
+
+def ended(call_id: str, queue_id: str, started: datetime) -> list[CallStateChanged]:
+    said: dict[str, Any] = dict(
+        call_id=call_id, direction=CallDirection.INBOUND, caller="+79165551234", dialled="311",
+        queue_id=queue_id, agent_id="agent-1",
+    )  # fmt: skip
+    return [
+        CallStateChanged(seq=1, state=CallState.CONNECTED, since=started, **said),
+        CallStateChanged(seq=2, state=CallState.ENDED, since=started + timedelta(seconds=2), **said),
+    ]

@@ -23,7 +23,7 @@ from callisto_recording.app import build
 from callisto_recording.retention import Retention, RetentionClass
 from callisto_recording.settings import RecordingSettings
 from callisto_recording.store import RecordingStore
-from recording_testing import rtp_packets, tone, write_pcap
+from recording_testing import captured, ended
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
@@ -31,7 +31,6 @@ from callisto_devkit.publishers import Publishers
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope, new_id
-from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_protocol.recordings import RecordingAvailable, RecordingDeleted, RecordingHeld
 from callisto_runtime import Mode
 from callisto_runtime.database import Database
@@ -42,29 +41,6 @@ CLASSES = {
     "emergencies": RetentionClass(days=1825, archive_after_days=90, queues=["emergencies"]),
 }
 CLASSES_JSON = json.dumps({name: kept.model_dump(mode="json") for name, kept in CLASSES.items()})
-
-
-def captured(folder: Path, call_id: str, started: datetime) -> None:
-    """A finished two-leg segment of two seconds, as rtpengine leaves it."""
-    at = started.timestamp()
-    datagrams = sorted(
-        rtp_packets(tone(440, 2), at, 40000, 30000, 11) + rtp_packets(tone(1000, 2), at, 40002, 30002, 22)
-    )
-    pcap = write_pcap(folder / "pcaps" / f"{call_id}-0000.pcap", datagrams)
-    (folder / "metadata" / f"rtpengine-meta-{call_id}-0000.txt").write_text(
-        f"{pcap}\n\n\ncallisto-recording v1 call={call_id} customer=30000 agent=30002\n"
-    )
-
-
-def ended(call_id: str, queue_id: str, started: datetime) -> list[CallStateChanged]:
-    said: dict[str, Any] = dict(
-        call_id=call_id, direction=CallDirection.INBOUND, caller="+79165551234", dialled="311",
-        queue_id=queue_id, agent_id="agent-1",
-    )  # fmt: skip
-    return [
-        CallStateChanged(seq=1, state=CallState.CONNECTED, since=started, **said),
-        CallStateChanged(seq=2, state=CallState.ENDED, since=started + timedelta(seconds=2), **said),
-    ]
 
 
 async def test_retention_marks_purges_archives_and_a_legal_hold_keeps(

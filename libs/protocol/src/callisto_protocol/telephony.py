@@ -84,6 +84,9 @@ class OriginateCall(Command):
     ring_timeout_s: float = Field(default=30, gt=0, le=300)
     call_id: CallId | None = None
     offer_id: Token | None = None
+    campaign_id: Token | None = Field(
+        default=None, description="the dialer's campaign (recording policy rules may name it)"
+    )
 
 
 class CancelConnect(Command):

@@ -25,6 +25,7 @@ from callisto_call_manager.listening import Listening
 from callisto_call_manager.notifier import Notifier
 from callisto_call_manager.prompts import Prompts
 from callisto_call_manager.queueing import Queueing
+from callisto_call_manager.recording_room import RecordingRoom
 from callisto_call_manager.registrar import CredentialCache, Registrar
 from callisto_call_manager.rtpengine import MediaRelay
 from callisto_call_manager.session import Sessions
@@ -93,10 +94,11 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         min_expires_s=settings.min_expires_s, max_expires_s=settings.max_expires_s,
         browser_algorithms=tuple(settings.ws_digest_algorithms), tokens=service.verifier,
     )  # fmt: skip
+    room = RecordingRoom()
     board = Switchboard(
         ua, relay, table, bindings, prompts, plan, notifier,
         ring_timeout_s=settings.ring_timeout_s, invite_rate_per_source=settings.invite_rate_per_source,
-        media_host=settings.media_host, record_answered=settings.record_answered,
+        media_host=settings.media_host, recording=settings.recording_policy(plan.recording), room=room,
     )  # fmt: skip
     board.active = False  # until the lease is held
     # an active that was frozen past its lease and wakes up sends nothing and changes no media before
@@ -216,6 +218,7 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         await prompts.render()
         await relay.start()
         await handlers.subscribe(service.bus, board, listening)
+        await room.follow(service.bus)
         await queueing.start()
         service.on_role_change(role_changed)
 

@@ -85,6 +85,7 @@ class Call:
     caller_offer: str = ""  # the caller side's last SDP to rtpengine (offered again for another kind)
     variables: dict[str, str] = field(default_factory=dict)
     recording: str = "off"  # off, on, paused
+    recording_decided: bool = False  # the policy spoke (at the first answer); people decide after
     caller_leg: LegRecord | None = None
     agent_leg: LegRecord | None = None
     ended_by: EndedBy | None = None

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from callisto_call_manager.errors import ConfigError
 from callisto_call_manager.prompts import BUILT_IN
+from callisto_call_manager.recording_policy import RecordingPolicy
 
 StepName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 DIGITS = "0123456789*#"
@@ -168,6 +169,7 @@ class DialPlan(_Strict):
     numbers: dict[str, StepName] = {}
     prompts: dict[StepName, str] = {}
     flows: dict[StepName, Flow] = {}
+    recording: RecordingPolicy | None = None  # None: the record_answered setting decides
 
     @model_validator(mode="after")
     def _references(self) -> DialPlan:

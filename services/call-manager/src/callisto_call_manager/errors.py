@@ -10,6 +10,7 @@ CallManagerError (CallistoError)
 ├── NoConsult              409 the call's agent does not consult (or the colleague has not answered)
 ├── ConsultFailed          502 the colleague's or the agent's phone did not take the consult
 ├── ConfigError            500 a trunk or IVR flow file is wrong (the service does not start)
+├── NoRoomToRecord         507 the recording service has no room: new recordings are refused
 └── MediaRelayError        502 rtpengine refused a command or answered nonsense
     └── MediaRelayUnavailable 503 rtpengine does not answer
 """
@@ -51,6 +52,11 @@ class UnknownTransferTarget(CallManagerError):
 class ConfigError(CallManagerError):
     status = 500
     error_id = "config-error"
+
+
+class NoRoomToRecord(CallManagerError):
+    status = 507
+    error_id = "no-room-to-record"
 
 
 class MediaRelayError(CallManagerError):

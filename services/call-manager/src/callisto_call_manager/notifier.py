@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from callisto_protocol.calls import CallStateChanged
 from callisto_protocol.queues import ConnectOutcome, ConnectResult
+from callisto_protocol.recordings import RecordingRefused
 from callisto_protocol.telephony import IvrInput, ListenerChanged, ListenerMode, RegistrationChanged
 from callisto_runtime import Bus
 
@@ -27,6 +28,9 @@ class Notifier:
         await self.bus.publish(
             ConnectOutcome(call_id=call_id, agent_id=agent_id, offer_id=offer_id, result=result)
         )
+
+    async def recording_refused(self, call_id: str, reason: str) -> None:
+        await self.bus.publish(RecordingRefused(call_id=call_id, reason=reason[:500]), correlation_id=call_id)
 
     async def ivr_input(self, call_id: str, step: str, digits: str) -> None:
         await self.bus.publish(IvrInput(call_id=call_id, step=step, digits=digits))

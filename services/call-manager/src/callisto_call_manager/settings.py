@@ -6,6 +6,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from callisto_call_manager.recording_policy import RecordingPolicy
 from callisto_runtime import Mode, ServiceSettings
 
 DEMO_CONFIG = Path(__file__).with_name("demo.yaml")
@@ -38,7 +39,8 @@ class CallManagerSettings(ServiceSettings):
     dtmf_port: int = Field(default=0, ge=0, le=65535, description="UDP port for rtpengine's DTMF reports")
     media_host: str = Field(default="127.0.0.1", description="rtpengine's media address (--interface)")
     record_answered: bool = Field(
-        default=False, description="record each call from the agent's answer (the recording service converts)"
+        default=False,
+        description="record each call from the agent's answer, unless the dial plan has a recording policy",
     )
     prompts_dir: Path = Field(default=Path(".callisto/prompts"), description="rendered prompts (WAV)")
     config_file: Path | None = Field(default=None, description="trunks, numbers and IVR flows (YAML)")
@@ -56,6 +58,10 @@ class CallManagerSettings(ServiceSettings):
     ws_connections_per_source: int = Field(default=20, ge=1, description="WebSocket connections per address")
     ws_ping_s: float = Field(default=20, gt=0, description="WebSocket pings (NATs, proxies, dead peers)")
     invite_rate_per_source: float = Field(default=50, gt=0, description="new INVITEs per second per source")
+
+    def recording_policy(self, planned: RecordingPolicy | None) -> RecordingPolicy:
+        """The dial plan's recording section; without one, every answered call or none."""
+        return planned or RecordingPolicy(default="always" if self.record_answered else "never")
 
     def initial_config(self) -> Path | None:
         if self.config_file is not None:

@@ -23,11 +23,14 @@ from callisto_call_manager.errors import (
     CallExists,
     InvalidCallState,
     MediaRelayError,
+    NoRoomToRecord,
     UnknownTransferTarget,
 )
 from callisto_call_manager.notifier import Notifier
 from callisto_call_manager.prompts import Prompts
 from callisto_call_manager.rate import RateLimiter
+from callisto_call_manager.recording_policy import RecordingPolicy
+from callisto_call_manager.recording_room import RecordingRoom
 from callisto_call_manager.rtpengine import AGENT, CALLER, MediaRelay
 from callisto_protocol import new_id
 from callisto_protocol.calls import CallDirection, CallState, EndedBy
@@ -145,9 +148,11 @@ class Switchboard:
         ring_timeout_s: float,
         invite_rate_per_source: float,
         media_host: str = "127.0.0.1",
-        record_answered: bool = False,
+        recording: RecordingPolicy | None = None,
+        room: RecordingRoom | None = None,
     ) -> None:
-        self.record_answered = record_answered
+        self.recording = recording or RecordingPolicy()
+        self.room = room or RecordingRoom()
         self.ua = ua
         self.relay = relay
         self.table = table
@@ -361,10 +366,12 @@ class Switchboard:
         except MediaRelayError:
             await self.hangup(call, EndedBy.SYSTEM, 503)
             return ConnectResult.FAILED
+        # the first answer: the policy decides; a new agent: a new segment with their leg's port; a
+        # paused recording (a card number being read out) stays paused until someone resumes it
+        record = call.recording == "on" or (not call.recording_decided and self._by_policy(call))
+        call.recording_decided = True
         await self.table.move(call, S.CONNECTED, agent_id=agent_id, offer_id=offer_id)
-        # a new agent: a new segment with their leg's port; a paused recording (a card number being
-        # read out) stays paused until someone resumes it
-        if call.recording != "paused" and (self.record_answered or call.recording == "on"):
+        if record:
             await self._record_quietly(call, RecordAction.START)
         return ConnectResult.ANSWERED
 
@@ -403,6 +410,8 @@ class Switchboard:
         with the legs' rtpengine ports in its metadata, so the recording service tells the customer's
         audio from the agent's; when the agent changes, the segment is started again."""
         verb, state = RECORDING[action]
+        if verb == "start" and (full := self.room.refusing):
+            raise NoRoomToRecord(f"the recording store has no room: {full}", {"call_id": call.id})
         if verb == "start" and call.recording == "on":
             await self.relay.recording(call.id, "stop")
         metadata = self._recording_metadata(call) if verb == "start" else None
@@ -416,13 +425,18 @@ class Switchboard:
         agent = media_port(call.agent_sdp.encode())
         return f"callisto-recording v1 call={call.id} customer={customer} agent={agent}"
 
+    def _by_policy(self, call: Call) -> bool:
+        campaign = call.variables.get("campaign")
+        return self.recording.records(call.id, call.queue_id, campaign, call.direction)
+
     async def _record_quietly(self, call: Call, action: RecordAction) -> None:
-        """Recording by policy: a refusal is logged and counted, the call goes on."""
+        """Recording by policy: a refusal is logged, counted and told; the call goes on."""
         try:
             await self.record(call, action)
-        except MediaRelayError as exc:  # unavailable too
+        except (MediaRelayError, NoRoomToRecord) as exc:  # unavailable too
             self.stats["recording-refused"] += 1
-            log.warning("call %s not recorded: %s", call.id, exc)
+            log.warning("call %s not recorded: %s", call.id, exc.message)
+            await self.notifier.recording_refused(call.id, exc.message)
 
     async def transfer(self, call: Call, kind: TransferKind, target: str, *, auto: bool = False) -> None:
         """Blind transfer: the agent leg ends, the caller goes to the target (an agent's phone answers
@@ -515,6 +529,7 @@ class Switchboard:
     async def originate(
         self, number: str, *, agent_id: str | None, queue_id: str | None, caller_id: str | None,
         ring_timeout_s: float, call_id: str | None = None, offer_id: str | None = None,
+        campaign_id: str | None = None,
     ) -> Call:  # fmt: skip
         """Ring the agent first (when given), then the number; without an agent the answered call
         goes to ``queue_id``. rtpengine's caller side stands for the customer from the start, with a
@@ -531,7 +546,7 @@ class Switchboard:
         caller = caller_id or "callisto"
         call = Call(
             id=call_id or new_id(), direction=CallDirection.OUTBOUND, caller=caller, dialled=number,
-            trunk=trunk.name,
+            trunk=trunk.name, variables={"campaign": campaign_id} if campaign_id else {},
         )  # fmt: skip
         call.caller_offer = self.silence.decode()
         call.agent_sdp = (await self.relay.offer(call.id, self.silence)).decode()

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from callisto_recording import __version__
 from callisto_recording.api import recordings
 from callisto_recording.conversions import Conversions
+from callisto_recording.disk_guard import DiskGuard, Thresholds
 from callisto_recording.handlers import call_consumer
 from callisto_recording.links import LinkSigner
 from callisto_recording.notifier import Notifier
@@ -32,11 +33,16 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
     service = Service("recording", __version__, settings)
     database = Database(settings.database_url, "recording", MIGRATIONS)
     store = RecordingStore(database)
-    notifier = Notifier(service.bus, service.http_url, service.metrics_registry)
+    notifier = Notifier(service.bus, service.http_url, service.metrics_registry, service.instance)
+    guard = DiskGuard(
+        settings.capture_dir, settings.store_dir,
+        Thresholds(settings.disk_low_free, settings.disk_defer_free, settings.disk_refuse_free),
+        notifier.storage, service.metrics_registry,
+    )  # fmt: skip
     conversions = Conversions(
         store, settings.capture_dir, settings.store_dir, workers=settings.workers,
         open_grace_s=settings.open_grace_s, stored=notifier.stored, quarantined=notifier.quarantined,
-        class_of=partial(class_of, settings.retention),
+        class_of=partial(class_of, settings.retention), deferring=lambda: guard.deferring,
     )  # fmt: skip
     retention = Retention(
         store, settings.retention, settings.store_dir, settings.archive_dir,
@@ -54,12 +60,17 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
         await retention.run(datetime.now(UTC))
         await retention.announce(notifier.deleted)
 
+    async def check_disks() -> None:
+        await guard.check()
+
     async def announce() -> None:  # deletions made by the command's runs are told within seconds
         await retention.announce(notifier.deleted)
 
     async def prepare() -> None:
         await database.wait_ready()
         calls.start()
+        await guard.check()
+        tasks.append(periodic(settings.disk_check_s, check_disks, "recording-disk-guard"))
         tasks.append(periodic(settings.poll_s, convert_due, "recording-conversions"))
         tasks.append(periodic(settings.retention_every_s, keep_retention, "recording-retention"))
         tasks.append(periodic(5.0, announce, "recording-deletions"))

@@ -47,6 +47,7 @@ class Conversions:
     def __init__(
         self, store: RecordingStore, capture_dir: Path, store_dir: Path, *, workers: int, open_grace_s: float,
         stored: Stored, quarantined: Quarantined, class_of: Callable[[str | None, str], str],
+        deferring: Callable[[], bool] = lambda: False,
     ) -> None:  # fmt: skip
         self.store = store
         self.capture_dir = capture_dir
@@ -56,13 +57,17 @@ class Conversions:
         self.stored = stored
         self.quarantined = quarantined
         self.class_of = class_of
+        self.deferring = deferring
         self.done = 0
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     async def tick(self) -> bool:
-        """Take one due job and carry it as far as it goes; whether there was one."""
+        """Take one due job and carry it as far as it goes; whether there was one. None is taken
+        while the store has no room (the disk guard): the captures wait in the spool."""
+        if self.deferring():
+            return False
         now = datetime.now(UTC)
         job = await self.store.take_job(now)
         if job is None:

@@ -12,13 +12,16 @@ from callisto_protocol.recordings import (
     RecordingDeleted,
     RecordingHeld,
     RecordingQuarantined,
+    RecordingStorageChanged,
 )
+from callisto_recording.disk_guard import Reading
 from callisto_runtime import Bus
 
 
 class Notifier:
-    def __init__(self, bus: Bus, base_url: str, registry: CollectorRegistry) -> None:
+    def __init__(self, bus: Bus, base_url: str, registry: CollectorRegistry, instance: str) -> None:
         self.bus = bus
+        self.instance = instance
         self.base_url = base_url
         self.outcomes = Counter(
             "callisto_recording_conversions",
@@ -57,3 +60,10 @@ class Notifier:
             RecordingDeleted(recording_id=recording_id, call_id=call_id, reason=reason[:500]),
             correlation_id=call_id,
         )
+
+    async def storage(self, reading: Reading) -> None:
+        changed = RecordingStorageChanged(
+            instance=self.instance, level=reading.level, spool_free=reading.spool_free,
+            store_free=reading.store_free, reason=reading.reason[:500],
+        )  # fmt: skip
+        await self.bus.publish(changed)

@@ -32,6 +32,14 @@ class RecordingSettings(ServiceSettings):
     )
     workers: int = Field(default=1, ge=1, le=32, description="conversion processes")
     poll_s: float = Field(default=0.5, gt=0, le=60, description="how often due jobs are looked for")
+    disk_low_free: float = Field(default=0.15, ge=0, le=1, description="free share under which to warn")
+    disk_defer_free: float = Field(
+        default=0.10, ge=0, le=1, description="free share of the store under which conversions wait"
+    )
+    disk_refuse_free: float = Field(
+        default=0.05, ge=0, le=1, description="free share under which new recordings are refused"
+    )
+    disk_check_s: float = Field(default=10.0, gt=0, le=600, description="how often free space is measured")
     retention: dict[str, RetentionClass] = Field(
         default_factory=lambda: dict(DEFAULT_CLASSES),
         description="retention classes by name (JSON); 'default' takes what no other class names",
