@@ -21,6 +21,7 @@ from callisto_recording.notifier import Notifier
 from callisto_recording.retention import Retention, class_of
 from callisto_recording.settings import RecordingSettings
 from callisto_recording.store import RecordingStore
+from callisto_recording.sweeper import Sweeper
 from callisto_runtime import Service
 from callisto_runtime.database import Database
 from callisto_runtime.periodic import periodic
@@ -48,6 +49,9 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
         store, settings.retention, settings.store_dir, settings.archive_dir,
         timedelta(seconds=settings.purge_grace_s),
     )  # fmt: skip
+    sweeper = Sweeper(
+        store, settings.capture_dir, timedelta(seconds=settings.orphan_grace_s), notifier.quarantined
+    )
     calls = call_consumer(service.bus, store, timedelta(seconds=settings.settle_s))
     tasks: list[asyncio.Task[None]] = []
     service.add_check("postgres", database.healthy)
@@ -59,6 +63,9 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
     async def keep_retention() -> None:
         await retention.run(datetime.now(UTC))
         await retention.announce(notifier.deleted)
+
+    async def sweep() -> None:
+        await sweeper.sweep()
 
     async def check_disks() -> None:
         await guard.check()
@@ -74,6 +81,7 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
         tasks.append(periodic(settings.poll_s, convert_due, "recording-conversions"))
         tasks.append(periodic(settings.retention_every_s, keep_retention, "recording-retention"))
         tasks.append(periodic(5.0, announce, "recording-deletions"))
+        tasks.append(periodic(settings.sweep_every_s, sweep, "recording-sweeper"))
 
     @service.on_startup
     async def startup() -> None:

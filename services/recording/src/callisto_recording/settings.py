@@ -40,6 +40,10 @@ class RecordingSettings(ServiceSettings):
         default=0.05, ge=0, le=1, description="free share under which new recordings are refused"
     )
     disk_check_s: float = Field(default=10.0, gt=0, le=600, description="how often free space is measured")
+    orphan_grace_s: float = Field(
+        default=3600.0, ge=1, le=7 * 86400, description="capture files untouched this long are swept"
+    )
+    sweep_every_s: float = Field(default=300.0, gt=0, le=86400, description="how often captures are swept")
     retention: dict[str, RetentionClass] = Field(
         default_factory=lambda: dict(DEFAULT_CLASSES),
         description="retention classes by name (JSON); 'default' takes what no other class names",

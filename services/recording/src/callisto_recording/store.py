@@ -59,6 +59,30 @@ class RecordingStore:
             )  # fmt: skip
         return row["call_id"], row["attempts"], row["ended_at"]
 
+    async def job_state(self, call_id: str) -> str | None:
+        """The call's job's state; "live" for a call answered and not ended; None: nothing known."""
+        row = await self.db.pool.fetchrow(
+            "SELECT j.state, c.call_id AS known, c.ended_at FROM (SELECT $1::text AS call_id) x"
+            " LEFT JOIN jobs j USING (call_id) LEFT JOIN calls c USING (call_id)",
+            call_id,
+        )
+        if row["state"] is not None:
+            return str(row["state"])
+        return "live" if row["known"] is not None and row["ended_at"] is None else None
+
+    async def adopt(self, call_id: str, at: datetime) -> None:
+        """A capture nobody told of: a call of unknown direction ended ``at``, its job due now."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO calls (call_id, direction, started_at, ended_at) VALUES ($1, 'unknown', $2, $2)"
+                " ON CONFLICT (call_id) DO NOTHING",
+                call_id, at,
+            )  # fmt: skip
+            await conn.execute(
+                "INSERT INTO jobs (call_id, due_at) VALUES ($1, now()) ON CONFLICT (call_id) DO NOTHING",
+                call_id,
+            )
+
     async def retry(self, call_id: str, at: datetime, reason: str | None = None) -> None:
         await self.db.pool.execute(
             "UPDATE jobs SET due_at = $2, reason = $3, updated_at = now() WHERE call_id = $1",
