@@ -23,6 +23,7 @@ from callisto_recording.app import build
 from callisto_recording.retention import Retention, RetentionClass
 from callisto_recording.settings import RecordingSettings
 from callisto_recording.store import RecordingStore
+from callisto_recording.vault import vaults
 from recording_testing import captured, ended
 
 from callisto_devkit.issuer import TestIssuer
@@ -137,9 +138,7 @@ async def test_retention_marks_purges_archives_and_a_legal_hold_keeps(
         database = Database(postgres_database, "recording")
         database.start()
         await database.wait_ready(timeout=10)
-        retention = Retention(
-            RecordingStore(database), CLASSES, settings.store_dir, settings.archive_dir, timedelta(hours=1)
-        )
+        retention = Retention(RecordingStore(database), CLASSES, vaults(settings), timedelta(hours=1))
         first = await retention.run(now)
         assert (first.classes["default"].to_mark, first.classes["default"].to_purge) == (1, 0)
         assert first.classes["emergencies"].to_archive == 1

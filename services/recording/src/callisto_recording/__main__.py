@@ -15,6 +15,7 @@ from callisto_recording.app import MIGRATIONS, build
 from callisto_recording.retention import Report, Retention
 from callisto_recording.settings import RecordingSettings
 from callisto_recording.store import RecordingStore
+from callisto_recording.vault import vaults
 from callisto_runtime import run
 from callisto_runtime.database import Database
 
@@ -25,7 +26,7 @@ async def retention_run(settings: RecordingSettings, dry_run: bool) -> Report:
     try:
         await database.wait_ready(timeout=30)
         retention = Retention(
-            RecordingStore(database), settings.retention, settings.store_dir, settings.archive_dir,
+            RecordingStore(database), settings.retention, vaults(settings),
             timedelta(seconds=settings.purge_grace_s),
         )  # fmt: skip
         return await retention.run(datetime.now(UTC), dry_run=dry_run)

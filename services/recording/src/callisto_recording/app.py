@@ -22,6 +22,7 @@ from callisto_recording.retention import Retention, class_of
 from callisto_recording.settings import RecordingSettings
 from callisto_recording.store import RecordingStore
 from callisto_recording.sweeper import Sweeper
+from callisto_recording.vault import vaults
 from callisto_runtime import Service
 from callisto_runtime.database import Database
 from callisto_runtime.periodic import periodic
@@ -35,19 +36,19 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
     database = Database(settings.database_url, "recording", MIGRATIONS)
     store = RecordingStore(database)
     notifier = Notifier(service.bus, service.http_url, service.metrics_registry, service.instance)
+    kept_in = vaults(settings)
     guard = DiskGuard(
-        settings.capture_dir, settings.store_dir,
+        settings.capture_dir, settings.store_dir if settings.storage == "local" else settings.work_dir,
         Thresholds(settings.disk_low_free, settings.disk_defer_free, settings.disk_refuse_free),
         notifier.storage, service.metrics_registry,
     )  # fmt: skip
     conversions = Conversions(
-        store, settings.capture_dir, settings.store_dir, workers=settings.workers,
+        store, settings.capture_dir, kept_in["store"], workers=settings.workers,
         open_grace_s=settings.open_grace_s, stored=notifier.stored, quarantined=notifier.quarantined,
         class_of=partial(class_of, settings.retention), deferring=lambda: guard.deferring,
     )  # fmt: skip
     retention = Retention(
-        store, settings.retention, settings.store_dir, settings.archive_dir,
-        timedelta(seconds=settings.purge_grace_s),
+        store, settings.retention, kept_in, timedelta(seconds=settings.purge_grace_s),
     )  # fmt: skip
     sweeper = Sweeper(
         store, settings.capture_dir, timedelta(seconds=settings.orphan_grace_s), notifier.quarantined
@@ -85,7 +86,8 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
 
     @service.on_startup
     async def startup() -> None:
-        settings.store_dir.mkdir(parents=True, exist_ok=True)
+        for folder in (settings.store_dir, settings.work_dir):
+            folder.mkdir(parents=True, exist_ok=True)
         database.start()
         service.background("recording-prepare", prepare)
 

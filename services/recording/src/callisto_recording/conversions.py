@@ -1,16 +1,16 @@
 """The conversion jobs: a call that ended is converted once its capture has settled, off the event
-loop (worker processes); the file is written under a temporary name, fsynced, decoded back and
-renamed, its row and the job's end committed together, and only then are the pcaps deleted. A
-crash anywhere leaves the job pending (taken again when its lease runs out) and the same file name
-is written again. A capture that cannot be read is quarantined with the reason; a call without a
-capture (not recorded) ends the job as "nothing"."""
+loop (worker processes); the file is written in the work directory, fsynced and decoded back,
+then kept in the store (sealed when master keys are set; a link or a rename on the same local
+filesystem, an upload to object storage), its row and the job's end committed together, and only
+then are the pcaps deleted. A crash anywhere leaves the job pending (taken again when its lease runs
+out) and the same name is kept again. A capture that cannot be read is quarantined with the reason;
+a call without a capture (not recorded) ends the job as "nothing"."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,7 @@ from callisto_recording.capture import capture_of, quarantine, remove
 from callisto_recording.converter import Converted, Segment, convert
 from callisto_recording.errors import ConversionFailed, CorruptCapture, UnsupportedCodec
 from callisto_recording.store import RecordingStore
+from callisto_recording.vault import Vault
 
 log = logging.getLogger(__name__)
 BACKOFF_S = (5, 30, 120, 600)
@@ -45,13 +46,13 @@ def _convert_in_worker(segments: list[Segment], out: Path) -> tuple[Converted, s
 
 class Conversions:
     def __init__(
-        self, store: RecordingStore, capture_dir: Path, store_dir: Path, *, workers: int, open_grace_s: float,
+        self, store: RecordingStore, capture_dir: Path, vault: Vault, *, workers: int, open_grace_s: float,
         stored: Stored, quarantined: Quarantined, class_of: Callable[[str | None, str], str],
         deferring: Callable[[], bool] = lambda: False,
     ) -> None:  # fmt: skip
         self.store = store
         self.capture_dir = capture_dir
-        self.store_dir = store_dir
+        self.vault = vault
         self.open_grace = timedelta(seconds=open_grace_s)
         self.pool = ProcessPoolExecutor(max_workers=workers)
         self.stored = stored
@@ -91,10 +92,9 @@ class Conversions:
         if not capture.segments:
             await self.store.finish(call_id, "nothing", "no capture of this call")
             return
-        folder = self.store_dir / (ended_at or now).strftime("%Y/%m/%d")
-        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-        final = folder / f"{call_id}.ogg"
-        partial = folder / f".{call_id}.ogg.partial"
+        name = f"{(ended_at or now).strftime('%Y/%m/%d')}/{call_id}.ogg"
+        await asyncio.to_thread(self.vault.work_dir.mkdir, parents=True, exist_ok=True)
+        partial = self.vault.work_dir / f".{call_id}.ogg.partial"
         loop = asyncio.get_running_loop()
         try:
             converted, sha256, size = await loop.run_in_executor(
@@ -103,16 +103,12 @@ class Conversions:
         except (CorruptCapture, UnsupportedCodec) as exc:
             await self._quarantine(call_id, exc.message)
             return
-        await asyncio.to_thread(os.replace, partial, final)
+        try:
+            kept = await self.vault.keep(name, partial)
+        finally:
+            await asyncio.to_thread(partial.unlink, missing_ok=True)
         row = await self.store.stored(
-            new_id(),
-            call_id,
-            str(final.relative_to(self.store_dir)),
-            size,
-            sha256,
-            len(capture.segments),
-            converted,
-            self.class_of,
+            new_id(), call_id, name, size, sha256, len(capture.segments), converted, self.class_of, kept
         )
         await asyncio.to_thread(remove, capture)  # only now: the file and its row are safe
         self.done += 1

@@ -6,7 +6,9 @@ RecordingError (CallistoError)
 ├── ConversionFailed   500 the encoded file did not decode back to the call's length: the capture stays
 ├── LinkRefused        403 a play link with a wrong signature, or expired
 ├── RecordingGone      410 the recording was deleted (its retention ran out, or someone asked)
-└── RecordingOnHold    409 a held recording cannot be deleted until the hold is released
+├── RecordingOnHold    409 a held recording cannot be deleted until the hold is released
+├── SealBroken         500 a sealed recording does not open (a missing master key, a changed file)
+└── StorageFailed      503 the store (a directory, object storage) refused or did not answer
 """
 
 from __future__ import annotations
@@ -46,3 +48,13 @@ class RecordingGone(RecordingError):
 class RecordingOnHold(RecordingError):
     status = 409
     error_id = "recording-on-hold"
+
+
+class SealBroken(RecordingError):
+    status = 500
+    error_id = "seal-broken"
+
+
+class StorageFailed(RecordingError):
+    status = 503
+    error_id = "storage-failed"

@@ -5,8 +5,8 @@ else the first naming its direction, else ``default``. A class says how many day
 kept and, optionally, after how many days they move to the archive tier. The run, in batches:
 
 1. **archive**: recordings of a class with ``archive_after_days`` older than that are copied into the
-   archive directory (written, fsynced, renamed), their row says ``archive``, then the store's copy
-   goes;
+   archive tier as they are stored (sealed stays sealed), their row says ``archive``, then the
+   store's copy goes;
 2. **mark**: recordings older than their class's days, not held, are marked: purged after the grace
    (a legal hold set meanwhile takes the mark away);
 3. **purge**: marked recordings past their grace and not held lose their files; the row stays as a
@@ -17,19 +17,18 @@ A dry run counts what each step would take, and touches nothing."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from callisto_protocol.calls import CallDirection
 from callisto_recording.store import RecordingStore
+
+if TYPE_CHECKING:
+    from callisto_recording.vault import Vault
 
 DEFAULT = "default"
 RENDERED = (".wav", ".mp3")  # formats rendered on request, kept beside the stored file
@@ -83,45 +82,28 @@ class Report:
         }}  # fmt: skip
 
 
-def files_of(base: Path, file: str) -> list[Path]:
-    stored = base / file
-    return [stored, *(stored.with_suffix(suffix) for suffix in RENDERED)]
-
-
-def _copy_durably(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.{id(target)}.partial")  # runs may overlap
-    with source.open("rb") as reader, partial.open("wb") as writer:
-        shutil.copyfileobj(reader, writer, 1 << 20)
-        writer.flush()
-        os.fsync(writer.fileno())
-    partial.replace(target)
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+def names_of(file: str) -> list[str]:
+    """A recording's file and its renditions."""
+    stem = file.rsplit(".", 1)[0]
+    return [file, *(stem + suffix for suffix in RENDERED)]
 
 
 class Retention:
     def __init__(
-        self, store: RecordingStore, classes: Mapping[str, RetentionClass], store_dir: Path,
-        archive_dir: Path | None, grace: timedelta, batch: int = 500,
+        self, store: RecordingStore, classes: Mapping[str, RetentionClass], vaults: Mapping[str, Vault],
+        grace: timedelta, batch: int = 500,
     ) -> None:  # fmt: skip
         self.store = store
         self.classes = dict(classes)
-        self.store_dir = store_dir
-        self.archive_dir = archive_dir
+        self.vaults = dict(vaults)
         self.grace = grace
         self.batch = batch
 
-    def base(self, tier: str) -> Path:
-        """The directory a tier's files are under."""
-        if tier == "archive":
-            if self.archive_dir is None:
-                raise RuntimeError("recordings are in the archive tier but no archive directory is set")
-            return self.archive_dir
-        return self.store_dir
+    def vault(self, tier: str) -> Vault:
+        """Where a tier's files are."""
+        if tier not in self.vaults:
+            raise RuntimeError(f"recordings are in the {tier} tier and it is not configured")
+        return self.vaults[tier]
 
     def _others(self) -> list[str]:
         return [name for name in self.classes if name != DEFAULT]
@@ -139,7 +121,7 @@ class Retention:
             expired = now - timedelta(days=kept.days)
             facts = await self.store.retention_facts(only, but, expired, now)
             counted.held_past_retention = facts["held"]
-            if kept.archive_after_days is not None and self.archive_dir is not None:
+            if kept.archive_after_days is not None and "archive" in self.vaults:
                 older = now - timedelta(days=kept.archive_after_days)
                 counted.to_archive, counted.archive_bytes = await self.store.archivable(only, but, older)
                 if not dry_run:
@@ -158,19 +140,20 @@ class Retention:
         return report
 
     async def _archive(self, only: list[str] | None, but: list[str] | None, older: datetime) -> None:
-        assert self.archive_dir is not None
+        store, archive = self.vault("store"), self.vault("archive")
         while rows := await self.store.to_archive(only, but, older, self.batch):
             for row in rows:
-                source = self.store_dir / row["file"]
-                await asyncio.to_thread(_copy_durably, source, self.archive_dir / row["file"])
+                await store.copy_to(archive, row["file"])
                 if await self.store.archived(row["id"]):
-                    await asyncio.to_thread(_remove, files_of(self.store_dir, row["file"]))
+                    for name in names_of(row["file"]):
+                        await store.storage.delete(name)
 
     async def _purge(self, now: datetime) -> dict[str, tuple[int, int]]:
         purged: dict[str, tuple[int, int]] = {}
 
         async def remove(row: dict[str, Any]) -> None:
-            await asyncio.to_thread(_remove, files_of(self.base(row["tier"]), row["file"]))
+            for name in names_of(row["file"]):
+                await self.vault(row["tier"]).storage.delete(name)
             count, size = purged.get(row["class"], (0, 0))
             purged[row["class"]] = (count + 1, size + row["size"])
 

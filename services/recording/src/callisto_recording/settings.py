@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import base64
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from callisto_recording.retention import DEFAULT, DEFAULT_CLASSES, RetentionClass
@@ -19,7 +21,33 @@ class RecordingSettings(ServiceSettings):
         description="rtpengine's --recording-dir (pcaps/ and metadata/ below it)",
     )
     store_dir: Path = Field(
-        default=Path(".callisto/recordings"), description="where converted files are kept"
+        default=Path(".callisto/recordings"), description="where converted files are kept (storage local)"
+    )
+    work_dir: Path = Field(
+        default=Path(".callisto/recording-work"),
+        description="files being converted, sealed or rendered (local, on the store's filesystem if local)",
+    )
+    storage: Literal["local", "s3"] = Field(default="local", description="where the store is")
+    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (None: AWS)")
+    s3_region: str = "us-east-1"
+    s3_bucket: str = ""
+    s3_prefix: str = Field(default="recordings/", description="the keys' prefix in the bucket")
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_server_side_encryption: Literal["", "AES256", "aws:kms"] = Field(
+        default="AES256", description="asked of the object storage for every file ('' for none)"
+    )
+    s3_object_lock: bool = Field(
+        default=False, description="the bucket has object lock: legal holds are mirrored on the objects"
+    )
+    archive_s3_bucket: str = Field(
+        default="", description="the archive tier in this bucket (same endpoint) rather than archive_dir"
+    )
+    master_keys: dict[str, SecretStr] = Field(
+        default_factory=dict, description="encryption at rest: master keys by id (base64 of 32 bytes)"
+    )
+    master_key_id: str | None = Field(
+        default=None, description="the master key that wraps new recordings' keys (None: not sealed)"
     )
     settle_s: float = Field(
         default=2.0, ge=0, le=300, description="after a call ends, how long before its capture is converted"
@@ -55,6 +83,20 @@ class RecordingSettings(ServiceSettings):
         default=86400.0, ge=0, le=90 * 86400, description="a recording marked for deletion is purged after"
     )
     retention_every_s: float = Field(default=3600.0, gt=0, le=86400, description="how often retention runs")
+
+    @model_validator(mode="after")
+    def _storage(self) -> RecordingSettings:
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("storage s3 needs s3_bucket")
+        if self.master_key_id is not None and self.master_key_id not in self.master_keys:
+            raise ValueError(f"master_key_id {self.master_key_id!r} is not among master_keys")
+        for key_id, key in self.master_keys.items():
+            if len(base64.b64decode(key.get_secret_value(), validate=True)) != 32:
+                raise ValueError(f"master key {key_id!r} is not the base64 of 32 bytes")
+        return self
+
+    def master_key_bytes(self) -> dict[str, bytes]:
+        return {key_id: base64.b64decode(key.get_secret_value()) for key_id, key in self.master_keys.items()}
 
     @field_validator("retention")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,14 @@ LEASE = timedelta(minutes=10)  # a job taken and not finished by then (a crash) 
 # the classes a retention step takes: $1 only these (NULL: any), $2 none of these (NULL: none)
 OF_CLASSES = "($1::text[] IS NULL OR class = ANY($1)) AND ($2::text[] IS NULL OR class <> ALL($2))"
 LIVE = "deleted_at IS NULL"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """How a file was kept: sealed by a data key wrapped by master key ``key_id``, or not (None)."""
+
+    key_id: str | None
+    wrapped: bytes | None
 
 
 class RecordingStore:
@@ -97,21 +106,23 @@ class RecordingStore:
 
     async def stored(
         self, recording_id: str, call_id: str, file: str, size: int, sha256: str, segments: int,
-        converted: Converted, class_of: Callable[[str | None, str], str],
+        converted: Converted, class_of: Callable[[str | None, str], str], kept: Kept,
     ) -> dict[str, Any]:  # fmt: skip
         """The recording's row and its job done, in one transaction; the row (an earlier one if the
         call was stored before a crash)."""
         async with self.db.pool.acquire() as conn, conn.transaction():
             call = await conn.fetchrow("SELECT queue_id, direction FROM calls WHERE call_id = $1", call_id)
-            kept = class_of(call["queue_id"], call["direction"]) if call else "default"
+            retention_class = class_of(call["queue_id"], call["direction"]) if call else "default"
             await conn.execute(
                 "INSERT INTO recordings (id, call_id, direction, caller, queue_id, agent_id, started_at,"
-                " ended_at, duration_s, segments, file, size, sha256, ratios, spans, class)"
+                " ended_at, duration_s, segments, file, size, sha256, ratios, spans, class, key_id,"
+                " wrapped_key)"
                 " SELECT $1, c.call_id, c.direction, c.caller, c.queue_id, c.agent_id, c.started_at,"
-                " c.ended_at, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10 FROM calls c"
+                " c.ended_at, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12 FROM calls c"
                 " WHERE c.call_id = $2 ON CONFLICT (call_id) DO NOTHING",
                 recording_id, call_id, converted.decoded_s, segments, file, size, sha256,
-                json.dumps(converted.ratios), json.dumps(converted.spans), kept,
+                json.dumps(converted.ratios), json.dumps(converted.spans), retention_class, kept.key_id,
+                kept.wrapped,
             )  # fmt: skip
             await conn.execute(
                 "UPDATE jobs SET state = 'done', reason = NULL, updated_at = now() WHERE call_id = $1",

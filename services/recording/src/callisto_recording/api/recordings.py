@@ -1,28 +1,27 @@
 """/api/v1/recordings: search, one recording's facts, its audio (Range requests: 206, 416, If-Range;
-``?format=wav|mp3`` rendered once and kept beside it) and who listened. Quality managers and
-supervisors reach every recording; an operator the recordings of their own agent's calls. Every
-listen and download is written down (who, when, which bytes), refusals too. A legal hold keeps a
-recording past its retention; a deletion asked for marks it, purged after the grace (a hold set
-meanwhile takes the mark away); a purged one answers 410."""
+``?format=wav|mp3`` rendered once and kept beside it, sealed as the recording is) and who listened.
+Quality managers and supervisors reach every recording; an operator the recordings of their own
+agent's calls. Every listen and download is written down (who, when, which bytes), refusals too. A
+legal hold keeps a recording past its retention; a deletion asked for marks it, purged after the
+grace (a hold set meanwhile takes the mark away); a purged one answers 410."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from callisto_protocol.ids import TOKEN_PATTERN
-from callisto_recording.encode import MEDIA_TYPE, blocks_of, encode_all
 from callisto_recording.errors import LinkRefused, RecordingGone, RecordingOnHold
 from callisto_recording.links import LinkSigner
 from callisto_recording.notifier import Notifier
+from callisto_recording.ranges import audio_response
+from callisto_recording.renditions import Format, audio_of, media_type, name_of
 from callisto_recording.retention import Retention
 from callisto_recording.store import RecordingStore
 from callisto_runtime import NotFound, Service
@@ -31,7 +30,6 @@ from callisto_runtime.tokens import Claims, PermissionDenied
 
 Id = Annotated[str, PathParam(pattern=TOKEN_PATTERN)]
 Token = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
-Format = Literal["opus", "wav", "mp3"]
 PARTS: dict[int | str, dict[str, Any]] = {
     206: {"description": "part of it"}, 416: {"description": "a range outside it"},
 }  # fmt: skip
@@ -176,9 +174,12 @@ def router(
     async def hold(
         recording_id: Id, body: HoldRequest, claims: Claims = service.require("recording.hold")
     ) -> Recording:
+        before = live(await store.get(recording_id), recording_id)
+        # object storage with object lock holds the object too (first: the row never says more)
+        await retention.vault(before["tier"]).storage.legal_hold(before["file"], body.held)
         row = await store.hold(recording_id, body.held, body.reason, who(claims))
-        if row is None:
-            live(await store.get(recording_id), recording_id)  # says 404 or 410
+        if row is None:  # purged meanwhile
+            live(await store.get(recording_id), recording_id)
             raise NotFound(f"no recording {recording_id!r}", {"recording_id": recording_id})
         await notifier.held(row, body.reason, who(claims))
         return shown(row)
@@ -217,24 +218,23 @@ def router(
             raise NotFound(f"no recording {recording_id!r}", {"recording_id": recording_id})
         return [HoldEntry(**row) for row in await store.holds(recording_id)]
 
-    async def served(row: dict[str, Any], format: Format) -> FileResponse:
-        stored = retention.base(row["tier"]) / row["file"]
-        path = stored if format == "opus" else await asyncio.to_thread(rendered, stored, format)
-        suffix = "ogg" if format == "opus" else format
-        return FileResponse(
-            path, media_type=MEDIA_TYPE[format], filename=f"{row['call_id']}.{suffix}",
-            content_disposition_type="inline",
+    async def served(row: dict[str, Any], format: Format, request: Request) -> Response:
+        audio = await audio_of(retention.vault(row["tier"]), row, format)
+        return audio_response(
+            audio, range_header=request.headers.get("range"), if_range=request.headers.get("if-range"),
+            etag=f'"{row["sha256"]}-{format}"', media_type=media_type(format),
+            filename=name_of(row["file"], format).rsplit("/", 1)[-1],
         )  # fmt: skip
 
     @api.get(
         "/{recording_id}/audio",
         summary="The audio (Range requests); format opus (stored), wav or mp3 (rendered)",
-        response_class=FileResponse,
+        response_class=Response,
         responses={**PARTS, **responses(404, 410)},
     )
     async def audio(
         recording_id: Id, request: Request, format: Format = "opus", claims: Claims = signed_in
-    ) -> FileResponse:
+    ) -> Response:
         wanted = request.headers.get("range")
         try:
             row = await found(recording_id, claims, "listen")
@@ -242,7 +242,7 @@ def router(
             await store.listened(recording_id, who(claims), format, wanted, allowed=False)
             raise
         await store.listened(recording_id, who(claims), format, wanted, allowed=True)
-        return await served(row, format)
+        return await served(row, format, request)
 
     @api.post(
         "/{recording_id}/link",
@@ -261,7 +261,7 @@ def router(
     @api.get(
         "/{recording_id}/play",
         summary="The audio through a play link (no token: the link is signed); Range requests",
-        response_class=FileResponse,
+        response_class=Response,
         responses={**PARTS, **responses(403, 404, 410)},
     )
     async def play(
@@ -271,14 +271,14 @@ def router(
         exp: Annotated[int, Query(ge=0)],
         sig: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
         format: Format = "opus",
-    ) -> FileResponse:
+    ) -> Response:
         wanted = request.headers.get("range")
         if not await links.valid(recording_id, format, sub, exp, sig):
             await store.listened(recording_id, sub, format, wanted, allowed=False)
             raise LinkRefused("the play link is not valid or has expired", {"recording_id": recording_id})
         row = live(await store.get(recording_id), recording_id)
         await store.listened(recording_id, sub, format, wanted, allowed=True)
-        return await served(row, format)
+        return await served(row, format, request)
 
     return api
 
@@ -286,13 +286,3 @@ def router(
 def who(claims: Claims) -> str:
     """How the audit names a person: their login (a service account: its subject)."""
     return claims.login or claims.subject
-
-
-def rendered(stored: Path, format: Format) -> Path:
-    """The stored file in another format, made once and kept beside it."""
-    target = stored.with_suffix(f".{format}")
-    if not target.exists():
-        partial = target.with_name(f".{target.name}.partial")
-        encode_all(blocks_of(stored), partial, format)
-        partial.replace(target)
-    return target
