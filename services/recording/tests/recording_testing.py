@@ -139,12 +139,11 @@ def sdp_port(sdp: object) -> int:
     return int(line.split()[1])
 
 
-def captured(folder: Path, call_id: str, started: datetime) -> None:
-    """A finished two-leg segment of two seconds, as rtpengine leaves it."""
+def captured(folder: Path, call_id: str, started: datetime, seconds: float = 2) -> None:
+    """A finished two-leg segment (the customer 440 Hz, the agent 1000 Hz), as rtpengine leaves it."""
     at = started.timestamp()
-    datagrams = sorted(
-        rtp_packets(tone(440, 2), at, 40000, 30000, 11) + rtp_packets(tone(1000, 2), at, 40002, 30002, 22)
-    )
+    customer = rtp_packets(tone(440, seconds), at, 40000, 30000, 11)
+    datagrams = sorted(customer + rtp_packets(tone(1000, seconds), at, 40002, 30002, 22))
     pcap = write_pcap(folder / "pcaps" / f"{call_id}-0000.pcap", datagrams)
     (folder / "metadata" / f"rtpengine-meta-{call_id}-0000.txt").write_text(
         f"{pcap}\n\n\ncallisto-recording v1 call={call_id} customer=30000 agent=30002\n"

@@ -210,6 +210,21 @@ class RecordingStore:
         )
         return [dict(r) for r in rows]
 
+    # master key rotation ------------------------------------------------------------------------
+    async def wrapped_by_others(self, current: str, limit: int) -> list[dict[str, Any]]:
+        rows = await self.db.pool.fetch(
+            "SELECT id, key_id, wrapped_key FROM recordings WHERE key_id IS NOT NULL AND key_id <> $1"
+            " LIMIT $2",
+            current, limit,
+        )  # fmt: skip
+        return [dict(r) for r in rows]
+
+    async def rewrapped(self, recording_id: str, was: str, key_id: str, wrapped: bytes) -> None:
+        await self.db.pool.execute(
+            "UPDATE recordings SET key_id = $3, wrapped_key = $4 WHERE id = $1 AND key_id = $2",
+            recording_id, was, key_id, wrapped,
+        )  # fmt: skip
+
     # retention -----------------------------------------------------------------------------------
     async def retention_facts(
         self, only: list[str] | None, but: list[str] | None, expired: datetime, now: datetime
