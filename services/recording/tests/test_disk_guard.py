@@ -44,7 +44,8 @@ async def test_no_room_refuses_new_recordings_and_conversions_wait_with_the_capt
         (capture / folder).mkdir(parents=True)
     settings = RecordingSettings(
         nats_url=private_nats.url, http_port=free_port(), database_url=postgres_database,
-        mode=Mode.DEVELOPMENT, capture_dir=capture, store_dir=tmp_path / "store", settle_s=0, poll_s=0.1,
+        mode=Mode.DEVELOPMENT, capture_dir=capture, store_dir=tmp_path / "store", work_dir=tmp_path / "work",
+        settle_s=0, poll_s=0.1,
         disk_low_free=1.0, disk_defer_free=1.0, disk_refuse_free=1.0,  # any disk is too full
     )  # fmt: skip
     service, conversions, app = build(settings)

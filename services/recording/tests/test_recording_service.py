@@ -64,7 +64,8 @@ async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
     settings = RecordingSettings(
         nats_url=private_nats.url, http_port=free_port(), database_url=postgres_database,
         mode=Mode.DEVELOPMENT,
-        capture_dir=rtpengine.recording_dir, store_dir=tmp_path / "store", settle_s=0.2, poll_s=0.1,
+        capture_dir=rtpengine.recording_dir, store_dir=tmp_path / "store", work_dir=tmp_path / "work",
+        settle_s=0.2, poll_s=0.1,
     )  # fmt: skip
     service, _, app = build(settings)
     seen: list[Any] = []
@@ -159,7 +160,7 @@ async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
         forged = link["path"].replace("sub=operator1", "sub=operator2")
         assert (await http.get(f"/api/{forged}")).status_code == 403
         refused = await http.get(f"/api/v1/recordings/{ready.recording_id}/audio", headers=other)
-        assert refused.status_code == 404  # another agent's: as if it did not exist
+        assert refused.status_code == 403  # another agent's: refused, and written down
         assert (await http.get("/api/v1/recordings", params={"call_id": call_id}, headers=other)).json() == []
         auditor = token_issuer.bearer("recording.#", subject="quality1")
         listens = (await http.get(f"/api/v1/recordings/{ready.recording_id}/listens", headers=auditor)).json()

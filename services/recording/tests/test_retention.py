@@ -52,7 +52,7 @@ async def test_retention_marks_purges_archives_and_a_legal_hold_keeps(
         (capture / folder).mkdir(parents=True)
     settings = RecordingSettings(
         nats_url=private_nats.url, http_port=free_port(), database_url=postgres_database,
-        mode=Mode.DEVELOPMENT, capture_dir=capture, store_dir=tmp_path / "store",
+        mode=Mode.DEVELOPMENT, capture_dir=capture, store_dir=tmp_path / "store", work_dir=tmp_path / "work",
         archive_dir=tmp_path / "archive", settle_s=0, poll_s=0.1, retention=CLASSES, purge_grace_s=3600,
     )  # fmt: skip
     service, _, app = build(settings)

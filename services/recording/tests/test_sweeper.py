@@ -1,7 +1,8 @@
 """The sweeper on real NATS and PostgreSQL: captures nobody converts are found once past the grace
 (their files' times set in the past): one whose end never came is adopted and converted, one whose
 metadata rtpengine left in ``tmp/`` too; files left after a stored recording are removed; pcaps
-without metadata are quarantined with an event; a long-paused live call is left alone."""
+without metadata are quarantined with an event; a long-paused live call is left alone; a scratch
+file a crash left in the work directory goes."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ async def test_the_sweeper_adopts_removes_and_quarantines_what_is_left(
         (capture / folder).mkdir(parents=True)
     settings = RecordingSettings(
         nats_url=private_nats.url, http_port=free_port(), database_url=postgres_database,
-        mode=Mode.DEVELOPMENT, capture_dir=capture, store_dir=tmp_path / "store", settle_s=0, poll_s=0.1,
+        mode=Mode.DEVELOPMENT, capture_dir=capture, store_dir=tmp_path / "store", work_dir=tmp_path / "work",
+        settle_s=0, poll_s=0.1,
         orphan_grace_s=60, sweep_every_s=0.2, open_grace_s=1,
     )  # fmt: skip
     service, _, app = build(settings)
@@ -85,6 +87,9 @@ async def test_the_sweeper_adopts_removes_and_quarantines_what_is_left(
         await publishers.publish(ended(calls["paused"], "general", now)[0])
         for name in ("untold", "left-in-tmp", "no-metadata", "paused"):
             aged(capture, calls[name])
+        scratch = settings.work_dir / f".{new_id()}.sealed"  # a crash while sealing
+        scratch.write_bytes(b"CLSTREC1")
+        aged(settings.work_dir, scratch.name)
 
         await asyncio.wait_for(until(RecordingAvailable, calls["untold"], calls["left-in-tmp"]), 30)
         await asyncio.wait_for(until(RecordingQuarantined, calls["no-metadata"]), 30)
@@ -100,4 +105,5 @@ async def test_the_sweeper_adopts_removes_and_quarantines_what_is_left(
         assert [e.call_id for e in seen if isinstance(e, RecordingAvailable)].count(calls["stored"]) == 1
         assert list(capture.rglob(f"pcaps/*{calls['paused']}*"))  # the live call's capture stays
         assert not told(RecordingAvailable, calls["paused"])
+        assert not scratch.exists()
     await publishers.close()

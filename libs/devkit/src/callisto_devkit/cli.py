@@ -141,6 +141,7 @@ def up(
                 if spec.name == "recording":
                     env[spec.env_prefix + "CAPTURE_DIR"] = str(media.recording_dir)
                     env[spec.env_prefix + "STORE_DIR"] = str(folder / "recordings")
+                    env[spec.env_prefix + "WORK_DIR"] = str(folder / "recording-work")
                 process = ManagedProcess.spawn(
                     name,
                     [sys.executable, "-m", spec.module],

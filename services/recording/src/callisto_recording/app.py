@@ -51,8 +51,9 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
         store, settings.retention, kept_in, timedelta(seconds=settings.purge_grace_s),
     )  # fmt: skip
     sweeper = Sweeper(
-        store, settings.capture_dir, timedelta(seconds=settings.orphan_grace_s), notifier.quarantined
-    )
+        store, settings.capture_dir, settings.work_dir, timedelta(seconds=settings.orphan_grace_s),
+        notifier.quarantined,
+    )  # fmt: skip
     calls = call_consumer(service.bus, store, timedelta(seconds=settings.settle_s))
     tasks: list[asyncio.Task[None]] = []
     service.add_check("postgres", database.healthy)

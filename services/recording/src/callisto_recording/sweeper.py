@@ -8,7 +8,8 @@ Every few minutes the capture directory is read; files older than the grace belo
   known): quarantined with the reason and an event.
 
 Metadata rtpengine left in ``tmp/`` (it stopped before the segment ended) is moved into
-``metadata/`` first, so its segment is converted."""
+``metadata/`` first, so its segment is converted. Scratch files a crash left in the work directory
+(partial conversions, files being sealed or fetched) go once past the grace."""
 
 from __future__ import annotations
 
@@ -56,12 +57,26 @@ def _adopt_left_metadata(folder: Path, older_than: float) -> int:
     return moved
 
 
+def _clear_scratch(work_dir: Path, older_than: float) -> int:
+    cleared = 0
+    for path in work_dir.glob(".*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < older_than:
+                path.unlink()
+                cleared += 1
+        except FileNotFoundError:  # finished meanwhile
+            continue
+    return cleared
+
+
 class Sweeper:
     def __init__(
-        self, store: RecordingStore, capture_dir: Path, grace: timedelta, quarantined: Quarantined
-    ) -> None:
+        self, store: RecordingStore, capture_dir: Path, work_dir: Path, grace: timedelta,
+        quarantined: Quarantined,
+    ) -> None:  # fmt: skip
         self.store = store
         self.capture_dir = capture_dir
+        self.work_dir = work_dir
         self.grace = grace
         self.quarantined = quarantined
 
@@ -69,6 +84,7 @@ class Sweeper:
         done: Counter[str] = Counter()
         older_than = time.time() - self.grace.total_seconds()
         done["metadata_moved"] = await asyncio.to_thread(_adopt_left_metadata, self.capture_dir, older_than)
+        done["scratch_cleared"] = await asyncio.to_thread(_clear_scratch, self.work_dir, older_than)
         settled = await asyncio.to_thread(_settled, self.capture_dir, older_than)
         for call_id, changed in settled.items():
             state = await self.store.job_state(call_id)

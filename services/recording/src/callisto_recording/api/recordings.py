@@ -128,8 +128,13 @@ def router(
     async def found(recording_id: str, claims: Claims, need: Literal["read", "listen"]) -> dict[str, Any]:
         row = await store.get(recording_id)
         only = reach(claims, need)
-        if row is None or (only is not None and row["agent_id"] != only):
+        if row is None:
             raise NotFound(f"no recording {recording_id!r}", {"recording_id": recording_id})
+        if only is not None and row["agent_id"] != only:  # refused, and written down by the caller
+            raise PermissionDenied(
+                f"recording {recording_id!r} is of another agent's call",
+                {"recording_id": recording_id, "permission": f"recording.{need}"},
+            )
         return live(row, recording_id)
 
     @api.get("", summary="Recordings by call, agent, queue, the caller's number and time, newest first")
