@@ -1,6 +1,7 @@
 """The recording service against real rtpengine, NATS and PostgreSQL: a call's two legs send known
 tones through rtpengine (the customer 440 Hz, the agent 1000 Hz) while rtpengine records; a pause
-(stop, then start: a second segment) while the customer reads out a card number (a 1477 Hz tone);
+(stop, then start: a second segment) while the customer reads out a card number (a 1477 Hz tone)
+and keys in a code (RFC 4733 events): neither is in rtpengine's capture nor in the file;
 call-manager's events tell of the answer and the end. The recording becomes available: the left
 channel is the customer's tone and the right the agent's, the paused span silent with nothing of
 the card, the pcaps gone; the audio answers Range requests (206, 416); an operator reaches their
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import struct
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +23,7 @@ import numpy as np
 import pytest
 from callisto_recording.app import build
 from callisto_recording.encode import blocks_of
+from callisto_recording.pcap import packets
 from callisto_recording.settings import RecordingSettings
 from recording_testing import NgClient, loudest_hz, plain_sdp, rtp_packets, sdp_port, tone
 
@@ -98,6 +101,9 @@ async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
             send(agent, to_agent_leg, tone(1000, 2), 22, 0),
         )
         ng("stop recording", call_id=call_id)  # a pause: the customer reads out a card number
+        for n in range(5):  # and keys in its code: RFC 4733 events
+            digit = struct.pack("!BBHII", 0x80, 101, 900 + n, 2 * RATE + 8000, 11) + bytes([5, 0x8A, 3, 32])
+            customer.sendto(digit, ("127.0.0.1", to_customer_leg))
         await send(customer, to_customer_leg, tone(1477, 1), 11, 2 * RATE)
         ng("start recording", call_id=call_id, metadata=said)
         await asyncio.gather(
@@ -105,6 +111,8 @@ async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
             send(agent, to_agent_leg, tone(1000, 1.5), 22, 3 * RATE),
         )
         ng("delete", call_id=call_id)
+        kept = [p for pcap in rtpengine.recording_dir.glob(f"pcaps/{call_id}-*.pcap") for p in packets(pcap)]
+        assert kept and not [p for p in kept if p.payload_type == 101]  # no digit of the paused span
         await publishers.publish(event(call_id, 2, CallState.ENDED))
 
         async def available() -> RecordingAvailable:

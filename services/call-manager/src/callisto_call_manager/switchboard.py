@@ -208,8 +208,10 @@ class Switchboard:
         return task
 
     def key_pressed(self, call_id: str, tag: str, key: str) -> None:
-        live = self.live.get(call_id)
-        if live is not None and tag == CALLER:
+        """A caller's key goes to the IVR or the queue's menu; keys pressed while talking to an agent
+        (a card's code during a PCI pause) are dropped, never kept for a later menu to publish."""
+        live, call = self.live.get(call_id), self.table.calls.get(call_id)
+        if live is not None and tag == CALLER and call is not None and call.state in (S.IVR, S.QUEUED):
             live.keys.put_nowait(key)
 
     def _attach(self, call: Call, dialog: Dialog, side: str) -> None:

@@ -48,7 +48,7 @@ class Conversions:
     def __init__(
         self, store: RecordingStore, capture_dir: Path, vault: Vault, *, workers: int, open_grace_s: float,
         stored: Stored, quarantined: Quarantined, class_of: Callable[[str | None, str], str],
-        deferring: Callable[[], bool] = lambda: False,
+        deferring: Callable[[], bool] = lambda: False, lease: timedelta = timedelta(minutes=10),
     ) -> None:  # fmt: skip
         self.store = store
         self.capture_dir = capture_dir
@@ -59,6 +59,7 @@ class Conversions:
         self.quarantined = quarantined
         self.class_of = class_of
         self.deferring = deferring
+        self.lease = lease
         self.done = 0
 
     def close(self) -> None:
@@ -70,7 +71,7 @@ class Conversions:
         if self.deferring():
             return False
         now = datetime.now(UTC)
-        job = await self.store.take_job(now)
+        job = await self.store.take_job(now, self.lease)
         if job is None:
             return False
         call_id, attempts, ended_at = job

@@ -59,6 +59,13 @@ class RecordingSettings(ServiceSettings):
         description="a segment without metadata this long after the end: converted",
     )
     workers: int = Field(default=1, ge=1, le=32, description="conversion processes")
+    job_lease_s: float = Field(
+        default=600.0,
+        ge=1,
+        le=86400,
+        description="a conversion taken and not finished this long (its instance died) is taken again; "
+        "longer than the longest call takes to convert",
+    )
     poll_s: float = Field(default=0.5, gt=0, le=60, description="how often due jobs are looked for")
     disk_low_free: float = Field(default=0.15, ge=0, le=1, description="free share under which to warn")
     disk_defer_free: float = Field(

@@ -13,7 +13,6 @@ from callisto_protocol.calls import CallState, CallStateChanged
 from callisto_recording.converter import Converted
 from callisto_runtime.database import Database
 
-LEASE = timedelta(minutes=10)  # a job taken and not finished by then (a crash) is taken again
 # the classes a retention step takes: $1 only these (NULL: any), $2 none of these (NULL: none)
 OF_CLASSES = "($1::text[] IS NULL OR class = ANY($1)) AND ($2::text[] IS NULL OR class <> ALL($2))"
 LIVE = "deleted_at IS NULL"
@@ -51,8 +50,9 @@ class RecordingStore:
                     event.call_id, event.since + settle,
                 )  # fmt: skip
 
-    async def take_job(self, now: datetime) -> tuple[str, int, datetime | None] | None:
-        """A due job (call id, attempts so far, when the call ended), leased for LEASE."""
+    async def take_job(self, now: datetime, lease: timedelta) -> tuple[str, int, datetime | None] | None:
+        """A due job (call id, attempts so far, when the call ended), leased: not finished by then
+        (a crash), it is taken again."""
         async with self.db.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
                 "SELECT j.call_id, j.attempts, c.ended_at FROM jobs j LEFT JOIN calls c USING (call_id)"
@@ -64,7 +64,7 @@ class RecordingStore:
                 return None
             await conn.execute(
                 "UPDATE jobs SET attempts = attempts + 1, due_at = $2, updated_at = now() WHERE call_id = $1",
-                row["call_id"], now + LEASE,
+                row["call_id"], now + lease,
             )  # fmt: skip
         return row["call_id"], row["attempts"], row["ended_at"]
 
