@@ -8,9 +8,9 @@ Captures are written as rtpengine writes them (pcap, link type RAW, IPv4/UDP/RTP
 packets from both legs) carrying conversation-like audio: each party talks in spurts of band-limited
 noise at speech level while the other mostly listens, with some overtalk and pauses.
 
-1. one call of ``--hours`` converted in a child process (as the service's workers do): its CPU
-   time against the call's length (times real time per core), its peak resident memory, the Opus
-   file's size per hour;
+1. one call of ``--hours`` converted in a child process (as the service's workers do): the
+   conversion's CPU time against the call's length (times real time per core), the child's peak
+   resident memory (the interpreter, numpy and PyAV included), the Opus file's size per hour;
 2. the service (its own NATS and PostgreSQL; two conversion workers on this two-core machine):
    ``--calls`` recordings under way at once, each ``--call-s`` long; they end one after another over
    ``--spread-s`` seconds (50 concurrent 5-minute calls end one every 6 s in a steady state; 150 s is
@@ -144,9 +144,10 @@ CONVERT = """
 import json, sys, time
 from pathlib import Path
 from callisto_recording.converter import Segment, convert
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 done = convert([Segment(Path(sys.argv[1]), 30000, 30002)], Path(sys.argv[2]))
-print(json.dumps({"wall_s": time.perf_counter() - started, "decoded_s": done.decoded_s}))
+print(json.dumps({"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
+                  "decoded_s": done.decoded_s}))
 """
 
 
@@ -160,13 +161,12 @@ def long_call(hours: float, work: Path) -> dict[str, float]:
         f"(written in {time.perf_counter() - started:.0f} s)"
     )
     out = work / "long.ogg"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     child = subprocess.run(
         [sys.executable, "-c", CONVERT, str(pcap), str(out)], capture_output=True, text=True, check=True
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     told = json.loads(child.stdout)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = told["cpu_s"]  # the conversion's own, the interpreter's start left out
     peak_mb = after.ru_maxrss / 1024
     size_mb = out.stat().st_size / 1e6
     figures = {
@@ -188,7 +188,7 @@ async def service_run(
     calls: int, call_s: int, spread_s: float, ranges: int, sealed: bool, work: Path
 ) -> dict[str, float]:
     nats = NatsServer(store_dir=work / "nats").start()
-    pg = PostgresServer(data_dir=work / "pg" / "data").start()
+    pg = PostgresServer().start()
     issuer = TestIssuer({})
     await issuer.start(nats.url)
     capture = work / "capture"

@@ -180,6 +180,18 @@ async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
             ("operator2", "opus", None, False),
         ]  # fmt: skip
 
+        # both parties mixed into one channel, on request
+        mono = await http.get(
+            f"/api/v1/recordings/{ready.recording_id}/audio", params={"channels": "mono"}, headers=boss
+        )
+        assert mono.status_code == 200 and mono.content[:4] == b"OggS" and mono.content != whole.content
+        (tmp_path / "mono.ogg").write_bytes(mono.content)
+        mixed = np.concatenate(list(blocks_of(tmp_path / "mono.ogg")))[int(0.5 * RATE) : int(1.5 * RATE)]
+        assert (mixed[:, 0] == mixed[:, 1]).all()  # one channel
+        spectrum = np.abs(np.fft.rfft(mixed[:, 0].astype(float)))
+        freqs = np.fft.rfftfreq(len(mixed), 1 / RATE)
+        assert min(spectrum[np.abs(freqs - hz) < 5].max() for hz in (440, 1000)) > spectrum.mean() * 50
+
         # a capture that cannot be read: quarantined with the reason, an event, nothing deleted
         broken = new_id()
         pcap = rtpengine.recording_dir / "pcaps" / f"{broken}-0000.pcap"

@@ -46,7 +46,7 @@ def build(settings: RecordingSettings | None = None) -> tuple[Service, Conversio
         store, settings.capture_dir, kept_in["store"], workers=settings.workers,
         open_grace_s=settings.open_grace_s, stored=notifier.stored, quarantined=notifier.quarantined,
         class_of=partial(class_of, settings.retention), deferring=lambda: guard.deferring,
-        lease=timedelta(seconds=settings.job_lease_s),
+        lease=timedelta(seconds=settings.job_lease_s), complexity=settings.opus_complexity,
     )  # fmt: skip
     retention = Retention(
         store, settings.retention, kept_in, timedelta(seconds=settings.purge_grace_s),

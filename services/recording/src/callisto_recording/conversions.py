@@ -20,6 +20,7 @@ from typing import Any
 from callisto_protocol import new_id
 from callisto_recording.capture import capture_of, quarantine, remove
 from callisto_recording.converter import Converted, Segment, convert
+from callisto_recording.encode import OPUS_COMPLEXITY
 from callisto_recording.errors import ConversionFailed, CorruptCapture, UnsupportedCodec
 from callisto_recording.store import RecordingStore
 from callisto_recording.vault import Vault
@@ -39,8 +40,8 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _convert_in_worker(segments: list[Segment], out: Path) -> tuple[Converted, str, int]:
-    converted = convert(segments, out)
+def _convert_in_worker(segments: list[Segment], out: Path, complexity: int) -> tuple[Converted, str, int]:
+    converted = convert(segments, out, complexity=complexity)
     return converted, _digest(out), out.stat().st_size
 
 
@@ -49,6 +50,7 @@ class Conversions:
         self, store: RecordingStore, capture_dir: Path, vault: Vault, *, workers: int, open_grace_s: float,
         stored: Stored, quarantined: Quarantined, class_of: Callable[[str | None, str], str],
         deferring: Callable[[], bool] = lambda: False, lease: timedelta = timedelta(minutes=10),
+        complexity: int = OPUS_COMPLEXITY,
     ) -> None:  # fmt: skip
         self.store = store
         self.capture_dir = capture_dir
@@ -60,6 +62,7 @@ class Conversions:
         self.class_of = class_of
         self.deferring = deferring
         self.lease = lease
+        self.complexity = complexity
         self.done = 0
 
     def close(self) -> None:
@@ -99,7 +102,7 @@ class Conversions:
         loop = asyncio.get_running_loop()
         try:
             converted, sha256, size = await loop.run_in_executor(
-                self.pool, _convert_in_worker, capture.segments, partial
+                self.pool, _convert_in_worker, capture.segments, partial, self.complexity
             )
         except (CorruptCapture, UnsupportedCodec) as exc:
             await self._quarantine(call_id, exc.message)

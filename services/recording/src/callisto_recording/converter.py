@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callisto_recording.encode import Format, encode_all, verify
+from callisto_recording.encode import OPUS_COMPLEXITY, Format, encode_all, verify
 from callisto_recording.errors import CorruptCapture, UnsupportedCodec
 from callisto_recording.g711 import CODEC_NAMES, PCMA, PCMU, decode
 from callisto_recording.mixdown import AGENT, CUSTOMER, Mixdown, Stereo
@@ -82,12 +82,14 @@ def _blocks(
     yield from mix.rest()
 
 
-def convert(segments: Sequence[Segment], out: Path, format: Format = "opus") -> Converted:
+def convert(
+    segments: Sequence[Segment], out: Path, format: Format = "opus", complexity: int = OPUS_COMPLEXITY
+) -> Converted:
     """Write the call's stereo file to ``out`` and check it decodes back to the call's length."""
     mix = Mixdown(_first_arrival(segments))
     stats = ReadStats()
     spans: list[tuple[float, float]] = []
-    samples = encode_all(_blocks(segments, mix, stats, spans), out, format)
+    samples = encode_all(_blocks(segments, mix, stats, spans), out, format, complexity=complexity)
     decoded = verify(out, samples / 8000)
     return Converted(
         duration_s=round(mix.duration_s, 3), decoded_s=round(decoded, 3), ratios=mix.talk.ratios(),

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from callisto_recording.vault import Vault
 
 DEFAULT = "default"
-RENDERED = (".wav", ".mp3")  # formats rendered on request, kept beside the stored file
+# renditions made on request, kept beside the stored file
+RENDERED = (".wav", ".mp3", ".mono.ogg", ".mono.wav", ".mono.mp3")
 
 
 class RetentionClass(BaseModel):

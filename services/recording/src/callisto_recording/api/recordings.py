@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from callisto_protocol.ids import TOKEN_PATTERN
+from callisto_recording.encode import Channels
 from callisto_recording.errors import LinkRefused, RecordingGone, RecordingOnHold
 from callisto_recording.links import LinkSigner
 from callisto_recording.notifier import Notifier
@@ -223,41 +224,48 @@ def router(
             raise NotFound(f"no recording {recording_id!r}", {"recording_id": recording_id})
         return [HoldEntry(**row) for row in await store.holds(recording_id)]
 
-    async def served(row: dict[str, Any], format: Format, request: Request) -> Response:
-        audio = await audio_of(retention.vault(row["tier"]), row, format)
+    async def served(row: dict[str, Any], format: Format, channels: Channels, request: Request) -> Response:
+        audio = await audio_of(retention.vault(row["tier"]), row, format, channels)
         return audio_response(
             audio, range_header=request.headers.get("range"), if_range=request.headers.get("if-range"),
-            etag=f'"{row["sha256"]}-{format}"', media_type=media_type(format),
-            filename=name_of(row["file"], format).rsplit("/", 1)[-1],
+            etag=f'"{row["sha256"]}-{format}-{channels}"', media_type=media_type(format),
+            filename=name_of(row["file"], format, channels).rsplit("/", 1)[-1],
         )  # fmt: skip
 
     @api.get(
         "/{recording_id}/audio",
-        summary="The audio (Range requests); format opus (stored), wav or mp3 (rendered)",
+        summary="The audio (Range requests); opus (stored), wav or mp3; stereo or both mixed in one channel",
         response_class=Response,
         responses={**PARTS, **responses(404, 410)},
     )
     async def audio(
-        recording_id: Id, request: Request, format: Format = "opus", claims: Claims = signed_in
+        recording_id: Id,
+        request: Request,
+        format: Format = "opus",
+        channels: Channels = "stereo",
+        claims: Claims = signed_in,
     ) -> Response:
         wanted = request.headers.get("range")
         try:
             row = await found(recording_id, claims, "listen")
         except (NotFound, PermissionDenied):
-            await store.listened(recording_id, who(claims), format, wanted, allowed=False)
+            await store.listened(recording_id, who(claims), heard(format, channels), wanted, allowed=False)
             raise
-        await store.listened(recording_id, who(claims), format, wanted, allowed=True)
-        return await served(row, format, request)
+        await store.listened(recording_id, who(claims), heard(format, channels), wanted, allowed=True)
+        return await served(row, format, channels, request)
 
     @api.post(
         "/{recording_id}/link",
         summary="A play link for an <audio> element, signed for the person (an hour)",
         responses=responses(404),
     )
-    async def link(recording_id: Id, format: Format = "opus", claims: Claims = signed_in) -> PlayLink:
+    async def link(
+        recording_id: Id, format: Format = "opus", channels: Channels = "stereo", claims: Claims = signed_in
+    ) -> PlayLink:
         await found(recording_id, claims, "listen")
         expires, signature = await links.sign(recording_id, format, who(claims))
-        query = urlencode({"format": format, "sub": who(claims), "exp": expires, "sig": signature})
+        asked = {"format": format, "channels": channels, "sub": who(claims), "exp": expires, "sig": signature}
+        query = urlencode(asked)
         path = f"v1/recordings/{recording_id}/play?{query}"
         return PlayLink(
             path=path, url=f"{service.http_url}/api/{path}", expires_at=datetime.fromtimestamp(expires, UTC)
@@ -276,16 +284,22 @@ def router(
         exp: Annotated[int, Query(ge=0)],
         sig: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
         format: Format = "opus",
+        channels: Channels = "stereo",
     ) -> Response:
         wanted = request.headers.get("range")
         if not await links.valid(recording_id, format, sub, exp, sig):
-            await store.listened(recording_id, sub, format, wanted, allowed=False)
+            await store.listened(recording_id, sub, heard(format, channels), wanted, allowed=False)
             raise LinkRefused("the play link is not valid or has expired", {"recording_id": recording_id})
         row = live(await store.get(recording_id), recording_id)
-        await store.listened(recording_id, sub, format, wanted, allowed=True)
-        return await served(row, format, request)
+        await store.listened(recording_id, sub, heard(format, channels), wanted, allowed=True)
+        return await served(row, format, channels, request)
 
     return api
+
+
+def heard(format: Format, channels: Channels) -> str:
+    """The audit's name of what was served: ``opus``, ``wav mono`` ..."""
+    return format if channels == "stereo" else f"{format} mono"
 
 
 def who(claims: Claims) -> str:
