@@ -3,17 +3,22 @@ the checks a listener would make (which frequency is loudest on which channel, a
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import numpy.typing as npt
 from callisto_recording.g711 import encode_ulaw
+from callisto_recording.settings import RecordingSettings
 
+from callisto_devkit.processes import free_port
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
+from callisto_runtime import Mode
 
 RATE = 8000
 
@@ -159,3 +164,22 @@ def ended(call_id: str, queue_id: str, started: datetime) -> list[CallStateChang
         CallStateChanged(seq=1, state=CallState.CONNECTED, since=started, **said),
         CallStateChanged(seq=2, state=CallState.ENDED, since=started + timedelta(seconds=2), **said),
     ]
+
+
+def local_settings(nats_url: str, database_url: str, folder: Path, **overrides: Any) -> RecordingSettings:
+    """The service on a capture directory of its own below ``folder`` (``capture/pcaps``,
+    ``metadata``, ``tmp``), a local store, converting as soon as a call ends."""
+    capture = folder / "capture"
+    for sub in ("pcaps", "metadata", "tmp"):
+        (capture / sub).mkdir(parents=True, exist_ok=True)
+    chosen: dict[str, Any] = {
+        "nats_url": nats_url, "http_port": free_port(), "database_url": database_url,
+        "mode": Mode.DEVELOPMENT, "capture_dir": capture, "store_dir": folder / "store",
+        "work_dir": folder / "work", "settle_s": 0, "poll_s": 0.1, **overrides,
+    }  # fmt: skip
+    return RecordingSettings(**chosen)
+
+
+async def until_ready(http: httpx.AsyncClient) -> None:
+    while (await http.get("/readyz")).status_code != 200:
+        await asyncio.sleep(0.05)

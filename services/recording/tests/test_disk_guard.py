@@ -13,16 +13,13 @@ import httpx
 import pytest
 from callisto_recording.app import build
 from callisto_recording.disk_guard import Thresholds
-from callisto_recording.settings import RecordingSettings
-from recording_testing import captured, ended
+from recording_testing import captured, ended, local_settings
 
-from callisto_devkit.processes import free_port
 from callisto_devkit.publishers import Publishers
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope, new_id
 from callisto_protocol.recordings import RecordingStorageChanged, StorageLevel
-from callisto_runtime import Mode
 from callisto_runtime.database import Database
 
 
@@ -39,15 +36,11 @@ def test_levels_from_free_space() -> None:
 async def test_no_room_refuses_new_recordings_and_conversions_wait_with_the_capture_kept(
     private_nats: NatsServer, postgres_database: str, tmp_path: Path
 ) -> None:
-    capture = tmp_path / "capture"
-    for folder in ("pcaps", "metadata"):
-        (capture / folder).mkdir(parents=True)
-    settings = RecordingSettings(
-        nats_url=private_nats.url, http_port=free_port(), database_url=postgres_database,
-        mode=Mode.DEVELOPMENT, capture_dir=capture, store_dir=tmp_path / "store", work_dir=tmp_path / "work",
-        settle_s=0, poll_s=0.1,
+    settings = local_settings(
+        private_nats.url, postgres_database, tmp_path,
         disk_low_free=1.0, disk_defer_free=1.0, disk_refuse_free=1.0,  # any disk is too full
     )  # fmt: skip
+    capture = settings.capture_dir
     service, conversions, app = build(settings)
     seen: list[Any] = []
 

@@ -4,7 +4,8 @@ header readable there) with server-side encryption asked for; its audio is serve
 cross the seal's chunks (the same bytes as the whole), 416 and If-Range; a WAV rendition is sealed
 too; a legal hold holds the object (object lock) so that even the bucket refuses its deletion;
 a master key rotation rewraps the data key without touching the object, and a service holding only
-the new key serves the audio. Plus the seal itself: a changed byte or a cut file does not open."""
+the new key serves the audio; an erasure the bucket refuses (its own hold) waits and goes later.
+Plus the seal itself: a changed byte or a cut file does not open."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,11 @@ from botocore.exceptions import ClientError
 from callisto_recording.app import build
 from callisto_recording.encode import blocks_of
 from callisto_recording.errors import SealBroken
+from callisto_recording.retention import DEFAULT_CLASSES, Retention
 from callisto_recording.sealing import CHUNK, MasterKeys, seal, unseal
 from callisto_recording.settings import RecordingSettings
+from callisto_recording.store import RecordingStore
+from callisto_recording.vault import vaults
 from moto.server import ThreadedMotoServer
 from recording_testing import captured, ended, loudest_hz
 
@@ -40,6 +44,7 @@ from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope, new_id
 from callisto_protocol.recordings import RecordingAvailable
 from callisto_runtime import Mode
+from callisto_runtime.database import Database
 
 RATE = 8000
 KEY_1, KEY_2 = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
@@ -200,4 +205,29 @@ async def test_recordings_in_object_storage_sealed_served_by_range_held_and_reke
     async with serve_in_process(app, only_new.http_port) as base, httpx.AsyncClient(base_url=base) as http:
         again = await http.get(f"/api/v1/recordings/{ready.recording_id}/audio", headers=boss)
         assert again.status_code == 200 and again.content == whole.content
+
+        # an erasure asked for while the bucket still holds the object (set there, not here): the
+        # purge is refused by the storage, nothing is lost, it is tried again and goes once released
+        asked = await http.post(
+            f"/api/v1/recordings/{ready.recording_id}/deletion", json={"reason": "erasure"}, headers=boss
+        )
+        assert asked.status_code == 202
+        s3.put_object_legal_hold(Bucket="recordings", Key=key, LegalHold={"Status": "ON"})
+        database = Database(postgres_database, "recording")
+        database.start()
+        await database.wait_ready(timeout=10)
+        retention = Retention(RecordingStore(database), DEFAULT_CLASSES, vaults(only_new), timedelta(days=1))
+        later = datetime.now(UTC) + timedelta(days=2)
+        refused = await retention.run(later)
+        assert refused.classes["default"].to_purge == 0
+        assert (
+            await http.get(f"/api/v1/recordings/{ready.recording_id}/audio", headers=boss)
+        ).status_code == 200
+        s3.put_object_legal_hold(Bucket="recordings", Key=key, LegalHold={"Status": "OFF"})
+        assert (await retention.run(later)).classes["default"].to_purge == 0  # not before its retry
+        purged = await retention.run(later + timedelta(hours=2))
+        assert purged.classes["default"].to_purge == 1
+        assert (await http.get(f"/api/v1/recordings/{ready.recording_id}", headers=boss)).status_code == 410
+        assert "Versions" not in s3.list_object_versions(Bucket="recordings", Prefix=key)
+        await database.close()
     await publishers.close()

@@ -25,7 +25,7 @@ from callisto_recording.app import build
 from callisto_recording.encode import blocks_of
 from callisto_recording.pcap import packets
 from callisto_recording.settings import RecordingSettings
-from recording_testing import NgClient, loudest_hz, plain_sdp, rtp_packets, sdp_port, tone
+from recording_testing import NgClient, loudest_hz, plain_sdp, rtp_packets, sdp_port, tone, until_ready
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
@@ -83,10 +83,7 @@ async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
     call_id = new_id()
     publishers = Publishers(private_nats.url)
     async with serve_in_process(app, settings.http_port) as base, httpx.AsyncClient(base_url=base) as http:
-        for _ in range(200):
-            if (await http.get("/readyz")).status_code == 200:
-                break
-            await asyncio.sleep(0.05)
+        await until_ready(http)
         await service.bus.subscribe(RecordingAvailable, keep)
         await service.bus.subscribe(RecordingQuarantined, keep)
         offered = ng("offer", call_id=call_id, from_tag="caller", sdp=plain_sdp(customer.getsockname()[1]))

@@ -21,19 +21,16 @@ import httpx
 import pytest
 from callisto_recording.app import build
 from callisto_recording.retention import Retention, RetentionClass
-from callisto_recording.settings import RecordingSettings
 from callisto_recording.store import RecordingStore
 from callisto_recording.vault import vaults
-from recording_testing import captured, ended
+from recording_testing import captured, ended, local_settings, until_ready
 
 from callisto_devkit.issuer import TestIssuer
-from callisto_devkit.processes import free_port
 from callisto_devkit.publishers import Publishers
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope, new_id
 from callisto_protocol.recordings import RecordingAvailable, RecordingDeleted, RecordingHeld
-from callisto_runtime import Mode
 from callisto_runtime.database import Database
 
 pytestmark = pytest.mark.integration
@@ -47,14 +44,11 @@ CLASSES_JSON = json.dumps({name: kept.model_dump(mode="json") for name, kept in 
 async def test_retention_marks_purges_archives_and_a_legal_hold_keeps(
     private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer, tmp_path: Path
 ) -> None:
-    capture = tmp_path / "capture"
-    for folder in ("pcaps", "metadata"):
-        (capture / folder).mkdir(parents=True)
-    settings = RecordingSettings(
-        nats_url=private_nats.url, http_port=free_port(), database_url=postgres_database,
-        mode=Mode.DEVELOPMENT, capture_dir=capture, store_dir=tmp_path / "store", work_dir=tmp_path / "work",
-        archive_dir=tmp_path / "archive", settle_s=0, poll_s=0.1, retention=CLASSES, purge_grace_s=3600,
+    settings = local_settings(
+        private_nats.url, postgres_database, tmp_path,
+        archive_dir=tmp_path / "archive", retention=CLASSES, purge_grace_s=3600,
     )  # fmt: skip
+    capture = settings.capture_dir
     service, _, app = build(settings)
     seen: list[Any] = []
 
@@ -67,10 +61,7 @@ async def test_retention_marks_purges_archives_and_a_legal_hold_keeps(
     calls = {name: new_id() for name in ages}
     publishers = Publishers(private_nats.url)
     async with serve_in_process(app, settings.http_port) as base, httpx.AsyncClient(base_url=base) as http:
-        for _ in range(200):
-            if (await http.get("/readyz")).status_code == 200:
-                break
-            await asyncio.sleep(0.05)
+        await until_ready(http)
         for kind in (RecordingAvailable, RecordingDeleted, RecordingHeld):
             await service.bus.subscribe(kind, keep)
         for name, (days, queue_id) in ages.items():

@@ -15,16 +15,13 @@ from typing import Any
 
 import pytest
 from callisto_recording.app import build
-from callisto_recording.settings import RecordingSettings
-from recording_testing import captured, ended
+from recording_testing import captured, ended, local_settings
 
-from callisto_devkit.processes import free_port
 from callisto_devkit.publishers import Publishers
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope, new_id
 from callisto_protocol.recordings import RecordingAvailable, RecordingQuarantined
-from callisto_runtime import Mode
 
 pytestmark = pytest.mark.integration
 
@@ -39,15 +36,10 @@ def aged(folder: Path, call_id: str, seconds: float = 600) -> None:
 async def test_the_sweeper_adopts_removes_and_quarantines_what_is_left(
     private_nats: NatsServer, postgres_database: str, tmp_path: Path
 ) -> None:
-    capture = tmp_path / "capture"
-    for folder in ("pcaps", "metadata", "tmp"):
-        (capture / folder).mkdir(parents=True)
-    settings = RecordingSettings(
-        nats_url=private_nats.url, http_port=free_port(), database_url=postgres_database,
-        mode=Mode.DEVELOPMENT, capture_dir=capture, store_dir=tmp_path / "store", work_dir=tmp_path / "work",
-        settle_s=0, poll_s=0.1,
-        orphan_grace_s=60, sweep_every_s=0.2, open_grace_s=1,
+    settings = local_settings(
+        private_nats.url, postgres_database, tmp_path, orphan_grace_s=60, sweep_every_s=0.2, open_grace_s=1,
     )  # fmt: skip
+    capture = settings.capture_dir
     service, _, app = build(settings)
     seen: list[Any] = []
 

@@ -17,6 +17,7 @@ A dry run counts what each step would take, and touches nothing."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +31,9 @@ from callisto_recording.store import RecordingStore
 if TYPE_CHECKING:
     from callisto_recording.vault import Vault
 
+log = logging.getLogger(__name__)
 DEFAULT = "default"
+RETRY_PURGE = timedelta(hours=1)  # a recording whose files would not go is tried again then
 # renditions made on request, kept beside the stored file
 RENDERED = (".wav", ".mp3", ".mono.ogg", ".mono.wav", ".mono.mp3")
 
@@ -152,13 +155,18 @@ class Retention:
     async def _purge(self, now: datetime) -> dict[str, tuple[int, int]]:
         purged: dict[str, tuple[int, int]] = {}
 
-        async def remove(row: dict[str, Any]) -> None:
-            for name in names_of(row["file"]):
-                await self.vault(row["tier"]).storage.delete(name)
+        async def remove(row: dict[str, Any]) -> bool:
+            try:
+                for name in names_of(row["file"]):
+                    await self.vault(row["tier"]).storage.delete(name)
+            except Exception as exc:  # the storage refused (an object lock) or is away: later
+                log.warning("recording %s not purged, tried again in an hour: %s", row["id"], exc)
+                return False
             count, size = purged.get(row["class"], (0, 0))
             purged[row["class"]] = (count + 1, size + row["size"])
+            return True
 
-        while await self.store.purge(now, self.batch, remove):
+        while await self.store.purge(now, self.batch, remove, now + RETRY_PURGE):
             pass
         return purged
 

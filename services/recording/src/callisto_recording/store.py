@@ -280,23 +280,28 @@ class RecordingStore:
         return int(status.split()[-1])
 
     async def purge(
-        self, now: datetime, limit: int, remove: Callable[[dict[str, Any]], Awaitable[None]]
-    ) -> int:
+        self, now: datetime, limit: int, remove: Callable[[dict[str, Any]], Awaitable[bool]],
+        retry_at: datetime,
+    ) -> int:  # fmt: skip
         """Up to ``limit`` marked recordings past their grace and not held: their files removed (by
-        ``remove``), their rows tombstones; how many. Rows are locked meanwhile (another instance's
-        run skips them); a crash before the commit leaves them marked, to be purged again."""
+        ``remove``), their rows tombstones; how many were taken. One whose files would not go
+        (``remove`` says False) is tried again at ``retry_at`` and holds up none behind it. Rows
+        are locked meanwhile (another instance's run skips them); a crash before the commit leaves
+        them marked, to be purged again."""
         async with self.db.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 f"SELECT * FROM recordings WHERE {LIVE} AND NOT held AND purge_after <= $1"
                 " ORDER BY purge_after LIMIT $2 FOR UPDATE SKIP LOCKED",
                 now, limit,
             )  # fmt: skip
+            gone: list[str] = []
+            kept: list[str] = []
             for row in rows:
-                await remove(dict(row))
+                (gone if await remove(dict(row)) else kept).append(row["id"])
             await conn.execute(
-                "UPDATE recordings SET deleted_at = $2, announced = false WHERE id = ANY($1)",
-                [r["id"] for r in rows], now,
-            )  # fmt: skip
+                "UPDATE recordings SET deleted_at = $2, announced = false WHERE id = ANY($1)", gone, now
+            )
+            await conn.execute("UPDATE recordings SET purge_after = $2 WHERE id = ANY($1)", kept, retry_at)
         return len(rows)
 
     async def unannounced(self, limit: int = 500) -> list[dict[str, Any]]:
