@@ -40,6 +40,7 @@ bench: bootstrap
 	$(BIN)/python bench/webrtc.py
 	$(BIN)/python bench/operator_client.py
 	$(BIN)/python bench/desk.py
+	$(BIN)/python bench/recording.py
 
 status:
 	$(BIN)/callisto status
