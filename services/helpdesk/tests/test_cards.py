@@ -17,7 +17,7 @@ from callisto_devkit.servers import NatsServer
 from callisto_protocol import Event
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged, EndedBy
 from callisto_protocol.queues import QueueCallEvent, QueueCallKind
-from callisto_protocol.recordings import RecordingAvailable
+from callisto_protocol.recordings import RecordingAvailable, RecordingDeleted
 from callisto_protocol.telephony import IvrInput
 
 pytestmark = pytest.mark.integration
@@ -149,6 +149,22 @@ async def test_cards_from_events_in_any_order_then_a_ticket_from_the_card(
                                 headers=operator)  # fmt: skip
         assert listen.status_code == 307 and listen.headers["location"] == REC
         assert (await http.get("/api/v1/call-cards", headers=operator)).status_code == 400
+
+        # a recording deleted for good: neither the card nor the ticket links to it any more
+        remover = Publishers(private_nats.url)
+        try:
+            await remover.publish(
+                RecordingDeleted(
+                    recording_id="r-2", call_id="c-2", reason="retention: class default, 365 days"
+                )
+            )
+            kept = await ticket_when(
+                http, ticket["ticket_id"], operator, lambda t: len(t["attachments"]) == 1
+            )
+        finally:
+            await remover.close()
+        assert [a["url"] for a in kept["attachments"]] == [REC]
+        assert (await http.get("/api/v1/call-cards/c-2", headers=operator)).json()["recording_url"] is None
 
 
 async def test_a_poison_call_event_becomes_a_dead_letter_and_later_calls_get_their_cards(

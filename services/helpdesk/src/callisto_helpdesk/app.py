@@ -36,7 +36,7 @@ from callisto_helpdesk.store import Store
 from callisto_helpdesk.ticket_store import TicketStore
 from callisto_helpdesk.tickets import ActionIn
 from callisto_protocol.queues import CallDisposed, QueueCallEvent
-from callisto_protocol.recordings import RecordingAvailable
+from callisto_protocol.recordings import RecordingAvailable, RecordingDeleted
 from callisto_runtime import DurableConsumer, Service
 from callisto_runtime.database import Database
 from callisto_runtime.periodic import periodic
@@ -80,6 +80,9 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
         DurableConsumer(service.bus, "helpdesk-queue-steps", QueueCallEvent.subscription(), cards.on_event),
         DurableConsumer(
             service.bus, "helpdesk-recordings", RecordingAvailable.subscription(), cards.on_event
+        ),
+        DurableConsumer(
+            service.bus, "helpdesk-recording-deletions", RecordingDeleted.subscription(), cards.on_event
         ),
         DurableConsumer(service.bus, "helpdesk-dispositions", CallDisposed.subscription(), cards.on_event),
     ]

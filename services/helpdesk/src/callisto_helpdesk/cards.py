@@ -18,7 +18,7 @@ from callisto_helpdesk.phones import lookup_key
 from callisto_protocol import Envelope, Event
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_protocol.queues import CallDisposed, QueueCallEvent, QueueCallKind
-from callisto_protocol.recordings import RecordingAvailable
+from callisto_protocol.recordings import RecordingAvailable, RecordingDeleted
 from callisto_protocol.telephony import IvrInput
 from callisto_runtime.database import Database
 
@@ -95,6 +95,8 @@ class CallCards:
             await self.queue_step(event)
         elif isinstance(event, RecordingAvailable):
             await self.recording(event)
+        elif isinstance(event, RecordingDeleted):
+            await self.recording_deleted(event)
         elif isinstance(event, CallDisposed):
             await self.db.pool.execute(
                 DISPOSED,
@@ -112,6 +114,20 @@ class CallCards:
                 event.call_id, event.recording_id, event.url, event.duration_s,
             )  # fmt: skip
             await attach_recordings(conn, event.call_id)
+
+    async def recording_deleted(self, event: RecordingDeleted) -> None:
+        """A recording gone for good (its retention ran out, an erasure): the card and the tickets
+        about the call no longer link to it."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            url = await conn.fetchval(
+                "DELETE FROM call_recordings WHERE call_id = $1 AND recording_id = $2 RETURNING url",
+                event.call_id, event.recording_id,
+            )  # fmt: skip
+            if url is not None:
+                await conn.execute(
+                    "DELETE FROM attachments WHERE kind = 'recording' AND call_id = $1 AND url = $2",
+                    event.call_id, url,
+                )  # fmt: skip
 
     async def call_state(self, event: CallStateChanged) -> None:
         number = event.caller if event.direction is CallDirection.INBOUND else event.dialled
