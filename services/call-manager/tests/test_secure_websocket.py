@@ -4,15 +4,17 @@ next start) and serves WSS with it; outside development it refuses to start with
 from __future__ import annotations
 
 import ssl
+import time
 from pathlib import Path
 
 import pytest
 from cm_testing import call_manager
 from websockets.asyncio.client import connect
 
-from callisto_call_manager.app import wss_context
+from callisto_call_manager.app import wss_certificate
 from callisto_call_manager.errors import ConfigError
 from callisto_call_manager.settings import CallManagerSettings
+from callisto_call_manager.tls import server_context
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.servers import NatsServer, RedisServer, RtpEngine
@@ -38,21 +40,29 @@ async def test_wss_with_the_development_certificate(
         token_issuer,
         sip_wss_port=port,
         tls_dir=tmp_path / "tls",
-    ):
+    ) as (_, http):
         trusted = ssl.create_default_context(cafile=str(tmp_path / "tls" / "sip-ws.crt"))
         async with connect(f"wss://127.0.0.1:{port}", ssl=trusted, subprotocols=["sip"]) as ws:  # type: ignore[list-item]
             await ws.send(OPTIONS)
             answer = str(await ws.recv())
+        metrics = (await http.get("/metrics")).text  # the certificate's expiry, for the alert
+        (expiry,) = [
+            float(line.split()[1]) for line in metrics.splitlines()
+            if line.startswith("callisto_cm_tls_certificate_expiry_timestamp_seconds ")
+        ]  # fmt: skip
+        assert 364 < (expiry - time.time()) / 86400 < 366
     assert answer.startswith("SIP/2.0 200 OK") and "Call-ID: wss-probe-1" in answer
     made = (tmp_path / "tls" / "sip-ws.crt").read_bytes()
-    wss_context(CallManagerSettings(mode=Mode.DEVELOPMENT, sip_wss_port=port, tls_dir=tmp_path / "tls"))
+    wss_certificate(CallManagerSettings(mode=Mode.DEVELOPMENT, sip_wss_port=port, tls_dir=tmp_path / "tls"))
     assert (tmp_path / "tls" / "sip-ws.crt").read_bytes() == made  # kept, not made again
 
 
 def test_production_needs_a_certificate_for_wss(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="TLS_CERT_FILE"):
-        wss_context(CallManagerSettings(mode=Mode.PRODUCTION, sip_wss_port=7443, tls_dir=tmp_path))
+        wss_certificate(CallManagerSettings(mode=Mode.PRODUCTION, sip_wss_port=7443, tls_dir=tmp_path))
     bad = tmp_path / "bad.pem"
     bad.write_text("not a certificate")
     with pytest.raises(ConfigError, match="WSS certificate"):
-        wss_context(CallManagerSettings(mode=Mode.PRODUCTION, tls_cert_file=bad, tls_key_file=bad))
+        server_context(
+            *wss_certificate(CallManagerSettings(mode=Mode.PRODUCTION, tls_cert_file=bad, tls_key_file=bad))
+        )

@@ -85,6 +85,8 @@ async def test_tables_from_events_survive_a_flush_and_a_restart(
         text = (await http.get("/metrics")).text
         assert 'callisto_snitch_queue_answered_calls_today{queue="emergencies"} 2.0' in text
         assert 'callisto_snitch_line_agents{line="water",state="on_call"} 1.0' in text
+        assert 'callisto_snitch_queue_service_level_target_ratio{queue="emergencies"} 0.9' in text  # its own
+        assert 'callisto_snitch_queue_abandon_target_ratio{queue="billing"} 0.05' in text  # the default
         checked = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         await r.aclose()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -146,6 +147,11 @@ class DurableConsumer:
                 await asyncio.sleep(self.retry_delay_s)
 
     async def _handle_fetched(self, msgs: list[Msg]) -> None:
+        if msgs:  # how far behind the stream this consumer is (Prometheus: consumer lag)
+            with contextlib.suppress(Exception):  # a message without JetStream metadata
+                self.bus.metrics.consumer_pending.labels(consumer=self.durable).set(
+                    msgs[-1].metadata.num_pending
+                )
         good: list[tuple[Msg, tuple[Event, Envelope]]] = []
         for msg in msgs:
             try:

@@ -56,6 +56,12 @@ class BusMetrics:
             ["consumer", "cause"],
             registry=registry,
         )
+        self.consumer_pending = Gauge(
+            "callisto_bus_consumer_pending",
+            "Events in the stream a durable consumer has not fetched yet, as of its last fetch.",
+            ["consumer"],
+            registry=registry,
+        )
         self.connected = Gauge("callisto_bus_connected", "1 while connected to NATS.", registry=registry)
         self.reconnects = Counter(
             "callisto_bus_reconnects", "Reconnections to NATS after a loss.", registry=registry

@@ -118,6 +118,12 @@ class Service:
         self._ready_gauge = Gauge(
             "callisto_service_ready", "1 when the instance is ready.", registry=self.metrics_registry
         )
+        self._check_gauge = Gauge(
+            "callisto_service_check",
+            "1 while a readiness check passes (nats, postgres, redis, rtpengine ...), as of the last check.",
+            ["check"],
+            registry=self.metrics_registry,
+        )
         self._leader_gauge = Gauge(
             "callisto_service_leader",
             "1 while this instance holds its lease (always 1 for services that are not singletons).",
@@ -220,6 +226,8 @@ class Service:
         for name in self.failures:
             results[f"task:{name}"] = False
         ready = all(results.values()) and not self.draining
+        for name, passed in results.items():
+            self._check_gauge.labels(check=name).set(1 if passed else 0)
         self._ready_gauge.set(1 if ready else 0)
         self._leader_gauge.set(1 if self.is_active else 0)
         return ready, results

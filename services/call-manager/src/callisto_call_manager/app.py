@@ -8,6 +8,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -22,6 +23,7 @@ from callisto_call_manager.dialplan import load
 from callisto_call_manager.dtmf import DtmfReports
 from callisto_call_manager.errors import ConfigError
 from callisto_call_manager.listening import Listening
+from callisto_call_manager.metrics import CallManagerCollector
 from callisto_call_manager.notifier import Notifier
 from callisto_call_manager.prompts import Prompts
 from callisto_call_manager.queueing import Queueing
@@ -33,7 +35,7 @@ from callisto_call_manager.settings import CallManagerSettings
 from callisto_call_manager.state_guard import StateGuard
 from callisto_call_manager.switchboard import Switchboard
 from callisto_call_manager.takeover import adopt_all, take_over
-from callisto_call_manager.tls import self_signed, server_context
+from callisto_call_manager.tls import expires_at, self_signed, server_context
 from callisto_runtime import Mode, Service
 from callisto_runtime.fencing import FencedWriter
 from callisto_runtime.periodic import periodic
@@ -61,13 +63,13 @@ class Parts:
         return self.endpoint.port
 
 
-def wss_context(settings: CallManagerSettings) -> ssl.SSLContext:
-    """The configured certificate; in development without one, a self-signed one."""
+def wss_certificate(settings: CallManagerSettings) -> tuple[Path, Path]:
+    """The configured certificate and key; in development without them, a self-signed pair."""
     if settings.tls_cert_file is not None and settings.tls_key_file is not None:
-        return server_context(settings.tls_cert_file, settings.tls_key_file)
+        return settings.tls_cert_file, settings.tls_key_file
     if settings.mode is not Mode.DEVELOPMENT:
         raise ConfigError("SIP_WSS_PORT needs TLS_CERT_FILE and TLS_KEY_FILE outside development mode")
-    return server_context(*self_signed(settings.tls_dir, settings.sip_host))
+    return self_signed(settings.tls_dir, settings.sip_host)
 
 
 def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, FastAPI]:
@@ -120,7 +122,12 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     parts = Parts(settings, endpoint, relay, redis, board, registrar, dtmf)
     activation: list[asyncio.Task[None]] = []
     sip_port = settings.sip_port  # a port chosen by the system at the first bind is kept for later
-    tls = wss_context(settings) if settings.sip_wss_port else None  # a bad certificate stops the start
+    certificate = wss_certificate(settings) if settings.sip_wss_port else None
+    tls = server_context(*certificate) if certificate else None  # a bad certificate stops the start
+    expiry = expires_at(certificate[0]) if certificate else None
+    counted = {"sip": endpoint.stats, "registrar": registrar.stats, "switchboard": board.stats,
+             "rtpengine": relay.stats, "dtmf": dtmf.stats}  # fmt: skip
+    service.metrics_registry.register(CallManagerCollector(board, counted, lambda: expiry))
 
     async def other_request(tx: ServerTransaction) -> None:
         if tx.request.method == "REGISTER":

@@ -134,6 +134,18 @@ def leg_record(dialog: Dialog) -> LegRecord:
     )
 
 
+def trunk_outcome(found: Dialog | int) -> str:
+    """An INVITE through a trunk: answered, the customer's busy or no answer, or the trunk failed
+    (refused, a server error, no response at all)."""
+    if not isinstance(found, int):
+        return "answered"
+    if found in (486, 600, 603):
+        return "busy"
+    if found in (480, 487):
+        return "no_answer"
+    return "failed"
+
+
 class Switchboard:
     def __init__(
         self,
@@ -166,6 +178,7 @@ class Switchboard:
         self.live: dict[str, Live] = {}
         self.legs: dict[tuple[str, str, str], tuple[str, str]] = {}  # dialog key -> (call id, side)
         self.stats: Counter[str] = Counter()
+        self.trunk_outcomes: Counter[tuple[str, str]] = Counter()  # (trunk, outcome) of INVITEs out
         self.enqueue: Callable[[Call, QueueRequest], Awaitable[None]] | None = None
         self.run_flow: Callable[[Call, Flow], Awaitable[None]] | None = None  # the IVR (session.py)
         self.contacts: Callable[[str, float], Awaitable[ContactCard | None]] | None = None
@@ -512,7 +525,9 @@ class Switchboard:
             raise UnknownTransferTarget("no trunk takes outbound calls", {"target": number})
         route = trunk.outbound
         target = f"sip:{number}@{route.host}:{route.port}"
-        return await self._invite(call, target, (route.host, route.port), route.transport, offer, timeout_s)
+        found = await self._invite(call, target, (route.host, route.port), route.transport, offer, timeout_s)
+        self.trunk_outcomes[(trunk.name, trunk_outcome(found))] += 1
+        return found
 
     async def dial_out(self, call: Call, number: str) -> None:
         """Connect the caller to a number through the outbound trunk."""

@@ -62,3 +62,8 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(f"WSS certificate {cert} / key {key}: {exc}") from exc
     return context
+
+
+def expires_at(cert: Path) -> float:
+    """When the certificate (the chain's first) stops being valid, in seconds since the epoch."""
+    return x509.load_pem_x509_certificate(cert.read_bytes()).not_valid_after_utc.timestamp()

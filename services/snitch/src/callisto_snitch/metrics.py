@@ -1,5 +1,6 @@
 """The KPIs as Prometheus metrics (labels ``queue`` or ``line``), read from the latest snapshot when
-Prometheus scrapes, so Grafana charts the same figures as the wallboard."""
+Prometheus scrapes, so Grafana charts the same figures as the wallboard; with each queue's and
+line's targets beside them, so alert rules compare the two without knowing the definitions."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from callisto_snitch.definitions import QueueDefinition
 
 FIGURES = (  # snapshot field, metric suffix, help
     ("waiting", "waiting_calls", "calls waiting now"),
@@ -25,9 +28,20 @@ FIGURES = (  # snapshot field, metric suffix, help
 )
 
 
+TARGETS = (  # target, metric suffix, help
+    ("service_level", "service_level_target_ratio", "the service level target"),
+    ("abandon_rate", "abandon_target_ratio", "the abandon rate target"),
+    ("longest_wait_s", "longest_wait_target_seconds", "the longest wait target"),
+    ("asa_s", "asa_target_seconds", "the average speed of answer target"),
+)
+
+
 class KpiCollector(Collector):
-    def __init__(self, snapshot: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self, snapshot: Callable[[], dict[str, Any]], definition: Callable[[str, str], QueueDefinition]
+    ) -> None:
         self.snapshot = snapshot
+        self.definition = definition  # (scope, id) -> the queue's or line's definition
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snap = self.snapshot()
@@ -48,3 +62,10 @@ class KpiCollector(Collector):
                 for state, count in figures["agents"].items():
                     agents.add_metric([key, state], float(count))
             yield agents
+            for target, suffix, text in TARGETS:
+                family = GaugeMetricFamily(
+                    f"callisto_snitch_{scope}_{suffix}", f"{text} (per {scope})", labels=[scope]
+                )
+                for key in rows:
+                    family.add_metric([key], float(getattr(self.definition(scope, key).targets, target)))
+                yield family
