@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bootstrap lint typecheck client-test pytest asyncapi bench down status clean
+.PHONY: run test bootstrap lint typecheck client-test pytest deploy-check asyncapi bench down status clean
 
 run: bootstrap
 	$(BIN)/callisto up
@@ -24,6 +24,10 @@ client-test:
 
 pytest:
 	$(BIN)/pytest -q --timeout=300
+
+# the deployment files with their validators (Compose v2, promtool); also part of pytest
+deploy-check: bootstrap
+	$(BIN)/pytest -q tests/test_deploy_files.py tests/test_alert_rules.py
 
 asyncapi: bootstrap
 	$(BIN)/python -m callisto_protocol.asyncapi docs/asyncapi.json
