@@ -27,7 +27,7 @@ pytest:
 
 # the deployment files with their validators (Compose v2, promtool); also part of pytest
 deploy-check: bootstrap
-	$(BIN)/pytest -q tests/test_deploy_files.py tests/test_alert_rules.py
+	$(BIN)/pytest -q tests/test_deploy_files.py tests/test_alert_rules.py tests/test_grafana_boards.py
 
 asyncapi: bootstrap
 	$(BIN)/python -m callisto_protocol.asyncapi docs/asyncapi.json

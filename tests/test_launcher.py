@@ -11,6 +11,7 @@ import httpx
 import pytest
 from suite_testing import bearer, callisto
 from test_alert_rules import rule_metrics
+from test_grafana_boards import board_metrics
 
 from callisto_devkit.processes import free_port, proc_start_time, wait_until
 from callisto_devkit.sipp import scenario, sipp_binary
@@ -106,12 +107,13 @@ def test_up_status_down() -> None:
         heard = httpx.get(str(first["audio_url"]), timeout=5, headers={**admin, "Range": "bytes=0-3"})
         assert heard.status_code == 206 and heard.content == b"OggS", heard.status_code
         assert httpx.get(f"{state.urls['snitch']}/wallboard", timeout=5).status_code == 200
-        # every metric the alert rules read is one the running services declare
+        # every metric the alert rules and the boards read is one the running services declare
         declared: set[str] = set()
         for url in (u for u in state.urls.values() if u.startswith("http")):
             text = httpx.get(f"{url}/metrics", timeout=5).text
             declared |= {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
         assert rule_metrics() <= declared, sorted(rule_metrics() - declared)
+        assert board_metrics() <= declared, sorted(board_metrics() - declared)  # the Grafana boards' too
         # a switchover by hand: the standby call-manager binds the SIP port, the active one lets go
         handed = callisto("switchover", "call-manager", home=home)
         assert handed.returncode == 0, handed.stdout + handed.stderr
