@@ -62,7 +62,11 @@ async def saw(page: Page, event: str, timeout: float) -> None:
     async def seen() -> bool:
         return event in await events(page)
 
-    await eventually(seen, timeout)
+    try:
+        await eventually(seen, timeout)
+    except AssertionError:
+        saw_instead = await events(page)
+        raise AssertionError(f"the phone did not see {event!r} in {timeout} s: {saw_instead}") from None
 
 
 async def sessions(page: Page) -> list[dict[str, Any]]:
@@ -106,7 +110,7 @@ async def answered(
     pages = await phones(browser, page_url, ws_port, "operator1", other)
     await s.agent_ready("agent-1")
     caller = await trunk_caller(s, s.folder, hold_ms)
-    await saw(pages[0], "confirmed", 20)
+    await saw(pages[0], "confirmed", 40)  # after the IVR's prompts and menu: slow on a loaded machine
     (call,) = await s.calls()
     return pages, caller, call
 
@@ -132,7 +136,7 @@ async def test_a_browser_registers_over_websocket_answers_a_trunk_call_and_talks
         caller = await start_sipp(
             talks, tmp_path, s.sip_target, "-m", "1", "-p", str(free_port()), "-mp", str(free_media_port())
         )
-        await saw(page, "confirmed", 20)
+        await saw(page, "confirmed", 40)  # after the IVR's prompts and menu
 
         async def talking() -> bool:
             heard = await audio(page)
