@@ -15,12 +15,12 @@ from types import ModuleType
 
 import pytest
 import yaml
+from test_alert_rules import family
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[1]
 BOARDS = ROOT / "deploy" / "observability" / "grafana" / "dashboards"
 METRIC = re.compile(r"\b(callisto_[a-z0-9_]+)")
-SUFFIXES = ("_total", "_bucket", "_count", "_sum")
 
 
 def generator() -> ModuleType:
@@ -34,13 +34,7 @@ def generator() -> ModuleType:
 
 def board_metrics() -> set[str]:
     """The metric families the boards' queries read (counters and histograms by family name)."""
-    found = set()
-    for expr in generator().queries():
-        for name in METRIC.findall(expr):
-            for suffix in SUFFIXES:
-                name = name.removesuffix(suffix)
-            found.add(name)
-    return found
+    return {family(name) for expr in generator().queries() for name in METRIC.findall(expr)}
 
 
 def test_the_committed_boards_are_the_generated_ones_and_every_query_parses(tmp_path: Path) -> None:

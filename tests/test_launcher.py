@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from suite_testing import bearer, callisto
-from test_alert_rules import rule_metrics
+from test_alert_rules import family, rule_metrics
 from test_grafana_boards import board_metrics
 
 from callisto_devkit.processes import free_port, proc_start_time, wait_until
@@ -111,7 +111,7 @@ def test_up_status_down() -> None:
         declared: set[str] = set()
         for url in (u for u in state.urls.values() if u.startswith("http")):
             text = httpx.get(f"{url}/metrics", timeout=5).text
-            declared |= {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+            declared |= {family(line.split()[2]) for line in text.splitlines() if line.startswith("# TYPE ")}
         assert rule_metrics() <= declared, sorted(rule_metrics() - declared)
         assert board_metrics() <= declared, sorted(board_metrics() - declared)  # the Grafana boards' too
         # a switchover by hand: the standby call-manager binds the SIP port, the active one lets go
