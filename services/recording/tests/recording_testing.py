@@ -17,6 +17,7 @@ from callisto_recording.g711 import encode_ulaw
 from callisto_recording.settings import RecordingSettings
 
 from callisto_devkit.processes import free_port
+from callisto_protocol import Envelope
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_runtime import Mode
 
@@ -183,3 +184,10 @@ def local_settings(nats_url: str, database_url: str, folder: Path, **overrides: 
 async def until_ready(http: httpx.AsyncClient) -> None:
     while (await http.get("/readyz")).status_code != 200:
         await asyncio.sleep(0.05)
+
+
+class Seen(list[Any]):
+    """Events a test's bus handed over, in order: subscribe ``seen.keep``."""
+
+    async def keep(self, found: Any, _: Envelope) -> None:
+        self.append(found)

@@ -10,16 +10,15 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
-from recording_testing import captured, ended
+from recording_testing import Seen, captured, ended
 
 from callisto_devkit.processes import ManagedProcess, free_port
 from callisto_devkit.publishers import Publishers
 from callisto_devkit.servers import NatsServer
-from callisto_protocol import Envelope, new_id
+from callisto_protocol import new_id
 from callisto_protocol.recordings import RecordingAvailable
 from callisto_runtime import Bus
 from callisto_runtime.database import Database
@@ -56,13 +55,10 @@ async def test_killed_mid_conversion_the_call_is_stored_once_after_the_restart(
             env=env,
         )
 
-    seen: list[RecordingAvailable] = []
-
-    async def keep(found: Any, _: Envelope) -> None:
-        seen.append(found)
+    seen = Seen()
 
     watcher = Bus("watcher", "test-watcher", BusMetrics(CollectorRegistry()))
-    await watcher.subscribe(RecordingAvailable, keep)
+    await watcher.subscribe(RecordingAvailable, seen.keep)
     await watcher.start(private_nats.url)
     await watcher.wait_connected(10)
     publishers = Publishers(private_nats.url)

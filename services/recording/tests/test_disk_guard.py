@@ -7,18 +7,17 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from callisto_recording.app import build
 from callisto_recording.disk_guard import Thresholds
-from recording_testing import captured, ended, local_settings
+from recording_testing import Seen, captured, ended, local_settings
 
 from callisto_devkit.publishers import Publishers
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
-from callisto_protocol import Envelope, new_id
+from callisto_protocol import new_id
 from callisto_protocol.recordings import RecordingStorageChanged, StorageLevel
 from callisto_runtime.database import Database
 
@@ -42,12 +41,9 @@ async def test_no_room_refuses_new_recordings_and_conversions_wait_with_the_capt
     )  # fmt: skip
     capture = settings.capture_dir
     service, conversions, app = build(settings)
-    seen: list[Any] = []
+    seen = Seen()
 
-    async def keep(found: Any, _: Envelope) -> None:
-        seen.append(found)
-
-    await service.bus.subscribe(RecordingStorageChanged, keep)
+    await service.bus.subscribe(RecordingStorageChanged, seen.keep)
     call_id = new_id()
     publishers = Publishers(private_nats.url)
     database = Database(postgres_database, "recording")

@@ -34,14 +34,14 @@ from callisto_recording.settings import RecordingSettings
 from callisto_recording.store import RecordingStore
 from callisto_recording.vault import vaults
 from moto.server import ThreadedMotoServer
-from recording_testing import captured, ended, loudest_hz
+from recording_testing import Seen, captured, ended, loudest_hz
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.publishers import Publishers
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
-from callisto_protocol import Envelope, new_id
+from callisto_protocol import new_id
 from callisto_protocol.recordings import RecordingAvailable
 from callisto_runtime import Mode
 from callisto_runtime.database import Database
@@ -109,12 +109,9 @@ async def test_recordings_in_object_storage_sealed_served_by_range_held_and_reke
         http_port=free_port(), master_keys={"k1": KEY_1}, master_key_id="k1", **common
     )
     service, _, app = build(settings)
-    seen: list[RecordingAvailable] = []
+    seen = Seen()
 
-    async def keep(found: Any, _: Envelope) -> None:
-        seen.append(found)
-
-    await service.bus.subscribe(RecordingAvailable, keep)
+    await service.bus.subscribe(RecordingAvailable, seen.keep)
     call_id = new_id()
     publishers = Publishers(private_nats.url)
     boss = token_issuer.bearer("recording.#", subject="quality1")

@@ -17,7 +17,6 @@ import struct
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
@@ -26,14 +25,14 @@ from callisto_recording.app import build
 from callisto_recording.encode import blocks_of
 from callisto_recording.pcap import packets
 from callisto_recording.settings import RecordingSettings
-from recording_testing import NgClient, loudest_hz, plain_sdp, rtp_packets, sdp_port, tone, until_ready
+from recording_testing import NgClient, Seen, loudest_hz, plain_sdp, rtp_packets, sdp_port, tone, until_ready
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.publishers import Publishers
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer, RtpEngine
-from callisto_protocol import Envelope, new_id
+from callisto_protocol import new_id
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_protocol.recordings import RecordingAvailable, RecordingQuarantined
 from callisto_runtime import Mode
@@ -72,10 +71,7 @@ async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
         settle_s=0.2, poll_s=0.1,
     )  # fmt: skip
     service, _, app = build(settings)
-    seen: list[Any] = []
-
-    async def keep(found: Any, _: Envelope) -> None:
-        seen.append(found)
+    seen = Seen()
 
     ng = NgClient(rtpengine.port)
     customer, agent = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2))
@@ -85,8 +81,8 @@ async def test_a_call_recorded_left_and_right_with_a_pause_served_and_audited(
     publishers = Publishers(private_nats.url)
     async with serve_in_process(app, settings.http_port) as base, httpx.AsyncClient(base_url=base) as http:
         await until_ready(http)
-        await service.bus.subscribe(RecordingAvailable, keep)
-        await service.bus.subscribe(RecordingQuarantined, keep)
+        await service.bus.subscribe(RecordingAvailable, seen.keep)
+        await service.bus.subscribe(RecordingQuarantined, seen.keep)
         offered = ng("offer", call_id=call_id, from_tag="caller", sdp=plain_sdp(customer.getsockname()[1]))
         answered = ng("answer", call_id=call_id, from_tag="caller", to_tag="agent",
                       sdp=plain_sdp(agent.getsockname()[1]))  # fmt: skip

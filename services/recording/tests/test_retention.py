@@ -15,7 +15,6 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,13 +22,13 @@ from callisto_recording.app import build
 from callisto_recording.retention import Retention, RetentionClass
 from callisto_recording.store import RecordingStore
 from callisto_recording.vault import vaults
-from recording_testing import captured, ended, local_settings, until_ready
+from recording_testing import Seen, captured, ended, local_settings, until_ready
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.publishers import Publishers
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
-from callisto_protocol import Envelope, new_id
+from callisto_protocol import new_id
 from callisto_protocol.recordings import RecordingAvailable, RecordingDeleted, RecordingHeld
 from callisto_runtime.database import Database
 
@@ -50,10 +49,7 @@ async def test_retention_marks_purges_archives_and_a_legal_hold_keeps(
     )  # fmt: skip
     capture = settings.capture_dir
     service, _, app = build(settings)
-    seen: list[Any] = []
-
-    async def keep(found: Any, _: Envelope) -> None:
-        seen.append(found)
+    seen = Seen()
 
     now = datetime.now(UTC)
     ages = {"expired": (400, "general"), "held": (400, "general"), "emergency": (200, "emergencies"),
@@ -63,7 +59,7 @@ async def test_retention_marks_purges_archives_and_a_legal_hold_keeps(
     async with serve_in_process(app, settings.http_port) as base, httpx.AsyncClient(base_url=base) as http:
         await until_ready(http)
         for kind in (RecordingAvailable, RecordingDeleted, RecordingHeld):
-            await service.bus.subscribe(kind, keep)
+            await service.bus.subscribe(kind, seen.keep)
         for name, (days, queue_id) in ages.items():
             started = now - timedelta(days=days)
             captured(capture, calls[name], started)

@@ -11,16 +11,15 @@ import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from callisto_recording.app import build
-from recording_testing import captured, ended, local_settings
+from recording_testing import Seen, captured, ended, local_settings
 
 from callisto_devkit.publishers import Publishers
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
-from callisto_protocol import Envelope, new_id
+from callisto_protocol import new_id
 from callisto_protocol.recordings import RecordingAvailable, RecordingQuarantined
 
 pytestmark = pytest.mark.integration
@@ -41,13 +40,10 @@ async def test_the_sweeper_adopts_removes_and_quarantines_what_is_left(
     )  # fmt: skip
     capture = settings.capture_dir
     service, _, app = build(settings)
-    seen: list[Any] = []
+    seen = Seen()
 
-    async def keep(found: Any, _: Envelope) -> None:
-        seen.append(found)
-
-    await service.bus.subscribe(RecordingAvailable, keep)
-    await service.bus.subscribe(RecordingQuarantined, keep)
+    await service.bus.subscribe(RecordingAvailable, seen.keep)
+    await service.bus.subscribe(RecordingQuarantined, seen.keep)
     calls = {name: new_id() for name in ("stored", "untold", "left-in-tmp", "no-metadata", "paused")}
     publishers = Publishers(private_nats.url)
     now = datetime.now(UTC)

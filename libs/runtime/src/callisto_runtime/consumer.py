@@ -148,7 +148,7 @@ class DurableConsumer:
 
     async def _handle_fetched(self, msgs: list[Msg]) -> None:
         if msgs:  # how far behind the stream this consumer is (Prometheus: consumer lag)
-            with contextlib.suppress(Exception):  # a message without JetStream metadata
+            with contextlib.suppress(nats.errors.NotJSMessageError):
                 self.bus.metrics.consumer_pending.labels(consumer=self.durable).set(
                     msgs[-1].metadata.num_pending
                 )

@@ -124,10 +124,10 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
     sip_port = settings.sip_port  # a port chosen by the system at the first bind is kept for later
     certificate = wss_certificate(settings) if settings.sip_wss_port else None
     tls = server_context(*certificate) if certificate else None  # a bad certificate stops the start
-    expiry = expires_at(certificate[0]) if certificate else None
     counted = {"sip": endpoint.stats, "registrar": registrar.stats, "switchboard": board.stats,
              "rtpengine": relay.stats, "dtmf": dtmf.stats}  # fmt: skip
-    service.metrics_registry.register(CallManagerCollector(board, counted, lambda: expiry))
+    expiry = expires_at(certificate[0]) if certificate else None
+    service.metrics_registry.register(CallManagerCollector(board, counted, expiry))
 
     async def other_request(tx: ServerTransaction) -> None:
         if tx.request.method == "REGISTER":

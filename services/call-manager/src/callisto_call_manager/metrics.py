@@ -5,7 +5,7 @@ switchboard, rtpengine client and DTMF reader keep, and when the WSS certificate
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -19,7 +19,7 @@ class CallManagerCollector(Collector):
         self,
         board: Switchboard,
         parts: Mapping[str, Counter[str]],
-        certificate_expiry: Callable[[], float | None],
+        certificate_expiry: float | None,
     ) -> None:
         self.board = board
         self.parts = parts
@@ -48,10 +48,9 @@ class CallManagerCollector(Collector):
             for event, count in sorted(counted.items()):
                 events.add_metric([part, event], count)
         yield events
-        expiry = self.certificate_expiry()
-        if expiry is not None:
+        if self.certificate_expiry is not None:
             yield GaugeMetricFamily(
                 "callisto_cm_tls_certificate_expiry_timestamp_seconds",
                 "When the SIP over WSS certificate expires (seconds since the epoch)",
-                value=expiry,
+                value=self.certificate_expiry,
             )

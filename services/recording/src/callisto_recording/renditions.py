@@ -5,26 +5,13 @@ channel."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Any
 
-from callisto_recording.encode import MEDIA_TYPE, Channels, blocks_of, encode_all
+from callisto_recording.encode import Channels, Format, blocks_of, encode_all
 from callisto_recording.errors import StorageFailed
+from callisto_recording.names import SUFFIX, name_of
 from callisto_recording.sealing import DataKey
 from callisto_recording.vault import Opened, Vault
-
-Format = Literal["opus", "wav", "mp3"]
-SUFFIX = {"opus": "ogg", "wav": "wav", "mp3": "mp3"}
-
-
-def name_of(file: str, format: Format, channels: Channels = "stereo") -> str:
-    if (format, channels) == ("opus", "stereo"):
-        return file
-    mix = ".mono" if channels == "mono" else ""
-    return f"{file.rsplit('.', 1)[0]}{mix}.{SUFFIX[format]}"
-
-
-def media_type(format: Format) -> str:
-    return MEDIA_TYPE[format]
 
 
 async def _render(

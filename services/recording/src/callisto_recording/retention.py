@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from callisto_protocol.calls import CallDirection
+from callisto_recording.names import names_of
 from callisto_recording.store import RecordingStore
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DEFAULT = "default"
 RETRY_PURGE = timedelta(hours=1)  # a recording whose files would not go is tried again then
-# renditions made on request, kept beside the stored file
-RENDERED = (".wav", ".mp3", ".mono.ogg", ".mono.wav", ".mono.mp3")
 
 
 class RetentionClass(BaseModel):
@@ -86,12 +85,6 @@ class Report:
         }}  # fmt: skip
 
 
-def names_of(file: str) -> list[str]:
-    """A recording's file and its renditions."""
-    stem = file.rsplit(".", 1)[0]
-    return [file, *(stem + suffix for suffix in RENDERED)]
-
-
 class Retention:
     def __init__(
         self, store: RecordingStore, classes: Mapping[str, RetentionClass], vaults: Mapping[str, Vault],
@@ -109,13 +102,10 @@ class Retention:
             raise RuntimeError(f"recordings are in the {tier} tier and it is not configured")
         return self.vaults[tier]
 
-    def _others(self) -> list[str]:
-        return [name for name in self.classes if name != DEFAULT]
-
     def _of(self, name: str) -> tuple[list[str] | None, list[str] | None]:
         """(only these classes, or all but these): the default class also takes classes no longer
         configured."""
-        return ([name], None) if name != DEFAULT else (None, self._others())
+        return ([name], None) if name != DEFAULT else (None, [c for c in self.classes if c != DEFAULT])
 
     async def run(self, now: datetime, *, dry_run: bool = False) -> Report:
         report = Report(dry_run=dry_run, at=now)

@@ -80,12 +80,17 @@ def _aad(index: int, last: bool) -> bytes:
     return struct.pack(">I?", index, last)
 
 
+def chunks_of(size: int) -> int:
+    """How many chunks ``size`` bytes of audio are sealed in (an empty file: one, empty)."""
+    return max(1, -(-size // CHUNK))
+
+
 def seal(source: Path, target: Path, key: bytes) -> int:
     """Write ``source`` sealed to ``target`` (fsynced); the sealed size."""
     size = source.stat().st_size
     salt = os.urandom(8)
     cipher = AESGCM(key)
-    chunks = max(1, -(-size // CHUNK))
+    chunks = chunks_of(size)
     with source.open("rb") as reader, target.open("wb") as writer:
         writer.write(MAGIC + salt + struct.pack(">Q", size))
         for index in range(chunks):
@@ -109,7 +114,14 @@ class Header:
 
     @property
     def chunks(self) -> int:
-        return max(1, -(-self.size // CHUNK))
+        return chunks_of(self.size)
+
+    def open_chunk(self, cipher: AESGCM, index: int, sealed: bytes) -> bytes:
+        """Chunk ``index``'s audio; SealBroken when it was changed, moved or cut off."""
+        try:
+            return cipher.decrypt(_nonce(self.salt, index), sealed, _aad(index, index == self.chunks - 1))
+        except Exception as exc:
+            raise SealBroken(f"chunk {index} of a sealed recording does not open", {"chunk": index}) from exc
 
 
 def sealed_span(header: Header, start: int, end: int) -> tuple[int, int, int]:
@@ -124,14 +136,7 @@ def opened(header: Header, key: bytes, first: int, sealed: bytes, start: int, en
     cipher = AESGCM(key)
     for n, at in enumerate(range(0, len(sealed), SEALED_CHUNK)):
         index = first + n
-        try:
-            plain = cipher.decrypt(
-                _nonce(header.salt, index),
-                sealed[at : at + SEALED_CHUNK],
-                _aad(index, index == header.chunks - 1),
-            )
-        except Exception as exc:
-            raise SealBroken(f"chunk {index} of a sealed recording does not open", {"chunk": index}) from exc
+        plain = header.open_chunk(cipher, index, sealed[at : at + SEALED_CHUNK])
         offset = index * CHUNK
         piece = plain[max(0, start - offset) : max(0, end - offset)]
         if piece:
@@ -144,12 +149,4 @@ def unseal(source: Path, target: Path, key: bytes) -> None:
         header = Header.parse(reader.read(HEADER))
         cipher = AESGCM(key)
         for index in range(header.chunks):
-            sealed = reader.read(SEALED_CHUNK)
-            try:
-                writer.write(
-                    cipher.decrypt(
-                        _nonce(header.salt, index), sealed, _aad(index, index == header.chunks - 1)
-                    )
-                )
-            except Exception as exc:
-                raise SealBroken(f"chunk {index} of {source.name} does not open", {"chunk": index}) from exc
+            writer.write(header.open_chunk(cipher, index, reader.read(SEALED_CHUNK)))

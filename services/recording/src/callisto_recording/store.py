@@ -16,6 +16,7 @@ from callisto_runtime.database import Database
 # the classes a retention step takes: $1 only these (NULL: any), $2 none of these (NULL: none)
 OF_CLASSES = "($1::text[] IS NULL OR class = ANY($1)) AND ($2::text[] IS NULL OR class <> ALL($2))"
 LIVE = "deleted_at IS NULL"
+AUDIT_HOLD = "INSERT INTO holds (recording_id, action, reason, by_subject) VALUES ($1, $2, $3, $4)"
 
 
 @dataclass(frozen=True)
@@ -178,10 +179,7 @@ class RecordingStore:
                 recording_id, held,
             )  # fmt: skip
             if row is not None:
-                await conn.execute(
-                    "INSERT INTO holds (recording_id, action, reason, by_subject) VALUES ($1, $2, $3, $4)",
-                    recording_id, "hold" if held else "release", reason, by,
-                )  # fmt: skip
+                await conn.execute(AUDIT_HOLD, recording_id, "hold" if held else "release", reason, by)
         return recording_row(row) if row else None
 
     async def ask_delete(self, recording_id: str, reason: str, by: str, purge_after: datetime) -> Any:
@@ -197,10 +195,7 @@ class RecordingStore:
                 " purge_reason = $3 WHERE id = $1 RETURNING *",
                 recording_id, purge_after, reason,
             )  # fmt: skip
-            await conn.execute(
-                "INSERT INTO holds (recording_id, action, reason, by_subject) VALUES ($1, 'delete', $2, $3)",
-                recording_id, reason, by,
-            )  # fmt: skip
+            await conn.execute(AUDIT_HOLD, recording_id, "delete", reason, by)
         return recording_row(row)
 
     async def holds(self, recording_id: str) -> list[dict[str, Any]]:

@@ -54,14 +54,13 @@ class Vault:
                 await self.storage.put(name, plain)
                 return Kept(None, None)
             data_key = self.keys.new_data_key()
-        key = data_key
         sealed = self.scratch(".sealed")
         try:
-            await asyncio.to_thread(seal, plain, sealed, key.key)
+            await asyncio.to_thread(seal, plain, sealed, data_key.key)
             await self.storage.put(name, sealed)
         finally:
             sealed.unlink(missing_ok=True)
-        return Kept(key.key_id, key.wrapped)
+        return Kept(data_key.key_id, data_key.wrapped)
 
     async def keep_like(self, name: str, plain: Path, data_key: DataKey | None) -> None:
         """Keep a rendition as its recording is kept: sealed with its key, or not sealed."""
@@ -71,13 +70,17 @@ class Vault:
             await self.keep(name, plain, data_key)
 
     async def open(self, name: str, data_key: DataKey | None) -> Opened | None:
-        """The audio under ``name`` for reading by range; None if nothing is kept there."""
-        stored = await self.storage.size(name)
-        if stored is None:
-            return None
+        """The audio under ``name`` for reading by range; None if nothing is kept there. One
+        round trip to the storage: the size, or a sealed file's header (which holds the size)."""
         if data_key is None:
+            stored = await self.storage.size(name)
+            if stored is None:
+                return None
             return Opened(stored, lambda start, end: self.storage.read(name, start, end))
-        header = Header.parse(await self.storage.read(name, 0, HEADER))
+        try:
+            header = Header.parse(await self.storage.read(name, 0, HEADER))
+        except FileNotFoundError:
+            return None
 
         async def read(start: int, end: int) -> bytes:
             first, since, until = sealed_span(header, start, end)

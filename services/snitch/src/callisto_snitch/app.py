@@ -44,9 +44,7 @@ def build(settings: SnitchSettings | None = None) -> tuple[Service, RealTime, Fa
     live = RealTime(
         service.bus, Board(definitions, settings.time_zone), tables, notifier, service.metrics_registry
     )
-    service.metrics_registry.register(
-        KpiCollector(lambda: live.latest, lambda scope, key: getattr(definitions, scope)(key))
-    )
+    service.metrics_registry.register(KpiCollector(lambda: live.latest, definitions))
     history = History(database)
     consumers = history_consumers(service.bus, history, settings.history_batch)
     tasks: list[asyncio.Task[None]] = []

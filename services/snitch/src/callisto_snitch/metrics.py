@@ -10,7 +10,7 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from callisto_snitch.definitions import QueueDefinition
+from callisto_snitch.definitions import Definitions
 
 FIGURES = (  # snapshot field, metric suffix, help
     ("waiting", "waiting_calls", "calls waiting now"),
@@ -37,11 +37,9 @@ TARGETS = (  # target, metric suffix, help
 
 
 class KpiCollector(Collector):
-    def __init__(
-        self, snapshot: Callable[[], dict[str, Any]], definition: Callable[[str, str], QueueDefinition]
-    ) -> None:
+    def __init__(self, snapshot: Callable[[], dict[str, Any]], definitions: Definitions) -> None:
         self.snapshot = snapshot
-        self.definition = definition  # (scope, id) -> the queue's or line's definition
+        self.definitions = definitions
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snap = self.snapshot()
@@ -66,6 +64,7 @@ class KpiCollector(Collector):
                 family = GaugeMetricFamily(
                     f"callisto_snitch_{scope}_{suffix}", f"{text} (per {scope})", labels=[scope]
                 )
+                of = self.definitions.queue if scope == "queue" else self.definitions.line
                 for key in rows:
-                    family.add_metric([key], float(getattr(self.definition(scope, key).targets, target)))
+                    family.add_metric([key], float(getattr(of(key).targets, target)))
                 yield family

@@ -17,12 +17,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from callisto_protocol.ids import TOKEN_PATTERN
-from callisto_recording.encode import Channels
+from callisto_recording.encode import MEDIA_TYPE, Channels, Format
 from callisto_recording.errors import LinkRefused, RecordingGone, RecordingOnHold
 from callisto_recording.links import LinkSigner
+from callisto_recording.names import name_of
 from callisto_recording.notifier import Notifier
 from callisto_recording.ranges import audio_response
-from callisto_recording.renditions import Format, audio_of, media_type, name_of
+from callisto_recording.renditions import audio_of
 from callisto_recording.retention import Retention
 from callisto_recording.store import RecordingStore
 from callisto_runtime import NotFound, Service
@@ -228,7 +229,7 @@ def router(
         audio = await audio_of(retention.vault(row["tier"]), row, format, channels)
         return audio_response(
             audio, range_header=request.headers.get("range"), if_range=request.headers.get("if-range"),
-            etag=f'"{row["sha256"]}-{format}-{channels}"', media_type=media_type(format),
+            etag=f'"{row["sha256"]}-{format}-{channels}"', media_type=MEDIA_TYPE[format],
             filename=name_of(row["file"], format, channels).rsplit("/", 1)[-1],
         )  # fmt: skip
 
