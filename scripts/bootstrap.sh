@@ -8,7 +8,8 @@ purpose=${1:-test}
 
 # Debian packages: the servers the suite and the tests run for real.
 packages=(python3 python3-venv python3-dev build-essential nats-server redis-server postgresql sip-tester rtpengine-daemon espeak-ng
-          postgresql-client prometheus chromium util-linux procps ca-certificates curl)
+          postgresql-client prometheus chromium util-linux procps ca-certificates curl
+          pacemaker corosync pacemaker-cli-utils resource-agents libxml2-utils)  # the Pacemaker pair's tests
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)  # the browser softphone's build
 missing=()
 for p in "${packages[@]}"; do
@@ -24,7 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts the packaged daemons; Callisto runs its own on its own ports and folders.
-  for svc in nats-server redis-server postgresql prometheus rtpengine-daemon; do
+  for svc in nats-server redis-server postgresql prometheus rtpengine-daemon pacemaker corosync; do
     (command -v systemctl >/dev/null && systemctl disable --now "$svc" >/dev/null 2>&1) || true
     (command -v service >/dev/null && service "$svc" stop >/dev/null 2>&1) || true
   done

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shlex
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -23,6 +25,7 @@ from callisto_devkit.suite import SINGLETONS, discover_services
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "deploy" / "docker"
+PACEMAKER = ROOT / "deploy" / "pacemaker"
 SERVICES = discover_services(ROOT)
 
 
@@ -141,3 +144,84 @@ def test_prometheus_scrapes_every_service_under_the_job_the_rules_group_by() -> 
         job["job_name"] for job in yaml.safe_load((folder / "prometheus.yml").read_text())["scrape_configs"]
     }
     assert jobs == {f"callisto-{spec.name}" for spec in SERVICES}
+
+
+def tool(name: str, package: str) -> str:
+    found = shutil.which(name)
+    assert found is not None, f"{name} is missing: make test installs the Debian package {package}"
+    return found
+
+
+def cluster_status(cib: Path) -> ElementTree.Element:
+    shown = subprocess.run(
+        [tool("crm_mon", "pacemaker-cli-utils"), "-1", "--output-as=xml"],
+        env={**os.environ, "CIB_file": str(cib)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    return ElementTree.fromstring(shown.stdout)
+
+
+def placed(status: ElementTree.Element) -> dict[str, set[str]]:
+    """Each resource's role and node, as ``{"role:Promoted": {"cc1"}, "sip-address:Started": ...}``."""
+    found: dict[str, set[str]] = {}
+    for resource in status.iter("resource"):
+        for node in resource.iter("node"):
+            found.setdefault(f"{resource.get('id')}:{resource.get('role')}", set()).add(str(node.get("name")))
+    return found
+
+
+def simulate(cib: Path, out: Path, *events: str) -> str:
+    run = subprocess.run([tool("crm_simulate", "pacemaker-cli-utils"), "--xml-file", str(cib), "--quorum",
+                          "true", "--simulate", "--save-output", str(out), *events],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout
+
+
+def test_the_pacemaker_pair_moves_the_role_and_the_sip_address_to_the_survivor_of_a_node_loss(
+    tmp_path: Path,
+) -> None:
+    """cluster.xml through Pacemaker's own scheduler: both nodes up, then the promoted one lost."""
+    cib = PACEMAKER / "cluster.xml"
+    up = tmp_path / "up.xml"
+    simulate(cib, up, "--node-up", "cc1", "--node-up", "cc2")
+    assert placed(cluster_status(up))["role:Unpromoted"] == {"cc1", "cc2"}  # started, nobody promoted yet
+    for node in ("cc1", "cc2"):  # what the agent's monitor says on a healthy node
+        subprocess.run([tool("crm_attribute", "pacemaker-cli-utils"), "--node", node, "--name", "master-role",
+                        "--lifetime", "reboot", "--update", "100"],
+                       env={**os.environ, "CIB_file": str(up)}, check=True, capture_output=True)  # fmt: skip
+    promoted = tmp_path / "promoted.xml"
+    simulate(up, promoted)
+    verified = subprocess.run([tool("crm_verify", "pacemaker-cli-utils"), "--xml-file", str(promoted)],
+                              capture_output=True, text=True)  # fmt: skip
+    assert verified.returncode == 0, verified.stderr  # the configuration, with a live status: no warning
+    running = placed(cluster_status(promoted))
+    (active,) = running["role:Promoted"]
+    (standby,) = running["role:Unpromoted"]
+    assert running["sip-address:Started"] == {active}
+    assert running["fence-cc1:Started"] == {"cc2"} and running["fence-cc2:Started"] == {"cc1"}
+
+    after = tmp_path / "after.xml"
+    transition = simulate(promoted, after, "--node-fail", active)
+    assert re.search(rf"Fence \(reboot\) {active}\b", transition), transition  # fenced before the move
+    survived = placed(cluster_status(after))
+    assert survived["role:Promoted"] == {standby} and survived["sip-address:Started"] == {standby}
+
+
+def test_the_pairs_corosync_configuration_is_what_corosync_accepts(tmp_path: Path) -> None:
+    """corosync -t on the example, with cc1's addresses made this machine's and a key of its own."""
+    corosync = tool("corosync", "corosync")
+    key = tmp_path / "authkey"
+    subprocess.run([tool("corosync-keygen", "corosync"), "-k", str(key)], check=True, capture_output=True)
+    text = (PACEMAKER / "corosync.conf").read_text()
+    here = text.replace("ring0_addr: 10.10.0.1\n", "ring0_addr: 127.0.0.1\n")
+    here = here.replace("ring1_addr: 10.20.0.1\n", "ring1_addr: 127.0.0.1\n")
+    here = here.replace("    crypto_hash: sha256\n", f"    crypto_hash: sha256\n    keyfile: {key}\n")
+    assert here != text and f"keyfile: {key}" in here
+    conf = tmp_path / "corosync.conf"
+    conf.write_text(here)
+    checked = subprocess.run([corosync, "-t", "-c", str(conf)], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    conf.write_text(here.replace("token: 1000", "token: one second"))
+    refused = subprocess.run([corosync, "-t", "-c", str(conf)], capture_output=True, text=True, timeout=30)
+    assert refused.returncode != 0 and "totem.token" in refused.stdout + refused.stderr

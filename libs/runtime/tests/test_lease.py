@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import nats
+import nats.js.errors
 import pytest
 from bus_testing import eventually
 
@@ -44,6 +45,35 @@ async def test_one_contender_leads_and_releases(nats_server: NatsServer) -> None
         started = time.monotonic()
         await eventually(lambda: b.is_leader, what="b takes over")
         assert time.monotonic() - started < TTL
+        await b.stop()
+    finally:
+        await nc.close()
+
+
+async def test_only_an_eligible_contender_leads_and_one_made_ineligible_releases_at_once(
+    nats_server: NatsServer,
+) -> None:
+    """Eligibility is a cluster manager's say (a promoted node): the lease follows it, not the race."""
+    nc = await nats.connect(nats_server.url)
+    try:
+        kv = await _bucket(nc)
+        say = {"a": False, "b": True}
+        a = LeaderLease(kv, "svc", "a", ttl_s=TTL, eligible=lambda: say["a"])
+        b = LeaderLease(kv, "svc", "b", ttl_s=TTL, eligible=lambda: say["b"])
+        a.start()
+        b.start()
+        await eventually(lambda: b.is_leader, what="the eligible b leads")
+        assert not a.is_leader
+        say.update(a=True, b=False)  # a demotion and a promotion
+        started = time.monotonic()
+        await eventually(lambda: a.is_leader, what="a leads once b let go")
+        assert time.monotonic() - started < TTL  # released, not lapsed
+        assert not b.is_leader
+        say["a"] = False
+        await eventually(lambda: not a.is_leader, what="a stands down")
+        with pytest.raises(nats.js.errors.KeyNotFoundError):
+            await kv.get("svc")  # nobody holds it while nobody may
+        await a.stop()
         await b.stop()
     finally:
         await nc.close()

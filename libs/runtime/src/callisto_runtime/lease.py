@@ -48,6 +48,7 @@ class LeaderLease:
         margin_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         reopen: Reopen | None = None,
+        eligible: Callable[[], bool] = lambda: True,
     ) -> None:
         if ttl_s <= 0:
             raise LeaseError("lease TTL must be positive")
@@ -62,6 +63,7 @@ class LeaderLease:
         self._clock = clock
         self.generation = 0  # of the bucket (``adopt``): its creation time (µs), the token's first part
         self._reopen = reopen
+        self._eligible = eligible  # False: compete for nothing, release what is held (a cluster's say)
         self._deadline = 0.0
         self._leader_from = 0.0  # the key won in a bucket made again counts from then on
         self._revision: int | None = None
@@ -120,19 +122,29 @@ class LeaderLease:
     async def hand_over(self, hold_off_s: float) -> bool:
         """Release the lease now (a switchover) and leave it to the others for ``hold_off_s``;
         True when this holder was the leader."""
-        revision = self._revision if self.is_leader else None
         self._hold_until = self._clock() + hold_off_s
+        return await self._release("hand-over")
+
+    async def _release(self, why: str) -> bool:
+        """Delete the key while it is still this holder's, and stand by; True when it was the leader."""
+        revision = self._revision if self.is_leader else None
         if revision is not None:
             try:
                 await self.kv.delete(self.key, last=revision)
             except Exception as exc:  # it then lapses by its TTL
-                log.warning("lease %s: hand-over release failed: %r", self.key, exc)
+                log.warning("lease %s: %s release failed: %r", self.key, why, exc)
         self._revision = None
         await self._notify()
         return revision is not None
 
     async def _run(self) -> None:
         while not self._stopping:
+            if not self._eligible():
+                if self._revision is not None:
+                    log.warning("lease %s: no longer eligible, releasing it", self.key)
+                    await self._release("ineligible")
+                await asyncio.sleep(self.renew_every_s / 2)
+                continue
             if self._clock() < self._hold_until and self._revision is None:
                 await asyncio.sleep(self.renew_every_s / 2)
                 continue

@@ -314,7 +314,11 @@ class Service:
             return await open_generation(self.bus.nc, LEASES_BUCKET, ttl_s=ttl_s)
 
         bucket = await reopen()
-        self.lease = LeaderLease(bucket.kv, self.name, self.instance, ttl_s=ttl_s, reopen=reopen)
+        gate = self.settings.lease_gate
+        self.lease = LeaderLease(
+            bucket.kv, self.name, self.instance, ttl_s=ttl_s, reopen=reopen,
+            eligible=gate.exists if gate is not None else lambda: True,
+        )  # fmt: skip
         self.lease.adopt(bucket)  # its generation, and its own TTL should another instance have made it
         self.lease.on_change(self._role_changed)
         self.lease.start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,12 @@ class ServiceSettings(BaseSettings):
     drain_timeout_s: float = Field(default=10.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     lease_ttl_s: float = Field(default=1.5, gt=0.2, le=60)
+    lease_gate: Path | None = Field(
+        default=None,
+        description="a file whose presence lets this singleton instance hold its lease (the node role a "
+        "cluster manager promotes, deploy/pacemaker); while it is absent the instance stays standby and "
+        "releases a lease it holds. Unset: always eligible",
+    )
     consumer_max_failures: int = Field(
         default=5,
         ge=1,
