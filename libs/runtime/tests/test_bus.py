@@ -8,6 +8,7 @@ import nats
 import pytest
 from bus_testing import Noted, Ping, Pong, QueueTouched, connected_bus, eventually, metric
 
+from callisto_devkit.processes import free_port
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope, ErrorReply
 from callisto_protocol.streams import EVENTS_STREAM
@@ -154,3 +155,10 @@ async def test_stream_events_are_acknowledged_and_deduplicated(nats_server: Nats
         await js.publish("cc.queue.q1.test-touched", QueueTouched(queue_id="q1", n=0).encode(), headers=again)
         after = (await js.stream_info(EVENTS_STREAM)).state.messages
     assert after - before == 50
+
+
+async def test_a_comma_separated_url_is_a_cluster_whose_seeds_may_be_down(nats_server: NatsServer) -> None:
+    """A Kubernetes or pair deployment names its NATS servers in one setting: any one answering will do."""
+    seeds = f"nats://127.0.0.1:{free_port()}, {nats_server.url}"
+    async with connected_bus(seeds) as bus:
+        assert bus.nc.connected_url is not None and bus.nc.connected_url.port == nats_server.port

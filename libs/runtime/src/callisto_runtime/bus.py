@@ -128,9 +128,12 @@ class Bus:
         self._on_connect.append(callback)
 
     async def start(self, servers: str | list[str], password: str | None = None) -> None:
-        """Connect in the background, retrying until NATS answers; returns at once. With ``password``
-        the bus logs in as the NATS user named after the service (see ``callisto_protocol.access``)."""
+        """Connect in the background, retrying until NATS answers; returns at once. ``servers``: a URL,
+        several separated by commas (a cluster's seeds), or a list. With ``password`` the bus logs in
+        as the NATS user named after the service (see ``callisto_protocol.access``)."""
         self._password = password
+        if isinstance(servers, str):
+            servers = [url.strip() for url in servers.split(",") if url.strip()]
         self._tasks.append(asyncio.create_task(self._connect_loop(servers), name="bus-connect"))
 
     async def wait_connected(self, timeout: float | None = None) -> None:

@@ -31,7 +31,9 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CALLISTO_", extra="ignore", frozen=True)
 
     mode: Mode = Mode.PRODUCTION
-    nats_url: str = "nats://127.0.0.1:4222"
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="a NATS server, or a cluster's separated by commas"
+    )
     nats_password: SecretStr | None = Field(
         default=None, description="password of this service's NATS user (the user is the service's name)"
     )
