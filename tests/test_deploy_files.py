@@ -69,7 +69,7 @@ def test_compose_validates_and_holds_every_service_with_a_second_instance_of_eac
         service = services[spec.name]
         assert service["build"]["target"] == spec.name and service["image"].endswith(":0.1.0")
         environment = service["environment"]
-        assert environment["CALLISTO_MODE"] == "development"
+        assert environment[f"{spec.env_prefix}MODE"] == "development"  # what the service reads
         if service.get("network_mode") == "host":  # telephony: reached at the host's address
             assert environment[f"{spec.env_prefix}HTTP_PORT"] == str(spec.port)
             assert environment[f"{spec.env_prefix}NATS_URL"] == "nats://127.0.0.1:4222"
@@ -96,6 +96,36 @@ def test_compose_validates_and_holds_every_service_with_a_second_instance_of_eac
     )
     refused = compose("-f", str(broken), "--project-directory", str(ROOT), "config", "-q")
     assert refused.returncode != 0 and "restrat" in refused.stderr
+
+
+def test_the_production_override_gives_every_service_its_secret_and_auth_all_of_them(tmp_path: Path) -> None:
+    override = ["-f", "docker-compose.yml", "-f", "deploy/compose/production.yml", "--profile", "ha"]
+    secrets = {f"{spec.name.upper().replace('-', '_')}_SERVICE_SECRET": f"s-{spec.name}" for spec in SERVICES}
+    env_file = tmp_path / "production.env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in secrets.items()))
+    rendered = compose("--env-file", str(env_file), *override, "config", "--format", "json")
+    assert rendered.returncode == 0, rendered.stderr
+    project = json.loads(rendered.stdout)
+    services: dict[str, Any] = project["services"]
+    for spec in SERVICES:
+        for name in (spec.name, f"{spec.name}-2"):
+            if name not in services:
+                continue
+            environment = services[name]["environment"]
+            assert environment[f"{spec.env_prefix}MODE"] == "production", name
+            if spec.name != "auth":
+                assert environment[f"{spec.env_prefix}SERVICE_SECRET"] == f"s-{spec.name}", name
+    auth = services["auth"]
+    folder = auth["environment"]["CALLISTO_AUTH_SERVICE_SECRETS_DIR"]
+    mounted = {Path(s["target"]).relative_to(folder).as_posix(): s["source"] for s in auth["secrets"]}
+    assert mounted == {spec.name: spec.name for spec in SERVICES if spec.name != "auth"}
+    assert {project["secrets"][name]["environment"] for name in mounted} == {
+        f"{name.upper().replace('-', '_')}_SERVICE_SECRET" for name in mounted
+    }
+    # a secret left out stops compose, naming it
+    env_file.write_text("".join(f"{n}={v}\n" for n, v in secrets.items() if not n.startswith("SNITCH")))
+    refused = compose("--env-file", str(env_file), *override, "config", "-q")
+    assert refused.returncode != 0 and "SNITCH_SERVICE_SECRET" in refused.stderr
 
 
 def test_every_service_image_runs_what_callisto_up_runs_as_non_root_with_a_health_check() -> None:

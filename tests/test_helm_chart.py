@@ -126,11 +126,19 @@ def test_production_takes_every_secret_by_reference(values: str) -> None:
     for workload in workloads(manifests):
         for container in workload["spec"]["template"]["spec"]["containers"]:
             for name, item in env_of(container).items():
-                if re.search(r"(SECRET|PASSWORD|MASTER_KEYS)", name):
+                if re.search(r"(SECRET|PASSWORD|MASTER_KEYS|SECRET_ACCESS_KEY)$", name):
                     assert "value" not in item, name
                     assert item["valueFrom"]["secretKeyRef"]["name"] == "callisto-secrets", name
                 if name.endswith("_DATABASE_URL"):
                     assert "$(POSTGRES_PASSWORD)" in item["value"]  # the password from the Secret
+    auth = of_kind(manifests, "Deployment")["callisto-auth"]["spec"]["template"]["spec"]
+    (container,) = auth["containers"]
+    folder = env_of(container)["CALLISTO_AUTH_SERVICE_SECRETS_DIR"]["value"]
+    assert {"name": "service-accounts", "mountPath": folder, "readOnly": True} in container["volumeMounts"]
+    (volume,) = (v for v in auth["volumes"] if v["name"] == "service-accounts")
+    assert {item["path"]: item["key"] for item in volume["secret"]["items"]} == {
+        spec.name: f"{spec.name}-service-secret" for spec in SERVICES
+    }  # auth makes every service's account from the secret that service itself reads
 
 
 def test_secrets_from_values_are_required_for_every_service_and_rendered_into_the_release_secret() -> None:

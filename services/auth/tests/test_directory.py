@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 from auth_testing import bearer, login
 from prometheus_client import CollectorRegistry
 
+from callisto_auth.app import build
+from callisto_auth.settings import AuthSettings
+from callisto_devkit.processes import free_port
+from callisto_devkit.pytest_plugin import serve_in_process
+from callisto_devkit.servers import NatsServer
 from callisto_protocol import Envelope
 from callisto_protocol.auth import (
     AuditRecorded,
@@ -20,7 +26,7 @@ from callisto_protocol.auth import (
     SipCredentials,
     UserChanged,
 )
-from callisto_runtime import Bus, RemoteError, Service
+from callisto_runtime import Bus, Mode, RemoteError, Service
 from callisto_runtime.metrics import BusMetrics
 from callisto_runtime.settings import DEVELOPMENT_SECRET
 
@@ -257,3 +263,40 @@ async def test_service_accounts_secrets_and_lockout(
     with pytest.raises(RemoteError) as disabled:
         await service_token(caller, "crm-sync", rotated)
     assert disabled.value.error_id == "bad-client-secret"
+
+
+async def test_production_makes_the_service_accounts_a_mounted_secret_names_and_keeps_existing_ones(
+    nats_server: NatsServer, postgres_database: str, tmp_path: Path
+) -> None:
+    """A Kubernetes Secret mounted as files (one per service, its ..data link beside): auth makes the
+    accounts that are missing with those secrets; the development secret and strangers are refused."""
+    folder = tmp_path / "service-secrets"
+    folder.mkdir()
+    (folder / "queue-manager").write_text("qm-secret-from-the-cluster-0123456789\n")
+    (folder / "snitch").write_text(DEVELOPMENT_SECRET)
+    (folder / "stranger").write_text("whatever-it-is-0123456789")
+    (folder / "..data").mkdir()
+    settings = AuthSettings(nats_url=nats_server.url, http_port=free_port(), database_url=postgres_database,
+                            mode=Mode.PRODUCTION, service_secrets_dir=folder)  # fmt: skip
+    first, later = "qm-secret-from-the-cluster-0123456789", "another-secret-later-0123456789"
+    for start in ("first start", "a restart with the file changed"):
+        _, _, app = build(settings)
+        async with serve_in_process(app, settings.http_port) as base, httpx.AsyncClient() as http:
+            for _ in range(200):
+                if (await http.get(f"{base}/readyz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.05)
+            bus = Bus("tester", "t1", BusMetrics(CollectorRegistry()))
+            await bus.start(nats_server.url)
+            await bus.wait_connected(10)
+            try:
+                assert (await service_token(bus, "queue-manager", first)).count(".") == 2, start
+                refused = [("snitch", DEVELOPMENT_SECRET), ("stranger", "whatever-it-is-0123456789")]
+                if start != "first start":
+                    refused.append(("queue-manager", later))  # an existing account keeps its secret
+                for name, secret in refused:
+                    with pytest.raises(RemoteError):
+                        await service_token(bus, name, secret)
+            finally:
+                await bus.close()
+        (folder / "queue-manager").write_text(later)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from callisto_auth.store import Store
 from callisto_runtime import Mode, Service
 from callisto_runtime.database import Database
 from callisto_runtime.periodic import periodic
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -59,6 +62,10 @@ def build(settings: AuthSettings | None = None) -> tuple[Service, Accounts, Fast
                 f"auth: first start: administrator 'admin' created with password {password} (shown once)"
             )
             print(message, file=sys.stderr, flush=True)
+        if settings.service_secrets_dir is not None:
+            made = await directory.seed_service_accounts(settings.service_secrets_dir)
+            if made:
+                log.info("service accounts made from %s: %s", settings.service_secrets_dir, ", ".join(made))
         prepared.set()
 
     @service.on_startup

@@ -10,11 +10,13 @@ the last active administrator can be neither deactivated nor stripped of the rol
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -34,6 +36,8 @@ from callisto_auth.roles import SERVICE_PERMISSIONS, Role
 from callisto_auth.settings import AuthSettings
 from callisto_auth.store import ServiceAccount, Store, User
 from callisto_runtime.settings import DEVELOPMENT_SECRET
+
+log = logging.getLogger(__name__)
 
 # what changes a person's rights: their sessions end
 SESSION_ENDING = frozenset({"password", "roles", "agent_id", "active"})
@@ -219,6 +223,24 @@ class Directory:
         except LoginTaken:  # another instance bootstraps at the same moment
             return None
 
+    async def seed_service_accounts(self, folder: Path) -> list[str]:
+        """Make the accounts of Callisto's services named by the files in ``folder`` (each holding the
+        secret) that do not exist yet; returns the names made. The development secret, an empty file
+        and a name that is no Callisto service are refused with a warning."""
+        made: list[str] = []
+        for name, secret in (await asyncio.to_thread(secret_files, folder)).items():
+            if name not in SERVICE_PERMISSIONS:
+                log.warning("service secret %s refused: no such Callisto service", folder / name)
+            elif not secret or secret == DEVELOPMENT_SECRET:
+                log.warning("service secret %s refused: empty, or the development secret", folder / name)
+            elif await self.store.service_account(name) is None:
+                try:
+                    await self.create_service_account(Actor("system"), name, None, secret)
+                except ServiceAccountExists:  # another instance made it at the same moment
+                    continue
+                made.append(name)
+        return made
+
     async def _bootstrap(self, development: bool) -> str | None:
         if await self.store.count_users() > 0:
             return None
@@ -248,3 +270,13 @@ class Directory:
             if await self.store.service_account(name) is None:
                 await self.create_service_account(system, name, None, DEVELOPMENT_SECRET)
         return None
+
+
+def secret_files(folder: Path) -> dict[str, str]:
+    """Each regular file's stripped text by name (a Kubernetes Secret volume's ``..data`` links and
+    other dot files left out)."""
+    return {
+        path.name: path.read_text().strip()
+        for path in sorted(folder.iterdir())
+        if not path.name.startswith(".") and path.is_file()
+    }

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -25,4 +27,10 @@ class AuthSettings(ServiceSettings):
     sip_realm: str = Field(default="callisto", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9.-]+$")
     demo_password: str = Field(
         default="callisto", description="password of the demo accounts (development only)"
+    )
+    service_secrets_dir: Path | None = Field(
+        default=None,
+        description="files named after Callisto's services, each holding that service's account secret: "
+        "accounts not made yet are made with them at start (a Kubernetes Secret or compose secrets "
+        "mounted here); existing accounts keep theirs",
     )
