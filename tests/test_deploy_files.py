@@ -6,20 +6,28 @@ with a health check on its port, from pinned base images."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import json
 import os
 import re
+import runpy
 import shlex
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import nats
+import nats.errors
 import pytest
 import yaml
 
+from callisto_devkit.processes import ManagedProcess, free_port, wait_until
+from callisto_devkit.servers import password_variable
 from callisto_devkit.suite import SINGLETONS, discover_services
 
 pytestmark = pytest.mark.unit
@@ -101,6 +109,7 @@ def test_compose_validates_and_holds_every_service_with_a_second_instance_of_eac
 def test_the_production_override_gives_every_service_its_secret_and_auth_all_of_them(tmp_path: Path) -> None:
     override = ["-f", "docker-compose.yml", "-f", "deploy/compose/production.yml", "--profile", "ha"]
     secrets = {f"{spec.name.upper().replace('-', '_')}_SERVICE_SECRET": f"s-{spec.name}" for spec in SERVICES}
+    secrets |= {password_variable(spec.name): f"n-{spec.name}" for spec in SERVICES}
     env_file = tmp_path / "production.env"
     env_file.write_text("".join(f"{name}={value}\n" for name, value in secrets.items()))
     rendered = compose("--env-file", str(env_file), *override, "config", "--format", "json")
@@ -115,6 +124,12 @@ def test_the_production_override_gives_every_service_its_secret_and_auth_all_of_
             assert environment[f"{spec.env_prefix}MODE"] == "production", name
             if spec.name != "auth":
                 assert environment[f"{spec.env_prefix}SERVICE_SECRET"] == f"s-{spec.name}", name
+            assert environment[f"{spec.env_prefix}NATS_PASSWORD"] == f"n-{spec.name}", name
+    nats_server = services["nats"]
+    assert nats_server["command"][-2:] == ["-c", "/etc/nats/callisto-users.conf"]
+    (users,) = (v for v in nats_server["volumes"] if v["target"] == "/etc/nats/callisto-users.conf")
+    assert Path(users["source"]) == ROOT / "deploy" / "nats" / "callisto-users.conf"
+    assert nats_server["environment"] == {password_variable(spec.name): f"n-{spec.name}" for spec in SERVICES}
     auth = services["auth"]
     folder = auth["environment"]["CALLISTO_AUTH_SERVICE_SECRETS_DIR"]
     mounted = {Path(s["target"]).relative_to(folder).as_posix(): s["source"] for s in auth["secrets"]}
@@ -123,7 +138,7 @@ def test_the_production_override_gives_every_service_its_secret_and_auth_all_of_
         f"{name.upper().replace('-', '_')}_SERVICE_SECRET" for name in mounted
     }
     # a secret left out stops compose, naming it
-    env_file.write_text("".join(f"{n}={v}\n" for n, v in secrets.items() if not n.startswith("SNITCH")))
+    env_file.write_text("".join(f"{n}={v}\n" for n, v in secrets.items() if n != "SNITCH_SERVICE_SECRET"))
     refused = compose("--env-file", str(env_file), *override, "config", "-q")
     assert refused.returncode != 0 and "SNITCH_SERVICE_SECRET" in refused.stderr
 
@@ -268,3 +283,39 @@ def test_the_pairs_corosync_configuration_is_what_corosync_accepts(tmp_path: Pat
     conf.write_text(here.replace("token: 1000", "token: one second"))
     refused = subprocess.run([corosync, "-t", "-c", str(conf)], capture_output=True, text=True, timeout=30)
     assert refused.returncode != 0 and "totem.token" in refused.stdout + refused.stderr
+
+
+def test_the_nats_users_file_is_the_protocols_permissions_and_nats_server_runs_it(tmp_path: Path) -> None:
+    """deploy/nats/callisto-users.conf as scripts/nats_users.py writes it, run by a real nats-server
+    with the passwords in the environment: a service logs in with its own, not with another's."""
+    users = ROOT / "deploy" / "nats" / "callisto-users.conf"
+    written = runpy.run_path(str(ROOT / "scripts" / "nats_users.py"))["text"]()
+    assert users.read_text() == written, "stale: .venv/bin/python scripts/nats_users.py"
+    server = tool("nats-server", "nats-server")
+    passwords = {password_variable(spec.name): f"pw-{spec.name}-0123456789" for spec in SERVICES}
+    missing = {**os.environ, **passwords}
+    missing.pop(password_variable("snitch"))
+    refused = subprocess.run([server, "-t", "-c", str(users)], env=missing, capture_output=True, text=True)
+    assert refused.returncode != 0 and password_variable("snitch") in refused.stdout + refused.stderr
+    port = free_port()
+    process = ManagedProcess.spawn("nats", [server, "-a", "127.0.0.1", "-p", str(port), "-c", str(users)],
+                                   tmp_path / "nats.log", env={**os.environ, **passwords})  # fmt: skip
+    try:
+        wait_until(lambda: port_open(port), 10, "nats-server with Callisto's users")
+        asyncio.run(log_in(port, "queue-manager", passwords[password_variable("queue-manager")]))
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            asyncio.run(log_in(port, "queue-manager", passwords[password_variable("snitch")]))
+    finally:
+        process.stop()
+
+
+def port_open(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+        return True
+    return False
+
+
+async def log_in(port: int, user: str, password: str) -> None:
+    client = await nats.connect(f"nats://127.0.0.1:{port}", user=user, password=password,
+                                allow_reconnect=False, connect_timeout=2)  # fmt: skip
+    await client.close()

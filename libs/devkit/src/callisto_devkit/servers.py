@@ -147,6 +147,22 @@ def nats_users_config(users: dict[str, str], observers: tuple[str, ...] = ()) ->
     return "authorization: " + json.dumps({"users": entries}, indent=1) + "\n"
 
 
+def password_variable(service: str) -> str:
+    """The environment variable a deployment gives ``service``'s NATS password in: CORE_BUS_NATS_PASSWORD."""
+    return service.upper().replace("-", "_") + "_NATS_PASSWORD"
+
+
+def nats_users_by_reference(services: Iterable[str]) -> str:
+    """``nats_users_config`` for deployments: each password a reference to the environment variable
+    ``password_variable(service)``, which nats-server resolves at start (deploy/nats)."""
+    names = list(services)
+    text = nats_users_config({name: "$" + password_variable(name) for name in names})
+    for name in names:  # a quoted "$X" is a string; nats-server resolves an unquoted $X from the environment
+        variable = password_variable(name)
+        text = text.replace(f'"password": "${variable}"', f'"password": ${variable}')
+    return text
+
+
 @dataclass
 class RedisServer(LocalServer):
     name: ClassVar[str] = "redis"
