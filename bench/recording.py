@@ -43,9 +43,6 @@ from typing import Any
 
 import httpx
 import numpy as np
-from callisto_recording.app import build
-from callisto_recording.g711 import encode_ulaw
-from callisto_recording.settings import RecordingSettings
 from figures import percentile
 
 from callisto_devkit.issuer import TestIssuer
@@ -56,6 +53,9 @@ from callisto_devkit.servers import NatsServer, PostgresServer
 from callisto_protocol import Envelope
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_protocol.recordings import RecordingAvailable
+from callisto_recording.app import build
+from callisto_recording.g711 import encode_ulaw
+from callisto_recording.settings import RecordingSettings
 from callisto_runtime import Mode
 
 GOALS = {

@@ -92,6 +92,12 @@ def test_compose_validates_and_holds_every_service_with_a_second_instance_of_eac
     for name, service in services.items():  # the servers beside ours too: a version, never latest
         assert re.search(r":v?\d+(\.\d+)+", service["image"]), f"{name}: {service['image']}"
     assert services["call-manager"]["network_mode"] == services["rtpengine"]["network_mode"] == "host"
+    for name in ("core-bus", "core-bus-2"):  # scheduled backups by whichever is active, into one volume
+        environment = services[name]["environment"]
+        assert environment["CALLISTO_CORE_BUS_BACKUP_DIR"] == "/var/lib/callisto/backups"
+        assert environment["CALLISTO_CORE_BUS_BACKUP_DATABASE_URL"].endswith("@postgres:5432/callisto")
+        (volume,) = services[name]["volumes"]
+        assert (volume["source"], volume["target"]) == ("backups", "/var/lib/callisto/backups")
     without_profile = json.loads(compose("config", "--format", "json").stdout)["services"]
     assert not {f"{name}-2" for name in SINGLETONS} & set(without_profile)
 
@@ -154,6 +160,8 @@ def test_every_service_image_runs_what_callisto_up_runs_as_non_root_with_a_healt
         environment = " ".join(instruction(stage, "ENV"))
         assert f"{spec.env_prefix}HTTP_PORT={spec.port}" in environment
         assert instruction(stage, "EXPOSE")[0].split()[0] == str(spec.port)
+    core_bus = " ".join(instruction(built["core-bus"], "RUN"))
+    assert "postgresql-client-15" in core_bus and "./libs/backup" in core_bus  # pg_dump for its backups
     pinned = [
         line.split()[1].split("=", 1)[1]
         for dockerfile in ("Dockerfile", "rtpengine.Dockerfile")

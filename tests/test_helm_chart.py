@@ -181,6 +181,15 @@ def test_ha_runs_each_singleton_twice_with_a_budget_and_a_standby_call_manager_b
             assert deployment["spec"]["replicas"] == 2
             assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
         assert budgets[f"callisto-{spec.name}"]["spec"]["minAvailable"] == 1
+    core_bus = deployments["callisto-core-bus"]["spec"]["template"]["spec"]
+    environment = env_of(core_bus["containers"][0])  # scheduled backups onto a volume both pods mount
+    assert environment["CALLISTO_CORE_BUS_BACKUP_DIR"]["value"] == "/var/lib/callisto/backups"
+    assert "$(POSTGRES_PASSWORD)" in environment["CALLISTO_CORE_BUS_BACKUP_DATABASE_URL"]["value"]
+    assert environment["CALLISTO_CORE_BUS_BACKUP_KEEP"]["value"] == "28"
+    claim = of_kind(manifests, "PersistentVolumeClaim")["callisto-backups"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    mounted = {"name": "backups", "persistentVolumeClaim": {"claimName": "callisto-backups"}}
+    assert mounted in core_bus["volumes"]
     scalers = of_kind(manifests, "HorizontalPodAutoscaler").values()
     autoscaled = {scaler["spec"]["scaleTargetRef"]["name"] for scaler in scalers}
     assert autoscaled == {f"callisto-{s.name}" for s in SERVICES if not s.singleton}

@@ -141,6 +141,24 @@ def test_up_status_down() -> None:
         again = callisto("up", home=home)
         assert again.returncode == 1 and "already running" in again.stdout
 
+        # a backup of the running suite; a restore refused (the suite holds data); a forced one: the
+        # services stop, get the backup's state and start again showing the same figures
+        figures = (answered_today(), len(recorded()))
+        archive = home / "suite.callisto-backup"
+        saved = callisto("backup", str(archive), home=home)
+        assert saved.returncode == 0, saved.stdout + saved.stderr
+        assert "stream/CC_EVENTS" in saved.stdout and "recordings' audio" in saved.stdout, saved.stdout
+        refused = callisto("restore", str(archive), home=home)
+        assert refused.returncode == 1 and "not empty" in refused.stdout, refused.stdout
+        restored = callisto("restore", str(archive), "--force", home=home)
+        assert restored.returncode == 0, restored.stdout + restored.stderr
+        assert "every count read back equals the backup's" in restored.stdout, restored.stdout
+        state = SuiteState.load(home)  # the services' new processes
+        assert all(p.alive() for p in state.processes)
+        admin = bearer(state, "admin")
+        wait_until(lambda: all(s["ready"] for s in registry()), 20, "every service ready again")
+        assert (answered_today(), len(recorded())) == figures
+
         auth_instance = next(s for s in registry() if s["service"] == "auth")["instance"]
         drained = httpx.post(f"{services}/auth/{auth_instance}/drain", timeout=10, headers=admin)
         assert drained.status_code == 202, drained.text  # core-bus's own account may drain instances

@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 import numpy as np
 import numpy.typing as npt
-from callisto_recording.g711 import encode_ulaw
-from callisto_recording.settings import RecordingSettings
 
 from callisto_devkit.processes import free_port
 from callisto_protocol import Envelope
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
+from callisto_recording.g711 import encode_ulaw
+from callisto_recording.settings import RecordingSettings
 from callisto_runtime import Mode
 
 RATE = 8000

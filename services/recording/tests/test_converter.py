@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from recording_testing import RATE, loudest_hz, rtp_packets, tone, write_pcap
+
 from callisto_recording.converter import Segment, convert
 from callisto_recording.encode import blocks_of
 from callisto_recording.errors import CorruptCapture, UnsupportedCodec
-from recording_testing import RATE, loudest_hz, rtp_packets, tone, write_pcap
 
 START = 1_790_000_000.0
 CUSTOMER_PORT, AGENT_PORT = 30000, 30002

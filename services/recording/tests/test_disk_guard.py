@@ -10,8 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from callisto_recording.app import build
-from callisto_recording.disk_guard import Thresholds
 from recording_testing import Seen, captured, ended, local_settings
 
 from callisto_devkit.publishers import Publishers
@@ -19,6 +17,8 @@ from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import new_id
 from callisto_protocol.recordings import RecordingStorageChanged, StorageLevel
+from callisto_recording.app import build
+from callisto_recording.disk_guard import Thresholds
 from callisto_runtime.database import Database
 
 

@@ -25,14 +25,6 @@ import httpx
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError
-from callisto_recording.app import build
-from callisto_recording.encode import blocks_of
-from callisto_recording.errors import SealBroken
-from callisto_recording.retention import DEFAULT_CLASSES, Retention
-from callisto_recording.sealing import CHUNK, MasterKeys, seal, unseal
-from callisto_recording.settings import RecordingSettings
-from callisto_recording.store import RecordingStore
-from callisto_recording.vault import vaults
 from moto.server import ThreadedMotoServer
 from recording_testing import Seen, captured, ended, loudest_hz
 
@@ -43,6 +35,14 @@ from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import new_id
 from callisto_protocol.recordings import RecordingAvailable
+from callisto_recording.app import build
+from callisto_recording.encode import blocks_of
+from callisto_recording.errors import SealBroken
+from callisto_recording.retention import DEFAULT_CLASSES, Retention
+from callisto_recording.sealing import CHUNK, MasterKeys, seal, unseal
+from callisto_recording.settings import RecordingSettings
+from callisto_recording.store import RecordingStore
+from callisto_recording.vault import vaults
 from callisto_runtime import Mode
 from callisto_runtime.database import Database
 

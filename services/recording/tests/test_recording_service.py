@@ -21,10 +21,6 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from callisto_recording.app import build
-from callisto_recording.encode import blocks_of
-from callisto_recording.pcap import packets
-from callisto_recording.settings import RecordingSettings
 from recording_testing import NgClient, Seen, loudest_hz, plain_sdp, rtp_packets, sdp_port, tone, until_ready
 
 from callisto_devkit.issuer import TestIssuer
@@ -35,6 +31,10 @@ from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_protocol import new_id
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
 from callisto_protocol.recordings import RecordingAvailable, RecordingQuarantined
+from callisto_recording.app import build
+from callisto_recording.encode import blocks_of
+from callisto_recording.pcap import packets
+from callisto_recording.settings import RecordingSettings
 from callisto_runtime import Mode
 
 pytestmark = pytest.mark.integration

@@ -18,10 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from callisto_recording.app import build
-from callisto_recording.retention import Retention, RetentionClass
-from callisto_recording.store import RecordingStore
-from callisto_recording.vault import vaults
 from recording_testing import Seen, captured, ended, local_settings, until_ready
 
 from callisto_devkit.issuer import TestIssuer
@@ -30,6 +26,10 @@ from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import new_id
 from callisto_protocol.recordings import RecordingAvailable, RecordingDeleted, RecordingHeld
+from callisto_recording.app import build
+from callisto_recording.retention import Retention, RetentionClass
+from callisto_recording.store import RecordingStore
+from callisto_recording.vault import vaults
 from callisto_runtime.database import Database
 
 pytestmark = pytest.mark.integration

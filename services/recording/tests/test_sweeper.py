@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from callisto_recording.app import build
 from recording_testing import Seen, captured, ended, local_settings
 
 from callisto_devkit.publishers import Publishers
@@ -21,6 +20,7 @@ from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_devkit.servers import NatsServer
 from callisto_protocol import new_id
 from callisto_protocol.recordings import RecordingAvailable, RecordingQuarantined
+from callisto_recording.app import build
 
 pytestmark = pytest.mark.integration
 

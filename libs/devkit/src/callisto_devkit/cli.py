@@ -24,6 +24,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from callisto_backup import BackupError, Manifest, TargetNotEmpty, Targets, take
+from callisto_backup import restore as restore_backup
+from callisto_backup.archive import read_manifest
+from callisto_devkit import __version__
 from callisto_devkit.demo import DEMO_USER, CallReport, run_demo
 from callisto_devkit.processes import DevkitError, ManagedProcess, free_port, wait_until
 from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer, RtpEngine
@@ -35,6 +39,7 @@ from callisto_devkit.suite import (
     postgres_data_dir,
     repo_root,
 )
+from callisto_protocol.access import BACKUP_TOOL
 
 app = typer.Typer(help="Run the Callisto suite on this machine.", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -83,6 +88,7 @@ def up(
         nats = NatsServer.closed(  # each service logs in as itself, with only its own subjects
             (spec.name for spec in services),
             observers=(DEMO_USER,),
+            operators=(BACKUP_TOOL,),
             port=nats_port,
             monitor_port=nats_monitor_port,
             store_dir=folder / "nats",
@@ -92,6 +98,9 @@ def up(
         demo_secret = folder / "nats" / f"{DEMO_USER}.password"
         demo_secret.write_text(nats.password(DEMO_USER))
         demo_secret.chmod(0o600)
+        backup_secret = folder / "nats" / f"{BACKUP_TOOL}.password"
+        backup_secret.write_text(nats.password(BACKUP_TOOL))
+        backup_secret.chmod(0o600)
         redis = RedisServer(port=redis_port, data_dir=folder / "redis", log_path=logs / "redis.log")
         redis.data_dir.mkdir(parents=True, exist_ok=True)
         _started(state, "redis", redis.start().process, redis.url)
@@ -423,13 +432,11 @@ def restart(
     if old is None or name not in state.urls or not state.urls[name].startswith("http"):
         console.print(f"[red]no running service {name!r} in this suite[/red]")
         raise typer.Exit(1)
-    environ = Path(f"/proc/{old.pid}/environ").read_bytes().split(b"\0")
-    env = dict(item.decode().split("=", 1) for item in environ if b"=" in item)
-    cwd = Path(os.readlink(f"/proc/{old.pid}/cwd"))
+    _, argv, env, cwd = _spawn_args(old)
     old.stop()
     state.processes.remove(old)
     try:
-        fresh = ManagedProcess.spawn(name, old.argv, Path(old.log_path), env=env, cwd=cwd)
+        fresh = ManagedProcess.spawn(name, argv, Path(old.log_path), env=env, cwd=cwd)
         _started(state, name, fresh, state.urls[name])
         _wait_ready(state, name)
     except DevkitError as exc:
@@ -447,6 +454,112 @@ def down(home: HomeOption = None) -> None:
         return
     stopped = _stop_all(state)
     console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was still running'}")
+
+
+SERVERS = ("nats", "redis", "postgres", "rtpengine", "mail")  # what `up` starts besides the services
+
+
+def _backup_targets(state: SuiteState, folder: Path) -> Targets:
+    if not {"nats", "redis", "postgres"} <= set(state.urls):
+        console.print("nothing is running (no state); `callisto up` starts the suite")
+        raise typer.Exit(1)
+    password = _read_secret(folder / "nats" / f"{BACKUP_TOOL}.password")
+    return Targets(state.urls["nats"], state.urls["redis"], state.urls["postgres"],
+                   BACKUP_TOOL if password else None, password)  # fmt: skip
+
+
+def _print_manifest(manifest: Manifest, title: str) -> None:
+    table = Table(title=title)
+    for column in ("part", "MB", "counts"):
+        table.add_column(column)
+    for part in manifest.parts:
+        shown = ", ".join(f"{k} {v}" for k, v in list(part.counts.items())[:6])
+        more = f" (+{len(part.counts) - 6})" if len(part.counts) > 6 else ""
+        table.add_row(part.name, f"{part.bytes / 1e6:.2f}", shown + more)
+    console.print(table)
+    for what, why in manifest.left_out.items():
+        console.print(f"  not in it: {what}: {why}")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="the archive to write")],
+    home: HomeOption = None,
+) -> None:
+    """Back the running suite up into FILE: PostgreSQL (every schema), the JetStream streams and KV
+    buckets (with consumers' positions), Redis, with a manifest of sizes, checksums and counts."""
+    folder = _home(home)
+    targets = _backup_targets(SuiteState.load(folder), folder)
+    started = time.monotonic()
+    try:
+        manifest = asyncio.run(take(targets, file.resolve(), __version__))
+    except BackupError as exc:
+        console.print(f"[red]backup failed: {exc}[/red]")
+        raise typer.Exit(1) from None
+    took = time.monotonic() - started
+    _print_manifest(manifest, f"{file} ({file.stat().st_size / 1e6:.2f} MB in {took:.1f} s)")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="an archive `callisto backup` wrote")],
+    force: Annotated[bool, typer.Option(help="replace what the suite holds now")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Restore FILE into the suite's NATS, Redis and PostgreSQL. The archive is checked first; a suite
+    holding data is refused unless --force, which stops the services, replaces their state with the
+    backup's and starts them again."""
+    folder = _home(home)
+    state = SuiteState.load(folder)
+    targets = _backup_targets(state, folder)
+    try:
+        manifest = read_manifest(file)
+    except BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"{file}: taken {manifest.created_at:%Y-%m-%d %H:%M:%S %Z} by Callisto {manifest.software}")
+    services = [p for p in state.processes if p.name not in SERVERS and p.alive()] if force else []
+    spawn = [_spawn_args(p) for p in services]
+    for process in reversed(services):
+        process.stop()
+        state.processes.remove(process)
+    state.save()
+    failed = False
+    try:
+        restored = asyncio.run(restore_backup(targets, file, force=force))
+    except TargetNotEmpty as exc:
+        console.print(f"[red]{exc}[/red]")
+        failed = True
+    except BackupError as exc:
+        console.print(f"[red]restore failed: {exc}[/red]")
+        failed = True
+    else:
+        _print_manifest(restored.manifest, "restored")
+        if restored.equal:
+            console.print("every count read back equals the backup's")
+        else:
+            console.print(f"[red]counts differ from the backup's: {restored.differences}[/red]")
+            failed = True
+    for (name, argv, env, cwd), old in zip(spawn, services, strict=True):
+        process = ManagedProcess.spawn(name, argv, Path(old.log_path), env=env, cwd=cwd)
+        state.processes.append(process)
+        state.save()
+    for name, *_ in spawn:
+        try:
+            _wait_ready(state, name)
+        except DevkitError as exc:
+            console.print(f"[red]{name} did not come back: {exc}[/red]")
+            failed = True
+    if spawn:
+        console.print(f"started again: {', '.join(name for name, *_ in spawn)}")
+    raise typer.Exit(1 if failed else 0)
+
+
+def _spawn_args(process: ManagedProcess) -> tuple[str, list[str], dict[str, str], Path]:
+    """What starts ``process`` again as it is: its command, environment and folder (from /proc)."""
+    environ = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
+    env = dict(item.decode().split("=", 1) for item in environ if b"=" in item)
+    return process.name, process.argv, env, Path(os.readlink(f"/proc/{process.pid}/cwd"))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from callisto_devkit.processes import DevkitError, ManagedProcess, free_port, port_in_use, wait_until
-from callisto_protocol.access import nats_permissions, observer_permissions
+from callisto_protocol.access import backup_permissions, nats_permissions, observer_permissions
 
 START_TIMEOUT_S = 30.0
 
@@ -93,6 +93,7 @@ class NatsServer(LocalServer):
     store_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="callisto-nats-")))
     users: dict[str, str] | None = None
     observers: tuple[str, ...] = ()  # users among ``users`` that only watch events (tools)
+    operators: tuple[str, ...] = ()  # users among ``users`` that back the suite up and restore it
 
     @property
     def url(self) -> str:
@@ -106,7 +107,7 @@ class NatsServer(LocalServer):
         if self.users is not None:
             config = self.store_dir / "users.conf"
             self.store_dir.mkdir(parents=True, exist_ok=True)
-            config.write_text(nats_users_config(self.users, self.observers))
+            config.write_text(nats_users_config(self.users, self.observers, self.operators))
             config.chmod(0o600)
             argv += ["-c", str(config)]
         self._spawn(argv, self.store_dir / "nats.log")
@@ -120,10 +121,14 @@ class NatsServer(LocalServer):
         return self.users[service]
 
     @classmethod
-    def closed(cls, services: Iterable[str], observers: tuple[str, ...] = (), **kwargs: Any) -> NatsServer:
-        """A server whose users are ``services`` and ``observers``, each with a new random password."""
-        users = {name: secrets.token_urlsafe(24) for name in (*services, *observers)}
-        return cls(users=users, observers=observers, **kwargs)
+    def closed(
+        cls, services: Iterable[str], observers: tuple[str, ...] = (), operators: tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> NatsServer:
+        """A server whose users are ``services``, ``observers`` and ``operators``, each with a new random
+        password."""
+        users = {name: secrets.token_urlsafe(24) for name in (*services, *observers, *operators)}
+        return cls(users=users, observers=observers, operators=operators, **kwargs)
 
     def probe(self) -> bool:
         try:
@@ -134,14 +139,18 @@ class NatsServer(LocalServer):
             return False
 
 
-def nats_users_config(users: dict[str, str], observers: tuple[str, ...] = ()) -> str:
+def nats_users_config(
+    users: dict[str, str], observers: tuple[str, ...] = (), operators: tuple[str, ...] = ()
+) -> str:
     """A nats-server configuration giving each service its user and subject permissions."""
+
+    def permissions(name: str) -> dict[str, Any]:
+        if name in observers:
+            return observer_permissions(name)
+        return backup_permissions(name) if name in operators else nats_permissions(name)
+
     entries = [
-        {
-            "user": name,
-            "password": password,
-            "permissions": observer_permissions(name) if name in observers else nats_permissions(name),
-        }
+        {"user": name, "password": password, "permissions": permissions(name)}
         for name, password in sorted(users.items())
     ]
     return "authorization: " + json.dumps({"users": entries}, indent=1) + "\n"

@@ -18,8 +18,11 @@ from callisto_protocol.streams import LEASES_BUCKET, REGISTRY_BUCKET
 _PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
 # JetStream's API, acknowledgements and flow control: every service uses streams and consumers
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
+# a stream snapshot's acknowledgements and a restore's chunks: backups (core-bus's, the tool's)
+SNAPSHOTS = ("$JS.SNAPSHOT.>",)
 REGISTRY_WRITER = "core-bus"
 CONTROL_SENDER = "core-bus"
+BACKUP_TOOL = "callisto-backup"  # the NATS user of `callisto backup` and `callisto restore`
 
 
 def inbox_prefix(service: str) -> str:
@@ -76,6 +79,14 @@ def observer_permissions(name: str) -> dict[str, Any]:
     }
 
 
+def backup_permissions(name: str) -> dict[str, Any]:
+    """A tool that backs the suite up and restores it: JetStream's API and snapshots, nothing else."""
+    return {
+        "publish": {"allow": [*JETSTREAM, *SNAPSHOTS]},
+        "subscribe": {"allow": [f"{inbox_prefix(name)}.>"]},
+    }
+
+
 def nats_permissions(service: str) -> dict[str, Any]:
     """The ``permissions`` block of ``service``'s NATS user (nats-server configuration)."""
     publish = [*published_by(service), *JETSTREAM, f"$KV.{LEASES_BUCKET}.{service}"]
@@ -85,6 +96,8 @@ def nats_permissions(service: str) -> dict[str, Any]:
     publish += commands
     if service == REGISTRY_WRITER:
         publish.append(f"$KV.{REGISTRY_BUCKET}.>")
+    if service == CONTROL_SENDER:  # scheduled backups
+        publish += SNAPSHOTS
     subscribe = [f"{inbox_prefix(service)}.>", *all_events(), *served_by(service)]
     return {
         "publish": {"allow": sorted(set(publish))},

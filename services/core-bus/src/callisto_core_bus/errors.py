@@ -8,7 +8,11 @@ CoreBusError (CallistoError)
 ├── UpstreamUnreachable 502
 ├── UpstreamTimeout   504
 ├── BodyTooLarge      413 a request body the proxy does not pass on
-└── ClientNotBuilt    503 CLIENT_DIR has no build of the operator client
+├── ClientNotBuilt    503 CLIENT_DIR has no build of the operator client
+├── BackupsOff        503 no BACKUP_DIR, BACKUP_DATABASE_URL or BACKUP_REDIS_URL: backups are not set up
+├── UnknownBackup     404
+├── BackupRunning     409 a backup is being taken; one at a time
+└── BackupFailed      500 the backup could not be taken (the reason says which part)
 """
 
 from __future__ import annotations
@@ -58,3 +62,23 @@ class BodyTooLarge(CoreBusError):
 class ClientNotBuilt(CoreBusError):
     status = 503
     error_id = "client-not-built"
+
+
+class BackupsOff(CoreBusError):
+    status = 503
+    error_id = "backups-off"
+
+
+class UnknownBackup(CoreBusError):
+    status = 404
+    error_id = "unknown-backup"
+
+
+class BackupRunning(CoreBusError):
+    status = 409
+    error_id = "backup-running"
+
+
+class BackupFailed(CoreBusError):
+    status = 500
+    error_id = "backup-failed"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from callisto_runtime import ServiceSettings
@@ -33,3 +33,13 @@ class CoreBusSettings(ServiceSettings):
     client_crm_url: str | None = Field(default=None, pattern=r"^(https?://|/)", max_length=2000)
     # the supervisors' link to snitch's wallboard
     client_wallboard_url: str | None = Field(default=None, pattern=r"^https?://", max_length=2000)
+    # backups over the control API and on a schedule (libs/backup): where to, and what to read
+    backup_dir: Path | None = Field(default=None, description="where backups are kept; unset: no backups")
+    backup_database_url: SecretStr | None = Field(
+        default=None, description="the PostgreSQL database every service's schema lives in"
+    )
+    backup_redis_url: str | None = Field(default=None, description="the Redis database of the live state")
+    backup_every_s: float = Field(
+        default=0.0, ge=0, description="a scheduled backup this often by the active instance (0: none)"
+    )
+    backup_keep: int = Field(default=7, ge=1, le=10_000, description="scheduled backups kept; older ones go")

@@ -1,0 +1,124 @@
+"""Backup and restore benchmark: a million contacts and a million history rows, the event stream and
+Redis' live state, backed up and restored into empty servers.
+
+    .venv/bin/python bench/backup.py [--contacts 1000000] [--history 1000000] [--events 100000]
+
+Its own NATS, Redis and PostgreSQL (twice: the source and the empty target). The source: contacts in
+``helpdesk.contacts`` and calls in ``history.calls`` loaded with generate_series, ``--events`` events in
+CC_EVENTS with a durable consumer half way, a KV bucket, 10,000 Redis keys. ``callisto_backup.take``
+writes the archive; ``restore`` brings it into the empty servers and reads every count back.
+Throughput in MB/s is the archive's size over the wall time of each (pg_dump and pg_restore dominate).
+``config_apply_p99_s`` (a configuration change seen by its service) needs the configuration store,
+which is not built yet: printed as null. Last line: one JSON object with the figures beside their goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import nats
+import redis.asyncio as redis
+from nats.js.api import AckPolicy, ConsumerConfig, KeyValueConfig
+
+from callisto_backup import Targets, restore, take
+from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer
+
+GOALS = {"config_apply_p99_s": 1.0}
+
+
+async def fill(targets: Targets, contacts: int, history: int, events: int) -> None:
+    connection = await asyncpg.connect(targets.database_url)
+    await connection.execute(f"""
+        CREATE SCHEMA helpdesk; CREATE SCHEMA history;
+        CREATE TABLE helpdesk.contacts (id bigint PRIMARY KEY, name text, phone text, email text,
+                                        attributes jsonb);
+        CREATE TABLE history.calls (id text PRIMARY KEY, queue_id text, caller text,
+                                    waited_s double precision, talked_s double precision,
+                                    answered_by text, started_at timestamptz);
+        INSERT INTO helpdesk.contacts
+             SELECT g, 'Customer ' || g, '+7900' || lpad(g::text, 7, '0'), 'c' || g || '@example.org',
+                    jsonb_build_object('account', g * 7, 'district', g % 40)
+               FROM generate_series(1, {contacts}) g;
+        INSERT INTO history.calls
+             SELECT 'call-' || g, 'queue-' || (g % 20), '+7900' || lpad((g % 99991)::text, 7, '0'),
+                    (g % 97) / 3.0, (g % 600)::float, 'agent-' || (g % 150),
+                    now() - (g || ' seconds')::interval
+               FROM generate_series(1, {history}) g;
+    """)  # fmt: skip
+    await connection.close()
+    nc = await nats.connect(targets.nats_url)
+    js = nc.jetstream()
+    await js.add_stream(name="CC_EVENTS", subjects=["cc.call.>"])
+    body = json.dumps({"state": "answered", "queue_id": "billing", "agent_id": "agent-7"}).encode()
+    for start in range(0, events, 1000):
+        batch = range(start, min(events, start + 1000))
+        await asyncio.gather(*(js.publish(f"cc.call.c-{n}.state", body) for n in batch))
+    durable = ConsumerConfig(durable_name="snitch-history", ack_policy=AckPolicy.EXPLICIT)
+    await js.add_consumer("CC_EVENTS", durable)
+    config = await js.create_key_value(KeyValueConfig(bucket="cc_config", history=10))
+    await config.put("dial-plan", b"numbers: {}")
+    await nc.close()
+    client = redis.Redis.from_url(targets.redis_url)
+    pipe = client.pipeline(transaction=False)
+    for n in range(10_000):
+        pipe.hset(f"qm:agent:{n}", mapping={"state": "ready", "skills": "billing,water"})
+    await pipe.execute()
+    await client.aclose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--history", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=100_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="callisto-bench-backup-"))
+    nats_a = NatsServer(store_dir=work / "nats-a").start()
+    nats_b = NatsServer(store_dir=work / "nats-b").start()
+    redis_server = RedisServer(data_dir=work / "redis").start()
+    postgres = PostgresServer(data_dir=work / "pg" / "data").start()
+    servers = [nats_a, nats_b, redis_server, postgres]
+    try:
+        base = redis_server.url.rsplit("/", 1)[0]
+        source = Targets(nats_a.url, f"{base}/0", postgres.create_database("source"))
+        target = Targets(nats_b.url, f"{base}/1", postgres.create_database("target"))
+        started = time.monotonic()
+        await fill(source, args.contacts, args.history, args.events)
+        filled = time.monotonic() - started
+        print(f"filled in {filled:.1f} s: {args.contacts} contacts, {args.history} history rows, "
+              f"{args.events} events, 10000 Redis keys")  # fmt: skip
+        archive = work / "suite.backup"
+        started = time.monotonic()
+        manifest = await take(source, archive, "bench")
+        backup_s = time.monotonic() - started
+        size_mb = archive.stat().st_size / 1e6
+        parts = ", ".join(f"{p.name} {p.bytes / 1e6:.1f} MB" for p in manifest.parts)
+        print(f"backup: {size_mb:.1f} MB in {backup_s:.2f} s ({size_mb / backup_s:.1f} MB/s); parts: {parts}")
+        started = time.monotonic()
+        restored = await restore(target, archive)
+        restore_s = time.monotonic() - started
+        print(f"restore: {size_mb:.1f} MB in {restore_s:.2f} s ({size_mb / restore_s:.1f} MB/s), "
+              f"counts equal: {restored.equal} {restored.differences or ''}")  # fmt: skip
+        figures = {
+            "config_apply_p99_s": None, "goal_config_apply_p99_s": GOALS["config_apply_p99_s"],
+            "backup_mb_per_s": round(size_mb / backup_s, 1),
+            "restore_mb_per_s": round(size_mb / restore_s, 1),
+            "restore_equal": restored.equal, "archive_mb": round(size_mb, 1),
+            "backup_s": round(backup_s, 2), "restore_s": round(restore_s, 2),
+        }  # fmt: skip
+        print(json.dumps(figures))
+    finally:
+        for server in reversed(servers):
+            server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
