@@ -17,6 +17,7 @@ from callisto_protocol.auth import (
     UserChanged,
 )
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged, EndedBy
+from callisto_protocol.configuration import ConfigChanged, ConfigValid, ValidateConfig
 from callisto_protocol.contacts import ContactCard, ContactChanged, ContactMatch, LookupContact
 from callisto_protocol.control import (
     DrainInstance,
@@ -373,4 +374,11 @@ EXAMPLES: list[Message] = [
     RegistrationChanged(
         agent_id="agent-7", username="operator7", registered=True, contacts=["sip:operator7@10.0.0.21:5060"]
     ),
+    ValidateConfig(
+        service="queue-manager", document="queue-manager.queues",
+        body={"queues": [{"id": "billing", "strategy": "longest-idle"}]},
+    ),
+    ConfigValid(document="queue-manager.queues", summary="1 queue, 0 agents"),
+    ConfigChanged(owner="queue-manager", document="queue-manager.queues", version=7, by="u-admin",
+                  comment="billing: longest idle first"),
 ]

@@ -166,6 +166,7 @@ def test_exported_names() -> None:
             "auth",
             "all_message_classes",
             "calls",
+            "configuration",
             "contacts",
             "control",
             "deadletters",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from callisto_protocol.configuration import CONFIG_BUCKET
 from callisto_protocol.messages import Command, Event, all_message_classes
 from callisto_protocol.streams import LEASES_BUCKET, REGISTRY_BUCKET
 
@@ -89,15 +90,17 @@ def backup_permissions(name: str) -> dict[str, Any]:
 
 def nats_permissions(service: str) -> dict[str, Any]:
     """The ``permissions`` block of ``service``'s NATS user (nats-server configuration)."""
+    # its lease, and its own configuration documents (seeded at first start)
     publish = [*published_by(service), *JETSTREAM, f"$KV.{LEASES_BUCKET}.{service}"]
+    publish.append(f"$KV.{CONFIG_BUCKET}.{service}.>")
     commands = all_commands()
     if service != CONTROL_SENDER:
         commands = [c for c in commands if not c.startswith("cc.control.")]
     publish += commands
     if service == REGISTRY_WRITER:
         publish.append(f"$KV.{REGISTRY_BUCKET}.>")
-    if service == CONTROL_SENDER:  # scheduled backups
-        publish += SNAPSHOTS
+    if service == CONTROL_SENDER:  # scheduled backups; configuration changes through the control API
+        publish += [*SNAPSHOTS, f"$KV.{CONFIG_BUCKET}.>"]
     subscribe = [f"{inbox_prefix(service)}.>", *all_events(), *served_by(service)]
     return {
         "publish": {"allow": sorted(set(publish))},

@@ -31,6 +31,7 @@ from callisto_protocol.streams import LEASES_BUCKET
 from callisto_runtime import dead_letters, problems
 from callisto_runtime.body_limit import BodyLimitMiddleware
 from callisto_runtime.bus import Bus
+from callisto_runtime.configuration import Configuration
 from callisto_runtime.errors import CallistoError, NotActive
 from callisto_runtime.identity import ServiceIdentity
 from callisto_runtime.input_hygiene import InputHygieneMiddleware
@@ -115,6 +116,7 @@ class Service:
         self._routers: list[tuple[APIRouter, bool]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.failures: dict[str, str] = {}  # background work that failed: name -> reason
+        self.configuration = Configuration(self, self.metrics_registry)  # documents it owns in cc_config
         self._ready_gauge = Gauge(
             "callisto_service_ready", "1 when the instance is ready.", registry=self.metrics_registry
         )
@@ -264,6 +266,7 @@ class Service:
         self.bus.on_connect(self._beat_once)
         for hook in self._startup:
             await hook()
+        await self.configuration.start()
         password = self.settings.nats_password
         await self.bus.start(self.settings.nats_url, password.get_secret_value() if password else None)
         self._tasks.append(periodic(self.settings.heartbeat_interval_s, self._beat_once, "heartbeat"))
@@ -276,6 +279,7 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.configuration.stop()
         for hook in reversed(self._shutdown):
             try:
                 await hook()

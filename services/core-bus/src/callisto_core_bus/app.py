@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from callisto_core_bus import __version__, handlers
 from callisto_core_bus.api import backups as backups_api
 from callisto_core_bus.api import client as client_page
+from callisto_core_bus.api import configuration as configuration_api
 from callisto_core_bus.api import gateway as gateway_api
 from callisto_core_bus.api import health, lists, services
 from callisto_core_bus.api import proxy as proxy_api
 from callisto_core_bus.backups import Backups
+from callisto_core_bus.configuration import ConfigStore
 from callisto_core_bus.gateway import Gateway
 from callisto_core_bus.metrics import SuiteCollector
 from callisto_core_bus.proxy import Proxy
@@ -60,6 +62,7 @@ def build(settings: CoreBusSettings | None = None) -> tuple[Service, Suite, Fast
     routers = (
         services.router(suite), health.router(suite), lists.router(suite), gateway_api.router(gateway),
         proxy_api.router(proxy), client_page.settings_router(service, told), backups_api.router(backups),
+        configuration_api.router(ConfigStore(service)),
     )  # fmt: skip
     for router in routers:
         service.include_router(router)

@@ -12,7 +12,11 @@ CoreBusError (CallistoError)
 ├── BackupsOff        503 no BACKUP_DIR, BACKUP_DATABASE_URL or BACKUP_REDIS_URL: backups are not set up
 ├── UnknownBackup     404
 ├── BackupRunning     409 a backup is being taken; one at a time
-└── BackupFailed      500 the backup could not be taken (the reason says which part)
+├── BackupFailed      500 the backup could not be taken (the reason says which part)
+├── UnknownDocument   404 no such configuration document (or no such version of it)
+├── ConfigRefused     422 invalid-config: the owner refused the body (its reason), or an import file
+├── ConfigConflict    412 version-mismatch: the document is not at the version If-Match named
+└── OwnerUnavailable  503 the document's owner does not answer: nothing is written unvalidated
 """
 
 from __future__ import annotations
@@ -82,3 +86,23 @@ class BackupRunning(CoreBusError):
 class BackupFailed(CoreBusError):
     status = 500
     error_id = "backup-failed"
+
+
+class UnknownDocument(CoreBusError):
+    status = 404
+    error_id = "unknown-document"
+
+
+class ConfigRefused(CoreBusError):
+    status = 422
+    error_id = "invalid-config"
+
+
+class ConfigConflict(CoreBusError):
+    status = 412
+    error_id = "version-mismatch"
+
+
+class OwnerUnavailable(CoreBusError):
+    status = 503
+    error_id = "owner-unavailable"
