@@ -19,7 +19,7 @@ from callisto_call_manager.bindings import Bindings
 from callisto_call_manager.calls import CallTable
 from callisto_call_manager.consulting import Consults
 from callisto_call_manager.contacts import CallerLookup
-from callisto_call_manager.dialplan import load
+from callisto_call_manager.dialplan import DialPlan, body_of, load, summary
 from callisto_call_manager.dtmf import DtmfReports
 from callisto_call_manager.errors import ConfigError
 from callisto_call_manager.listening import Listening
@@ -103,6 +103,17 @@ def build(settings: CallManagerSettings | None = None) -> tuple[Service, Parts, 
         media_host=settings.media_host, recording=settings.recording_policy(plan.recording), room=room,
     )  # fmt: skip
     board.active = False  # until the lease is held
+
+    async def use_plan(new: DialPlan, version: int) -> None:
+        """A new version of the dial plan (configuration store): prompts rendered first, then new calls
+        follow it; a call already in a flow keeps the flow it started with."""
+        await prompts.use(new.prompts)
+        board.plan = new
+        board.recording = settings.recording_policy(new.recording)
+
+    config_file = settings.initial_config()
+    service.configuration.own("dial-plan", DialPlan.model_validate, use_plan, lambda: body_of(config_file),
+                              summary=summary)  # fmt: skip
     # an active that was frozen past its lease and wakes up sends nothing and changes no media before
     # it notices: SIP and rtpengine commands are held back as soon as the lease's time is up
     endpoint.may_send = relay.allowed = board.holds_lease = lambda: service.is_active

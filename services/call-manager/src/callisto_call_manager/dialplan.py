@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import fnmatch
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -199,10 +199,25 @@ class DialPlan(_Strict):
         return next((trunk for trunk in self.trunks if trunk.outbound is not None), None)
 
 
-def load(path: Path | None) -> DialPlan:
+def body_of(path: Path | None) -> dict[str, Any]:
+    """The dial plan file's data (the configuration store's first version of ``call-manager.dial-plan``)."""
     if path is None:
-        return DialPlan()
+        return {}
     try:
-        return DialPlan.model_validate(yaml.safe_load(path.read_text()) or {})
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"dial plan {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"dial plan {path}: not a mapping of trunks, numbers, prompts and flows")
+    return data
+
+
+def load(path: Path | None) -> DialPlan:
+    try:
+        return DialPlan.model_validate(body_of(path))
+    except ValidationError as exc:
+        raise ConfigError(f"dial plan {path}: {exc}") from exc
+
+
+def summary(plan: DialPlan) -> str:
+    return f"{len(plan.trunks)} trunks, {len(plan.numbers)} numbers, {len(plan.flows)} flows"

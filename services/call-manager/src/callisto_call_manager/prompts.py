@@ -33,9 +33,20 @@ class Prompts:
         self.texts = {**BUILT_IN, **texts}
         self.voice = voice
         self.files: dict[str, Path] = {}
+        self._rendering = asyncio.Lock()
+
+    async def use(self, texts: dict[str, str]) -> None:
+        """A new dial plan's texts: rendered before they are used (a prompt whose text changed is heard
+        with its new text from then on, in calls already running too)."""
+        self.texts = {**BUILT_IN, **texts}
+        await self.render()
 
     async def render(self) -> None:
         """Render every prompt whose text changed since the last start."""
+        async with self._rendering:
+            await self._render()
+
+    async def _render(self) -> None:
         binary = shutil.which("espeak-ng")
         if binary is None:
             raise ConfigError("espeak-ng is missing: install the Debian package espeak-ng (make run does)")
