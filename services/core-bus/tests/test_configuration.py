@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from core_bus_testing import BEAT, core_bus, eventually
 from pydantic import BaseModel, Field
 
@@ -53,10 +54,20 @@ async def owner(nats_url: str) -> AsyncIterator[Owner]:
         yield found
 
 
+async def known_to_core_bus(http: httpx.AsyncClient) -> None:
+    """core-bus takes documents only for services its registry has seen."""
+
+    async def seen() -> bool:
+        return (await http.get("/api/v1/services/helpdesk")).status_code == 200
+
+    await eventually(seen, what="helpdesk in the registry")
+
+
 async def test_a_change_is_validated_by_its_owner_applied_without_a_restart_and_rolled_back(
     private_nats: NatsServer, token_issuer: TestIssuer
 ) -> None:
     async with owner(private_nats.url) as staff, core_bus(private_nats.url, token_issuer, "#") as (http, _):
+        await known_to_core_bus(http)
         (seeded, first) = staff.applied[-1]
         assert seeded.teams == ["water"]
         listed = (await http.get("/api/v1/config")).json()
@@ -118,8 +129,9 @@ async def test_a_change_is_validated_by_its_owner_applied_without_a_restart_and_
 async def test_a_person_without_the_permission_is_refused_by_the_owner(
     private_nats: NatsServer, token_issuer: TestIssuer
 ) -> None:
-    without = "core-bus.config.#"  # core-bus lets them write; the owner wants config.write
-    async with owner(private_nats.url), core_bus(private_nats.url, token_issuer, without) as (http, _):
+    granted = ("core-bus.config.#", "core-bus.services.read")  # not config.write, which the owner wants
+    async with owner(private_nats.url), core_bus(private_nats.url, token_issuer, *granted) as (http, _):
+        await known_to_core_bus(http)
         refused = await http.put("/api/v1/config/helpdesk.staff", json={"body": {"teams": ["it"]}})
         assert refused.status_code == 422 and refused.json()["error_id"] == "invalid-config"
         assert "config.write" in refused.json()["detail"]

@@ -147,6 +147,10 @@ def up(
                     env[spec.env_prefix + "SMTP_PORT"] = str(mail_port)
                 if spec.name == "call-manager":  # the demo's calls are recorded
                     env[spec.env_prefix + "RECORD_ANSWERED"] = "true"
+                if spec.name == "core-bus":  # backups on request (POST /api/v1/backups), none scheduled
+                    env[spec.env_prefix + "BACKUP_DIR"] = str(folder / "backups")
+                    env[spec.env_prefix + "BACKUP_DATABASE_URL"] = pg.dsn
+                    env[spec.env_prefix + "BACKUP_REDIS_URL"] = redis.url
                 if spec.name == "recording":
                     env[spec.env_prefix + "CAPTURE_DIR"] = str(media.recording_dir)
                     env[spec.env_prefix + "STORE_DIR"] = str(folder / "recordings")

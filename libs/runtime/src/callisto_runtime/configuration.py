@@ -108,13 +108,14 @@ class Configuration:
         return all(d.version > 0 for d in self.documents.values())
 
     async def start(self) -> None:
-        if not self.documents:
-            return
-        self.service.add_check("config", lambda: self.applied)
+        # every service answers for its documents, none or some: a document nobody owns is "not found",
+        # and only an owner that does not answer at all is unavailable
         await self.service.bus.serve(
             ValidateConfig, self._validate, permission="config.write", service=self.service.name
         )
-        self._tasks.append(asyncio.create_task(self._follow(), name="config-follow"))
+        if self.documents:
+            self.service.add_check("config", lambda: self.applied)
+            self._tasks.append(asyncio.create_task(self._follow(), name="config-follow"))
 
     async def stop(self) -> None:
         for task in self._tasks:

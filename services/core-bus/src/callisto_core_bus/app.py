@@ -62,7 +62,7 @@ def build(settings: CoreBusSettings | None = None) -> tuple[Service, Suite, Fast
     routers = (
         services.router(suite), health.router(suite), lists.router(suite), gateway_api.router(gateway),
         proxy_api.router(proxy), client_page.settings_router(service, told), backups_api.router(backups),
-        configuration_api.router(ConfigStore(service)),
+        configuration_api.router(ConfigStore(service, lambda name: bool(suite.registry.instances(name)))),
     )  # fmt: skip
     for router in routers:
         service.include_router(router)

@@ -11,6 +11,7 @@ document before anything is written."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,8 +75,9 @@ def as_yaml(body: dict[str, Any]) -> str:
 
 
 class ConfigStore:
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, known: Callable[[str], bool] = lambda _: True) -> None:
         self.service = service
+        self.known = known  # a service the registry has seen: the only owners there can be
         self._kv: KeyValue | None = None
 
     async def kv(self) -> KeyValue:
@@ -95,7 +97,7 @@ class ConfigStore:
         kv = await self.kv()
         try:
             entry = await kv.get(document, revision=version)
-        except nats.js.errors.KeyNotFoundError:
+        except nats.js.errors.Error:  # no such key, or no such revision
             which = f"version {version} of " if version else ""
             raise UnknownDocument(f"no {which}document {document!r}", {"document": document}) from None
         if entry.value is None or entry.key != document:
@@ -131,6 +133,8 @@ class ConfigStore:
         return ConfigDiff(document=document, from_version=old, to_version=new, diff="".join(lines))
 
     async def validate(self, document: str, body: dict[str, Any], claims: Claims) -> ConfigValid:
+        if not self.known(owner_of(document)):
+            raise UnknownDocument(f"no service {owner_of(document)!r} owns documents", {"document": document})
         command = ValidateConfig(service=owner_of(document), document=document, body=body)
         try:
             return await self.service.bus.call(

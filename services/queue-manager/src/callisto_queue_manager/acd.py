@@ -219,10 +219,13 @@ class Acd:
         for call in self._waiting_calls(queue.id):
             self._route_call(call, now)
 
-    def remove_queue(self, queue_id: str) -> None:
+    def check_removable(self, queue_id: str) -> None:
         self._queue(queue_id)
         if any(c.queue_id == queue_id for c in self.calls.values()):
             raise QueueInUse(f"queue {queue_id!r} has calls", {"queue_id": queue_id})
+
+    def remove_queue(self, queue_id: str) -> None:
+        self.check_removable(queue_id)
         members = self.eligible[queue_id]
         for index in (self.queues, self.waiting, self.handle, self.arrivals, self.eligible, self.ready):
             del index[queue_id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 import yaml
 from fastapi import FastAPI
@@ -15,12 +16,21 @@ from callisto_queue_manager.api import agents, callbacks, help, queues
 from callisto_queue_manager.assistance import HelpBoard
 from callisto_queue_manager.engine import Engine
 from callisto_queue_manager.model import AgentProfile, QueueConfig
+from callisto_queue_manager.queues_document import QueuesDocument
 from callisto_queue_manager.settings import QueueManagerSettings
 from callisto_queue_manager.store import Store
 from callisto_runtime import DurableConsumer, Service
 
 log = logging.getLogger(__name__)
 RECONCILE_DELAY_S = 2.0
+
+
+def config_body(path: Path | None) -> list[dict[str, Any]]:
+    """The file's queues as data (the first version of the queues document)."""
+    if path is None:
+        return []
+    queues = (yaml.safe_load(path.read_text()) or {}).get("queues", [])
+    return list(queues)
 
 
 def read_config(path: Path | None) -> tuple[list[QueueConfig], list[AgentProfile]]:
@@ -49,6 +59,7 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
 
     engine = Engine(new_acd(), store, service.bus)
     initial = read_config(settings.initial_config())  # a bad file stops the start, loudly
+    document = QueuesDocument(service, engine, lambda: {"queues": config_body(settings.initial_config())})
     consumers: list[DurableConsumer] = []
     tasks: list[asyncio.Task[None]] = []
     service.add_check("redis", store.healthy)
@@ -63,6 +74,7 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
             except Exception as exc:  # Redis not there yet
                 log.warning("loading the ACD state from Redis failed (%r); retrying", exc)
                 await asyncio.sleep(1.0)
+        await document.reconcile()  # the configuration store's version of the queues wins
         for consumer in consumers:
             consumer.start()
         engine.start(settings.tick_s)
@@ -111,7 +123,7 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
         await engine.stop()
         await store.close()
 
-    service.include_router(queues.router(service, engine), active_only=True)
+    service.include_router(queues.router(service, engine, document), active_only=True)
     service.include_router(agents.router(service, engine, settings.reasons), active_only=True)
     service.include_router(callbacks.router(service, engine), active_only=True)
     service.include_router(help.router(service, engine), active_only=True)

@@ -9,6 +9,7 @@ QueueManagerError (CallistoError)
 ├── QueueInUse         409 a queue with calls cannot be removed
 ├── InvalidCallback    422 the callback's window is over or ends before it starts
 ├── OverflowCycle      422 the overflow targets would lead a caller back to a queue already left
+├── QueuesInconsistent 409 the change leaves a queue overflowing to a queue that is not there
 ├── UnknownCode        422 a not-ready reason or a disposition that is not on the list
 ├── UnknownHelpRequest 404 no open or accepted help request of that id
 ├── HelpTaken          409 another supervisor accepted the help request first
@@ -97,3 +98,8 @@ class QueueFull(QueueRefused):
 
 class QueueEmpty(QueueRefused):
     error_id = "queue-empty"
+
+
+class QueuesInconsistent(QueueManagerError):
+    status = 409
+    error_id = "queues-inconsistent"

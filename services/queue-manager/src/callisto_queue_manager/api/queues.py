@@ -11,6 +11,7 @@ from callisto_queue_manager.acd import Acd
 from callisto_queue_manager.api.views import QueueStats, WaitingCall
 from callisto_queue_manager.engine import Engine
 from callisto_queue_manager.model import CallStatus, QueueConfig
+from callisto_queue_manager.queues_document import QueuesDocument
 from callisto_runtime import BadRequest, Service
 from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims
@@ -18,7 +19,7 @@ from callisto_runtime.tokens import Claims
 QueuePath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="queue id")]
 
 
-def router(service: Service, engine: Engine) -> APIRouter:
+def router(service: Service, engine: Engine, document: QueuesDocument) -> APIRouter:
     api = APIRouter(prefix="/api/v1/queues", tags=["queues"])
     may_read = service.require("qm.queues.read")
     may_update = service.require("qm.queues.update")
@@ -30,22 +31,28 @@ def router(service: Service, engine: Engine) -> APIRouter:
     @api.put(
         "/{queue_id}",
         summary="Create or change a queue (waiting calls keep their place)",
-        responses=responses(400, 422),
+        responses=responses(400, 409, 422),
     )
     async def put(queue_id: QueuePath, body: QueueConfig, claims: Claims = may_update) -> QueueConfig:
         if body.id != queue_id:
             raise BadRequest("the body's id differs from the path's", {"queue_id": queue_id, "id": body.id})
         await engine.run(lambda acd, now: acd.check_overflow(body))  # refused before it is stored
-        await engine.store.save_queue(body)
-        await engine.run(lambda acd, now: acd.set_queue(body, now))
+        await document.change(
+            lambda queues: [*(q for q in queues if q.id != queue_id), body], claims.login or claims.subject,
+            f"queue {queue_id} set through the queue API",
+        )  # fmt: skip
         return body
 
     @api.delete(
-        "/{queue_id}", status_code=204, summary="Remove a queue without calls", responses=responses(409)
+        "/{queue_id}", status_code=204, summary="Remove a queue no call waits in and no queue overflows to",
+        responses=responses(409),
     )
     async def delete(queue_id: QueuePath, claims: Claims = may_update) -> Response:
-        await engine.run(lambda acd, now: acd.remove_queue(queue_id))
-        await engine.store.delete_queue(queue_id)
+        await engine.run(lambda acd, now: acd.check_removable(queue_id))  # refused while calls wait in it
+        await document.change(
+            lambda queues: [q for q in queues if q.id != queue_id], claims.login or claims.subject,
+            f"queue {queue_id} removed through the queue API",
+        )  # fmt: skip
         return Response(status_code=204)
 
     @api.get("/{queue_id}/stats", summary="Waiting calls, agents by state, expected wait (now)")
