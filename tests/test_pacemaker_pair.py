@@ -196,58 +196,61 @@ def clone_xml(base: str, gate: Path, state: Path) -> str:
     )
 
 
-def test_the_resource_agent_passes_ocf_tester_and_moves_the_lease(
+@pytest.fixture
+def gated(
     private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer, tmp_path: Path
-) -> None:
+) -> Iterator[tuple[str, Path]]:
+    """A queue-manager whose lease follows the gate file (as call-manager's on a pair): its URL, the gate."""
     require_pacemaker()
     token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
     gate = tmp_path / "run" / "active"
     process, base = queue_manager(private_nats, redis_server, gate, tmp_path)
     try:
-        time.sleep(LEASE_TTL * 2)  # a gate never opened: the instance must not have taken the lease
-        assert role(base) == "standby"
-        tested = subprocess.run(
-            ["ocf-tester", "-n", "callisto-role", "-o", f"services={base}", "-o", f"gate={gate}",
-             "-o", f"state={tmp_path / 'run' / 'started'}", str(AGENTS / "node")],
-            capture_output=True, text=True, timeout=240,
-        )  # fmt: skip
-        assert tested.returncode == 0, tested.stdout + tested.stderr
-        assert "passed all tests" in tested.stdout
-        assert role(base) == "standby" and not gate.exists()  # ocf-tester ends with a stop
+        yield base, gate
     finally:
         process.stop()
+
+
+def test_the_resource_agent_passes_ocf_tester_and_moves_the_lease(
+    gated: tuple[str, Path], tmp_path: Path
+) -> None:
+    base, gate = gated
+    time.sleep(LEASE_TTL * 2)  # a gate never opened: the instance must not have taken the lease
+    assert role(base) == "standby"
+    tested = subprocess.run(
+        ["ocf-tester", "-n", "callisto-role", "-o", f"services={base}", "-o", f"gate={gate}",
+         "-o", f"state={tmp_path / 'run' / 'started'}", str(AGENTS / "node")],
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "passed all tests" in tested.stdout
+    assert role(base) == "standby" and not gate.exists()  # ocf-tester ends with a stop
 
 
 def test_a_one_node_cluster_promotes_the_role_and_promotes_it_again_after_a_failure(
-    private_nats: NatsServer, redis_server: RedisServer, token_issuer: TestIssuer, tmp_path: Path
+    gated: tuple[str, Path], tmp_path: Path
 ) -> None:
-    require_pacemaker()
-    token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
-    gate = tmp_path / "run" / "active"
-    process, base = queue_manager(private_nats, redis_server, gate, tmp_path)
-    try:
-        with agent_installed(), one_node_cluster(tmp_path):
-            created = subprocess.run(
-                ["cibadmin", "--create", "-o", "resources", "--xml-text",
-                 clone_xml(base, gate, tmp_path / "run" / "started")],
-                capture_output=True, text=True,
-            )  # fmt: skip
-            assert created.returncode == 0, created.stderr
-            wait_until(promoted, 30, "the clone promoted on node1", interval=0.1)
-            assert role(base) == "active" and gate.exists()  # promote returns once the lease is held
+    base, gate = gated
+    with agent_installed(), one_node_cluster(tmp_path):
+        created = subprocess.run(
+            ["cibadmin", "--create", "-o", "resources", "--xml-text",
+             clone_xml(base, gate, tmp_path / "run" / "started")],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert created.returncode == 0, created.stderr
+        wait_until(promoted, 30, "the clone promoted on node1", interval=0.1)
+        assert role(base) == "active" and gate.exists()  # promote returns once the lease is held
 
-            failed = time.monotonic()
-            subprocess.run(["crm_resource", "--fail", "--resource", "role", "--node", "node1"],
-                           check=True, capture_output=True)  # fmt: skip
-            wait_until(lambda: not promoted(), 10, "the failure seen", interval=0.02)
-            wait_until(promoted, 30, "the clone promoted again", interval=0.02)
-            again = time.monotonic() - failed
-            assert role(base) == "active"
-            print(f"re-promotion after crm_resource --fail: {again:.2f} s")
-            history = subprocess.run(["crm_mon", "-1", "--include=failcounts"], capture_output=True,
-                                     text=True).stdout  # fmt: skip
-            assert "Simulated failure" in history, history  # the failure Pacemaker recovered from
-            log = (tmp_path / "qm-node1.log").read_text()
-            assert "no longer eligible, releasing it" in log  # the demotion released the lease
-    finally:
-        process.stop()
+        failed = time.monotonic()
+        subprocess.run(["crm_resource", "--fail", "--resource", "role", "--node", "node1"],
+                       check=True, capture_output=True)  # fmt: skip
+        wait_until(lambda: not promoted(), 10, "the failure seen", interval=0.02)
+        wait_until(promoted, 30, "the clone promoted again", interval=0.02)
+        again = time.monotonic() - failed
+        assert role(base) == "active"
+        print(f"re-promotion after crm_resource --fail: {again:.2f} s")
+        history = subprocess.run(["crm_mon", "-1", "--include=failcounts"], capture_output=True,
+                                 text=True).stdout  # fmt: skip
+        assert "Simulated failure" in history, history  # the failure Pacemaker recovered from
+        log = (tmp_path / "qm-node1.log").read_text()
+        assert "no longer eligible, releasing it" in log  # the demotion released the lease

@@ -5,7 +5,6 @@ version that does not parse is not applied; the owner's validation names the rea
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ import nats
 import pytest
 import redis.asyncio as redis
 from prometheus_client import CollectorRegistry
-from test_queue_manager import queue_manager
+from test_queue_manager import eventually, queue_manager
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.servers import NatsServer, RedisServer
@@ -28,15 +27,6 @@ from callisto_runtime.metrics import BusMetrics
 
 pytestmark = pytest.mark.integration
 KEY = "queue-manager.queues"
-
-
-async def eventually_true(check: Any, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not met in time")
 
 
 async def stored(nats_url: str) -> tuple[dict[str, Any], int, str]:
@@ -88,7 +78,7 @@ async def test_a_new_version_of_the_queues_is_applied_without_a_restart_and_the_
     token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
     supervisor = token_issuer.bearer("qm.#")
     async with queue_manager(private_nats.url, redis_url, token_issuer) as (http, _):
-        await eventually_true(lambda: _positive(applied(http)))
+        await eventually(lambda: _positive(applied(http)))
         body, _, by = await stored(private_nats.url)  # the demo file's queues, seeded
         assert by == "service:queue-manager"
         assert [q["id"] for q in body["queues"]] == ["emergencies", "billing", "general"]
@@ -105,7 +95,7 @@ async def test_a_new_version_of_the_queues_is_applied_without_a_restart_and_the_
         async def second_applied() -> bool:
             return await applied(http) == second
 
-        await eventually_true(second_applied)
+        await eventually(second_applied)
         queues = {q["id"]: q for q in (await http.get("/api/v1/queues", headers=supervisor)).json()}
         assert set(queues) == {"emergencies", "billing", "gas"}
         assert queues["billing"]["strategy"] == "longest_idle"
@@ -140,7 +130,7 @@ async def test_a_new_version_of_the_queues_is_applied_without_a_restart_and_the_
         async def refused() -> bool:
             return await applied(http, "callisto_config_refused_total") == 1
 
-        await eventually_true(refused)
+        await eventually(refused)
         queues = {q["id"] for q in (await http.get("/api/v1/queues", headers=supervisor)).json()}
         assert queues == {"emergencies", "billing", "gas"}
         async with caller_bus(private_nats.url) as bus:  # and the owner says why, asked first
