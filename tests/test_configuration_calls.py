@@ -13,9 +13,9 @@ from typing import Any
 import nats
 import pytest
 import yaml
+from bus_testing import connected_bus
 from calls_testing import Suite, eventually, suite
 from cm_testing import scenario
-from prometheus_client import CollectorRegistry
 
 from callisto_call_manager.dialplan import Menu
 from callisto_call_manager.settings import DEMO_CONFIG
@@ -25,8 +25,7 @@ from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_devkit.sipp import SippRun, start_sipp
 from callisto_protocol.calls import CallState, CallStateChanged
 from callisto_protocol.configuration import CONFIG_BUCKET, ConfigValid, ConfigVersion, ValidateConfig
-from callisto_runtime import Bus, RemoteError
-from callisto_runtime.metrics import BusMetrics
+from callisto_runtime import RemoteError
 
 DOCUMENT = "call-manager.dial-plan"
 
@@ -108,10 +107,7 @@ async def test_a_new_dial_plan_takes_the_next_call_while_a_caller_in_the_menu_ke
 
         # a plan call-manager cannot read: the owner's answer names the reason
         broken = {**changed, "numbers": {"311": "no-such-flow"}}
-        bus = Bus("core-bus", "config-test", BusMetrics(CollectorRegistry()))
-        await bus.start(private_nats.url)
-        await bus.wait_connected(10)
-        try:
+        async with connected_bus(private_nats.url, "core-bus", "config-test") as bus:
             token = token_issuer.token("config.write")
             check = ValidateConfig(service="call-manager", document=DOCUMENT, body=broken)
             with pytest.raises(RemoteError) as refused:
@@ -120,8 +116,6 @@ async def test_a_new_dial_plan_takes_the_next_call_while_a_caller_in_the_menu_ke
             valid = await bus.call(ValidateConfig(service="call-manager", document=DOCUMENT, body=original),
                                    ConfigValid, token=token, timeout=5)  # fmt: skip
             assert "flows" in valid.summary
-        finally:
-            await bus.close()
         # written past the validation anyway: not applied, the old plan stays
         await write_version(private_nats.url, broken, "past the validation")
 

@@ -17,12 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
 
-import httpx
 import pytest
+from test_queue_manager_failover import LEASE_TTL, role, start
 
 from callisto_devkit.issuer import TestIssuer
-from callisto_devkit.processes import ManagedProcess, free_port, wait_until
-from callisto_devkit.pytest_plugin import spawn_service, wait_http
+from callisto_devkit.processes import ManagedProcess, wait_until
 from callisto_devkit.servers import NatsServer, RedisServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault, pytest.mark.slow]
@@ -32,7 +31,6 @@ OCF_PROVIDER = Path("/usr/lib/ocf/resource.d/callisto")
 CIB_DIR = Path("/var/lib/pacemaker/cib")
 TOOLS = ("corosync", "pacemakerd", "ocf-tester", "crm_mon", "cibadmin", "crm_resource", "crm_attribute",
          "xmllint", "curl")  # fmt: skip
-LEASE_TTL = 1.5
 CLONE = "callisto-role"
 
 COROSYNC_CONF = """totem {
@@ -69,32 +67,6 @@ def require_pacemaker() -> None:
         f"{', '.join(missing)} missing: make test installs pacemaker, corosync, resource-agents and "
         "libxml2-utils"
     )
-
-
-def queue_manager(
-    nats: NatsServer, redis: RedisServer, gate: Path, folder: Path
-) -> tuple[ManagedProcess, str]:
-    port = free_port()
-    env = {
-        "CALLISTO_QUEUE_MANAGER_MODE": "development",
-        "CALLISTO_QUEUE_MANAGER_NATS_URL": nats.url,
-        "CALLISTO_QUEUE_MANAGER_REDIS_URL": redis.url.rsplit("/", 1)[0] + "/13",
-        "CALLISTO_QUEUE_MANAGER_HTTP_PORT": str(port),
-        "CALLISTO_QUEUE_MANAGER_INSTANCE_ID": "qm-node1",
-        "CALLISTO_QUEUE_MANAGER_LEASE_TTL_S": str(LEASE_TTL),
-        "CALLISTO_QUEUE_MANAGER_LEASE_GATE": str(gate),
-    }
-    process = spawn_service("callisto_queue_manager", env, folder / "qm-node1.log")
-    base = f"http://127.0.0.1:{port}"
-    wait_http(f"{base}/readyz", 30, process=process)
-    return process, base
-
-
-def role(base: str) -> str:
-    try:
-        return str(httpx.get(f"{base}/readyz", timeout=1).json()["role"])
-    except httpx.HTTPError:
-        return "unreachable"
 
 
 @contextlib.contextmanager
@@ -204,7 +176,8 @@ def gated(
     require_pacemaker()
     token_issuer.service_permissions["queue-manager"] = ["cm.#", "helpdesk.contacts.read"]
     gate = tmp_path / "run" / "active"
-    process, base = queue_manager(private_nats, redis_server, gate, tmp_path)
+    redis_url = redis_server.url.rsplit("/", 1)[0] + "/13"
+    process, base = start(private_nats, redis_url, "qm-node1", tmp_path, lease_gate=str(gate))
     try:
         yield base, gate
     finally:

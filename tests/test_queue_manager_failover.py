@@ -31,7 +31,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.fault, pytest.mark.slow]
 LEASE_TTL = 1.5
 
 
-def start(nats: NatsServer, redis_url: str, name: str, tmp_path: Path) -> tuple[ManagedProcess, str]:
+def start(
+    nats: NatsServer, redis_url: str, name: str, tmp_path: Path, **settings: str
+) -> tuple[ManagedProcess, str]:
+    """queue-manager as its own process, ready; ``settings`` add its CALLISTO_QUEUE_MANAGER_ ones."""
     port = free_port()
     env = {
         "CALLISTO_QUEUE_MANAGER_MODE": "development",
@@ -40,6 +43,7 @@ def start(nats: NatsServer, redis_url: str, name: str, tmp_path: Path) -> tuple[
         "CALLISTO_QUEUE_MANAGER_HTTP_PORT": str(port),
         "CALLISTO_QUEUE_MANAGER_INSTANCE_ID": name,
         "CALLISTO_QUEUE_MANAGER_LEASE_TTL_S": str(LEASE_TTL),
+        **{f"CALLISTO_QUEUE_MANAGER_{key.upper()}": value for key, value in settings.items()},
     }
     process = spawn_service("callisto_queue_manager", env, tmp_path / f"{name}.log")
     base = f"http://127.0.0.1:{port}"

@@ -5,8 +5,6 @@ version that does not parse is not applied; the owner's validation names the rea
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +12,7 @@ import httpx
 import nats
 import pytest
 import redis.asyncio as redis
-from prometheus_client import CollectorRegistry
+from bus_testing import connected_bus
 from test_queue_manager import eventually, queue_manager
 
 from callisto_devkit.issuer import TestIssuer
@@ -22,8 +20,7 @@ from callisto_devkit.servers import NatsServer, RedisServer
 from callisto_protocol.configuration import CONFIG_BUCKET, ConfigValid, ConfigVersion, ValidateConfig
 from callisto_protocol.queues import Enqueue, Enqueued
 from callisto_queue_manager.store import Store
-from callisto_runtime import Bus, RemoteError
-from callisto_runtime.metrics import BusMetrics
+from callisto_runtime import RemoteError
 
 pytestmark = pytest.mark.integration
 KEY = "queue-manager.queues"
@@ -55,17 +52,6 @@ async def applied(http: httpx.AsyncClient, name: str = "callisto_config_version"
     line = next((x for x in (await http.get("/metrics")).text.splitlines()
                  if x.startswith(f'{name}{{document="{KEY}"}}')), "0 0")  # fmt: skip
     return float(line.split()[-1])
-
-
-@contextlib.asynccontextmanager
-async def caller_bus(nats_url: str) -> AsyncIterator[Bus]:
-    bus = Bus("call-manager", "cm-test", BusMetrics(CollectorRegistry()))
-    await bus.start(nats_url)
-    await bus.wait_connected(10)
-    try:
-        yield bus
-    finally:
-        await bus.close()
 
 
 async def test_a_new_version_of_the_queues_is_applied_without_a_restart_and_the_api_writes_it(
@@ -101,7 +87,8 @@ async def test_a_new_version_of_the_queues_is_applied_without_a_restart_and_the_
         assert queues["billing"]["strategy"] == "longest_idle"
         in_redis, _ = await Store(redis_url, fence=lambda: None).config()
         assert {q.id for q in in_redis} == {"emergencies", "billing", "gas"}
-        async with caller_bus(private_nats.url) as bus:  # the next call goes where the new version says
+        # the next call goes where the new version says
+        async with connected_bus(private_nats.url, "call-manager", "cm-test") as bus:
             placed = await bus.call(Enqueue(call_id="c-gas-1", queue_id="gas"), Enqueued,
                                     token=token_issuer.token("qm.calls.#"), timeout=5)  # fmt: skip
             assert placed.position == 1
@@ -133,7 +120,8 @@ async def test_a_new_version_of_the_queues_is_applied_without_a_restart_and_the_
         await eventually(refused)
         queues = {q["id"] for q in (await http.get("/api/v1/queues", headers=supervisor)).json()}
         assert queues == {"emergencies", "billing", "gas"}
-        async with caller_bus(private_nats.url) as bus:  # and the owner says why, asked first
+        # and the owner says why, asked first
+        async with connected_bus(private_nats.url, "call-manager", "cm-test") as bus:
             check = ValidateConfig(service="queue-manager", document=KEY, body=broken)
             with pytest.raises(RemoteError) as why:
                 await bus.call(check, ConfigValid, token=token_issuer.token("config.write"), timeout=5)

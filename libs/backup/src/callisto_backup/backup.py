@@ -39,6 +39,7 @@ async def take(targets: Targets, target: Path, software: str) -> Manifest:
                 exported = str(await connection.fetchval("SELECT pg_export_snapshot()"))
                 await postgres.dump(targets.database_url, dump, snapshot=exported)
                 rows = await postgres.counts_in(connection)
+                postgres_version = str(await connection.fetchval("SHOW server_version"))
         finally:
             await connection.close()
         parts.append(_part("postgres", "postgres", dump, rows))
@@ -64,7 +65,7 @@ async def take(targets: Targets, target: Path, software: str) -> Manifest:
         keys = await redis_state.dump(targets.redis_url, state)
         parts.append(_part("redis", "redis", state, keys))
 
-        servers["postgres"] = await postgres.version(targets.database_url)
+        servers["postgres"] = postgres_version
         servers["redis"] = await redis_state.version(targets.redis_url)
         manifest = Manifest(created_at=datetime.now(UTC), software=software, servers=servers, parts=parts,
                             left_out=left_out)  # fmt: skip

@@ -40,14 +40,6 @@ async def _run(*argv: str) -> str:
     return out.decode(errors="replace")
 
 
-async def version(dsn: str) -> str:
-    connection = await asyncpg.connect(dsn)
-    try:
-        return str(await connection.fetchval("SHOW server_version"))
-    finally:
-        await connection.close()
-
-
 async def tables(dsn: str) -> list[str]:
     connection = await asyncpg.connect(dsn)
     try:

@@ -56,8 +56,9 @@ class InvalidConfig(CallistoError):
 def reason_of(exc: Exception) -> str:
     """A parse failure in words: pydantic's first errors with where they are, or the message."""
     if isinstance(exc, ValidationError):
-        where = (".".join(str(p) for p in e["loc"]) or "(document)" for e in exc.errors()[:3])
-        return "; ".join(f"{at}: {e['msg']}" for at, e in zip(where, exc.errors()[:3], strict=True))
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(document)'}: {e['msg']}" for e in exc.errors()[:3]
+        )
     return str(exc)
 
 
@@ -69,6 +70,7 @@ class Document(Generic[T]):
     seed: Callable[[], dict[str, Any]]
     summary: Callable[[T], str] = field(default=lambda _: "")
     version: int = 0  # the one applied (0: none yet)
+    seen: int = 0  # the newest one read, applied or refused: each is looked at once
 
     def check(self, body: dict[str, Any]) -> T:
         try:
@@ -181,8 +183,11 @@ class Configuration:
                     await self._apply(document, entry.value, int(entry.revision or 0))
 
     async def _apply(self, document: Document[Any], raw: bytes, version: int) -> None:
-        if version <= document.version:
+        """Apply ``version`` unless it was seen already (the watch and the poll both bring it, and a
+        refused one is refused once, not at every poll)."""
+        if version <= document.seen:
             return
+        document.seen = version
         try:
             parsed = document.check(ConfigVersion.model_validate_json(raw).body)
         except (InvalidConfig, ValidationError) as exc:

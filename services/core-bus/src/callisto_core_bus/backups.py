@@ -57,21 +57,21 @@ class Backups:
 
     @property
     def folder(self) -> Path:
-        self.targets()
-        assert self.settings.backup_dir is not None
-        return self.settings.backup_dir
+        return self._set_up()[0]
 
-    def targets(self) -> Targets:
+    def _set_up(self) -> tuple[Path, Targets]:
+        """Where backups go and what they read, or BackupsOff when the settings do not say."""
         settings = self.settings
-        database, redis_url = settings.backup_database_url, settings.backup_redis_url
-        if settings.backup_dir is None or database is None or not redis_url:
+        folder, redis_url = settings.backup_dir, settings.backup_redis_url
+        database = settings.backup_database_url
+        if folder is None or database is None or not redis_url:
             raise BackupsOff("backups are not set up: BACKUP_DIR, BACKUP_DATABASE_URL and BACKUP_REDIS_URL")
         password = settings.nats_password.get_secret_value() if settings.nats_password else None
         user = self.service.name if password else None
-        return Targets(settings.nats_url, redis_url, database.get_secret_value(), user, password)
+        return folder, Targets(settings.nats_url, redis_url, database.get_secret_value(), user, password)
 
     async def take(self, by: str) -> BackupSummary:
-        folder = self.folder
+        folder, targets = self._set_up()
         if self._lock.locked():
             raise BackupRunning("a backup is being taken; one at a time")
         async with self._lock:
@@ -83,7 +83,7 @@ class Backups:
                 path = folder / f"{stamp}-{n}.backup"
             started = time.monotonic()
             try:
-                manifest = await take(self.targets(), path, __version__)
+                manifest = await take(targets, path, __version__)
             except (BackupError, OSError) as exc:
                 self._taken.labels("failed").inc()
                 log.error("backup asked by %s failed: %s", by, exc)

@@ -25,18 +25,12 @@ log = logging.getLogger(__name__)
 RECONCILE_DELAY_S = 2.0
 
 
-def config_body(path: Path | None) -> list[dict[str, Any]]:
-    """The file's queues as data (the first version of the queues document)."""
-    if path is None:
-        return []
-    queues = (yaml.safe_load(path.read_text()) or {}).get("queues", [])
-    return list(queues)
+def read_file(path: Path | None) -> dict[str, Any]:
+    """The configuration file's data ({} without one)."""
+    return (yaml.safe_load(path.read_text()) or {}) if path is not None else {}
 
 
-def read_config(path: Path | None) -> tuple[list[QueueConfig], list[AgentProfile]]:
-    if path is None:
-        return [], []
-    data = yaml.safe_load(path.read_text()) or {}
+def read_config(data: dict[str, Any]) -> tuple[list[QueueConfig], list[AgentProfile]]:
     return (
         [QueueConfig.model_validate(q) for q in data.get("queues", [])],
         [AgentProfile.model_validate(a) for a in data.get("agents", [])],
@@ -58,8 +52,10 @@ def build(settings: QueueManagerSettings | None = None) -> tuple[Service, Engine
         return acd
 
     engine = Engine(new_acd(), store, service.bus)
-    initial = read_config(settings.initial_config())  # a bad file stops the start, loudly
-    document = QueuesDocument(service, engine, lambda: {"queues": config_body(settings.initial_config())})
+    data = read_file(settings.initial_config())
+    initial = read_config(data)  # a bad file stops the start, loudly
+    # the file's queues: the first version of the queues document
+    document = QueuesDocument(service, engine, lambda: {"queues": list(data.get("queues", []))})
     consumers: list[DurableConsumer] = []
     tasks: list[asyncio.Task[None]] = []
     service.add_check("redis", store.healthy)

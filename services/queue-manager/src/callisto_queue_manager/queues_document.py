@@ -84,7 +84,7 @@ class QueuesDocument:
         if self.current is None:
             return
         wanted = {q.id: q for q in self.current.queues}
-        pending = list(wanted.values())
+        pending = [q for q in wanted.values() if self.engine.acd.queues.get(q.id) != q]  # changed or new
         while pending:  # a queue overflowing to another is set after it
             ready = [q for q in pending if self._ready_to_set(q, wanted)] or pending[:1]
             for queue in ready:
