@@ -6,11 +6,8 @@ one written past the validation is not applied (the old one stays); the first ve
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import nats
 import pytest
 import yaml
 from bus_testing import connected_bus
@@ -19,34 +16,21 @@ from cm_testing import scenario
 
 from callisto_call_manager.dialplan import Menu
 from callisto_call_manager.settings import DEMO_CONFIG
+from callisto_devkit.configuration import document_figure, write_version
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_media_port, free_port
 from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_devkit.sipp import SippRun, start_sipp
 from callisto_protocol.calls import CallState, CallStateChanged
-from callisto_protocol.configuration import CONFIG_BUCKET, ConfigValid, ConfigVersion, ValidateConfig
+from callisto_protocol.configuration import ConfigValid, ValidateConfig
 from callisto_runtime import RemoteError
 
 DOCUMENT = "call-manager.dial-plan"
 
 
-async def write_version(nats_url: str, body: dict[str, Any], comment: str) -> int:
-    """What core-bus's writer does once the owner validated (tests/…/test_configuration.py there)."""
-    nc = await nats.connect(nats_url)
-    try:
-        kv = await nc.jetstream().key_value(CONFIG_BUCKET)
-        current = await kv.get(DOCUMENT)
-        value = ConfigVersion(body=body, by="u-admin", at=datetime.now(UTC), comment=comment)
-        return int(await kv.update(DOCUMENT, value.model_dump_json().encode(), last=current.revision))
-    finally:
-        await nc.close()
-
-
 async def metric(s: Suite, name: str) -> float:
     """call-manager's own figure for the dial plan: the version applied, versions refused."""
-    text = (await s.cm_http.get("/metrics")).text
-    line = next((x for x in text.splitlines() if x.startswith(f'{name}{{document="{DOCUMENT}"}}')), None)
-    return float(line.split()[-1]) if line else 0.0
+    return document_figure((await s.cm_http.get("/metrics")).text, DOCUMENT, name)
 
 
 async def applied(s: Suite) -> int:
@@ -87,7 +71,7 @@ async def test_a_new_dial_plan_takes_the_next_call_while_a_caller_in_the_menu_ke
             return any(e.state is CallState.IVR for e in s.of(CallStateChanged))
 
         await eventually(in_menu)
-        second = await write_version(private_nats.url, changed, "leaks to billing")
+        second = await write_version(private_nats.url, DOCUMENT, changed, "leaks to billing")
 
         async def now_applied(version: int) -> bool:
             return await applied(s) == version
@@ -117,7 +101,7 @@ async def test_a_new_dial_plan_takes_the_next_call_while_a_caller_in_the_menu_ke
                                    ConfigValid, token=token, timeout=5)  # fmt: skip
             assert "flows" in valid.summary
         # written past the validation anyway: not applied, the old plan stays
-        await write_version(private_nats.url, broken, "past the validation")
+        await write_version(private_nats.url, DOCUMENT, broken, "past the validation")
 
         async def refused_once() -> bool:
             return await metric(s, "callisto_config_refused_total") == 1
@@ -126,7 +110,7 @@ async def test_a_new_dial_plan_takes_the_next_call_while_a_caller_in_the_menu_ke
         assert await applied(s) == second
         assert menu_choice(s) == "billing"
         # rolled back to the first version's body
-        fourth = await write_version(private_nats.url, original, f"rollback to version {first}")
+        fourth = await write_version(private_nats.url, DOCUMENT, original, f"rollback to version {first}")
         await eventually(lambda: now_applied(fourth))
         assert menu_choice(s) == "leaks"
 

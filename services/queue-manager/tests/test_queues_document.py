@@ -5,19 +5,18 @@ version that does not parse is not applied; the owner's validation names the rea
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import nats
 import pytest
 import redis.asyncio as redis
 from bus_testing import connected_bus
 from test_queue_manager import eventually, queue_manager
 
+from callisto_devkit.configuration import document_figure, read_version, write_version
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.servers import NatsServer, RedisServer
-from callisto_protocol.configuration import CONFIG_BUCKET, ConfigValid, ConfigVersion, ValidateConfig
+from callisto_protocol.configuration import ConfigValid, ValidateConfig
 from callisto_protocol.queues import Enqueue, Enqueued
 from callisto_queue_manager.store import Store
 from callisto_runtime import RemoteError
@@ -27,31 +26,16 @@ KEY = "queue-manager.queues"
 
 
 async def stored(nats_url: str) -> tuple[dict[str, Any], int, str]:
-    nc = await nats.connect(nats_url)
-    try:
-        entry = await (await nc.jetstream().key_value(CONFIG_BUCKET)).get(KEY)
-        assert entry.value is not None
-        version = ConfigVersion.model_validate_json(entry.value)
-        return version.body, int(entry.revision or 0), version.by
-    finally:
-        await nc.close()
+    version, number = await read_version(nats_url, KEY)
+    return version.body, number, version.by
 
 
 async def write(nats_url: str, body: dict[str, Any]) -> int:
-    nc = await nats.connect(nats_url)
-    try:
-        kv = await nc.jetstream().key_value(CONFIG_BUCKET)
-        current = await kv.get(KEY)
-        value = ConfigVersion(body=body, by="u-admin", at=datetime.now(UTC), comment="test")
-        return int(await kv.update(KEY, value.model_dump_json().encode(), last=current.revision))
-    finally:
-        await nc.close()
+    return await write_version(nats_url, KEY, body, "test")
 
 
 async def applied(http: httpx.AsyncClient, name: str = "callisto_config_version") -> float:
-    line = next((x for x in (await http.get("/metrics")).text.splitlines()
-                 if x.startswith(f'{name}{{document="{KEY}"}}')), "0 0")  # fmt: skip
-    return float(line.split()[-1])
+    return document_figure((await http.get("/metrics")).text, KEY, name)
 
 
 async def test_a_new_version_of_the_queues_is_applied_without_a_restart_and_the_api_writes_it(

@@ -169,3 +169,27 @@ def test_bad_definitions_are_refused(tmp_path: Any) -> None:
     bad.write_text("lines: {l1: {queues: []}}\n")
     with pytest.raises(InvalidDefinitions):
         read_definitions(bad)
+
+
+def test_new_definitions_regroup_the_lines_and_keep_the_days_counts() -> None:
+    board = Board(DEFS)
+    feed(board, day_of_one_agent())
+    board.dirty_agents.clear()
+    regrouped = Definitions.model_validate(
+        {
+            "defaults": {"service_level_s": 5, "targets": {"asa_s": 5}},
+            "lines": {"first": {"name": "First", "queues": ["q1"]}, "new": {"queues": ["q3"]}},
+        }
+    )
+    board.use(regrouped)
+    snap = board.snapshot(T0 + 1000)
+    assert set(snap["lines"]) == {"first", "new"} and board.dropped_lines == {"water"}
+    assert snap["lines"]["first"]["offered"] == 4  # the day's calls, counted again under the new line
+    assert snap["lines"]["first"]["agents"]["ready"] == 1  # the agent of q1 now belongs to it
+    # a threshold counts calls from now on (the 8 s answer stays in); targets colour at once
+    q1 = snap["queues"]["q1"]
+    assert q1["service_level_answered"] == 1.0 and q1["service_level_s"] == 5
+    assert q1["colours"]["asa_s"] == "red" and "q3" in snap["queues"]
+    assert board.dirty_agents == {"a1"}  # its row (its lines) is written again
+    board.use(DEFS)
+    assert board.dropped_lines == {"first", "new"}  # "water" is back: not dropped any more

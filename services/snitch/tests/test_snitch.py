@@ -1,5 +1,6 @@
 """snitch on real NATS (JetStream), Redis and PostgreSQL: tables from events, duplicates and
-malformed events, Redis flushed, a restart, PostgreSQL away, reports and their errors, metrics."""
+malformed events, Redis flushed, a restart, PostgreSQL away, reports and their errors, metrics, KPI
+definitions changed at run time."""
 
 from __future__ import annotations
 
@@ -10,19 +11,24 @@ from typing import Any
 
 import pytest
 import redis.asyncio as redis
+from bus_testing import connected_bus
 from openpyxl import load_workbook
 from snitch_testing import a_morning, agent, at, publisher, snitch, step, until
 
+from callisto_devkit.configuration import document_figure, read_version, write_version
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.publishers import Publishers
 from callisto_devkit.servers import NatsServer, PostgresServer, RedisServer
 from callisto_protocol.agents import AgentState
 from callisto_protocol.calls import CallDirection, CallState, CallStateChanged
+from callisto_protocol.configuration import ConfigValid, ValidateConfig
 from callisto_protocol.envelope import MESSAGE_ID, MESSAGE_TYPE
 from callisto_protocol.queues import QueueCallKind
+from callisto_runtime import RemoteError
 
 pytestmark = pytest.mark.integration
 K = QueueCallKind
+KPI_DOCUMENT = "snitch.kpi"
 
 
 def redis_url(server: RedisServer, db: int) -> str:
@@ -303,3 +309,75 @@ async def test_a_poison_event_in_a_history_batch_does_not_hold_the_others(
 
 async def _at_least(conn: Any, query: str, wanted: int) -> bool:
     return bool(await conn.fetchval(query) >= wanted)
+
+
+async def test_new_kpi_definitions_are_used_without_a_restart(
+    private_nats: NatsServer, redis_server: RedisServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    """The KPI definitions as the configuration document ``snitch.kpi``: a new version (a line's
+    target, a line removed, one added) is used from the next tick, the day's counts kept; a version
+    that breaks a rule is refused by the owner with the reason, and one written past that is not used."""
+    url = redis_url(redis_server, 7)
+    await publish_all(private_nats.url, a_morning())
+    supervisor = token_issuer.bearer("snitch.kpis.read")
+    async with snitch(private_nats.url, url, postgres_database) as (http, _, _):
+
+        async def line(line_id: str) -> dict[str, Any] | None:
+            found = (await http.get(f"/api/v1/kpis/lines/{line_id}", headers=supervisor)).json()
+            return found if found.get("offered") == 5 else None
+
+        water = await until(lambda: line("water"), "the water line's figures")
+        assert water["service_level"] == round(1 / 3, 4) and water["colours"]["service_level"] == "red"
+        seeded, first = await read_version(private_nats.url, KPI_DOCUMENT)
+        assert "emergencies" in seeded.body["queues"] and seeded.by == "service:snitch"
+
+        changed = {
+            **seeded.body,
+            "lines": {
+                "water": {"name": "Water hotline", "queues": ["emergencies", "general"],
+                          "definition": {"targets": {"service_level": 0.3}}},
+                "everything": {"name": "All calls", "queues": ["emergencies", "general", "billing"]},
+            },
+        }  # fmt: skip
+        second = await write_version(private_nats.url, KPI_DOCUMENT, changed, "water's target lowered")
+
+        async def green() -> bool:
+            found = await line("water")
+            return found is not None and found["colours"]["service_level"] == "green"
+
+        await until(green, "the water line green under its new target")
+        everything = await until(lambda: line("everything"), "the new line, with the day's calls")
+        assert everything["offered"] == 5 and everything["waiting"] == 1
+        assert (await http.get("/api/v1/kpis/lines/billing", headers=supervisor)).status_code == 404
+        r = redis.Redis.from_url(url, decode_responses=True)
+        try:
+            await until(lambda: r.exists("rt:line:everything"), "the new line's table")
+            await until(lambda: _gone(r, "billing"), "the removed line's table gone")
+        finally:
+            await r.aclose()
+        text = (await http.get("/metrics")).text
+        assert 'callisto_snitch_line_service_level_target_ratio{line="water"} 0.3' in text
+        assert document_figure(text, KPI_DOCUMENT) == second
+
+        # a target above 100 %: the owner says why, before anything is written
+        broken = {**changed, "defaults": {"targets": {"service_level": 1.5}}}
+        async with connected_bus(private_nats.url, "core-bus", "kpi-test") as bus:
+            check = ValidateConfig(service="snitch", document=KPI_DOCUMENT, body=broken)
+            with pytest.raises(RemoteError) as refused:
+                await bus.call(check, ConfigValid, token=token_issuer.token("config.write"), timeout=5)
+        assert refused.value.error_id == "invalid-config"
+        assert "defaults.targets.service_level" in refused.value.message
+        # written past the validation: refused here, the version in use stays
+        await write_version(private_nats.url, KPI_DOCUMENT, broken, "past the validation")
+
+        async def refused_once() -> bool:
+            text = (await http.get("/metrics")).text
+            return document_figure(text, KPI_DOCUMENT, "callisto_config_refused_total") == 1
+
+        await until(refused_once, "the broken version refused")
+        assert await green()
+        assert first < second
+
+
+async def _gone(r: redis.Redis, line_id: str) -> bool:
+    return not await r.exists(f"rt:line:{line_id}") and not await r.sismember("rt:lines", line_id)

@@ -1,5 +1,7 @@
 """snitch: wiring of the service. Stateless: every instance rebuilds its board from the stream; the
-history consumers are shared by instances (durable), so each event is stored once."""
+history consumers are shared by instances (durable), so each event is stored once. The KPI definitions
+are the configuration document ``snitch.kpi`` (seeded from the definitions file): a new version is used
+from the next tick on, without a restart."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from callisto_runtime.periodic import periodic
 from callisto_snitch import __version__
 from callisto_snitch.api import kpis, reports, wallboard
 from callisto_snitch.board import Board
-from callisto_snitch.definitions import read_definitions
+from callisto_snitch.definitions import Definitions, read_definitions
 from callisto_snitch.handlers import history_consumers
 from callisto_snitch.history import History
 from callisto_snitch.metrics import KpiCollector
@@ -41,10 +43,17 @@ def build(settings: SnitchSettings | None = None) -> tuple[Service, RealTime, Fa
     database = Database(settings.database_url, "history", MIGRATIONS)
     tables = Tables(settings.redis_url, service.instance)
     notifier = Notifier()
-    live = RealTime(
-        service.bus, Board(definitions, settings.time_zone), tables, notifier, service.metrics_registry
+    board = Board(definitions, settings.time_zone)
+    live = RealTime(service.bus, board, tables, notifier, service.metrics_registry)
+
+    async def use(new: Definitions, version: int) -> None:
+        board.use(new)  # the next tick's figures, colours and lines follow it
+
+    seed = definitions.model_dump(mode="json", exclude_defaults=True)
+    service.configuration.own(
+        "kpi", Definitions.model_validate, use, lambda: seed, summary=Definitions.summary
     )
-    service.metrics_registry.register(KpiCollector(lambda: live.latest, definitions))
+    service.metrics_registry.register(KpiCollector(lambda: live.latest, lambda: board.definitions))
     history = History(database)
     consumers = history_consumers(service.bus, history, settings.history_batch)
     tasks: list[asyncio.Task[None]] = []
@@ -81,9 +90,9 @@ def build(settings: SnitchSettings | None = None) -> tuple[Service, RealTime, Fa
 
     service.include_router(kpis.router(service, live))
     service.include_router(
-        reports.router(service, Reports(database, definitions, settings.time_zone), definitions, live)
+        reports.router(service, Reports(database, lambda: board.definitions, settings.time_zone), live)
     )
-    service.include_router(wallboard.router(definitions, live, notifier, settings.wallboard_key))
+    service.include_router(wallboard.router(live, notifier, settings.wallboard_key))
     app = service.create_app()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return service, live, app

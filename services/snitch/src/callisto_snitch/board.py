@@ -208,12 +208,26 @@ class Board:
         self.unplaced_wrap: dict[str, float] = defaultdict(float)  # wrap-up of calls not yet answered here
         self.dirty_agents: set[str] = set()
         self.events = 0
+        self.line_of: dict[str, list[str]] = {}
+        self.dropped_lines: set[str] = set()  # lines a new version removed: gone from the tables next
+        self.definitions = definitions
+        self.use(definitions)
+
+    def use(self, definitions: Definitions) -> None:
+        """Figures and colours follow ``definitions`` from now on (a new version of the document): the
+        day's counts stay, lines are regrouped, a queue it names appears on the board."""
+        self.dropped_lines |= set(self.definitions.lines) - set(definitions.lines)
+        self.dropped_lines -= set(definitions.lines)
+        self.definitions = definitions
         self.line_of = self._lines_of_queues()
         for queue_id in definitions.queues:
             self.queue(queue_id)
         for line in definitions.lines.values():
             for queue_id in line.queues:
                 self.queue(queue_id)
+        for agent in self.agents.values():
+            agent.lines = self._lines_of(agent.queues)
+            self.dirty_agents.add(agent.agent_id)
 
     # the day ----------------------------------------------------------------------------------
     def roll(self, now: float) -> None:
@@ -381,7 +395,7 @@ class Board:
             agent.name = event.name or agent.name
             if tuple(event.queues) != agent.queues:
                 agent.queues = tuple(event.queues)
-                agent.lines = tuple(sorted({ln for q in agent.queues for ln in self.line_of.get(q, ())}))
+                agent.lines = self._lines_of(agent.queues)
                 for queue_id in agent.queues:
                     self.queue(queue_id)
         self.dirty_agents.add(agent.agent_id)
@@ -457,6 +471,9 @@ class Board:
             for queue_id in line.queues:
                 lines[queue_id].append(line_id)
         return lines
+
+    def _lines_of(self, queues: Iterable[str]) -> tuple[str, ...]:
+        return tuple(sorted({line_id for q in queues for line_id in self.line_of.get(q, ())}))
 
     def agent_rows(self, now: float, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         self.roll(now)

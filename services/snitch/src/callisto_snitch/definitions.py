@@ -1,4 +1,5 @@
-"""KPI definitions per queue (thresholds and targets) and the wallboard's lines, read from YAML.
+"""KPI definitions per queue (thresholds and targets) and the wallboard's lines: the configuration
+document ``snitch.kpi``, seeded from YAML (the definitions file, or the demo's).
 
 A queue takes ``defaults`` changed by its own entry; a queue seen on the bus but not configured takes
 the defaults. The colour of a figure is decided here, once, for the wallboard and the API alike."""
@@ -101,8 +102,11 @@ class Definitions(BaseModel):
         except ValidationError as exc:
             raise ValueError(f"{what}: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from exc
 
+    def summary(self) -> str:
+        return f"{len(self.queues)} queues, {len(self.lines)} lines: " + ", ".join(self.lines)
+
     def queue(self, queue_id: str) -> QueueDefinition:
-        cache = self._merged  # merged once per queue: definitions never change
+        cache = self._merged  # merged once per queue: a version never changes (a new one is a new object)
         found = cache.get(("queue", queue_id))
         if found is None:
             found = cache[("queue", queue_id)] = self._merge(self.queues.get(queue_id, {}), queue_id)

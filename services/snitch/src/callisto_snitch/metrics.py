@@ -37,12 +37,15 @@ TARGETS = (  # target, metric suffix, help
 
 
 class KpiCollector(Collector):
-    def __init__(self, snapshot: Callable[[], dict[str, Any]], definitions: Definitions) -> None:
+    def __init__(
+        self, snapshot: Callable[[], dict[str, Any]], definitions: Callable[[], Definitions]
+    ) -> None:
         self.snapshot = snapshot
-        self.definitions = definitions
+        self.definitions = definitions  # the version in use (a new one may come at any time)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snap = self.snapshot()
+        definitions = self.definitions()
         for scope in ("queue", "line"):
             rows: dict[str, dict[str, Any]] = snap[scope + "s"]
             for field, suffix, text in FIGURES:
@@ -64,7 +67,12 @@ class KpiCollector(Collector):
                 family = GaugeMetricFamily(
                     f"callisto_snitch_{scope}_{suffix}", f"{text} (per {scope})", labels=[scope]
                 )
-                of = self.definitions.queue if scope == "queue" else self.definitions.line
                 for key in rows:
-                    family.add_metric([key], float(getattr(of(key).targets, target)))
+                    if scope == "queue":
+                        definition = definitions.queue(key)
+                    elif key in definitions.lines:
+                        definition = definitions.line(key)
+                    else:
+                        continue  # a line the newest version removed, still in the last snapshot
+                    family.add_metric([key], float(getattr(definition.targets, target)))
                 yield family

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -218,9 +219,9 @@ def _row(
 
 
 class Reports:
-    def __init__(self, database: Database, definitions: Definitions, zone: str) -> None:
+    def __init__(self, database: Database, definitions: Callable[[], Definitions], zone: str) -> None:
         self.db = database
-        self.definitions = definitions
+        self.definitions = definitions  # the version in use
         self.zone = zone
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
@@ -234,7 +235,7 @@ class Reports:
     async def queues(
         self, queue_ids: list[str], span: Period, definition: QueueDefinition
     ) -> list[dict[str, Any]]:
-        defs = [self.definitions.queue(q) for q in queue_ids]
+        defs = [self.definitions().queue(q) for q in queue_ids]
         args = (span.start, span.end, self.zone, STEP[span.interval])
         sl_s, short_s = [d.service_level_s for d in defs], [d.short_abandon_s for d in defs]
         counts, seconds, wraps = await asyncio.gather(  # three connections, side by side
@@ -255,10 +256,11 @@ class Reports:
             self._fetch(AGENT_CALLS, *args, agent_id), self._seconds(args, None, agent_id)
         )
         rows = []
+        defaults = self.definitions().defaults
         for record in counts:
             values = dict(record)
             values["wrap_s"] = seconds.get(record["bucket"], {}).get("wrap_up", 0.0)
-            row = _row(record["bucket"], values, seconds.get(record["bucket"], {}), self.definitions.defaults)
+            row = _row(record["bucket"], values, seconds.get(record["bucket"], {}), defaults)
             rows.append(
                 {k: row[k] for k in ("bucket", "answered", "handled", "aht_s", "occupancy", "seconds")}
             )

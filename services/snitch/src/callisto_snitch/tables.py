@@ -60,6 +60,8 @@ class Tables:
     async def write(self, board: Board, snapshot: dict[str, Any], now: float) -> None:
         dirty = set(board.dirty_agents)
         board.dirty_agents.clear()
+        dropped = set(board.dropped_lines)
+        board.dropped_lines.clear()
         try:
             if not await self.redis.exists(EPOCH):
                 dirty = set(board.agents)
@@ -74,6 +76,9 @@ class Tables:
                 pipe.sadd(QUEUES, *snapshot["queues"])
             if snapshot["lines"]:
                 pipe.sadd(LINES, *snapshot["lines"])
+            if dropped:
+                pipe.delete(*(f"rt:line:{line_id}" for line_id in dropped))
+                pipe.srem(LINES, *dropped)
             if dirty:
                 for row in board.agent_rows(now, dirty):
                     pipe.hset(f"rt:agent:{row['agent_id']}", mapping=flat(row))
@@ -84,5 +89,6 @@ class Tables:
             self.writes += 1
         except (redis.RedisError, OSError) as exc:
             board.dirty_agents |= dirty
+            board.dropped_lines |= dropped - set(board.definitions.lines)
             self.failures += 1
             log.warning("rt: writing the tables failed: %r", exc)

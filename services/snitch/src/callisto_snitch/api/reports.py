@@ -13,7 +13,6 @@ from fastapi import APIRouter, Path, Query, Response
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_runtime import Service
 from callisto_snitch.chart import svg
-from callisto_snitch.definitions import Definitions
 from callisto_snitch.errors import UnknownAgent, UnknownLine, UnknownQueue
 from callisto_snitch.export import to_csv, to_xlsx
 from callisto_snitch.realtime import RealTime
@@ -24,11 +23,12 @@ Kind = Literal["queues", "lines", "agents"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def router(service: Service, reports: Reports, definitions: Definitions, live: RealTime) -> APIRouter:
+def router(service: Service, reports: Reports, live: RealTime) -> APIRouter:
     api = APIRouter(prefix="/api/v1/reports", tags=["reports"])
     may_read = service.require("snitch.reports.read")
 
     async def rows(kind: Kind, key: str, span: Period) -> list[dict[str, Any]]:
+        definitions = live.board.definitions  # the version in use
         if kind == "lines":
             line = definitions.lines.get(key)
             if line is None:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 
 from callisto_runtime.problems import responses
-from callisto_snitch.definitions import Definitions
 from callisto_snitch.errors import SnitchError, UnknownLine, UnknownQueue, WrongWallboardKey
 from callisto_snitch.notifier import Notifier, Selection
 from callisto_snitch.realtime import RealTime
@@ -21,10 +20,11 @@ def _ids(text: str | None) -> tuple[str, ...]:
     return tuple(i for i in (text or "").split(",") if i)
 
 
-def router(definitions: Definitions, live: RealTime, notifier: Notifier, key: str | None) -> APIRouter:
+def router(live: RealTime, notifier: Notifier, key: str | None) -> APIRouter:
     api = APIRouter(tags=["wallboard"])
 
     def selection(lines: str | None, queues: str | None, given_key: str | None) -> Selection:
+        definitions = live.board.definitions  # the version in use
         if key is not None and not secrets.compare_digest(given_key or "", key):
             raise WrongWallboardKey("this wallboard wants its key (?key=...)")
         chosen = Selection(_ids(lines), _ids(queues))
