@@ -1,6 +1,7 @@
 """Intake against real PostgreSQL, NATS and SMTP: Prometheus Alertmanager webhooks become tickets
 (one per fingerprint, priority from severity, resolved alerts annotate, critical ones reach
-management, unclassified ones wait in triage, malformed ones write nothing); inbound mail opens
+management, unclassified ones wait in triage, malformed ones write nothing; the rules changed at run
+time); inbound mail opens
 tickets and replies thread into them, with attachments."""
 
 from __future__ import annotations
@@ -12,14 +13,19 @@ from typing import Any
 import aiosmtplib
 import httpx
 import pytest
+from bus_testing import connected_bus
 from helpdesk_testing import eventually, helpdesk, mailbox, ticket_when
 
+from callisto_devkit.configuration import document_figure, read_version, write_version
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_port
 from callisto_devkit.servers import NatsServer
+from callisto_protocol.configuration import ConfigValid, ValidateConfig
+from callisto_runtime import RemoteError
 
 pytestmark = pytest.mark.integration
 STARTS = "2026-11-20T10:00:00Z"
+RULES = "helpdesk.alert-rules"
 
 
 def alert(name: str, fingerprint: str, status: str = "firing", **labels: str) -> dict[str, Any]:
@@ -121,6 +127,30 @@ async def test_alertmanager_alerts_become_tickets(
         assert len(await tickets()) == 3
         metrics = (await http.get("/metrics")).text
         assert 'callisto_helpdesk_alerts_total{outcome="opened"} 3.0' in metrics
+
+        # the rules are the document helpdesk.alert-rules: a new version takes the next alert
+        rules, _ = await read_version(private_nats.url, RULES)
+        odd_rule = {"match": {"alertname": "SomethingOdd"}, "category": "alert-server"}
+        gone_rule = {"match": {"alertname": "Vanished"}, "category": "no-such-category"}
+        changed = {**rules.body, "rules": [odd_rule, gone_rule, *rules.body["rules"]]}
+        version = await write_version(private_nats.url, RULES, changed, "odd things are servers")
+        await eventually(lambda: _applied(http, version))
+        later = (await post(webhook(alert("SomethingOdd", "d4"), alert("Vanished", "e5")))).json()["alerts"]
+        by_id = {t["ticket_id"]: t for t in await tickets()}
+        assert by_id[later[0]["ticket_id"]]["category_id"] == "alert-server"
+        assert by_id[later[1]["ticket_id"]]["category_id"] == "triage"  # its rule's category does not exist
+        # a pattern that is no regular expression: refused by helpdesk with the reason
+        broken = {**changed, "rules": [{"match": {"alertname": "(unclosed"}, "category": "alert-server"}]}
+        async with connected_bus(private_nats.url, "core-bus", "rules-test") as bus:
+            check = ValidateConfig(service="helpdesk", document=RULES, body=broken)
+            with pytest.raises(RemoteError) as refused:
+                await bus.call(check, ConfigValid, token=token_issuer.token("config.write"), timeout=5)
+        assert refused.value.error_id == "invalid-config"
+        assert "'(unclosed' is not a regular expression" in refused.value.message
+
+
+async def _applied(http: httpx.AsyncClient, version: int) -> bool:
+    return document_figure((await http.get("/metrics")).text, RULES) == version
 
 
 def mail(sender: str, subject: str, text: str, **headers: str) -> EmailMessage:

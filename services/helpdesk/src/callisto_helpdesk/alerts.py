@@ -2,8 +2,9 @@
 
 One ticket per alert fingerprint while it lasts: a repeated notification changes nothing, an alert
 firing again after it resolved is a comment, a resolved alert annotates its ticket (which people
-still resolve, having looked). Priority from the ``severity`` label, category from the rules of
-``alerts.yaml`` (no rule: triage, for a human); critical alerts also notify management. Each
+still resolve, having looked). Priority from the ``severity`` label, category from the rules of the
+configuration document ``helpdesk.alert-rules`` (seeded from ``alerts.yaml``; a new version is used
+for the next alert; no rule: triage, for a human); critical alerts also notify management. Each
 fingerprint is handled under a PostgreSQL advisory lock, so concurrent deliveries of one alert
 (Alertmanager retries) never open two tickets.
 """
@@ -14,16 +15,16 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from callisto_helpdesk.desk import TicketDesk
 from callisto_helpdesk.lifecycle import Level
 from callisto_helpdesk.metrics import HelpdeskMetrics
 from callisto_helpdesk.notices import Notices
-from callisto_helpdesk.tickets import CommentIn, TicketIn
+from callisto_helpdesk.tickets import CATEGORY_PATTERN, CommentIn, TicketIn
 
 DEFAULT_RULES = Path(__file__).with_name("alerts.yaml")
 CLOSED = ("closed", "merged")
@@ -53,6 +54,46 @@ class AlertmanagerWebhook(BaseModel):
     truncatedAlerts: int = Field(default=0, ge=0)  # noqa: N815
 
 
+Level1to3 = Annotated[int, Field(ge=1, le=3, description="1 high, 2 medium, 3 low")]
+
+
+class AlertRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    match: dict[str, str] = Field(min_length=1, description="label: regular expression of its whole value")
+    category: str = Field(pattern=CATEGORY_PATTERN)
+
+    @field_validator("match")
+    @classmethod
+    def _patterns(cls, match: dict[str, str]) -> dict[str, str]:
+        for label, pattern in match.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"label {label!r}: {pattern!r} is not a regular expression ({exc})") from exc
+        return match
+
+
+class AlertRulesDocument(BaseModel):
+    """The configuration document ``helpdesk.alert-rules`` (seeded from ``alerts.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    severity: dict[str, tuple[Level1to3, Level1to3]] = Field(
+        default={}, description="label `severity` (any case): [urgency, impact]"
+    )
+    unknown_severity: tuple[Level1to3, Level1to3] = (2, 3)
+    rules: list[AlertRule] = Field(default=[], max_length=500, description="the first that matches wins")
+
+    def summary(self) -> str:
+        return f"{len(self.rules)} rules, {len(self.severity)} severities"
+
+
+def read_rules(path: Path = DEFAULT_RULES) -> AlertRulesDocument:
+    """The rules file (the document's first version): a bad file stops the start."""
+    return AlertRulesDocument.model_validate(yaml.safe_load(path.read_text()) or {})
+
+
 @dataclass(frozen=True)
 class AlertRules:
     severity: dict[str, tuple[int, int]]
@@ -60,14 +101,13 @@ class AlertRules:
     rules: list[tuple[dict[str, re.Pattern[str]], str]]
 
     @classmethod
-    def read(cls, path: Path = DEFAULT_RULES) -> AlertRules:
-        data = yaml.safe_load(path.read_text())
+    def of(cls, document: AlertRulesDocument) -> AlertRules:
         return cls(
-            {name: (a, b) for name, (a, b) in data["severity"].items()},
-            (data["unknown_severity"][0], data["unknown_severity"][1]),
+            {name.lower(): levels for name, levels in document.severity.items()},
+            document.unknown_severity,
             [
-                ({label: re.compile(pattern) for label, pattern in rule["match"].items()}, rule["category"])
-                for rule in data["rules"]
+                ({label: re.compile(pattern) for label, pattern in rule.match.items()}, rule.category)
+                for rule in document.rules
             ],
         )
 
@@ -151,10 +191,7 @@ class AlertIntake:
     async def _open(self, alert: Alert, actor: str) -> str:
         subject, description = describe(alert)
         urgency, impact = self.rules.levels(alert.labels)
-        wanted = alert.labels.get("category")
-        category = (
-            wanted if wanted and await self.desk.store.category(wanted) else self.rules.category(alert.labels)
-        )
+        category = await self._category(alert.labels)
         critical = urgency is Level.HIGH and impact is Level.HIGH
 
         async def tell_management(conn: Any, _: Any, row: Any) -> None:
@@ -165,12 +202,20 @@ class AlertIntake:
                 )  # fmt: skip
 
         body = TicketIn(
-            subject=subject, description=description, category_id=category or "triage", channel="monitoring",
+            subject=subject, description=description, category_id=category, channel="monitoring",
             urgency=urgency, impact=impact,
         )  # fmt: skip
         ticket = await self.desk.open(body, actor, also=tell_management)
         await self._mark(alert, ticket.ticket_id)
         return ticket.ticket_id
+
+    async def _category(self, labels: dict[str, str]) -> str:
+        """A ``category`` label naming a known category, else the first matching rule's (when that
+        category still exists), else triage."""
+        for wanted in (labels.get("category"), self.rules.category(labels)):
+            if wanted and await self.desk.store.category(wanted):
+                return wanted
+        return "triage"
 
     async def _note(self, ticket_id: str, text: str, actor: str) -> None:
         await self.desk.comment(ticket_id, CommentIn(body=text, public=False), actor)

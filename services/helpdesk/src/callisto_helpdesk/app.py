@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from callisto_helpdesk import __version__, handlers
-from callisto_helpdesk.alerts import AlertIntake, AlertRules
+from callisto_helpdesk.alerts import AlertIntake, AlertRules, AlertRulesDocument, read_rules
 from callisto_helpdesk.api import attachments as attachment_api
 from callisto_helpdesk.api import cards as card_api
 from callisto_helpdesk.api import confirm, contacts, intake, sla, tickets
@@ -72,7 +72,16 @@ def build(settings: HelpdeskSettings | None = None) -> tuple[Service, ContactBoo
     )  # fmt: skip
     mailer = Mailer(database, service.bus, smtp, metrics)
     attachments = Attachments(database, settings.max_attachment_bytes)
-    alerts = AlertIntake(desk, notices, AlertRules.read(), metrics)
+    first_rules = read_rules()  # a bad file stops the start
+    alerts = AlertIntake(desk, notices, AlertRules.of(first_rules), metrics)
+
+    async def use_rules(document: AlertRulesDocument, version: int) -> None:
+        alerts.rules = AlertRules.of(document)  # the next alert follows them
+
+    service.configuration.own(
+        "alert-rules", AlertRulesDocument.model_validate, use_rules,
+        lambda: first_rules.model_dump(mode="json"), summary=AlertRulesDocument.summary,
+    )  # fmt: skip
     mail = MailIntake(desk, attachments, notices, metrics)
     cards = CallCards(database, settings.phone_region)
     consumers = [  # started once PostgreSQL answers; events wait in the stream meanwhile
