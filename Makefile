@@ -17,7 +17,7 @@ lint:
 	$(BIN)/ruff check .
 
 typecheck:
-	$(BIN)/mypy libs/protocol/src libs/runtime/src libs/backup/src libs/devkit/src libs/sip/src services/core-bus/src services/auth/src services/queue-manager/src services/call-manager/src services/helpdesk/src services/snitch/src services/recording/src
+	$(BIN)/mypy libs/protocol/src libs/runtime/src libs/backup/src libs/devkit/src libs/sip/src services/core-bus/src services/auth/src services/queue-manager/src services/call-manager/src services/helpdesk/src services/snitch/src services/recording/src services/dialer/src
 
 client-test:
 	cd clients/operator && npm test --silent
