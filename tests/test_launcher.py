@@ -80,11 +80,12 @@ def test_up_status_down() -> None:
         wait_until(lambda: all(s["ready"] for s in registry()), 10, "every service ready in the registry")
         services_seen = sorted(str(s["service"]) for s in registry())
         assert services_seen == [
-            "auth", "call-manager", "call-manager", "core-bus", "core-bus", "helpdesk", "queue-manager",
-            "queue-manager", "recording", "snitch",
+            "auth", "call-manager", "call-manager", "core-bus", "core-bus", "dialer", "dialer", "helpdesk",
+            "queue-manager", "queue-manager", "recording", "snitch",
         ]  # fmt: skip
         roles = sorted((str(s["service"]), str(s["role"])) for s in registry() if s["service"] != "auth")
         assert ("call-manager", "standby") in roles and roles.count(("queue-manager", "active")) == 1
+        assert roles.count(("dialer", "active")) == 1 and ("dialer", "standby") in roles
         # the newcomer's demo: softphones for the demo agents, calls through IVR, queues and agents
         shown = callisto("demo", "--calls", "4", "--talk-ms", "1500", home=home)
         assert shown.returncode == 0, shown.stdout + shown.stderr

@@ -30,6 +30,14 @@ from callisto_protocol.control import (
     SuiteHealth,
 )
 from callisto_protocol.deadletters import DeadLetter
+from callisto_protocol.dialer import (
+    CampaignList,
+    CampaignState,
+    CampaignStateChanged,
+    CampaignSummary,
+    DialMode,
+    ListCampaigns,
+)
 from callisto_protocol.help import (
     AcceptHelp,
     CancelHelp,
@@ -381,4 +389,14 @@ EXAMPLES: list[Message] = [
     ConfigValid(document="queue-manager.queues", summary="1 queue, 0 agents"),
     ConfigChanged(owner="queue-manager", document="queue-manager.queues", version=7, by="u-admin",
                   comment="billing: longest idle first"),
+    CampaignStateChanged(
+        campaign_id="debtors-december", state=CampaignState.RUNNING, previous=CampaignState.SCHEDULED,
+        by="supervisor1", reason="",
+    ),
+    ListCampaigns(finished=True),
+    CampaignList(campaigns=[CampaignSummary(
+        campaign_id="debtors-december", name="Debtors, December", state=CampaignState.PAUSED,
+        mode=DialMode.PREDICTIVE, queue_id="collections", contacts=1200, remaining=845,
+        updated_at=datetime(2026, 12, 7, 10, 0, tzinfo=UTC),
+    )]),
 ]

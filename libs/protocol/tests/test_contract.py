@@ -170,6 +170,7 @@ def test_exported_names() -> None:
             "contacts",
             "control",
             "deadletters",
+            "dialer",
             "help",
             "lists",
             "message_class",

@@ -57,9 +57,12 @@ def test_a_spent_budget_allows_no_risk_and_little_spent_allows_more() -> None:
     spent = Budget(answered=1000, abandoned=35, answered_today=400, abandoned_today=14)
     stopped = pacing.decide(floor, knows, spent)
     assert stopped.theta == 0.0 and stopped.calls == 10  # exactly the ready agents: nobody can be abandoned
-    assert pacing.decide(floor, knows, Budget(answered=1000, answered_today=400)).calls > pacing.decide(
-        floor, knows, Budget(answered=1000, abandoned=20, answered_today=400, abandoned_today=8)
-    ).calls
+    assert (
+        pacing.decide(floor, knows, Budget(answered=1000, answered_today=400)).calls
+        > pacing.decide(
+            floor, knows, Budget(answered=1000, abandoned=20, answered_today=400, abandoned_today=8)
+        ).calls
+    )
     yesterday_bad = Budget(answered=1000, abandoned=40, answered_today=0, abandoned_today=0)
     assert pacing.theta(yesterday_bad) == 0.0  # the policy's window counts, not only today
 

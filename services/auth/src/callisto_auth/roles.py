@@ -32,13 +32,13 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
     ),
     Role.SUPERVISOR: ("qm.#", "cm.#", "helpdesk.tickets.#", "helpdesk.contacts.#", "snitch.#",
                       "core-bus.services.read", "core-bus.health.read", "core-bus.agents.read",
-                      "core-bus.calls.read", "recording.read", "recording.listen"),
+                      "core-bus.calls.read", "recording.read", "recording.listen", "dialer.#"),
     Role.ADMINISTRATOR: ("#",),
     Role.QUALITY_MANAGER: ("recording.#", "snitch.reports.#", "helpdesk.tickets.read", "qm.queues.read"),
     Role.INTEGRATOR: ("core-bus.services.read", "core-bus.health.read", "helpdesk.contacts.read",
                       "helpdesk.contacts.update", "helpdesk.tickets.read", "helpdesk.tickets.create",
                       "helpdesk.tickets.update", "helpdesk.intake.alerts", "snitch.kpis.read",
-                      "cm.calls.originate", "qm.callbacks.create"),
+                      "cm.calls.originate", "qm.callbacks.create", "dialer.campaigns.read", "dialer.lists.#"),
     Role.SERVICE: (),  # a service account's permissions are its own (SERVICE_PERMISSIONS by default)
 }  # fmt: skip
 

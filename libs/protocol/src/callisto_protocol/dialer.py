@@ -1,0 +1,67 @@
+"""The dialer: outbound campaigns change state (draft, scheduled, running, paused, completed,
+stopped); other services ask which campaigns there are and how far each has come."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from callisto_protocol.ids import Token
+from callisto_protocol.messages import Command, Event, Reply
+
+
+class CampaignState(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+
+
+class DialMode(StrEnum):
+    PREVIEW = "preview"  # the agent sees the card first, then dials or skips
+    PROGRESSIVE = "progressive"  # one call per ready agent
+    PREDICTIVE = "predictive"  # paced to the abandon limit
+    AGENTLESS = "agentless"  # a message; optionally "press 1" into the campaign's queue
+
+
+class CampaignStateChanged(Event):
+    message_type: ClassVar[str] = "dialer.campaign-state"
+    subject: ClassVar[str] = "cc.dialer.campaign.{campaign_id}.state"
+    publisher: ClassVar[str] = "dialer"
+    campaign_id: Token
+    state: CampaignState
+    previous: CampaignState | None = None
+    by: str = Field(min_length=1, max_length=200, description="who: a person, or system")
+    reason: str = Field(default="", max_length=500)
+
+
+class CampaignSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    campaign_id: Token
+    name: str
+    state: CampaignState
+    mode: DialMode
+    queue_id: Token
+    contacts: int = Field(ge=0, description="on the list (removed ones apart)")
+    remaining: int = Field(ge=0, description="not yet finished: still to be called or to be called again")
+    updated_at: datetime
+
+
+class CampaignList(Reply):
+    message_type: ClassVar[str] = "dialer.campaign-list"
+    campaigns: list[CampaignSummary]
+
+
+class ListCampaigns(Command):
+    """Every campaign that is not finished (``finished`` too: the completed and stopped ones)."""
+
+    message_type: ClassVar[str] = "dialer.list-campaigns"
+    subject: ClassVar[str] = "cc.rpc.dialer.campaigns"
+    reply_type: ClassVar[type[Reply]] = CampaignList
+    finished: bool = False

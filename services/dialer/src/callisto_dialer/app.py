@@ -1,0 +1,42 @@
+"""dialer: wiring of the service. Campaigns, lists and do-not-call lists live in PostgreSQL, so every
+instance serves the API; the instance holding the lease is the one that will dial."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from callisto_dialer import __version__
+from callisto_dialer.api import campaigns, dnc
+from callisto_dialer.campaign_desk import CampaignDesk
+from callisto_dialer.handlers import serve_commands
+from callisto_dialer.notifier import Notifier
+from callisto_dialer.settings import DialerSettings
+from callisto_dialer.store import DialerStore
+from callisto_runtime import Service
+from callisto_runtime.database import Database
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def build(settings: DialerSettings | None = None) -> tuple[Service, DialerStore, FastAPI]:
+    settings = settings or DialerSettings()
+    service = Service("dialer", __version__, settings, singleton=True)
+    database = Database(settings.database_url, "dialer", MIGRATIONS)
+    store = DialerStore(database)
+    desk = CampaignDesk(store, Notifier(service.bus))
+    service.add_check("postgres", database.healthy)
+
+    @service.on_startup
+    async def startup() -> None:
+        database.start()
+        await serve_commands(service, store)
+
+    @service.on_shutdown
+    async def shutdown() -> None:
+        await database.close()
+
+    service.include_router(campaigns.router(service, desk, store, settings))
+    service.include_router(dnc.router(service, store))
+    return service, store, service.create_app()

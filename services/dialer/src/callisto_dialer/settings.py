@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from callisto_runtime import ServiceSettings
+
+
+class DialerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLISTO_DIALER_", extra="ignore", frozen=True)
+
+    http_port: int = Field(default=8104, ge=0, le=65535)
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/callisto"
+    default_region: str = Field(
+        default="RU", description="numbers written without a country code are of this region (ISO 3166)"
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="the largest request body: an imported list (413 beyond)",
+    )
+    max_list_rows: int = Field(default=500_000, ge=1, description="rows in one import (413 beyond)")
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, region: str) -> str:
+        import phonenumbers
+
+        if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown region {region!r}")
+        return region.upper()
