@@ -12,25 +12,25 @@ import httpx
 from callisto_devkit.processes import free_port
 from callisto_devkit.pytest_plugin import serve_in_process
 from callisto_dialer.app import build
+from callisto_dialer.hopper import Hopper
 from callisto_dialer.settings import DialerSettings
-from callisto_dialer.store import DialerStore
 from callisto_runtime import Mode
 
 
 @contextlib.asynccontextmanager
 async def dialer(
     nats_url: str, database_url: str, **overrides: Any
-) -> AsyncIterator[tuple[httpx.AsyncClient, DialerStore]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, Hopper]]:
     port = free_port()
     settings = DialerSettings(
         nats_url=nats_url, http_port=port, database_url=database_url, mode=Mode.DEVELOPMENT, **overrides
     )
-    _, store, app = build(settings)
+    _, hopper, app = build(settings)
     async with serve_in_process(app, port) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
         async with asyncio.timeout(20):
             while (await http.get("/readyz")).status_code != 200:
                 await asyncio.sleep(0.05)
-        yield http, store
+        yield http, hopper
 
 
 def campaign(campaign_id: str = "debtors", **more: Any) -> dict[str, Any]:

@@ -8,9 +8,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from callisto_dialer import __version__
-from callisto_dialer.api import campaigns, dnc
+from callisto_dialer.api import attempts, campaigns, dnc
 from callisto_dialer.campaign_desk import CampaignDesk
 from callisto_dialer.handlers import serve_commands
+from callisto_dialer.hopper import Hopper
 from callisto_dialer.notifier import Notifier
 from callisto_dialer.settings import DialerSettings
 from callisto_dialer.store import DialerStore
@@ -20,11 +21,12 @@ from callisto_runtime.database import Database
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def build(settings: DialerSettings | None = None) -> tuple[Service, DialerStore, FastAPI]:
+def build(settings: DialerSettings | None = None) -> tuple[Service, Hopper, FastAPI]:
     settings = settings or DialerSettings()
     service = Service("dialer", __version__, settings, singleton=True)
     database = Database(settings.database_url, "dialer", MIGRATIONS)
     store = DialerStore(database)
+    hopper = Hopper(database)
     desk = CampaignDesk(store, Notifier(service.bus))
     service.add_check("postgres", database.healthy)
 
@@ -39,4 +41,5 @@ def build(settings: DialerSettings | None = None) -> tuple[Service, DialerStore,
 
     service.include_router(campaigns.router(service, desk, store, settings))
     service.include_router(dnc.router(service, store))
-    return service, store, service.create_app()
+    service.include_router(attempts.router(service, store, hopper))
+    return service, hopper, service.create_app()

@@ -18,7 +18,8 @@ from callisto_runtime.database import Database
 
 COUNTS = """
     (SELECT count(*) FROM contacts k WHERE k.campaign_id = c.id AND k.state <> 'removed') AS contacts,
-    (SELECT count(*) FROM contacts k WHERE k.campaign_id = c.id AND k.state = 'pending') AS remaining
+    (SELECT count(*) FROM contacts k WHERE k.campaign_id = c.id AND k.state IN ('pending', 'calling'))
+        AS remaining
 """
 INCOMING = (
     "external_id", "name", "numbers", "zones", "amount_owed", "due_date", "attributes", "remove"

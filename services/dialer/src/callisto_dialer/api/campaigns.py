@@ -48,7 +48,7 @@ class Contact(BaseModel):
     amount_owed: Decimal | None
     due_date: date | None
     attributes: dict[str, str]
-    state: Literal["pending", "done", "removed"]
+    state: Literal["pending", "calling", "done", "removed"]
     attempts: int
     next_at: datetime | None
     outcome: str | None
@@ -134,7 +134,7 @@ def router(service: Service, desk: CampaignDesk, store: DialerStore, settings: D
     )
     async def contacts(
         campaign_id: CampaignId,
-        state: Literal["pending", "done", "removed"] | None = None,
+        state: Literal["pending", "calling", "done", "removed"] | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
         _: Claims = may_read,

@@ -1,0 +1,47 @@
+"""/api/v1/campaigns/{id}/attempts: every attempt with the rules the policy checked (the compliance
+log), in the order they were planned."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from callisto_dialer.hopper import Hopper
+from callisto_dialer.store import DialerStore
+from callisto_protocol.ids import TOKEN_PATTERN
+from callisto_runtime import Service
+from callisto_runtime.problems import responses
+from callisto_runtime.tokens import Claims
+
+
+class AttemptEntry(BaseModel):
+    id: str
+    external_id: str
+    number: str
+    policy: str
+    checked: list[str] = Field(description="every rule looked at before it was dialled, with its outcome")
+    state: Literal["planned", "dialling", "ended"]
+    outcome: str | None
+    call_id: str | None
+    planned_at: datetime
+    dialled_at: datetime | None
+    ended_at: datetime | None
+
+
+def router(service: Service, store: DialerStore, hopper: Hopper) -> APIRouter:
+    api = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
+
+    @api.get("/{campaign_id}/attempts", summary="The compliance log: every attempt", responses=responses(404))
+    async def attempts(
+        campaign_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        _: Claims = service.require("dialer.campaigns.read"),
+    ) -> list[AttemptEntry]:
+        await store.campaign(campaign_id)
+        return [AttemptEntry.model_validate(row) for row in await hopper.attempts(campaign_id, limit, offset)]
+
+    return api

@@ -1,0 +1,164 @@
+"""The hopper: the next contacts a running campaign may call now, each attempt written down before its
+number is dialled (with the rules checked), and where each contact stands once its attempt ended.
+
+``take`` locks due contacts (``FOR UPDATE SKIP LOCKED``: two takers never get the same one), asks
+``scheduling.plan`` about each with every call made to its numbers in the last 32 days (any campaign:
+the policy counts calls to the person) and the do-not-call numbers, and in the same transaction writes
+a planned attempt (the contact becomes ``calling``), a later time, or the contact's end."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from callisto_dialer.campaigns import Retries
+from callisto_dialer.errors import UnknownCampaign
+from callisto_dialer.policies import POLICIES, Attempt, holidays_of
+from callisto_dialer.scheduling import Dial, Finished, Later, Outcome, Rules, after_outcome, plan
+from callisto_protocol import new_id
+from callisto_runtime.database import Database
+
+HISTORY = timedelta(days=32)  # a calendar month and the 72 hours after an abandoned call
+SCAN = 10  # contacts looked at per attempt wanted, at most, before the take gives up for now
+
+
+def rules_of(campaign: Any) -> Rules:
+    return Rules(
+        policy=POLICIES[campaign["policy"]], holidays=holidays_of(campaign["holidays"]),
+        max_attempts=campaign["max_attempts"], retries=Retries.model_validate_json(campaign["retries"]),
+        ends_at=campaign["ends_at"],
+    )  # fmt: skip
+
+
+class Hopper:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    async def take(self, campaign_id: str, wanted: int, now: datetime) -> list[dict[str, Any]]:
+        """Up to ``wanted`` attempts planned now (id, external_id, number, checked)."""
+        planned: list[dict[str, Any]] = []
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            campaign = await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1 FOR SHARE", campaign_id)
+            if campaign is None:
+                raise UnknownCampaign(f"no campaign {campaign_id!r}", {"campaign_id": campaign_id})
+            if campaign["state"] != "running" or wanted <= 0:
+                return planned
+            rules = rules_of(campaign)
+            scanned = 0
+            while len(planned) < wanted and scanned < wanted * SCAN:
+                rows = await conn.fetch(
+                    "SELECT external_id, numbers, zones, attempts FROM contacts"
+                    " WHERE campaign_id = $1 AND state = 'pending' AND (next_at IS NULL OR next_at <= $2)"
+                    " ORDER BY next_at NULLS FIRST, external_id LIMIT $3 FOR UPDATE SKIP LOCKED",
+                    campaign_id, now, wanted - len(planned),
+                )  # fmt: skip
+                if not rows:
+                    break
+                scanned += len(rows)
+                numbers = sorted({n for row in rows for n in row["numbers"]})
+                calls = await conn.fetch(
+                    "SELECT number, planned_at, outcome FROM attempts"
+                    " WHERE number = ANY($1) AND planned_at > $2",
+                    numbers, now - HISTORY,
+                )  # fmt: skip
+                on_lists = await conn.fetch(
+                    "SELECT number FROM dnc WHERE number = ANY($1) AND campaign_id IN ('', $2)",
+                    numbers,
+                    campaign_id,
+                )
+                blocked = frozenset(r["number"] for r in on_lists)
+                for row in rows:
+                    history = [
+                        Attempt(c["planned_at"], c["outcome"] == Outcome.ABANDONED)
+                        for c in calls
+                        if c["number"] in row["numbers"]
+                    ]
+                    decided = plan(
+                        rules, row["numbers"], row["zones"], row["attempts"], history, blocked, now
+                    )
+                    planned += await self._write(conn, campaign, row["external_id"], decided, now)
+        return planned
+
+    async def _write(
+        self, conn: Any, campaign: Any, external_id: str, decided: Dial | Later | Finished, now: datetime
+    ) -> list[dict[str, Any]]:
+        key = (campaign["id"], external_id)
+        if isinstance(decided, Later):
+            await conn.execute(
+                "UPDATE contacts SET next_at = $3, updated_at = now()"
+                " WHERE campaign_id = $1 AND external_id = $2",
+                *key, decided.at,
+            )  # fmt: skip
+            return []
+        if isinstance(decided, Finished):
+            await conn.execute(
+                "UPDATE contacts SET state = 'done', outcome = $3, next_at = NULL, updated_at = now()"
+                " WHERE campaign_id = $1 AND external_id = $2",
+                *key, decided.outcome,
+            )  # fmt: skip
+            return []
+        attempt_id = new_id()
+        await conn.execute(
+            "INSERT INTO attempts (id, campaign_id, external_id, number, policy, checked, planned_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            attempt_id, *key, decided.number, campaign["policy"], list(decided.checked), now,
+        )  # fmt: skip
+        await conn.execute(
+            "UPDATE contacts SET state = 'calling', updated_at = now()"
+            " WHERE campaign_id = $1 AND external_id = $2",
+            *key,
+        )  # fmt: skip
+        return [
+            {
+                "id": attempt_id,
+                "external_id": external_id,
+                "number": decided.number,
+                "checked": decided.checked,
+            }
+        ]
+
+    async def dialling(self, attempt_id: str, call_id: str, now: datetime) -> None:
+        await self.db.pool.execute(
+            "UPDATE attempts SET state = 'dialling', call_id = $2, dialled_at = $3"
+            " WHERE id = $1 AND state = 'planned'",
+            attempt_id, call_id, now,
+        )  # fmt: skip
+
+    async def finish(self, attempt_id: str, outcome: Outcome, now: datetime) -> str | None:
+        """The attempt ended with ``outcome``: the contact is called again later, or is finished (its
+        outcome returned). Once only: an attempt already ended changes nothing (None)."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            attempt = await conn.fetchrow(
+                "UPDATE attempts SET state = 'ended', outcome = $2, ended_at = $3"
+                " WHERE id = $1 AND state <> 'ended' RETURNING campaign_id, external_id",
+                attempt_id, outcome.value, now,
+            )  # fmt: skip
+            if attempt is None:
+                return None
+            campaign = await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1", attempt["campaign_id"])
+            made = await conn.fetchval(
+                "UPDATE contacts SET attempts = attempts + 1, updated_at = now()"
+                " WHERE campaign_id = $1 AND external_id = $2 RETURNING attempts",
+                attempt["campaign_id"], attempt["external_id"],
+            )  # fmt: skip
+            after = after_outcome(rules_of(campaign), outcome, made, now)
+            if isinstance(after, Later):
+                await conn.execute(
+                    "UPDATE contacts SET state = 'pending', next_at = $3"
+                    " WHERE campaign_id = $1 AND external_id = $2 AND state = 'calling'",
+                    attempt["campaign_id"], attempt["external_id"], after.at,
+                )  # fmt: skip
+                return None
+            await conn.execute(
+                "UPDATE contacts SET state = 'done', outcome = $3, next_at = NULL"
+                " WHERE campaign_id = $1 AND external_id = $2 AND state = 'calling'",
+                attempt["campaign_id"], attempt["external_id"], after.outcome,
+            )  # fmt: skip
+            return after.outcome
+
+    async def attempts(self, campaign_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        rows = await self.db.pool.fetch(
+            "SELECT * FROM attempts WHERE campaign_id = $1 ORDER BY planned_at, id LIMIT $2 OFFSET $3",
+            campaign_id, limit, offset,
+        )  # fmt: skip
+        return [dict(r) for r in rows]
