@@ -218,6 +218,10 @@ class _Horizon:
 
     def add_new_call(self) -> None:
         x = self.new_call
+        if self.exact and len(self.pmf) > EXACT_UP_TO:  # many calls added: the approximation from here
+            self.mean = sum((self.offset + i) * q for i, q in enumerate(self.pmf))
+            self.variance = sum((self.offset + i - self.mean) ** 2 * q for i, q in enumerate(self.pmf))
+            self.exact = False
         if self.exact:
             self.pmf = _convolve(self.pmf, x)
         else:
