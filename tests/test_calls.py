@@ -5,9 +5,11 @@ rtpengine. Nothing on the SIP or media path is simulated."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
+from bus_testing import connected_bus
 from calls_testing import Suite, eventually, media_flowed, plan_with, suite, with_customer
 from cm_testing import scenario
 from helpdesk_testing import helpdesk
@@ -17,8 +19,9 @@ from callisto_devkit.processes import free_media_port, free_port
 from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_devkit.sipp import SippRun, start_sipp
 from callisto_protocol.calls import CallStateChanged
-from callisto_protocol.queues import ConnectOutcome, QueueCallEvent, QueueCallKind
-from callisto_protocol.telephony import IvrInput, RegistrationChanged
+from callisto_protocol.queues import ConnectOutcome, Dequeue, Dequeued, QueueCallEvent, QueueCallKind
+from callisto_protocol.telephony import CallControlled, HangupCall, IvrInput, RegistrationChanged
+from callisto_runtime import RemoteError
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -270,6 +273,45 @@ async def test_an_outbound_call_answered_by_the_customer_goes_to_a_queue(
     call_id = placed.json()["call_id"]
     assert states_of(s, call_id) == ["created", "ringing", "queued", "ringing", "connected", "ended"]
     assert [(e.agent_id, e.result.value) for e in s.of(ConnectOutcome)] == [("agent-1", "answered")]
+
+
+async def test_an_answered_outbound_call_no_agent_takes_hears_the_message_then_is_cleared(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer, tmp_path: Path
+) -> None:
+    """What the dialer does with a customer who answered when no agent is free: out of the queue, the
+    message said, the line cleared once it is over."""
+    async with with_customer(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as (s, customer):
+        placed = await s.cm_http.post(
+            "/api/v1/calls", json={"number": "5550100", "queue_id": "emergencies"},
+            headers=s.issuer.bearer("cm.calls.originate"),
+        )  # fmt: skip
+        assert placed.status_code == 200, placed.text
+        call_id = placed.json()["call_id"]
+        await eventually(lambda: _queued(s, call_id))
+        token = token_issuer.token("qm.calls.dequeue", "cm.calls.control", subject="svc-dialer")
+        async with connected_bus(private_nats.url, "dialer", "abandon-test") as bus:
+            with pytest.raises(RemoteError) as unknown:
+                await bus.call(
+                    HangupCall(call_id=call_id, prompt="no-such-prompt"), CallControlled, token=token
+                )
+            assert unknown.value.error_id == "unknown-prompt"
+            left = await bus.call(
+                Dequeue(call_id=call_id, reason="abandoned"), Dequeued, token=token, timeout=5
+            )
+            assert left.queue_id == "emergencies"
+            started = time.monotonic()
+            await bus.call(
+                HangupCall(call_id=call_id, prompt="outbound-abandoned"), CallControlled, token=token
+            )
+        await finished(customer)  # the BYE came, after the message
+        assert time.monotonic() - started > 2.5  # the message lasts about four seconds
+        await eventually(lambda: no_calls(s))
+    assert states_of(s, call_id) == ["created", "ringing", "queued", "ended"]
+    assert s.of(CallStateChanged)[-1].ended_by == "system"
+
+
+async def _queued(s: Suite, call_id: str) -> bool:
+    return "queued" in states_of(s, call_id)
 
 
 async def test_click_to_call_rings_the_agent_then_the_customer_through_the_trunk(

@@ -30,11 +30,15 @@ class CallControlled(Reply):
 
 
 class HangupCall(Command):
+    """End the call; with ``prompt``, that dial-plan prompt is said to the caller first (the dialer's
+    message to an answered customer no agent could take), the reply coming as it starts."""
+
     message_type: ClassVar[str] = "call.hangup"
     subject: ClassVar[str] = "cc.rpc.call-manager.hangup"
     reply_type: ClassVar[type[Reply]] = CallControlled
     call_id: CallId
     reason: Token = "command"
+    prompt: Token | None = None
 
 
 class HoldCall(Command):

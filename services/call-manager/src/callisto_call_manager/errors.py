@@ -6,6 +6,7 @@ CallManagerError (CallistoError)
 ├── InvalidCallState       409 the call's state does not allow the command
 ├── CallExists             409 an originated call's id is taken by a live call
 ├── UnknownTransferTarget  404 no such agent, queue or number route
+├── UnknownPrompt          422 a command names a prompt the dial plan does not have
 ├── ConsultUnderWay        409 the call's agent consults already
 ├── NoConsult              409 the call's agent does not consult (or the colleague has not answered)
 ├── ConsultFailed          502 the colleague's or the agent's phone did not take the consult
@@ -47,6 +48,11 @@ class CallExists(CallManagerError):
 class UnknownTransferTarget(CallManagerError):
     status = 404
     error_id = "unknown-transfer-target"
+
+
+class UnknownPrompt(CallManagerError):
+    status = 422
+    error_id = "unknown-prompt"
 
 
 class ConfigError(CallManagerError):

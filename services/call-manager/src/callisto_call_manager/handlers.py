@@ -57,7 +57,11 @@ async def subscribe(bus: Bus, board: Switchboard, listening: Listening) -> None:
         )
 
     async def hangup(command: HangupCall, _: Envelope) -> CallControlled:
-        await board.hangup(board.table.get(command.call_id), EndedBy.SYSTEM)
+        call = board.table.get(command.call_id)
+        if command.prompt is not None:
+            board.hang_up_saying(call, command.prompt)
+        else:
+            await board.hangup(call, EndedBy.SYSTEM)
         return controlled(command.call_id)
 
     async def hold(command: HoldCall, _: Envelope) -> CallControlled:

@@ -24,6 +24,8 @@ BUILT_IN = {
     "goodbye": "Thank you for calling. Goodbye.",
     "callback-offer": "To keep your place in line and be called back instead, press",
     "callback-confirmed": "Thank you. We will call you back at the number you are calling from. Goodbye.",
+    # an outbound call answered when no agent is free (the dial plan should name the caller and a number)
+    "outbound-abandoned": "Sorry, all our operators are busy. We will call you again later. Goodbye.",
 }
 
 

@@ -24,6 +24,7 @@ from callisto_call_manager.errors import (
     InvalidCallState,
     MediaRelayError,
     NoRoomToRecord,
+    UnknownPrompt,
     UnknownTransferTarget,
 )
 from callisto_call_manager.notifier import Notifier
@@ -306,6 +307,18 @@ class Switchboard:
             await self.relay.stop_playing(call.id)
             return key
         return None
+
+    def hang_up_saying(self, call: Call, prompt: str) -> None:
+        """Say ``prompt`` to the caller (whatever played before stops), then end the call."""
+        if prompt not in self.prompts.files:
+            raise UnknownPrompt(f"the dial plan has no prompt {prompt!r}", {"prompt": prompt})
+
+        async def work() -> None:
+            await self.relay.stop_playing(call.id)
+            await self.say(call, [prompt])
+            await self.hangup(call, EndedBy.SYSTEM)
+
+        self.spawn(call.id, work(), "message")
 
     async def hold_music(self, call: Call, prompt: str | None) -> None:
         if prompt:
