@@ -25,12 +25,12 @@ async def dialer(
     settings = DialerSettings(
         nats_url=nats_url, http_port=port, database_url=database_url, mode=Mode.DEVELOPMENT, **overrides
     )
-    _, hopper, app = build(settings)
+    _, runner, app = build(settings)
     async with serve_in_process(app, port) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
         async with asyncio.timeout(20):
             while (await http.get("/readyz")).status_code != 200:
                 await asyncio.sleep(0.05)
-        yield http, hopper
+        yield http, runner.hopper
 
 
 def campaign(campaign_id: str = "debtors", **more: Any) -> dict[str, Any]:

@@ -49,7 +49,8 @@ SERVICE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "call-manager": ("auth.sip-credentials.read", "qm.#", "helpdesk.contacts.read", "recording.#",
                      "core-bus.agents.read", "core-bus.calls.read"),
     "queue-manager": ("cm.#", "helpdesk.contacts.read", "core-bus.agents.read", "core-bus.calls.read"),
-    "dialer": ("cm.calls.originate", "cm.calls.read", "qm.#", "helpdesk.contacts.read"),
+    "dialer": ("cm.calls.originate", "cm.calls.read", "cm.calls.control", "qm.#", "helpdesk.contacts.read",
+               "core-bus.agents.read"),
     "recording": ("cm.calls.#",),
     "snitch": ("qm.queues.read", "qm.agents.read", "core-bus.#"),
     # helpdesk's click-to-call and transfer carry the person's own token: no call control of its own

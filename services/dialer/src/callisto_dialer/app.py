@@ -1,8 +1,9 @@
 """dialer: wiring of the service. Campaigns, lists and do-not-call lists live in PostgreSQL, so every
-instance serves the API; the instance holding the lease is the one that will dial."""
+instance serves the API; the instance holding the lease runs the campaigns (runner.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,33 +14,47 @@ from callisto_dialer.campaign_desk import CampaignDesk
 from callisto_dialer.handlers import serve_commands
 from callisto_dialer.hopper import Hopper
 from callisto_dialer.notifier import Notifier
+from callisto_dialer.runner import Runner
 from callisto_dialer.settings import DialerSettings
 from callisto_dialer.store import DialerStore
 from callisto_runtime import Service
 from callisto_runtime.database import Database
+from callisto_runtime.periodic import periodic
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def build(settings: DialerSettings | None = None) -> tuple[Service, Hopper, FastAPI]:
+def build(settings: DialerSettings | None = None) -> tuple[Service, Runner, FastAPI]:
     settings = settings or DialerSettings()
     service = Service("dialer", __version__, settings, singleton=True)
     database = Database(settings.database_url, "dialer", MIGRATIONS)
     store = DialerStore(database)
     hopper = Hopper(database)
     desk = CampaignDesk(store, Notifier(service.bus))
+    runner = Runner(service, store, hopper, desk)
+    tasks: list[asyncio.Task[None]] = []
     service.add_check("postgres", database.healthy)
 
     @service.on_startup
     async def startup() -> None:
         database.start()
         await serve_commands(service, store)
+        await runner.start()
+        tasks.append(periodic(settings.tick_s, runner.tick, "dialer-runner"))
+
+    @service.on_role_change
+    async def role(active: bool) -> None:
+        await (runner.activate() if active else runner.deactivate())
 
     @service.on_shutdown
     async def shutdown() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await runner.deactivate()
         await database.close()
 
     service.include_router(campaigns.router(service, desk, store, settings))
     service.include_router(dnc.router(service, store))
     service.include_router(attempts.router(service, store, hopper))
-    return service, hopper, service.create_app()
+    return service, runner, service.create_app()

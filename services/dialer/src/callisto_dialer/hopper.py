@@ -19,6 +19,7 @@ from callisto_protocol import new_id
 from callisto_runtime.database import Database
 
 HISTORY = timedelta(days=32)  # a calendar month and the 72 hours after an abandoned call
+ATTEMPT_PREFIX = "dl-"  # an attempt's id is its call's: the dialer's calls are told apart by it
 SCAN = 10  # contacts looked at per attempt wanted, at most, before the take gives up for now
 
 
@@ -97,7 +98,7 @@ class Hopper:
                 *key, decided.outcome,
             )  # fmt: skip
             return []
-        attempt_id = new_id()
+        attempt_id = ATTEMPT_PREFIX + new_id()  # also the call's id
         await conn.execute(
             "INSERT INTO attempts (id, campaign_id, external_id, number, policy, checked, planned_at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -155,6 +156,55 @@ class Hopper:
                 attempt["campaign_id"], attempt["external_id"], after.outcome,
             )  # fmt: skip
             return after.outcome
+
+    async def answered(self, attempt_id: str, at: datetime) -> dict[str, Any] | None:
+        """The customer answered (the call reached the campaign's queue): the attempt, the first time."""
+        row = await self.db.pool.fetchrow(
+            "UPDATE attempts SET answered_at = $2 WHERE id = $1 AND answered_at IS NULL AND state <> 'ended'"
+            " RETURNING *",
+            attempt_id, at,
+        )  # fmt: skip
+        return dict(row) if row else None
+
+    async def connected(self, attempt_id: str, agent_id: str | None, at: datetime) -> bool:
+        done = await self.db.pool.execute(
+            "UPDATE attempts SET connected_at = $3, agent_id = $2 WHERE id = $1 AND connected_at IS NULL",
+            attempt_id, agent_id, at,
+        )  # fmt: skip
+        return bool(done.endswith(" 1"))
+
+    async def attempt(self, attempt_id: str) -> dict[str, Any] | None:
+        row = await self.db.pool.fetchrow("SELECT * FROM attempts WHERE id = $1", attempt_id)
+        return dict(row) if row else None
+
+    async def in_flight(self, campaign_id: str) -> list[dict[str, Any]]:
+        """The campaign's attempts not ended: ringing (not answered) or waiting for an agent."""
+        rows = await self.db.pool.fetch(
+            "SELECT id, planned_at, dialled_at, answered_at, connected_at FROM attempts"
+            " WHERE campaign_id = $1 AND state <> 'ended'",
+            campaign_id,
+        )
+        return [dict(r) for r in rows]
+
+    async def spent(self, campaign_id: str, since: datetime) -> tuple[int, int]:
+        """Live-answered and abandoned attempts since ``since``."""
+        row = await self.db.pool.fetchrow(
+            "SELECT count(*) FILTER (WHERE answered_at IS NOT NULL),"
+            " count(*) FILTER (WHERE outcome = 'abandoned')"
+            " FROM attempts WHERE campaign_id = $1 AND planned_at >= $2",
+            campaign_id, since,
+        )  # fmt: skip
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    async def stranded(self, older_than: datetime) -> list[str]:
+        """Attempts planned before ``older_than`` that no call ever came of (a restart between the
+        write and the dial): never dialled again, ended as failed by the caller."""
+        rows = await self.db.pool.fetch(
+            "SELECT id FROM attempts WHERE state = 'planned' AND answered_at IS NULL AND planned_at < $1",
+            older_than,
+        )
+        return [r["id"] for r in rows]
 
     async def attempts(self, campaign_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
         rows = await self.db.pool.fetch(

@@ -36,6 +36,24 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+BUSY = frozenset({486, 600})
+NO_ANSWER = frozenset({408, 480, 487})
+
+
+def outcome_of(answered: bool, connected: bool, sip_status: int | None) -> Outcome:
+    """An attempt's outcome from its call: taken by an agent, answered but taken by none (abandoned),
+    or never answered: busy, no answer (the ring timed out), or failed."""
+    if connected:
+        return Outcome.ANSWERED
+    if answered:
+        return Outcome.ABANDONED
+    if sip_status in BUSY:
+        return Outcome.BUSY
+    if sip_status in NO_ANSWER:
+        return Outcome.NO_ANSWER
+    return Outcome.FAILED
+
+
 RETRY_OF = {
     Outcome.BUSY: "busy_s", Outcome.NO_ANSWER: "no_answer_s", Outcome.MACHINE: "machine_s",
     Outcome.ABANDONED: "abandoned_s", Outcome.FAILED: "failed_s",

@@ -19,6 +19,7 @@ class DialerSettings(ServiceSettings):
         ge=1024,
         description="the largest request body: an imported list (413 beyond)",
     )
+    tick_s: float = Field(default=1.0, gt=0.05, le=10, description="how often running campaigns are paced")
     max_list_rows: int = Field(default=500_000, ge=1, description="rows in one import (413 beyond)")
 
     @field_validator("default_region")

@@ -28,6 +28,9 @@ class AttemptEntry(BaseModel):
     call_id: str | None
     planned_at: datetime
     dialled_at: datetime | None
+    answered_at: datetime | None = Field(description="the customer answered (reached the campaign's queue)")
+    connected_at: datetime | None = Field(description="an agent took the call")
+    agent_id: str | None
     ended_at: datetime | None
 
 

@@ -1,0 +1,108 @@
+"""A progressive campaign end to end: a list pushed over REST, the dialer (in this process, on real
+PostgreSQL) pacing by the campaign queue's agents, call-manager ringing the customers through the trunk
+(sipp answering), queue-manager giving each answered customer to the agent (sipp): every contact called
+once and reached, every attempt in the compliance log with the rules checked; a contact for whom it is
+night is not called, one on the do-not-call list neither."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from calls_testing import Suite, eventually, with_customer
+from cm_testing import scenario
+from dialer_testing import dialer
+from test_calls import finished, states_of
+
+from callisto_devkit.issuer import TestIssuer
+from callisto_devkit.processes import free_media_port, free_port
+from callisto_devkit.servers import NatsServer, RtpEngine
+from callisto_devkit.sipp import start_sipp
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+DIALER = ["cm.calls.originate", "cm.calls.read", "cm.calls.control", "qm.#", "core-bus.agents.read"]
+
+
+def zone_at(hour_wanted: set[int]) -> str:
+    """A fixed-offset zone where the local hour now is one of ``hour_wanted``."""
+    now = datetime.now(UTC)
+    for offset in range(-12, 15):
+        if (now.hour + offset) % 24 in hour_wanted:
+            return f"Etc/GMT{'-' if offset >= 0 else '+'}{abs(offset)}"  # Etc/GMT-3 is UTC+3
+    raise AssertionError("no zone")
+
+
+async def contacts(http: Any, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
+    found = (await http.get("/api/v1/campaigns/calls/contacts", headers=headers)).json()
+    return {c["external_id"]: c for c in found}
+
+
+async def test_a_progressive_campaign_calls_its_list_through_the_trunk_to_the_agent(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer,
+    postgres_database: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    token_issuer.service_permissions["dialer"] = DIALER
+    boss = token_issuer.bearer("dialer.#", "qm.#", subject="supervisor1")
+    day, night = zone_at(set(range(10, 19))), zone_at({23, 0, 1, 2, 3})
+    people = [
+        {"external_id": f"C-{n}", "numbers": [f"+1212555010{n}"], "time_zone": day} for n in range(3)
+    ] + [
+        {"external_id": "NIGHT", "numbers": ["+12125550109"], "time_zone": night},
+        {"external_id": "DNC", "numbers": ["+12125550108"], "time_zone": day},
+    ]
+    async with with_customer(private_nats, redis_url, rtpengine, token_issuer, tmp_path, customers=3) as (
+        s, customer,
+    ), dialer(private_nats.url, postgres_database, tick_s=0.2) as (http, _):  # fmt: skip
+        await no_wrap_up(s, "emergencies")
+        port = free_port()
+        await s.register("operator1", port)
+        await s.agent_ready("agent-1")
+        xml = scenario("agent_hangs_up", tmp_path, RING_MS=300, TALK_MS=1000)
+        agent = await start_sipp(xml, tmp_path, "-m", "3", "-p", str(port), "-mp", str(free_media_port()))
+        body = {"id": "calls", "name": "Water bills", "mode": "progressive", "queue_id": "emergencies",
+                "policy": "us-tsr", "caller_id": "+12125550100"}  # fmt: skip
+        assert (await http.post("/api/v1/campaigns", json=body, headers=boss)).status_code == 201
+        listed = await http.post("/api/v1/campaigns/calls/contacts", json=people, headers=boss)
+        assert listed.status_code == 200, listed.text
+        assert (await http.put("/api/v1/dnc/+12125550108", json={}, headers=boss)).status_code == 200
+        started = await http.post("/api/v1/campaigns/calls/state", json={"action": "start"}, headers=boss)
+        assert started.status_code == 200
+
+        async def reached() -> bool:  # and the ones not to call looked at
+            found = await contacts(http, boss)
+            return all(found[f"C-{n}"]["outcome"] == "answered" for n in range(3)) and (
+                found["DNC"]["state"] == "done" and found["NIGHT"]["next_at"] is not None
+            )
+
+        await eventually(reached, 90)
+        await finished(customer, agent)
+        found = await contacts(http, boss)
+        assert (found["DNC"]["state"], found["DNC"]["outcome"]) == ("done", "do-not-call")
+        assert found["NIGHT"]["state"] == "pending" and found["NIGHT"]["attempts"] == 0
+        assert found["NIGHT"]["next_at"] is not None
+        log = (await http.get("/api/v1/campaigns/calls/attempts", headers=boss)).json()
+        assert sorted(a["external_id"] for a in log) == ["C-0", "C-1", "C-2"]  # each once
+        hours = ("hours (working day 08:00-21:00): ok", "hours (rest day 08:00-21:00): ok")
+        for attempt in log:
+            assert (attempt["state"], attempt["outcome"]) == ("ended", "answered")
+            assert attempt["agent_id"] == "agent-1"
+            assert any(line.endswith(hours) for line in attempt["checked"]), attempt["checked"]
+            assert states_of(s, attempt["id"]) == [
+                "created", "ringing", "queued", "ringing", "connected", "ended",
+            ]  # fmt: skip
+        campaign = (await http.get("/api/v1/campaigns/calls", headers=boss)).json()
+        assert campaign["state"] == "running" and campaign["remaining"] == 1  # the night's contact
+        stopped = await http.post("/api/v1/campaigns/calls/state", json={"action": "stop"}, headers=boss)
+        assert stopped.status_code == 200
+
+
+async def no_wrap_up(s: Suite, queue_id: str) -> None:
+    supervisor = s.issuer.bearer("qm.#")
+    queues = (await s.qm_http.get("/api/v1/queues", headers=supervisor)).json()
+    queue = next(q for q in queues if q["id"] == queue_id)
+    changed = await s.qm_http.put(
+        f"/api/v1/queues/{queue_id}", json={**queue, "wrap_up_s": 0}, headers=supervisor
+    )
+    assert changed.status_code == 200, changed.text
