@@ -151,14 +151,14 @@ def plan_with(folder: Path, flows: dict[str, Any], *, outbound_port: int | None 
 @contextlib.asynccontextmanager
 async def with_customer(
     nats: NatsServer, redis_url: str, rtpengine: RtpEngine, issuer: TestIssuer, folder: Path,
-    *, flows: dict[str, Any] | None = None, customers: int = 1, **overrides: Any,
+    *, flows: dict[str, Any] | None = None, customers: int = 1, ring_ms: int = 300, **overrides: Any,
 ) -> AsyncIterator[tuple[Suite, SippRun]]:  # fmt: skip
     """The suite with the demo plan's outbound trunk leading to a customer's phone (sipp, answering
-    ``customers`` calls), and extra ``flows`` (flow name -> (number, flow))."""
+    ``customers`` calls after ``ring_ms``), and extra ``flows`` (flow name -> (number, flow))."""
     port = free_port()
     plan = plan_with(folder, flows or {}, outbound_port=port)
     async with suite(nats, redis_url, rtpengine, issuer, folder, config_file=plan, **overrides) as s:
-        xml = scenario("agent", folder, RING_MS=300)
+        xml = scenario("agent", folder, RING_MS=ring_ms)
         yield s, await start_sipp(
             xml, folder, "-m", str(customers), "-p", str(port), "-mp", str(free_media_port())
         )

@@ -2,7 +2,8 @@
 PostgreSQL) pacing by the campaign queue's agents, call-manager ringing the customers through the trunk
 (sipp answering), queue-manager giving each answered customer to the agent (sipp): every contact called
 once and reached, every attempt in the compliance log with the rules checked; a contact for whom it is
-night is not called, one on the do-not-call list neither."""
+night is not called, one on the do-not-call list neither; a customer no agent can take hears the
+message within 2 s."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_media_port, free_port
 from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_devkit.sipp import start_sipp
+from callisto_protocol.calls import CallStateChanged
+from callisto_protocol.queues import QueueCallEvent, QueueCallKind
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DIALER = ["cm.calls.originate", "cm.calls.read", "cm.calls.control", "qm.#", "core-bus.agents.read"]
@@ -32,6 +35,17 @@ def zone_at(hour_wanted: set[int]) -> str:
         if (now.hour + offset) % 24 in hour_wanted:
             return f"Etc/GMT{'-' if offset >= 0 else '+'}{abs(offset)}"  # Etc/GMT-3 is UTC+3
     raise AssertionError("no zone")
+
+
+async def run_campaign(http: Any, boss: dict[str, str], people: list[dict[str, Any]]) -> None:
+    """A progressive campaign "calls" (US rules) into the demo's emergencies queue, its list, started."""
+    body = {"id": "calls", "name": "Water bills", "mode": "progressive", "queue_id": "emergencies",
+            "policy": "us-tsr", "caller_id": "+12125550100"}  # fmt: skip
+    assert (await http.post("/api/v1/campaigns", json=body, headers=boss)).status_code == 201
+    listed = await http.post("/api/v1/campaigns/calls/contacts", json=people, headers=boss)
+    assert listed.status_code == 200, listed.text
+    started = await http.post("/api/v1/campaigns/calls/state", json={"action": "start"}, headers=boss)
+    assert started.status_code == 200, started.text
 
 
 async def contacts(http: Any, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -61,14 +75,8 @@ async def test_a_progressive_campaign_calls_its_list_through_the_trunk_to_the_ag
         await s.agent_ready("agent-1")
         xml = scenario("agent_hangs_up", tmp_path, RING_MS=300, TALK_MS=1000)
         agent = await start_sipp(xml, tmp_path, "-m", "3", "-p", str(port), "-mp", str(free_media_port()))
-        body = {"id": "calls", "name": "Water bills", "mode": "progressive", "queue_id": "emergencies",
-                "policy": "us-tsr", "caller_id": "+12125550100"}  # fmt: skip
-        assert (await http.post("/api/v1/campaigns", json=body, headers=boss)).status_code == 201
-        listed = await http.post("/api/v1/campaigns/calls/contacts", json=people, headers=boss)
-        assert listed.status_code == 200, listed.text
         assert (await http.put("/api/v1/dnc/+12125550108", json={}, headers=boss)).status_code == 200
-        started = await http.post("/api/v1/campaigns/calls/state", json={"action": "start"}, headers=boss)
-        assert started.status_code == 200
+        await run_campaign(http, boss, people)
 
         async def reached() -> bool:  # and the ones not to call looked at
             found = await contacts(http, boss)
@@ -106,3 +114,52 @@ async def no_wrap_up(s: Suite, queue_id: str) -> None:
         f"/api/v1/queues/{queue_id}", json={**queue, "wrap_up_s": 0}, headers=supervisor
     )
     assert changed.status_code == 200, changed.text
+
+
+async def test_a_customer_answering_when_no_agent_is_free_hears_the_message_within_two_seconds(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer,
+    postgres_database: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    """The agent the call was dialled for steps away while the customer's phone rings: the answered
+    customer is taken out of the queue and hears the message before 2 s are out, then the line is
+    cleared; the attempt is abandoned (it counts against the policy's limit) and called again later."""
+    token_issuer.service_permissions["dialer"] = DIALER
+    boss = token_issuer.bearer("dialer.#", "qm.#", subject="supervisor1")
+    person = {"external_id": "A-1", "numbers": ["+12125550101"], "time_zone": zone_at(set(range(10, 19)))}
+    async with with_customer(private_nats, redis_url, rtpengine, token_issuer, tmp_path, ring_ms=2500) as (
+        s, customer,
+    ), dialer(private_nats.url, postgres_database, tick_s=0.2) as (http, _):  # fmt: skip
+        await s.register("operator1", free_port())
+        await s.agent_ready("agent-1")
+        await run_campaign(http, boss, [person])
+
+        async def dialling() -> bool:
+            log = (await http.get("/api/v1/campaigns/calls/attempts", headers=boss)).json()
+            return bool(log) and log[0]["state"] == "dialling"
+
+        await eventually(dialling)
+        away = await s.qm_http.post(
+            "/api/v1/agents/agent-1/state", json={"request": "not_ready", "reason": "break"}, headers=boss
+        )
+        assert away.status_code == 200, away.text
+        await finished(customer)  # answered, heard the message, got the BYE
+
+        async def abandoned() -> dict[str, Any] | None:
+            log = (await http.get("/api/v1/campaigns/calls/attempts", headers=boss)).json()
+            return log[0] if log and log[0]["state"] == "ended" else None
+
+        await eventually(abandoned)
+        attempt = await abandoned()
+        assert attempt is not None and attempt["outcome"] == "abandoned" and attempt["connected_at"] is None
+        call = attempt["id"]
+        assert states_of(s, call) == ["created", "ringing", "queued", "ended"]
+        events = [e for e in s.of(CallStateChanged) if e.call_id == call]
+        queued, ended = events[2], events[3]
+        assert (
+            ended.ended_by == "system" and (ended.since - queued.since).total_seconds() > 2.5
+        )  # the message
+        left = [e for e in s.of(QueueCallEvent) if e.call_id == call]
+        assert left[-1].step is QueueCallKind.ABANDONED
+        assert (left[-1].at - queued.since).total_seconds() < 2.0  # out of the queue, message starting
+        contact = (await contacts(http, boss))["A-1"]
+        assert (contact["state"], contact["attempts"]) == ("pending", 1) and contact["next_at"] is not None
