@@ -1,7 +1,7 @@
 """The hopper on real PostgreSQL: a running campaign's due contacts planned as attempts (written with
 the rules checked before anything is dialled), never twice to two takers, contacts outside their hours
 or on a do-not-call list left alone; outcomes move contacts on (again later, or finished) once only;
-the compliance log over HTTP."""
+the compliance log over HTTP; the agent's dispositions (before or after the call's end is known)."""
 
 from __future__ import annotations
 
@@ -91,3 +91,68 @@ async def test_due_contacts_become_attempts_once_and_outcomes_move_them_on(
         paused = await http.post("/api/v1/campaigns/debtors/state", json={"action": "pause"}, headers=boss)
         assert paused.status_code == 200
         assert await hopper.take("debtors", 10, datetime(2026, 12, 8, 13, 0, tzinfo=UTC)) == []
+
+
+async def test_dispositions_move_the_contact_on_whenever_they_come(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    boss = token_issuer.bearer("dialer.#", subject="supervisor1")
+    operator = token_issuer.bearer(
+        "dialer.agents.{agent_id}.dispositions", subject="operator1", agent_id="agent-1"
+    )
+    other = token_issuer.bearer(
+        "dialer.agents.{agent_id}.dispositions", subject="operator2", agent_id="agent-2"
+    )
+    async with dialer(private_nats.url, postgres_database) as (http, hopper):
+        assert (await http.post("/api/v1/campaigns", json=campaign(), headers=boss)).status_code == 201
+        people = [debtor(f"D-{n}", f"+7495123460{n}", "Europe/Moscow") for n in range(4)]
+        assert (
+            await http.post("/api/v1/campaigns/debtors/contacts", json=people, headers=boss)
+        ).status_code == 200
+        await http.post("/api/v1/campaigns/debtors/state", json={"action": "start"}, headers=boss)
+        planned = {a["external_id"]: a["id"] for a in await hopper.take("debtors", 4, MONDAY_TEN_MSK)}
+        talk = MONDAY_TEN_MSK + timedelta(seconds=15)
+        for external_id in ("D-0", "D-1", "D-2"):
+            await hopper.answered(planned[external_id], talk)
+            await hopper.connected(planned[external_id], "agent-1", talk)
+
+        async def dispose(external_id: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+            return await http.post(
+                f"/api/v1/attempts/{planned[external_id]}/disposition", json=body, headers=headers
+            )
+
+        # in wrap-up, before the call's end is known here: kept, then applied when it ends
+        soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        assert (await dispose("D-0", {"code": "call-back", "callback_at": soon}, other)).status_code == 403
+        kept = await dispose(
+            "D-0", {"code": "call-back", "callback_at": soon, "note": "after payday"}, operator
+        )
+        assert kept.status_code == 201, kept.text
+        assert (await dispose("D-0", {"code": "paid"}, operator)).status_code == 409  # one per attempt
+        assert (
+            await hopper.finish(planned["D-0"], Outcome.ANSWERED, talk + timedelta(minutes=2)) == "call-back"
+        )
+        # after the end: at once
+        assert (
+            await hopper.finish(planned["D-1"], Outcome.ANSWERED, talk + timedelta(minutes=2)) == "answered"
+        )
+        promise = {"code": "promise-to-pay", "amount": "1500.00", "promised_for": "2026-12-15"}
+        assert (await dispose("D-1", {"code": "promise-to-pay"}, operator)).status_code == 422  # no amount
+        assert (await dispose("D-1", {"code": "bribe"}, operator)).status_code == 422
+        past = {"code": "call-back", "callback_at": "2020-01-01T10:00:00+03:00"}
+        assert (await dispose("D-1", past, operator)).status_code == 422
+        assert (await dispose("D-1", promise, operator)).status_code == 201
+        await hopper.finish(planned["D-2"], Outcome.ANSWERED, talk + timedelta(minutes=2))
+        assert (await dispose("D-2", {"code": "do-not-call"}, boss)).status_code == 201  # a supervisor may
+        assert (await dispose("D-3", {"code": "paid"}, boss)).status_code == 409  # never answered
+
+        found = {c["external_id"]: c for c in (await http.get(
+            "/api/v1/campaigns/debtors/contacts", headers=boss)).json()}  # fmt: skip
+        assert (found["D-0"]["state"], found["D-0"]["next_at"][:10]) == ("pending", soon[:10])
+        assert (found["D-1"]["state"], found["D-1"]["outcome"]) == ("done", "promise-to-pay")
+        assert (found["D-2"]["state"], found["D-2"]["outcome"]) == ("done", "do-not-call")
+        listed = (await http.get("/api/v1/dnc", headers=boss)).json()
+        assert [(e["number"], e["campaign_id"]) for e in listed] == [("+74951234602", "")]
+        log = {a["external_id"]: a for a in (await http.get(
+            "/api/v1/campaigns/debtors/attempts", headers=boss)).json()}  # fmt: skip
+        assert log["D-1"]["disposition"] == "promise-to-pay" and log["D-3"]["disposition"] is None

@@ -8,11 +8,21 @@ a planned attempt (the contact becomes ``calling``), a later time, or the contac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
+
 from callisto_dialer.campaigns import Retries
-from callisto_dialer.errors import UnknownCampaign
+from callisto_dialer.dispositions import CALL_BACK, DO_NOT_CALL, DispositionIn
+from callisto_dialer.errors import (
+    DispositionExists,
+    NotReached,
+    UnknownAttempt,
+    UnknownCampaign,
+    UnknownDisposition,
+)
 from callisto_dialer.policies import POLICIES, Attempt, holidays_of
 from callisto_dialer.scheduling import Dial, Finished, Later, Outcome, Rules, after_outcome, plan
 from callisto_protocol import new_id
@@ -143,6 +153,14 @@ class Hopper:
                 attempt["campaign_id"], attempt["external_id"],
             )  # fmt: skip
             after = after_outcome(rules_of(campaign), outcome, made, now)
+            if outcome is Outcome.ANSWERED:
+                disposition = await conn.fetchrow(
+                    "SELECT * FROM dispositions WHERE attempt_id = $1", attempt_id
+                )
+                if disposition is not None:  # recorded in wrap-up before the end was known here
+                    return await self._apply(
+                        conn, attempt["campaign_id"], attempt["external_id"], disposition
+                    )
             if isinstance(after, Later):
                 await conn.execute(
                     "UPDATE contacts SET state = 'pending', next_at = $3"
@@ -156,6 +174,76 @@ class Hopper:
                 attempt["campaign_id"], attempt["external_id"], after.outcome,
             )  # fmt: skip
             return after.outcome
+
+    async def dispose(
+        self,
+        attempt_id: str,
+        body: DispositionIn,
+        by: str,
+        may: Callable[[dict[str, Any]], None],
+        now: datetime,
+    ) -> dict[str, Any]:
+        """Record the agent's disposition of an attempt (``may(attempt)`` raises for someone it is not
+        theirs to record); it takes effect now if the attempt ended, else when it ends."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            attempt = await conn.fetchrow(
+                "SELECT a.*, c.dispositions AS codes FROM attempts a JOIN campaigns c ON c.id = a.campaign_id"
+                " WHERE a.id = $1 FOR UPDATE OF a",
+                attempt_id,
+            )
+            if attempt is None:
+                raise UnknownAttempt(f"no attempt {attempt_id!r}", {"attempt_id": attempt_id})
+            may(dict(attempt))
+            if attempt["answered_at"] is None:
+                raise NotReached("the customer never answered this attempt", {"attempt_id": attempt_id})
+            if body.code not in attempt["codes"]:
+                raise UnknownDisposition(
+                    f"the campaign has no disposition {body.code!r}", {"allowed": list(attempt["codes"])}
+                )
+            if body.callback_at is not None and body.callback_at <= now:
+                raise UnknownDisposition(
+                    "a call-back is for a time to come", {"callback_at": str(body.callback_at)}
+                )
+            try:
+                row = await conn.fetchrow(
+                    "INSERT INTO dispositions (attempt_id, code, amount, promised_for, callback_at, note, by)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+                    attempt_id, body.code, body.amount, body.promised_for, body.callback_at, body.note, by,
+                )  # fmt: skip
+            except asyncpg.UniqueViolationError as exc:
+                raise DispositionExists(
+                    "the attempt has its disposition", {"attempt_id": attempt_id}
+                ) from exc
+            assert row is not None
+            if attempt["state"] == "ended":
+                await self._apply(conn, attempt["campaign_id"], attempt["external_id"], row)
+        return dict(row)
+
+    async def _apply(self, conn: Any, campaign_id: str, external_id: str, disposition: Any) -> str:
+        """What a disposition does to its contact; the contact's outcome."""
+        key = (campaign_id, external_id)
+        code = disposition["code"]
+        if code == CALL_BACK:
+            await conn.execute(
+                "UPDATE contacts SET state = 'pending', next_at = $3, outcome = NULL, updated_at = now()"
+                " WHERE campaign_id = $1 AND external_id = $2 AND state <> 'removed'",
+                *key, disposition["callback_at"],
+            )  # fmt: skip
+            return CALL_BACK
+        if code == DO_NOT_CALL:
+            await conn.execute(
+                "INSERT INTO dnc (number, campaign_id, reason, added_by)"
+                " SELECT n, '', 'the contact asked, campaign ' || $1, $3"
+                " FROM contacts, unnest(numbers) AS n WHERE campaign_id = $1 AND external_id = $2"
+                " ON CONFLICT (number, campaign_id) DO NOTHING",
+                *key, disposition["by"],
+            )  # fmt: skip
+        await conn.execute(
+            "UPDATE contacts SET state = 'done', outcome = $3, next_at = NULL, updated_at = now()"
+            " WHERE campaign_id = $1 AND external_id = $2 AND state <> 'removed'",
+            *key, code,
+        )  # fmt: skip
+        return str(code)
 
     async def answered(self, attempt_id: str, at: datetime) -> dict[str, Any] | None:
         """The customer answered (the call reached the campaign's queue): the attempt, the first time."""
@@ -208,7 +296,9 @@ class Hopper:
 
     async def attempts(self, campaign_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
         rows = await self.db.pool.fetch(
-            "SELECT * FROM attempts WHERE campaign_id = $1 ORDER BY planned_at, id LIMIT $2 OFFSET $3",
+            "SELECT a.*, d.code AS disposition"
+            " FROM attempts a LEFT JOIN dispositions d ON d.attempt_id = a.id"
+            " WHERE a.campaign_id = $1 ORDER BY a.planned_at, a.id LIMIT $2 OFFSET $3",
             campaign_id, limit, offset,
         )  # fmt: skip
         return [dict(r) for r in rows]

@@ -1,20 +1,22 @@
 """/api/v1/campaigns/{id}/attempts: every attempt with the rules the policy checked (the compliance
-log), in the order they were planned."""
+log), in the order they were planned; /api/v1/attempts/{id}/disposition: what the agent recorded of the
+conversation (the operator whose agent took the call, or a supervisor)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from callisto_dialer.dispositions import Disposition, DispositionIn
 from callisto_dialer.hopper import Hopper
 from callisto_dialer.store import DialerStore
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_runtime import Service
 from callisto_runtime.problems import responses
-from callisto_runtime.tokens import Claims
+from callisto_runtime.tokens import Claims, PermissionDenied
 
 
 class AttemptEntry(BaseModel):
@@ -32,12 +34,18 @@ class AttemptEntry(BaseModel):
     connected_at: datetime | None = Field(description="an agent took the call")
     agent_id: str | None
     ended_at: datetime | None
+    disposition: str | None = Field(description="the code the agent recorded")
 
 
 def router(service: Service, store: DialerStore, hopper: Hopper) -> APIRouter:
-    api = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
+    api = APIRouter(prefix="/api/v1", tags=["attempts"])
+    signed_in = service.authenticated()
 
-    @api.get("/{campaign_id}/attempts", summary="The compliance log: every attempt", responses=responses(404))
+    @api.get(
+        "/campaigns/{campaign_id}/attempts",
+        summary="The compliance log: every attempt",
+        responses=responses(404),
+    )
     async def attempts(
         campaign_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -46,5 +54,29 @@ def router(service: Service, store: DialerStore, hopper: Hopper) -> APIRouter:
     ) -> list[AttemptEntry]:
         await store.campaign(campaign_id)
         return [AttemptEntry.model_validate(row) for row in await hopper.attempts(campaign_id, limit, offset)]
+
+    @api.post(
+        "/attempts/{attempt_id}/disposition",
+        status_code=201,
+        summary="Record what came of the conversation: a promise, a payment, a call-back, do not call …",
+        responses=responses(403, 404, 409, 422),
+    )
+    async def dispose(
+        attempt_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
+        body: DispositionIn,
+        claims: Claims = signed_in,
+    ) -> Disposition:
+        def may(attempt: dict[str, Any]) -> None:
+            agent = attempt["agent_id"]
+            if claims.can("dialer.dispositions.create"):
+                return
+            if agent and claims.agent_id == agent and claims.can(f"dialer.agents.{agent}.dispositions"):
+                return
+            raise PermissionDenied(
+                "the disposition is the agent's who took the call", {"attempt_id": attempt_id}
+            )
+
+        found = await hopper.dispose(attempt_id, body, claims.subject, may, datetime.now(UTC))
+        return Disposition.model_validate(found)
 
     return api
