@@ -7,6 +7,7 @@ message within 2 s."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from calls_testing import Suite, eventually, with_customer
 from cm_testing import scenario
 from dialer_testing import dialer
+from openpyxl import load_workbook
 from test_calls import finished, states_of
 
 from callisto_devkit.issuer import TestIssuer
@@ -102,6 +104,21 @@ async def test_a_progressive_campaign_calls_its_list_through_the_trunk_to_the_ag
             ]  # fmt: skip
         campaign = (await http.get("/api/v1/campaigns/calls", headers=boss)).json()
         assert campaign["state"] == "running" and campaign["remaining"] == 1  # the night's contact
+
+        # the report is the log: its attempts are the log's, its figures counted from them
+        report = (await http.get("/api/v1/campaigns/calls/report", headers=boss)).json()
+        assert [a["id"] for a in report["attempts"]] == [a["id"] for a in log]
+        summary = report["summary"]
+        assert (summary["contacts"], summary["attempted"], summary["attempts"], summary["live_answered"]) == (
+            5, 3, 3, 3,
+        )  # fmt: skip
+        assert (summary["penetration"], summary["contact_rate"], summary["abandon_rate"]) == (0.6, 1.0, 0.0)
+        assert summary["do_not_call"] == 1
+        rows = (await http.get("/api/v1/campaigns/calls/report", params={"format": "csv"}, headers=boss)).text
+        assert len(rows.splitlines()) == 6 and rows.startswith("external_id,name,state,outcome")
+        book = await http.get("/api/v1/campaigns/calls/report", params={"format": "xlsx"}, headers=boss)
+        sheets = load_workbook(io.BytesIO(book.content))
+        assert sheets.sheetnames == ["summary", "contacts", "attempts"] and sheets["attempts"].max_row == 4
         stopped = await http.post("/api/v1/campaigns/calls/state", json={"action": "stop"}, headers=boss)
         assert stopped.status_code == 200
 

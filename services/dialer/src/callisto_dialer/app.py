@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from callisto_dialer import __version__
-from callisto_dialer.api import attempts, campaigns, dnc
+from callisto_dialer.api import attempts, campaigns, dnc, report
 from callisto_dialer.campaign_desk import CampaignDesk
 from callisto_dialer.handlers import serve_commands
 from callisto_dialer.hopper import Hopper
@@ -57,4 +57,5 @@ def build(settings: DialerSettings | None = None) -> tuple[Service, Runner, Fast
     service.include_router(campaigns.router(service, desk, store, settings))
     service.include_router(dnc.router(service, store))
     service.include_router(attempts.router(service, store, hopper))
+    service.include_router(report.router(service, store, database))
     return service, runner, service.create_app()
