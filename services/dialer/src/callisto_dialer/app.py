@@ -17,6 +17,7 @@ from callisto_dialer.notifier import Notifier
 from callisto_dialer.runner import Runner
 from callisto_dialer.settings import DialerSettings
 from callisto_dialer.store import DialerStore
+from callisto_dialer.webhooks import Webhooks
 from callisto_runtime import Service
 from callisto_runtime.database import Database
 from callisto_runtime.periodic import periodic
@@ -28,10 +29,15 @@ def build(settings: DialerSettings | None = None) -> tuple[Service, Runner, Fast
     settings = settings or DialerSettings()
     service = Service("dialer", __version__, settings, singleton=True)
     database = Database(settings.database_url, "dialer", MIGRATIONS)
-    store = DialerStore(database)
+    store = DialerStore(database, webhook=settings.billing_webhook_url is not None)
     hopper = Hopper(database)
     desk = CampaignDesk(store, Notifier(service.bus))
-    runner = Runner(service, store, hopper, desk)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    webhooks = Webhooks(
+        database, settings.billing_webhook_url, secret, settings.webhook_retry_s, service.metrics_registry,
+        report_url=f"{service.http_url}/api/v1/campaigns/{{campaign_id}}/report",
+    )  # fmt: skip
+    runner = Runner(service, store, hopper, desk, webhooks)
     tasks: list[asyncio.Task[None]] = []
     service.add_check("postgres", database.healthy)
 

@@ -5,7 +5,7 @@ progressive or predictive campaign, the floor (its queue's agents from queue-man
 calls ringing and its customers waiting) and its abandon budget go to the pacing, the hopper plans that
 many attempts (written before they are dialled) and each is originated through call-manager with the
 attempt's id as the call's, into the campaign's queue. A campaign with nothing left to call, or past
-its end with no call left, is completed.
+its end with no call left, is completed; billing is told of completed campaigns (webhooks.py).
 
 Each dialler call's events (``cc.call.<dl-…>``, a durable consumer while active): queued means the
 customer answered; if no agent takes them within the policy's time (2 s), they are taken out of the
@@ -30,6 +30,7 @@ from callisto_dialer.pacing import Budget, Floor, Learning, Pacing
 from callisto_dialer.policies import POLICIES
 from callisto_dialer.scheduling import Outcome, outcome_of
 from callisto_dialer.store import DialerStore
+from callisto_dialer.webhooks import Webhooks
 from callisto_protocol import Envelope, Event
 from callisto_protocol.agents import AgentStateChanged
 from callisto_protocol.calls import CallState, CallStateChanged
@@ -56,8 +57,11 @@ class CampaignRun:
 
 
 class Runner:
-    def __init__(self, service: Service, store: DialerStore, hopper: Hopper, desk: CampaignDesk) -> None:
+    def __init__(
+        self, service: Service, store: DialerStore, hopper: Hopper, desk: CampaignDesk, webhooks: Webhooks
+    ) -> None:
         self.service = service
+        self.webhooks = webhooks
         self.store = store
         self.hopper = hopper
         self.desk = desk
@@ -103,6 +107,7 @@ class Runner:
                 await self._campaign(campaign, now)
             except CallistoError as exc:  # one campaign's trouble never stops the others
                 log.warning("dialer: campaign %s: %s", campaign["id"], exc)
+        await self.webhooks.deliver_due(now)
 
     async def _campaign(self, campaign: dict[str, Any], now: datetime) -> None:
         state = CampaignState(campaign["state"])

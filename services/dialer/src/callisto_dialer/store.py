@@ -13,6 +13,7 @@ import asyncpg
 from callisto_dialer.campaigns import Action, CampaignNew, next_state
 from callisto_dialer.contact_list import Contact
 from callisto_dialer.errors import CampaignExists, UnknownCampaign
+from callisto_protocol import new_id
 from callisto_protocol.dialer import CampaignState
 from callisto_runtime.database import Database
 
@@ -27,8 +28,9 @@ INCOMING = (
 
 
 class DialerStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, webhook: bool = False) -> None:
         self.db = database
+        self.webhook = webhook  # a completed campaign is told to billing (webhooks.py)
 
     # campaigns ---------------------------------------------------------------------------------
     async def create(self, campaign: CampaignNew, by: str) -> dict[str, Any]:
@@ -96,6 +98,12 @@ class DialerStore:
             await conn.execute(
                 "UPDATE campaigns SET state = $2, updated_at = now() WHERE id = $1", campaign_id, state.value
             )
+            if state is CampaignState.COMPLETED and self.webhook:  # in the same transaction: never lost
+                await conn.execute(
+                    "INSERT INTO webhooks (campaign_id, delivery_id, event)"
+                    " VALUES ($1, $2, 'campaign.completed') ON CONFLICT (campaign_id) DO NOTHING",
+                    campaign_id, new_id(),
+                )  # fmt: skip
             await conn.execute(
                 "INSERT INTO campaign_log (campaign_id, previous, state, action, by, reason)"
                 " VALUES ($1, $2, $3, $4, $5, $6)",
