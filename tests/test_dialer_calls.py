@@ -23,7 +23,9 @@ from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_media_port, free_port
 from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_devkit.sipp import start_sipp
+from callisto_protocol import Envelope
 from callisto_protocol.calls import CallStateChanged
+from callisto_protocol.dialer import CampaignFigures
 from callisto_protocol.queues import QueueCallEvent, QueueCallKind
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -71,6 +73,12 @@ async def test_a_progressive_campaign_calls_its_list_through_the_trunk_to_the_ag
     async with with_customer(private_nats, redis_url, rtpengine, token_issuer, tmp_path, customers=3) as (
         s, customer,
     ), dialer(private_nats.url, postgres_database, tick_s=0.2) as (http, _):  # fmt: skip
+        told: list[CampaignFigures] = []
+
+        async def keep(event: CampaignFigures, _: Envelope) -> None:
+            told.append(event)
+
+        await s.bus.subscribe(CampaignFigures, keep)
         await no_wrap_up(s, "emergencies")
         port = free_port()
         await s.register("operator1", port)
@@ -104,6 +112,16 @@ async def test_a_progressive_campaign_calls_its_list_through_the_trunk_to_the_ag
             ]  # fmt: skip
         campaign = (await http.get("/api/v1/campaigns/calls", headers=boss)).json()
         assert campaign["state"] == "running" and campaign["remaining"] == 1  # the night's contact
+
+        figures = (await http.get("/api/v1/campaigns/calls/figures", headers=boss)).json()
+        assert (figures["dialled"], figures["answered"], figures["abandoned"], figures["remaining"]) == (
+            3,
+            3,
+            0,
+            1,
+        )
+        assert figures["abandon_rate"] == 0.0 and figures["agents"] == 1
+        assert told and told[0].campaign_id == "calls"  # published while it runs
 
         # the report is the log: its attempts are the log's, its figures counted from them
         report = (await http.get("/api/v1/campaigns/calls/report", headers=boss)).json()

@@ -31,6 +31,7 @@ from callisto_protocol.control import (
 )
 from callisto_protocol.deadletters import DeadLetter
 from callisto_protocol.dialer import (
+    CampaignFigures,
     CampaignList,
     CampaignState,
     CampaignStateChanged,
@@ -285,8 +286,13 @@ EXAMPLES: list[Message] = [
         waited_s=12.5,
     ),
     CallDisposed(
-        call_id="c-42", queue_id="water-leaks", agent_id="agent-7", disposition="crew_sent",
-        note="burst main on Elm St", at=T0, by="u-olga",
+        call_id="c-42",
+        queue_id="water-leaks",
+        agent_id="agent-7",
+        disposition="crew_sent",
+        note="burst main on Elm St",
+        at=T0,
+        by="u-olga",
     ),
     ConnectCall(call_id="c-42", agent_id="agent-7", offer_id="o-1", ring_timeout_s=15),
     ConnectAccepted(call_id="c-42", agent_id="agent-7"),
@@ -361,7 +367,10 @@ EXAMPLES: list[Message] = [
     ),
     RecordingDeleted(recording_id="r-9", call_id="c-42", reason="retention: class default, 365 days"),
     RecordingStorageChanged(
-        instance="recording-1", level=StorageLevel.REFUSING, spool_free=0.03, store_free=0.4,
+        instance="recording-1",
+        level=StorageLevel.REFUSING,
+        spool_free=0.03,
+        store_free=0.4,
         reason="the capture spool has 3 % free (refusing below 5 %)",
     ),
     RecordingRefused(call_id="c-42", reason="the recording store has no room"),
@@ -383,20 +392,53 @@ EXAMPLES: list[Message] = [
         agent_id="agent-7", username="operator7", registered=True, contacts=["sip:operator7@10.0.0.21:5060"]
     ),
     ValidateConfig(
-        service="queue-manager", document="queue-manager.queues",
+        service="queue-manager",
+        document="queue-manager.queues",
         body={"queues": [{"id": "billing", "strategy": "longest-idle"}]},
     ),
     ConfigValid(document="queue-manager.queues", summary="1 queue, 0 agents"),
-    ConfigChanged(owner="queue-manager", document="queue-manager.queues", version=7, by="u-admin",
-                  comment="billing: longest idle first"),
+    ConfigChanged(
+        owner="queue-manager",
+        document="queue-manager.queues",
+        version=7,
+        by="u-admin",
+        comment="billing: longest idle first",
+    ),
     CampaignStateChanged(
-        campaign_id="debtors-december", state=CampaignState.RUNNING, previous=CampaignState.SCHEDULED,
-        by="supervisor1", reason="",
+        campaign_id="debtors-december",
+        state=CampaignState.RUNNING,
+        previous=CampaignState.SCHEDULED,
+        by="supervisor1",
+        reason="",
     ),
     ListCampaigns(finished=True),
-    CampaignList(campaigns=[CampaignSummary(
-        campaign_id="debtors-december", name="Debtors, December", state=CampaignState.PAUSED,
-        mode=DialMode.PREDICTIVE, queue_id="collections", contacts=1200, remaining=845,
-        updated_at=datetime(2026, 12, 7, 10, 0, tzinfo=UTC),
-    )]),
+    CampaignFigures(
+        campaign_id="debtors-december",
+        at=datetime(2026, 12, 7, 10, 0, tzinfo=UTC),
+        dialled=412,
+        answered=131,
+        abandoned=3,
+        abandon_rate=0.021,
+        abandon_limit=0.03,
+        ringing=9,
+        waiting=0,
+        agents=20,
+        ready=2,
+        dial_level=0.45,
+        remaining=845,
+    ),
+    CampaignList(
+        campaigns=[
+            CampaignSummary(
+                campaign_id="debtors-december",
+                name="Debtors, December",
+                state=CampaignState.PAUSED,
+                mode=DialMode.PREDICTIVE,
+                queue_id="collections",
+                contacts=1200,
+                remaining=845,
+                updated_at=datetime(2026, 12, 7, 10, 0, tzinfo=UTC),
+            )
+        ]
+    ),
 ]

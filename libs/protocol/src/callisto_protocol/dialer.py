@@ -40,6 +40,29 @@ class CampaignStateChanged(Event):
     reason: str = Field(default="", max_length=500)
 
 
+class CampaignFigures(Event):
+    """A running campaign's figures, every few seconds (the wallboard's and the supervisor's)."""
+
+    message_type: ClassVar[str] = "dialer.campaign-figures"
+    subject: ClassVar[str] = "cc.dialer.campaign.{campaign_id}.figures"
+    publisher: ClassVar[str] = "dialer"
+    campaign_id: Token
+    at: datetime
+    dialled: int = Field(ge=0, description="today (UTC)")
+    answered: int = Field(ge=0, description="live-answered today")
+    abandoned: int = Field(ge=0, description="today")
+    abandon_rate: float | None = Field(
+        default=None, description="abandoned ÷ live-answered over the policy's window"
+    )
+    abandon_limit: float = Field(gt=0, le=1)
+    ringing: int = Field(ge=0, description="calls ringing now")
+    waiting: int = Field(ge=0, description="answered customers waiting for an agent now")
+    agents: int = Field(ge=0, description="the queue's agents present (ready, on a call, in wrap-up)")
+    ready: int = Field(ge=0)
+    dial_level: float = Field(ge=0, description="calls ringing per agent present")
+    remaining: int = Field(ge=0, description="contacts still to be called, or called again")
+
+
 class CampaignSummary(BaseModel):
     model_config = ConfigDict(frozen=True)
 

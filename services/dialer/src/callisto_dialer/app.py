@@ -4,13 +4,16 @@ instance serves the API; the instance holding the lease runs the campaigns (runn
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from callisto_dialer import __version__
 from callisto_dialer.api import attempts, campaigns, dnc, report
 from callisto_dialer.campaign_desk import CampaignDesk
+from callisto_dialer.figures import figures_of
 from callisto_dialer.handlers import serve_commands
 from callisto_dialer.hopper import Hopper
 from callisto_dialer.notifier import Notifier
@@ -18,6 +21,7 @@ from callisto_dialer.runner import Runner
 from callisto_dialer.settings import DialerSettings
 from callisto_dialer.store import DialerStore
 from callisto_dialer.webhooks import Webhooks
+from callisto_protocol.dialer import CampaignFigures
 from callisto_runtime import Service
 from callisto_runtime.database import Database
 from callisto_runtime.periodic import periodic
@@ -60,7 +64,10 @@ def build(settings: DialerSettings | None = None) -> tuple[Service, Runner, Fast
         await runner.deactivate()
         await database.close()
 
-    service.include_router(campaigns.router(service, desk, store, settings))
+    async def live(campaign: dict[str, Any]) -> CampaignFigures:
+        return await figures_of(campaign, hopper, runner.floors, datetime.now(UTC))
+
+    service.include_router(campaigns.router(service, desk, store, settings, live))
     service.include_router(dnc.router(service, store))
     service.include_router(attempts.router(service, store, hopper))
     service.include_router(report.router(service, store, database))

@@ -274,16 +274,16 @@ class Hopper:
         )
         return [dict(r) for r in rows]
 
-    async def spent(self, campaign_id: str, since: datetime) -> tuple[int, int]:
-        """Live-answered and abandoned attempts since ``since``."""
+    async def counts(self, campaign_id: str, since: datetime) -> tuple[int, int, int]:
+        """Attempts dialled, live-answered and abandoned since ``since``."""
         row = await self.db.pool.fetchrow(
-            "SELECT count(*) FILTER (WHERE answered_at IS NOT NULL),"
-            " count(*) FILTER (WHERE outcome = 'abandoned')"
+            "SELECT count(*) FILTER (WHERE dialled_at IS NOT NULL OR answered_at IS NOT NULL),"
+            " count(*) FILTER (WHERE answered_at IS NOT NULL), count(*) FILTER (WHERE outcome = 'abandoned')"
             " FROM attempts WHERE campaign_id = $1 AND planned_at >= $2",
             campaign_id, since,
         )  # fmt: skip
         assert row is not None
-        return int(row[0]), int(row[1])
+        return int(row[0]), int(row[1]), int(row[2])
 
     async def stranded(self, older_than: datetime) -> list[str]:
         """Attempts planned before ``older_than`` that no call ever came of (a restart between the

@@ -11,7 +11,8 @@ Each dialler call's events (``cc.call.<dl-…>``, a durable consumer while activ
 customer answered; if no agent takes them within the policy's time (2 s), they are taken out of the
 queue and hear the campaign's message, then the line is cleared (an abandoned call); connected means
 an agent took them; ended gives the outcome (answered, abandoned, busy, no answer, failed) and the
-hopper moves the contact on. What is learnt (answer rate, times to answer, talk and wrap-up times)
+hopper moves the contact on. A running campaign's figures are published every 5 s
+(``CampaignFigures``). What is learnt (answer rate, times to answer, talk and wrap-up times)
 feeds the pacing. Preview and agentless campaigns are not run yet."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from callisto_dialer.campaign_desk import CampaignDesk
 from callisto_dialer.campaigns import Action
+from callisto_dialer.figures import figures_of
 from callisto_dialer.floor import Floors
 from callisto_dialer.hopper import ATTEMPT_PREFIX, Hopper
 from callisto_dialer.pacing import Budget, Floor, Learning, Pacing
@@ -46,6 +48,7 @@ RING_S = 25.0  # a customer's phone rings this long (every policy asks at least 
 ABANDON_MESSAGE = "outbound-abandoned"  # call-manager's prompt (the dial plan may change its words)
 MESSAGE_LEAD_S = 0.5  # the message is asked for this long before the policy's time is up
 STRANDED_AFTER = timedelta(seconds=RING_S + 60)
+FIGURES_EVERY = timedelta(seconds=5)
 
 
 @dataclass
@@ -54,6 +57,7 @@ class CampaignRun:
 
     learning: Learning = field(default_factory=Learning)
     waiting: dict[str, asyncio.Task[None]] = field(default_factory=dict)  # answered, no agent yet
+    told: datetime | None = None  # when its figures were last published
 
 
 class Runner:
@@ -116,6 +120,10 @@ class Runner:
             return
         if state is not CampaignState.RUNNING:
             return
+        run = self.run_of(campaign["id"])
+        if run.told is None or now - run.told >= FIGURES_EVERY:
+            run.told = now
+            await self.service.bus.publish(await figures_of(campaign, self.hopper, self.floors, now))
         flying = await self.hopper.in_flight(campaign["id"])
         over = campaign["ends_at"] is not None and campaign["ends_at"] <= now
         if not flying and (over or campaign["remaining"] == 0):
@@ -124,7 +132,6 @@ class Runner:
             return
         if over or DialMode(campaign["mode"]) not in (DialMode.PROGRESSIVE, DialMode.PREDICTIVE):
             return
-        run = self.run_of(campaign["id"])
         team = self.floors.team(campaign["queue_id"], now)
         floor = Floor(
             ready=team.ready, talking=team.talking, wrapping=team.wrapping,
@@ -144,9 +151,9 @@ class Runner:
             await self._dial(campaign, attempt, now)
 
     async def _budget(self, campaign_id: str, window_h: int, now: datetime) -> Budget:
-        answered, abandoned = await self.hopper.spent(campaign_id, now - timedelta(hours=window_h))
+        _, answered, abandoned = await self.hopper.counts(campaign_id, now - timedelta(hours=window_h))
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        today_answered, today_abandoned = await self.hopper.spent(campaign_id, midnight)
+        _, today_answered, today_abandoned = await self.hopper.counts(campaign_id, midnight)
         return Budget(answered, abandoned, today_answered, today_abandoned)
 
     async def _dial(self, campaign: dict[str, Any], attempt: dict[str, Any], now: datetime) -> None:

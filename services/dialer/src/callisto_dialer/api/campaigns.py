@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -16,11 +17,13 @@ from callisto_dialer.contact_list import EXTERNAL_ID, ContactIn, ListUnreadable,
 from callisto_dialer.errors import InvalidList, ListTooLarge
 from callisto_dialer.settings import DialerSettings
 from callisto_dialer.store import DialerStore
+from callisto_protocol.dialer import CampaignFigures
 from callisto_protocol.ids import TOKEN_PATTERN
 from callisto_runtime import NotFound, Service
 from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims
 
+Live = Callable[[dict[str, Any]], Awaitable[CampaignFigures]]
 CampaignId = Annotated[str, Path(pattern=TOKEN_PATTERN)]
 ExternalId = Annotated[str, Path(pattern=EXTERNAL_ID)]
 LIST_BODY = {
@@ -56,7 +59,9 @@ class Contact(BaseModel):
     updated_at: datetime
 
 
-def router(service: Service, desk: CampaignDesk, store: DialerStore, settings: DialerSettings) -> APIRouter:
+def router(
+    service: Service, desk: CampaignDesk, store: DialerStore, settings: DialerSettings, live: Live
+) -> APIRouter:
     api = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
     may_read = service.require("dialer.campaigns.read")
     may_update = service.require("dialer.campaigns.update")
@@ -88,6 +93,10 @@ def router(service: Service, desk: CampaignDesk, store: DialerStore, settings: D
     )
     async def act(campaign_id: CampaignId, body: StateChange, claims: Claims = may_update) -> Campaign:
         return Campaign.model_validate(await desk.act(campaign_id, body.action, claims.subject, body.reason))
+
+    @api.get("/{campaign_id}/figures", summary="The campaign's figures now", responses=responses(404))
+    async def figures(campaign_id: CampaignId, _: Claims = may_read) -> CampaignFigures:
+        return await live(await store.campaign(campaign_id))
 
     @api.get("/{campaign_id}/log", summary="Every state the campaign went through", responses=responses(404))
     async def log(campaign_id: CampaignId, _: Claims = may_read) -> list[LogEntry]:
