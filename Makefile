@@ -48,6 +48,7 @@ bench: bootstrap
 	$(BIN)/python bench/desk.py
 	$(BIN)/python bench/recording.py
 	$(BIN)/python bench/backup.py
+	$(BIN)/python bench/dialer.py
 
 status:
 	$(BIN)/callisto status
