@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from prometheus_client import Counter
+
 from callisto_dialer.campaign_desk import CampaignDesk
 from callisto_dialer.campaigns import Action
 from callisto_dialer.figures import figures_of
@@ -74,7 +76,10 @@ class Runner:
         self.consumer = DurableConsumer(
             service.bus, "dialer-calls", "cc.call.>", self.on_call, deliver_new_only=True
         )
-        self.stats = {"dialled": 0, "abandoned": 0, "refused": 0}
+        self.calls = Counter(
+            "callisto_dialer_calls", "Campaign calls: dialled, refused by call-manager, abandoned",
+            ["event"], registry=service.metrics_registry,
+        )  # fmt: skip
 
     def run_of(self, campaign_id: str) -> CampaignRun:
         return self.runs.setdefault(campaign_id, CampaignRun())
@@ -164,11 +169,11 @@ class Runner:
         try:
             await self.service.bus.call(command, CallControlled, timeout=5)
         except CallistoError as exc:
-            self.stats["refused"] += 1
+            self.calls.labels("refused").inc()
             log.warning("dialer: attempt %s to %s not placed: %s", attempt["id"], attempt["number"], exc)
             await self.hopper.finish(attempt["id"], Outcome.FAILED, now)
             return
-        self.stats["dialled"] += 1
+        self.calls.labels("dialled").inc()
         await self.hopper.dialling(attempt["id"], attempt["id"], now)
 
     # events ------------------------------------------------------------------------------------
@@ -209,7 +214,7 @@ class Runner:
                     (event.since - connected).total_seconds(), self.floors.default_wrap_s
                 )
             if outcome is Outcome.ABANDONED:
-                self.stats["abandoned"] += 1
+                self.calls.labels("abandoned").inc()
             await self.hopper.finish(event.call_id, outcome, event.since)
 
     async def _abandon_unless_taken(self, call_id: str, answered_at: datetime) -> None:
