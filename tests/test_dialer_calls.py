@@ -17,7 +17,7 @@ from calls_testing import Suite, eventually, with_customer
 from cm_testing import scenario
 from dialer_testing import dialer
 from openpyxl import load_workbook
-from test_calls import finished, states_of
+from test_calls import agent_phone, finished, states_of
 
 from callisto_devkit.issuer import TestIssuer
 from callisto_devkit.processes import free_media_port, free_port
@@ -25,7 +25,7 @@ from callisto_devkit.servers import NatsServer, RtpEngine
 from callisto_devkit.sipp import start_sipp
 from callisto_protocol import Envelope
 from callisto_protocol.calls import CallStateChanged
-from callisto_protocol.dialer import CampaignFigures
+from callisto_protocol.dialer import CampaignFigures, PreviewOffered
 from callisto_protocol.queues import QueueCallEvent, QueueCallKind
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -41,9 +41,11 @@ def zone_at(hour_wanted: set[int]) -> str:
     raise AssertionError("no zone")
 
 
-async def run_campaign(http: Any, boss: dict[str, str], people: list[dict[str, Any]]) -> None:
-    """A progressive campaign "calls" (US rules) into the demo's emergencies queue, its list, started."""
-    body = {"id": "calls", "name": "Water bills", "mode": "progressive", "queue_id": "emergencies",
+async def run_campaign(
+    http: Any, boss: dict[str, str], people: list[dict[str, Any]], mode: str = "progressive"
+) -> None:
+    """A campaign "calls" (US rules) into the demo's emergencies queue, its list, started."""
+    body = {"id": "calls", "name": "Water bills", "mode": mode, "queue_id": "emergencies",
             "policy": "us-tsr", "caller_id": "+12125550100"}  # fmt: skip
     assert (await http.post("/api/v1/campaigns", json=body, headers=boss)).status_code == 201
     listed = await http.post("/api/v1/campaigns/calls/contacts", json=people, headers=boss)
@@ -198,3 +200,70 @@ async def test_a_customer_answering_when_no_agent_is_free_hears_the_message_with
         assert (left[-1].at - queued.since).total_seconds() < 2.0  # out of the queue, message starting
         contact = (await contacts(http, boss))["A-1"]
         assert (contact["state"], contact["attempts"]) == ("pending", 1) and contact["next_at"] is not None
+
+
+async def test_a_preview_campaign_offers_the_card_then_rings_the_agent_and_the_customer(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer,
+    postgres_database: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    """The agent gets a contact's card, skips it, gets the next one and dials it: their phone rings
+    first, then the customer's; the skipped contact counts no attempt and comes back later."""
+    token_issuer.service_permissions["dialer"] = DIALER
+    boss = token_issuer.bearer("dialer.#", "qm.#", subject="supervisor1")
+    operator = token_issuer.bearer("dialer.agents.{agent_id}.#", agent_id="agent-1", subject="operator1")
+    stranger = token_issuer.bearer("dialer.agents.{agent_id}.#", agent_id="agent-2", subject="operator2")
+    day = zone_at(set(range(10, 19)))
+    people = [
+        {"external_id": f"P-{n}", "name": f"Debtor {n}", "numbers": [f"+1212555030{n}"], "time_zone": day,
+         "amount_owed": "120.50", "attributes": {"contract": f"C-{n}"}}
+        for n in range(2)
+    ]  # fmt: skip
+    offers: list[PreviewOffered] = []
+
+    async def keep(event: PreviewOffered, _: Envelope) -> None:
+        offers.append(event)
+
+    async with with_customer(private_nats, redis_url, rtpengine, token_issuer, tmp_path) as (
+        s, customer,
+    ), dialer(private_nats.url, postgres_database, tick_s=0.2) as (http, _):  # fmt: skip
+        await s.bus.subscribe(PreviewOffered, keep)
+        agent = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up", TALK_MS=1500)
+        await run_campaign(http, boss, people, mode="preview")
+
+        async def offered(count: int) -> bool:
+            return len(offers) >= count
+
+        await eventually(lambda: offered(1))
+        first = offers[0]
+        assert (first.agent_id, first.external_id, first.amount_owed) == ("agent-1", "P-0", "120.50")
+        assert first.attributes == {"contract": "C-0"} and first.number == "+12125550300"
+        choose = f"/api/v1/attempts/{first.attempt_id}/preview"
+        assert (await http.post(choose, json={"action": "skip"}, headers=stranger)).status_code == 403
+        assert (await http.post(choose, json={"action": "skip"}, headers=operator)).status_code == 204
+        assert (await http.post(choose, json={"action": "dial"}, headers=operator)).status_code == 409
+        await eventually(lambda: offered(2))
+        second = offers[1]
+        assert second.external_id == "P-1"
+        dialled = await http.post(
+            f"/api/v1/attempts/{second.attempt_id}/preview", json={"action": "dial"}, headers=operator
+        )
+        assert dialled.status_code == 204, dialled.text
+        await finished(agent, customer)
+
+        async def answered() -> bool:
+            return (await contacts(http, boss))["P-1"]["outcome"] == "answered"
+
+        await eventually(answered)
+        found = await contacts(http, boss)
+        assert (found["P-0"]["state"], found["P-0"]["attempts"]) == ("pending", 0)  # skipped: no attempt
+        log = {a["id"]: a for a in (await http.get("/api/v1/campaigns/calls/attempts", headers=boss)).json()}
+        assert log[first.attempt_id]["outcome"] == "skipped" and log[first.attempt_id]["dialled_at"] is None
+        assert log[second.attempt_id]["agent_id"] == "agent-1"
+        assert states_of(s, second.attempt_id) == [
+            "created",
+            "ringing",
+            "connected",
+            "ringing",
+            "connected",
+            "ended",
+        ]

@@ -38,6 +38,7 @@ from callisto_protocol.dialer import (
     CampaignSummary,
     DialMode,
     ListCampaigns,
+    PreviewOffered,
 )
 from callisto_protocol.help import (
     AcceptHelp,
@@ -412,6 +413,16 @@ EXAMPLES: list[Message] = [
         reason="",
     ),
     ListCampaigns(finished=True),
+    PreviewOffered(
+        agent_id="agent-7",
+        attempt_id="dl-1f2e",
+        campaign_id="debtors-december",
+        external_id="A-1001",
+        name="Ivan Petrov",
+        number="+74951234567",
+        amount_owed="1520.50",
+        attributes={"contract": "C-77"},
+    ),
     CampaignFigures(
         campaign_id="debtors-december",
         at=datetime(2026, 12, 7, 10, 0, tzinfo=UTC),

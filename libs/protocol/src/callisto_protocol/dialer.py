@@ -3,7 +3,7 @@ stopped); other services ask which campaigns there are and how far each has come
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -61,6 +61,24 @@ class CampaignFigures(Event):
     ready: int = Field(ge=0)
     dial_level: float = Field(ge=0, description="calls ringing per agent present")
     remaining: int = Field(ge=0, description="contacts still to be called, or called again")
+
+
+class PreviewOffered(Event):
+    """A preview campaign's next contact for an agent: the card to read before dialling or skipping
+    (``POST /api/v1/attempts/{attempt_id}/preview`` on the dialer)."""
+
+    message_type: ClassVar[str] = "dialer.preview-offered"
+    subject: ClassVar[str] = "cc.dialer.agent.{agent_id}.preview"
+    publisher: ClassVar[str] = "dialer"
+    agent_id: Token
+    attempt_id: Token
+    campaign_id: Token
+    external_id: str = Field(min_length=1, max_length=100)
+    name: str = Field(default="", max_length=200)
+    number: str = Field(min_length=2, max_length=16, description="the number that will be dialled (E.164)")
+    amount_owed: str | None = Field(default=None, max_length=20, description="a decimal, as billing gave it")
+    due_date: date | None = None
+    attributes: dict[str, str] = {}
 
 
 class CampaignSummary(BaseModel):

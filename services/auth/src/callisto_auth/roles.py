@@ -29,7 +29,7 @@ PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "recording.agents.{agent_id}.#",  # the recordings of their own agent's calls
         "core-bus.agents.read",
         "core-bus.calls.read",
-        "dialer.agents.{agent_id}.dispositions",  # what came of their own agent's campaign calls
+        "dialer.agents.{agent_id}.#",  # their own agent's previews and what came of its campaign calls
     ),
     Role.SUPERVISOR: ("qm.#", "cm.#", "helpdesk.tickets.#", "helpdesk.contacts.#", "snitch.#",
                       "core-bus.services.read", "core-bus.health.read", "core-bus.agents.read",

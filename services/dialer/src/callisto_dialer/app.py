@@ -69,6 +69,6 @@ def build(settings: DialerSettings | None = None) -> tuple[Service, Runner, Fast
 
     service.include_router(campaigns.router(service, desk, store, settings, live))
     service.include_router(dnc.router(service, store))
-    service.include_router(attempts.router(service, store, hopper))
+    service.include_router(attempts.router(service, store, hopper, runner))
     service.include_router(report.router(service, store, database))
     return service, runner, service.create_app()

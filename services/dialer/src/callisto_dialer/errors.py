@@ -8,6 +8,7 @@ DialerError (CallistoError)
 ├── CampaignLocked     409 a finished campaign's list or settings cannot change any more
 ├── NotReached         409 a disposition for an attempt whose customer never answered
 ├── DispositionExists  409 the attempt has its disposition already
+├── NotOffered         409 a preview decision for an attempt that is not (or no longer) offered
 ├── UnknownDisposition 422 a code the campaign does not have, or a call-back in the past
 ├── InvalidList        422 an import with bad rows: every row's errors, nothing written
 └── ListTooLarge       413 an import over the size or row limit, refused before it is read whole
@@ -35,6 +36,11 @@ class UnknownAttempt(DialerError):
 class NotReached(DialerError):
     status = 409
     error_id = "not-reached"
+
+
+class NotOffered(DialerError):
+    status = 409
+    error_id = "not-offered"
 
 
 class DispositionExists(DialerError):

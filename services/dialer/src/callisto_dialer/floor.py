@@ -68,3 +68,6 @@ class Floors:
                 ends = seen.until.timestamp() if seen.until else seen.since.timestamp() + self.default_wrap_s
                 wrapping.append(max(0.0, ends - now.timestamp()))
         return Team(ready, tuple(talking), tuple(wrapping))
+
+    def ready_agents(self, queue_id: str) -> set[str]:
+        return {a for a, seen in self.agents.items() if queue_id in seen.queues and seen.state is S.READY}

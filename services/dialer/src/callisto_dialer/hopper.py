@@ -45,8 +45,11 @@ class Hopper:
     def __init__(self, database: Database) -> None:
         self.db = database
 
-    async def take(self, campaign_id: str, wanted: int, now: datetime) -> list[dict[str, Any]]:
-        """Up to ``wanted`` attempts planned now (id, external_id, number, checked)."""
+    async def take(
+        self, campaign_id: str, wanted: int, now: datetime, agent_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to ``wanted`` attempts planned now (id, external_id, number, checked and the contact's
+        card); with ``agent_id``, offered to that agent (preview: dialled agent first once they say)."""
         planned: list[dict[str, Any]] = []
         async with self.db.pool.acquire() as conn, conn.transaction():
             campaign = await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1 FOR SHARE", campaign_id)
@@ -58,7 +61,8 @@ class Hopper:
             scanned = 0
             while len(planned) < wanted and scanned < wanted * SCAN:
                 rows = await conn.fetch(
-                    "SELECT external_id, numbers, zones, attempts FROM contacts"
+                    "SELECT external_id, name, numbers, zones, attempts, amount_owed, due_date, attributes"
+                    " FROM contacts"
                     " WHERE campaign_id = $1 AND state = 'pending' AND (next_at IS NULL OR next_at <= $2)"
                     " ORDER BY next_at NULLS FIRST, external_id LIMIT $3 FOR UPDATE SKIP LOCKED",
                     campaign_id, now, wanted - len(planned),
@@ -69,7 +73,7 @@ class Hopper:
                 numbers = sorted({n for row in rows for n in row["numbers"]})
                 calls = await conn.fetch(
                     "SELECT number, planned_at, outcome FROM attempts"
-                    " WHERE number = ANY($1) AND planned_at > $2",
+                    " WHERE number = ANY($1) AND planned_at > $2 AND outcome IS DISTINCT FROM 'skipped'",
                     numbers, now - HISTORY,
                 )  # fmt: skip
                 on_lists = await conn.fetch(
@@ -87,13 +91,14 @@ class Hopper:
                     decided = plan(
                         rules, row["numbers"], row["zones"], row["attempts"], history, blocked, now
                     )
-                    planned += await self._write(conn, campaign, row["external_id"], decided, now)
+                    planned += await self._write(conn, campaign, dict(row), decided, now, agent_id)
         return planned
 
     async def _write(
-        self, conn: Any, campaign: Any, external_id: str, decided: Dial | Later | Finished, now: datetime
-    ) -> list[dict[str, Any]]:
-        key = (campaign["id"], external_id)
+        self, conn: Any, campaign: Any, contact: dict[str, Any], decided: Dial | Later | Finished,
+        now: datetime, agent_id: str | None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        key = (campaign["id"], contact["external_id"])
         if isinstance(decided, Later):
             await conn.execute(
                 "UPDATE contacts SET next_at = $3, updated_at = now()"
@@ -110,23 +115,17 @@ class Hopper:
             return []
         attempt_id = ATTEMPT_PREFIX + new_id()  # also the call's id
         await conn.execute(
-            "INSERT INTO attempts (id, campaign_id, external_id, number, policy, checked, planned_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            attempt_id, *key, decided.number, campaign["policy"], list(decided.checked), now,
+            "INSERT INTO attempts (id, campaign_id, external_id, number, policy, checked, planned_at,"
+            " agent_id, agent_first, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            attempt_id, *key, decided.number, campaign["policy"], list(decided.checked), now, agent_id,
+            agent_id is not None, "planned" if agent_id is None else "offered",
         )  # fmt: skip
         await conn.execute(
             "UPDATE contacts SET state = 'calling', updated_at = now()"
             " WHERE campaign_id = $1 AND external_id = $2",
             *key,
         )  # fmt: skip
-        return [
-            {
-                "id": attempt_id,
-                "external_id": external_id,
-                "number": decided.number,
-                "checked": decided.checked,
-            }
-        ]
+        return [{**contact, "id": attempt_id, "number": decided.number, "checked": decided.checked}]
 
     async def dialling(self, attempt_id: str, call_id: str, now: datetime) -> None:
         await self.db.pool.execute(
@@ -148,9 +147,9 @@ class Hopper:
                 return None
             campaign = await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1", attempt["campaign_id"])
             made = await conn.fetchval(
-                "UPDATE contacts SET attempts = attempts + 1, updated_at = now()"
+                "UPDATE contacts SET attempts = attempts + $3, updated_at = now()"
                 " WHERE campaign_id = $1 AND external_id = $2 RETURNING attempts",
-                attempt["campaign_id"], attempt["external_id"],
+                attempt["campaign_id"], attempt["external_id"], 0 if outcome is Outcome.SKIPPED else 1,
             )  # fmt: skip
             after = after_outcome(rules_of(campaign), outcome, made, now)
             if outcome is Outcome.ANSWERED:
@@ -260,6 +259,32 @@ class Hopper:
             attempt_id, agent_id, at,
         )  # fmt: skip
         return bool(done.endswith(" 1"))
+
+    async def agent_answered(self, attempt_id: str, at: datetime) -> bool:
+        """The agent took an agent-first call (the customer is rung next)."""
+        done = await self.db.pool.execute(
+            "UPDATE attempts SET agent_answered_at = $2 WHERE id = $1 AND agent_answered_at IS NULL",
+            attempt_id,
+            at,
+        )
+        return bool(done.endswith(" 1"))
+
+    async def engaged(self, campaign_id: str) -> dict[str, tuple[str, str]]:
+        """Agents with a preview attempt under way: agent -> (attempt id, its state)."""
+        rows = await self.db.pool.fetch(
+            "SELECT agent_id, id, state FROM attempts"
+            " WHERE campaign_id = $1 AND state <> 'ended' AND agent_first",
+            campaign_id,
+        )
+        return {r["agent_id"]: (r["id"], r["state"]) for r in rows}
+
+    async def to_dial(self, attempt_id: str) -> dict[str, Any] | None:
+        """An offered attempt the agent chose to dial: planned now (None when it is not offered)."""
+        row = await self.db.pool.fetchrow(
+            "UPDATE attempts SET state = 'planned' WHERE id = $1 AND state = 'offered' RETURNING *",
+            attempt_id,
+        )
+        return dict(row) if row else None
 
     async def attempt(self, attempt_id: str) -> dict[str, Any] | None:
         row = await self.db.pool.fetchrow("SELECT * FROM attempts WHERE id = $1", attempt_id)

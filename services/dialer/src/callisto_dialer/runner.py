@@ -13,11 +13,14 @@ queue and hear the campaign's message, then the line is cleared (an abandoned ca
 an agent took them; ended gives the outcome (answered, abandoned, busy, no answer, failed) and the
 hopper moves the contact on. A running campaign's figures are published every 5 s
 (``CampaignFigures``). What is learnt (answer rate, times to answer, talk and wrap-up times)
-feeds the pacing. Preview and agentless campaigns are not run yet."""
+feeds the pacing. A preview campaign offers each ready agent one contact's card at a time
+(``PreviewOffered``); the agent dials it (their phone first, then the customer's) or skips it.
+Agentless campaigns are not run yet."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +30,7 @@ from prometheus_client import Counter
 
 from callisto_dialer.campaign_desk import CampaignDesk
 from callisto_dialer.campaigns import Action
+from callisto_dialer.errors import NotOffered
 from callisto_dialer.figures import figures_of
 from callisto_dialer.floor import Floors
 from callisto_dialer.hopper import ATTEMPT_PREFIX, Hopper
@@ -38,7 +42,7 @@ from callisto_dialer.webhooks import Webhooks
 from callisto_protocol import Envelope, Event
 from callisto_protocol.agents import AgentStateChanged
 from callisto_protocol.calls import CallState, CallStateChanged
-from callisto_protocol.dialer import CampaignState, DialMode
+from callisto_protocol.dialer import CampaignState, DialMode, PreviewOffered
 from callisto_protocol.lists import AgentList, GetAgentList
 from callisto_protocol.queues import Dequeue, Dequeued
 from callisto_protocol.telephony import CallControlled, HangupCall, OriginateCall
@@ -135,7 +139,11 @@ class Runner:
             reason = "its end time passed" if over else "nothing is left to call"
             await self.desk.act(campaign["id"], Action.COMPLETE, "system", reason)
             return
-        if over or DialMode(campaign["mode"]) not in (DialMode.PROGRESSIVE, DialMode.PREDICTIVE):
+        mode = DialMode(campaign["mode"])
+        if over or mode is DialMode.AGENTLESS:
+            return
+        if mode is DialMode.PREVIEW:
+            await self._preview(campaign, now)
             return
         team = self.floors.team(campaign["queue_id"], now)
         floor = Floor(
@@ -146,7 +154,7 @@ class Runner:
         )  # fmt: skip
         policy = POLICIES[campaign["policy"]]
         pacing = Pacing(limit=policy.abandon_limit, grace_s=policy.message_within_s, no_answer_s=RING_S)
-        if DialMode(campaign["mode"]) is DialMode.PROGRESSIVE:
+        if mode is DialMode.PROGRESSIVE:
             pacing = Pacing(limit=policy.abandon_limit, min_agents=1_000_000)  # never predictive
         budget = await self._budget(campaign["id"], policy.abandon_window_h, now)
         decision = pacing.decide(floor, run.learning, budget)
@@ -154,6 +162,50 @@ class Runner:
             return
         for attempt in await self.hopper.take(campaign["id"], decision.calls, now):
             await self._dial(campaign, attempt, now)
+
+    async def _preview(self, campaign: dict[str, Any], now: datetime) -> None:
+        """Each ready agent of the campaign's queue is offered one contact's card at a time; an offer
+        to an agent who is no longer ready is withdrawn (the contact goes to someone else)."""
+        ready = self.floors.ready_agents(campaign["queue_id"])
+        engaged = await self.hopper.engaged(campaign["id"])
+        for agent, (attempt_id, state) in engaged.items():
+            if state == "offered" and agent not in ready:
+                await self.hopper.finish(attempt_id, Outcome.SKIPPED, now)
+        for agent in sorted(ready - set(engaged)):
+            for offer in await self.hopper.take(campaign["id"], 1, now, agent_id=agent):
+                await self.service.bus.publish(
+                    PreviewOffered(
+                        agent_id=agent, attempt_id=offer["id"], campaign_id=campaign["id"],
+                        external_id=offer["external_id"], name=offer["name"], number=offer["number"],
+                        amount_owed=str(offer["amount_owed"]) if offer["amount_owed"] is not None else None,
+                        due_date=offer["due_date"], attributes=json.loads(offer["attributes"]),
+                    )
+                )  # fmt: skip
+
+    async def decide_preview(self, attempt: dict[str, Any], dial: bool, now: datetime) -> None:
+        """The agent read the card: dial it (their phone first, then the customer's), or skip it."""
+        if attempt["state"] != "offered":
+            raise NotOffered(
+                f"attempt {attempt['id']} is {attempt['state']}, not offered", {"attempt_id": attempt["id"]}
+            )
+        if not dial:
+            await self.hopper.finish(attempt["id"], Outcome.SKIPPED, now)
+            return
+        planned = await self.hopper.to_dial(attempt["id"])
+        if planned is None:
+            raise NotOffered("the offer was withdrawn meanwhile", {"attempt_id": attempt["id"]})
+        campaign = await self.store.campaign(attempt["campaign_id"])
+        command = OriginateCall(
+            number=attempt["number"], agent_id=attempt["agent_id"], caller_id=campaign["caller_id"],
+            ring_timeout_s=RING_S, call_id=attempt["id"], campaign_id=campaign["id"],
+        )  # fmt: skip
+        try:
+            await self.service.bus.call(command, CallControlled, timeout=5)
+        except CallistoError:
+            await self.hopper.finish(attempt["id"], Outcome.SKIPPED, now)  # never dialled
+            raise
+        self.calls.labels("dialled").inc()
+        await self.hopper.dialling(attempt["id"], attempt["id"], now)
 
     async def _budget(self, campaign_id: str, window_h: int, now: datetime) -> Budget:
         _, answered, abandoned = await self.hopper.counts(campaign_id, now - timedelta(hours=window_h))
@@ -195,7 +247,15 @@ class Runner:
                 run.waiting[event.call_id] = asyncio.create_task(
                     self._abandon_unless_taken(event.call_id, event.since), name=f"abandon-{event.call_id}"
                 )
+        elif (
+            event.state is CallState.CONNECTED
+            and attempt["agent_first"]
+            and attempt["agent_answered_at"] is None
+        ):
+            await self.hopper.agent_answered(event.call_id, event.since)  # the customer is rung next
         elif event.state is CallState.CONNECTED:
+            if attempt["agent_first"]:  # the customer answered, the agent on the line
+                await self.hopper.answered(event.call_id, event.since)
             if await self.hopper.connected(event.call_id, event.agent_id, event.since):
                 waiting = run.waiting.pop(event.call_id, None)
                 if waiting is not None:
@@ -207,7 +267,9 @@ class Runner:
             reached = attempt["answered_at"] is not None
             connected = attempt["connected_at"]
             outcome = outcome_of(reached, connected is not None, event.sip_status)
-            if not reached:
+            if attempt["agent_first"] and attempt["agent_answered_at"] is None:
+                outcome = Outcome.SKIPPED  # the agent's phone never answered: the customer was not rung
+            if not reached and outcome is not Outcome.SKIPPED:
                 run.learning.outcome(False)
             if connected is not None:
                 run.learning.call_handled(

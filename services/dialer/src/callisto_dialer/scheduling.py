@@ -9,7 +9,8 @@ calls so far and the do-not-call numbers, and writes down what this says.
 - Allowed: the numbers are tried in turn (the first on the first attempt, the next on the next), the
   do-not-call ones skipped; every rule looked at goes with the attempt (the compliance log).
 - After an attempt that did not reach the contact, the campaign's retry delay for that outcome; after
-  the last allowed attempt, finished.
+  the last allowed attempt, finished. One never dialled (skipped) counts for nothing: again in 15
+  minutes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from callisto_dialer.campaigns import Retries
 from callisto_dialer.policies import Attempt, Policy, check, next_opening
 
 CAPS = ("per day", "per week", "per month")
+SKIPPED_AGAIN = timedelta(minutes=15)
 ROUNDS = 30  # openings of the zones looked at before giving up on a common one
 
 
@@ -34,6 +36,7 @@ class Outcome(StrEnum):
     MACHINE = "machine"
     ABANDONED = "abandoned"
     FAILED = "failed"
+    SKIPPED = "skipped"  # never dialled (a preview skipped or withdrawn, the agent not answering first)
 
 
 BUSY = frozenset({486, 600})
@@ -131,6 +134,8 @@ def plan(
 
 def after_outcome(rules: Rules, outcome: Outcome, made: int, now: datetime) -> Later | Finished:
     """Where a contact stands after its ``made``-th attempt ended with ``outcome``."""
+    if outcome is Outcome.SKIPPED:  # not an attempt at all: soon again, for whoever is free
+        return Later(now + SKIPPED_AGAIN, outcome.value)
     if outcome is Outcome.ANSWERED:
         return Finished("answered", "reached")
     if made >= rules.max_attempts:

@@ -1,6 +1,7 @@
 """/api/v1/campaigns/{id}/attempts: every attempt with the rules the policy checked (the compliance
-log), in the order they were planned; /api/v1/attempts/{id}/disposition: what the agent recorded of the
-conversation (the operator whose agent took the call, or a supervisor)."""
+log), in the order they were planned; /api/v1/attempts/{id}/preview: the agent's choice on a preview's
+card; /api/v1/attempts/{id}/disposition: what the agent recorded of the conversation (the operator
+whose agent took the call, or a supervisor)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,16 @@ from pydantic import BaseModel, Field
 
 from callisto_dialer.dispositions import Disposition, DispositionIn
 from callisto_dialer.hopper import Hopper
+from callisto_dialer.runner import Runner
 from callisto_dialer.store import DialerStore
 from callisto_protocol.ids import TOKEN_PATTERN
-from callisto_runtime import Service
+from callisto_runtime import NotFound, Service
 from callisto_runtime.problems import responses
 from callisto_runtime.tokens import Claims, PermissionDenied
+
+
+class PreviewChoice(BaseModel):
+    action: Literal["dial", "skip"]
 
 
 class AttemptEntry(BaseModel):
@@ -37,7 +43,7 @@ class AttemptEntry(BaseModel):
     disposition: str | None = Field(description="the code the agent recorded")
 
 
-def router(service: Service, store: DialerStore, hopper: Hopper) -> APIRouter:
+def router(service: Service, store: DialerStore, hopper: Hopper, runner: Runner) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["attempts"])
     signed_in = service.authenticated()
 
@@ -55,6 +61,34 @@ def router(service: Service, store: DialerStore, hopper: Hopper) -> APIRouter:
         await store.campaign(campaign_id)
         return [AttemptEntry.model_validate(row) for row in await hopper.attempts(campaign_id, limit, offset)]
 
+    def agents_own(claims: Claims, attempt: dict[str, Any], anyone: str, own: str) -> None:
+        """The agent's own (``dialer.agents.<agent>.<own>``) or anyone's with ``anyone``."""
+        agent = attempt["agent_id"]
+        if claims.can(anyone):
+            return
+        if agent and claims.agent_id == agent and claims.can(f"dialer.agents.{agent}.{own}"):
+            return
+        raise PermissionDenied(
+            f"this is for the agent who took the call ({own})", {"attempt_id": attempt["id"]}
+        )
+
+    @api.post(
+        "/attempts/{attempt_id}/preview",
+        status_code=204,
+        summary="A preview's card read: dial it (the agent's phone first, then the customer's) or skip it",
+        responses=responses(403, 404, 409),
+    )
+    async def preview(
+        attempt_id: Annotated[str, Path(pattern=TOKEN_PATTERN)],
+        body: PreviewChoice,
+        claims: Claims = signed_in,
+    ) -> None:
+        attempt = await hopper.attempt(attempt_id)
+        if attempt is None:
+            raise NotFound(f"no attempt {attempt_id!r}", {"attempt_id": attempt_id})
+        agents_own(claims, attempt, "dialer.preview.manage", "preview")
+        await runner.decide_preview(attempt, body.action == "dial", datetime.now(UTC))
+
     @api.post(
         "/attempts/{attempt_id}/disposition",
         status_code=201,
@@ -67,14 +101,7 @@ def router(service: Service, store: DialerStore, hopper: Hopper) -> APIRouter:
         claims: Claims = signed_in,
     ) -> Disposition:
         def may(attempt: dict[str, Any]) -> None:
-            agent = attempt["agent_id"]
-            if claims.can("dialer.dispositions.create"):
-                return
-            if agent and claims.agent_id == agent and claims.can(f"dialer.agents.{agent}.dispositions"):
-                return
-            raise PermissionDenied(
-                "the disposition is the agent's who took the call", {"attempt_id": attempt_id}
-            )
+            agents_own(claims, attempt, "dialer.dispositions.create", "dispositions")
 
         found = await hopper.dispose(attempt_id, body, claims.subject, may, datetime.now(UTC))
         return Disposition.model_validate(found)
