@@ -22,6 +22,7 @@ from callisto_devkit.publishers import Publishers
 from callisto_devkit.servers import NatsServer
 from callisto_protocol.agents import AgentState, AgentStateChanged
 from callisto_protocol.calls import CallState, CallStateChanged
+from callisto_protocol.dialer import CampaignFigures, PreviewOffered
 from callisto_protocol.queues import QueueCallEvent, QueueCallKind
 from callisto_protocol.telephony import ListenerChanged, ListenerMode, RegistrationChanged
 from callisto_protocol.tickets import TicketChanged
@@ -250,5 +251,42 @@ async def test_ticket_changes_reach_who_reads_every_ticket_and_the_assigned_oper
             (mine,) = await receive(olga, 1)
             assert (mine["event"]["ticket_id"], mine["seq"]) == ("t2", 1)
             with pytest.raises(TimeoutError):  # another agent's and nobody's tickets are not hers
+                await asyncio.wait_for(olga.recv(), 0.5)
+    await stand_ins.close()
+
+
+async def test_a_preview_card_reaches_its_agent_and_campaign_figures_the_supervisors(
+    private_nats: NatsServer, token_issuer: TestIssuer
+) -> None:
+    stand_ins = Publishers(private_nats.url)
+    async with core_bus(private_nats.url, token_issuer) as (http, _):
+        operator = token_issuer.token(
+            *OPERATOR, "dialer.agents.{agent_id}.#", subject="operator1", agent_id="agent-1"
+        )
+        boss = token_issuer.token("dialer.#", subject="supervisor1")
+        async with signed_in(http, operator) as (olga, _), signed_in(http, boss) as (sam, _):
+            await receive(olga, 2)  # the snapshots
+            await receive(sam, 2)
+            for agent_id in ("agent-2", "agent-1"):
+                await stand_ins.publish(
+                    PreviewOffered(
+                        agent_id=agent_id, attempt_id=f"dl-{agent_id}", campaign_id="debtors",
+                        external_id="A-1", number="+74951234567",
+                    )
+                )  # fmt: skip
+            await stand_ins.publish(
+                CampaignFigures(
+                    campaign_id="debtors", at=datetime.now(UTC), dialled=10, answered=4, abandoned=0,
+                    abandon_limit=0.03, ringing=2, waiting=0, agents=3, ready=1, dial_level=0.67,
+                    remaining=90,
+                )
+            )  # fmt: skip
+            told = await receive(sam, 3)
+            assert [(m["stream"], m["event"].get("agent_id")) for m in told] == [
+                ("previews", "agent-2"), ("previews", "agent-1"), ("campaigns", None),
+            ]  # fmt: skip
+            (card,) = await receive(olga, 1)
+            assert (card["stream"], card["event"]["attempt_id"]) == ("previews", "dl-agent-1")
+            with pytest.raises(TimeoutError):  # another agent's card and the figures are not hers
                 await asyncio.wait_for(olga.recv(), 0.5)
     await stand_ins.close()

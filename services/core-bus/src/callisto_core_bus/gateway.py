@@ -22,7 +22,9 @@ their agent's (``cm.calls.<agent>.read``), and the step that takes a call the cl
 away from it (a transfer to another agent: the client drops the call); a queue's steps when they
 may read every agent, or the queue is one of their own agent's; supervision (listen/whisper) when
 they may listen (``cm.calls.listen``); a ticket's changes when they may read every ticket
-(``helpdesk.tickets.read``), or it is assigned to their own agent.
+(``helpdesk.tickets.read``), or it is assigned to their own agent; a preview campaign's card when it is
+offered to their own agent (``dialer.agents.<id>.preview``) or they manage previews; campaigns' figures
+when they may read campaigns (``dialer.campaigns.read``).
 
 A slow client is dropped, never buffered without bound: each connection has ``queue_limit`` events
 of room; when it is full the connection is closed (1013, "try again later") and counted.
@@ -49,6 +51,7 @@ from callisto_core_bus.lists import AgentBook, CallBook
 from callisto_protocol import Envelope, Event
 from callisto_protocol.agents import AgentStateChanged
 from callisto_protocol.calls import CallState, CallStateChanged
+from callisto_protocol.dialer import CampaignFigures, PreviewOffered
 from callisto_protocol.help import HelpRequestChanged
 from callisto_protocol.queues import QueueCallEvent
 from callisto_protocol.telephony import ListenerChanged, RegistrationChanged
@@ -85,6 +88,13 @@ def sees_ticket(claims: Claims, assignee: str | None) -> bool:
     return own is not None and assignee == own and claims.can(f"helpdesk.agents.{own}.tickets.read")
 
 
+def sees_preview(claims: Claims, agent_id: str) -> bool:
+    """A preview's card: the agent it is offered to, and those who manage every agent's previews."""
+    if claims.can("dialer.preview.manage"):
+        return True
+    return claims.agent_id == agent_id and claims.can(f"dialer.agents.{agent_id}.preview")
+
+
 def sees_queue(claims: Claims, queue_id: str, agents: AgentBook) -> bool:
     if claims.can("qm.agents.read"):
         return True
@@ -100,6 +110,8 @@ STREAMS = (
     Stream("queues", QueueCallEvent, lambda c, e, agents: sees_queue(c, e.queue_id, agents)),
     Stream("supervision", ListenerChanged, lambda c, _e, _a: c.can("cm.calls.listen")),
     Stream("tickets", TicketChanged, lambda c, e, _: sees_ticket(c, e.assignee)),
+    Stream("previews", PreviewOffered, lambda c, e, _: sees_preview(c, e.agent_id)),
+    Stream("campaigns", CampaignFigures, lambda c, _e, _a: c.can("dialer.campaigns.read")),
 )
 
 
