@@ -151,14 +151,22 @@ def plan_with(folder: Path, flows: dict[str, Any], *, outbound_port: int | None 
 @contextlib.asynccontextmanager
 async def with_customer(
     nats: NatsServer, redis_url: str, rtpengine: RtpEngine, issuer: TestIssuer, folder: Path,
-    *, flows: dict[str, Any] | None = None, customers: int = 1, ring_ms: int = 300, **overrides: Any,
-) -> AsyncIterator[tuple[Suite, SippRun]]:  # fmt: skip
+    *, flows: dict[str, Any] | None = None, customers: int = 1, ring_ms: int = 300,
+    trunk_port: int | None = None, **overrides: Any,
+) -> AsyncIterator[tuple[Suite, SippRun | None]]:  # fmt: skip
     """The suite with the demo plan's outbound trunk leading to a customer's phone (sipp, answering
-    ``customers`` calls after ``ring_ms``), and extra ``flows`` (flow name -> (number, flow))."""
-    port = free_port()
+    ``customers`` calls after ``ring_ms``; none with 0: the test starts its own on ``trunk_port``), and
+    extra ``flows`` (flow name -> (number, flow))."""
+    port = trunk_port or free_port()
     plan = plan_with(folder, flows or {}, outbound_port=port)
     async with suite(nats, redis_url, rtpengine, issuer, folder, config_file=plan, **overrides) as s:
+        if customers == 0:
+            yield s, None
+            return
         xml = scenario("agent", folder, RING_MS=ring_ms)
-        yield s, await start_sipp(
-            xml, folder, "-m", str(customers), "-p", str(port), "-mp", str(free_media_port())
+        yield (
+            s,
+            await start_sipp(
+                xml, folder, "-m", str(customers), "-p", str(port), "-mp", str(free_media_port())
+            ),
         )

@@ -42,11 +42,11 @@ def zone_at(hour_wanted: set[int]) -> str:
 
 
 async def run_campaign(
-    http: Any, boss: dict[str, str], people: list[dict[str, Any]], mode: str = "progressive"
+    http: Any, boss: dict[str, str], people: list[dict[str, Any]], mode: str = "progressive", **more: Any
 ) -> None:
     """A campaign "calls" (US rules) into the demo's emergencies queue, its list, started."""
     body = {"id": "calls", "name": "Water bills", "mode": mode, "queue_id": "emergencies",
-            "policy": "us-tsr", "caller_id": "+12125550100"}  # fmt: skip
+            "policy": "us-tsr", "caller_id": "+12125550100", **more}  # fmt: skip
     assert (await http.post("/api/v1/campaigns", json=body, headers=boss)).status_code == 201
     listed = await http.post("/api/v1/campaigns/calls/contacts", json=people, headers=boss)
     assert listed.status_code == 200, listed.text
@@ -263,6 +263,44 @@ async def test_a_preview_campaign_offers_the_card_then_rings_the_agent_and_the_c
             "created",
             "ringing",
             "connected",
+            "ringing",
+            "connected",
+            "ended",
+        ]
+
+
+async def test_an_agentless_campaign_says_its_message_and_puts_a_customer_who_presses_1_through(
+    private_nats: NatsServer, redis_url: str, rtpengine: RtpEngine, token_issuer: TestIssuer,
+    postgres_database: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    """No agent is waited for: the customer hears the campaign's message, presses 1 during it and is
+    put through to the campaign's queue, where the agent takes them."""
+    token_issuer.service_permissions["dialer"] = DIALER
+    boss = token_issuer.bearer("dialer.#", "qm.#", subject="supervisor1")
+    person = {"external_id": "N-1", "numbers": ["+12125550401"], "time_zone": zone_at(set(range(10, 19)))}
+    customer_port = free_port()
+    async with with_customer(
+        private_nats, redis_url, rtpengine, token_issuer, tmp_path, customers=0, trunk_port=customer_port
+    ) as (s, _), dialer(private_nats.url, postgres_database, tick_s=0.2) as (http, _):  # fmt: skip
+        xml = scenario("customer_presses", tmp_path, RING_MS=300, KEY=1, KEY_AT_MS=1500)
+        customer = await start_sipp(
+            xml, tmp_path, "-m", "1", "-p", str(customer_port), "-mp", str(free_media_port())
+        )
+        agent = await agent_phone(s, "operator1", "agent-1", "agent_hangs_up", TALK_MS=1000)
+        await run_campaign(http, boss, [person], mode="agentless", press_key="1", lines=2)
+        await finished(customer, agent)
+
+        async def answered() -> bool:
+            return (await contacts(http, boss))["N-1"]["outcome"] == "answered"
+
+        await eventually(answered)
+        (attempt,) = (await http.get("/api/v1/campaigns/calls/attempts", headers=boss)).json()
+        assert (attempt["outcome"], attempt["agent_id"]) == ("answered", "agent-1")
+        assert states_of(s, attempt["id"]) == [
+            "created",
+            "ringing",
+            "ivr",
+            "queued",
             "ringing",
             "connected",
             "ended",

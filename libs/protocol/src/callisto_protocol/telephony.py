@@ -72,7 +72,9 @@ class TransferCall(Command):
 class OriginateCall(Command):
     """Place a call: ring ``agent_id`` first when given (click-to-call, callbacks), then dial
     ``number`` through the trunk and bridge both; without an agent the answered call goes to
-    ``queue_id`` (the dialer's progressive and predictive modes).
+    ``queue_id`` (the dialer's progressive and predictive modes), or hears ``message`` and is cleared,
+    unless ``press_key`` is pressed during it or within 5 s after: then it goes to ``queue_id`` (the
+    dialer's agentless mode). A call hearing its message is in state ``ivr``.
 
     ``call_id`` names the new call (refused with ``call-exists`` while a call of that id lives);
     with ``offer_id`` the agent's ring is reported as a ``ConnectOutcome`` like a ``ConnectCall``'s.
@@ -90,6 +92,14 @@ class OriginateCall(Command):
     offer_id: Token | None = None
     campaign_id: Token | None = Field(
         default=None, description="the dialer's campaign (recording policy rules may name it)"
+    )
+    message: Token | None = Field(
+        default=None, description="without an agent: this dial-plan prompt is said when the customer answers"
+    )
+    press_key: str | None = Field(
+        default=None,
+        pattern=r"^[0-9*#]$",
+        description="with a message: this key puts them through to queue_id",
     )
 
 

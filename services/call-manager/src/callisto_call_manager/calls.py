@@ -32,7 +32,7 @@ TRANSITIONS: dict[CallState, frozenset[CallState]] = {
     S.CREATED: frozenset({S.IVR, S.QUEUED, S.RINGING, S.ENDED}),
     S.IVR: frozenset({S.QUEUED, S.RINGING, S.ENDED}),
     S.QUEUED: frozenset({S.RINGING, S.ENDED}),
-    S.RINGING: frozenset({S.CONNECTED, S.QUEUED, S.RINGING, S.ENDED}),
+    S.RINGING: frozenset({S.CONNECTED, S.IVR, S.QUEUED, S.RINGING, S.ENDED}),  # IVR: an outbound message
     S.CONNECTED: frozenset({S.HELD, S.QUEUED, S.RINGING, S.ENDED}),
     S.HELD: frozenset({S.CONNECTED, S.QUEUED, S.RINGING, S.ENDED}),
     S.ENDED: frozenset(),

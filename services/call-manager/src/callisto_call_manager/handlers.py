@@ -80,7 +80,7 @@ async def subscribe(bus: Bus, board: Switchboard, listening: Listening) -> None:
         call = await board.originate(
             command.number, agent_id=command.agent_id, queue_id=command.queue_id, caller_id=command.caller_id,
             ring_timeout_s=command.ring_timeout_s, call_id=command.call_id, offer_id=command.offer_id,
-            campaign_id=command.campaign_id,
+            campaign_id=command.campaign_id, message=command.message, press_key=command.press_key,
         )  # fmt: skip
         return CallControlled(call_id=call.id, state=call.state)
 

@@ -46,6 +46,7 @@ from callisto_sip.uri import SipUri, parse_uri
 log = logging.getLogger(__name__)
 S = CallState
 HOLD_REPEAT = 1000  # plays of the hold prompt: longer than any wait
+KEY_AFTER_MESSAGE_S = 5.0  # an outbound message's key is taken this long after it ends
 _PORT = re.compile(rb"^m=audio \d+", re.MULTILINE)
 # action -> (rtpengine's verb, the call's recording state after it). Debian's rtpengine knows no
 # "pause recording" (it answers "Unrecognized command"): a pause stops the capture and a resume starts
@@ -145,6 +146,14 @@ def trunk_outcome(found: Dialog | int) -> str:
     if found in (480, 487):
         return "no_answer"
     return "failed"
+
+
+@dataclass(frozen=True)
+class Message:
+    """What an originated call without an agent says when answered, and the key that puts it through."""
+
+    prompt: str | None = None
+    key: str | None = None
 
 
 class Switchboard:
@@ -559,16 +568,21 @@ class Switchboard:
     async def originate(
         self, number: str, *, agent_id: str | None, queue_id: str | None, caller_id: str | None,
         ring_timeout_s: float, call_id: str | None = None, offer_id: str | None = None,
-        campaign_id: str | None = None,
+        campaign_id: str | None = None, message: str | None = None, press_key: str | None = None,
     ) -> Call:  # fmt: skip
         """Ring the agent first (when given), then the number; without an agent the answered call
-        goes to ``queue_id``. rtpengine's caller side stands for the customer from the start, with a
-        placeholder until they answer (a second offer then points it at them; the ports stay)."""
+        goes to ``queue_id``, or hears ``message`` (``press_key`` then puts it through to the queue).
+        rtpengine's caller side stands for the customer from the start, with a placeholder until they
+        answer (a second offer then points it at them; the ports stay)."""
         trunk = self.plan.outbound()
         if trunk is None:
             raise UnknownTransferTarget("no trunk takes outbound calls", {"target": number})
-        if agent_id is None and queue_id is None:
-            raise UnknownTransferTarget("an outbound call needs an agent or a queue", {"target": number})
+        if agent_id is None and queue_id is None and message is None:
+            raise UnknownTransferTarget(
+                "an outbound call needs an agent, a queue or a message", {"target": number}
+            )
+        if message is not None and message not in self.prompts.files:
+            raise UnknownPrompt(f"the dial plan has no prompt {message!r}", {"prompt": message})
         if agent_id is not None and not await self.bindings.of_agent(agent_id):
             raise AgentNotRegistered(f"agent {agent_id!r} has no registered phone", {"agent_id": agent_id})
         if call_id is not None and (call_id in self.table.calls or call_id in self.live):
@@ -582,13 +596,16 @@ class Switchboard:
         call.agent_sdp = (await self.relay.offer(call.id, self.silence)).decode()
         self.live[call.id] = Live()
         await self.table.add(call)
-        work = self._originate(call, agent_id, queue_id, ring_timeout_s, offer_id)
+        work = self._originate(
+            call, agent_id, queue_id, ring_timeout_s, offer_id, Message(message, press_key)
+        )
         self.spawn(call.id, work, "originate")
         return call
 
     async def _originate(
-        self, call: Call, agent_id: str | None, queue_id: str | None, timeout_s: float, offer_id: str | None
-    ) -> None:
+        self, call: Call, agent_id: str | None, queue_id: str | None, timeout_s: float, offer_id: str | None,
+        message: Message,
+    ) -> None:  # fmt: skip
         live = self.live[call.id]
         if agent_id is not None:
             result = await self.ring(call, agent_id, timeout_s, offer_id=offer_id, fallback=None)
@@ -615,8 +632,26 @@ class Switchboard:
         await self.relay.answer(call.id, agent_answer)
         if agent_id is not None:
             await self.table.move(call, S.CONNECTED)
+        elif message.prompt is not None:
+            await self._say_message(call, message, queue_id)
         else:
             await self.to_queue(call, QueueRequest(queue_id or "", announce=False))
+
+    async def _say_message(self, call: Call, message: Message, queue_id: str | None) -> None:
+        """An answered customer hears the message; its key (during it or within a few seconds after)
+        puts them through to the queue, else the line is cleared."""
+        assert message.prompt is not None
+        await self.table.move(call, S.IVR)
+        key = await self.say(call, [message.prompt], interruptible=message.key is not None)
+        if message.key is not None and key is None:
+            try:
+                key = await asyncio.wait_for(self.live[call.id].keys.get(), KEY_AFTER_MESSAGE_S)
+            except TimeoutError:
+                key = None
+        if key is not None and key == message.key and queue_id is not None:
+            await self.to_queue(call, QueueRequest(queue_id, announce=False))
+            return
+        await self.hangup(call, EndedBy.SYSTEM)
 
     async def _drop_agent(self, call: Call) -> None:
         live = self.live[call.id]

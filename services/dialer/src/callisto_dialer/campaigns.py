@@ -105,10 +105,16 @@ class CampaignIn(BaseModel):
         default=["promise-to-pay", "paid", "wrong-person", "refused", "call-back", "do-not-call"],
         max_length=50,
     )
-    message: str = Field(
-        default="", max_length=2000,
-        description="agentless: what is said; else what an abandoned customer hears (the policy's message)",
+    message_prompt: str = Field(
+        default="outbound-abandoned", pattern=TOKEN_PATTERN,
+        description="a dial-plan prompt: agentless, what is said; else what an abandoned customer hears",
     )  # fmt: skip
+    press_key: str | None = Field(
+        default=None,
+        pattern=r"^[0-9*#]$",
+        description="agentless: this key puts the customer through to the queue",
+    )
+    lines: int = Field(default=10, ge=1, le=500, description="agentless: calls at once")
 
     @model_validator(mode="after")
     def _span(self) -> CampaignIn:

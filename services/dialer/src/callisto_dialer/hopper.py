@@ -287,7 +287,11 @@ class Hopper:
         return dict(row) if row else None
 
     async def attempt(self, attempt_id: str) -> dict[str, Any] | None:
-        row = await self.db.pool.fetchrow("SELECT * FROM attempts WHERE id = $1", attempt_id)
+        row = await self.db.pool.fetchrow(
+            "SELECT a.*, c.mode, c.message_prompt FROM attempts a JOIN campaigns c ON c.id = a.campaign_id"
+            " WHERE a.id = $1",
+            attempt_id,
+        )
         return dict(row) if row else None
 
     async def in_flight(self, campaign_id: str) -> list[dict[str, Any]]:

@@ -14,8 +14,9 @@ an agent took them; ended gives the outcome (answered, abandoned, busy, no answe
 hopper moves the contact on. A running campaign's figures are published every 5 s
 (``CampaignFigures``). What is learnt (answer rate, times to answer, talk and wrap-up times)
 feeds the pacing. A preview campaign offers each ready agent one contact's card at a time
-(``PreviewOffered``); the agent dials it (their phone first, then the customer's) or skips it.
-Agentless campaigns are not run yet."""
+(``PreviewOffered``); the agent dials it (their phone first, then the customer's) or skips it. An
+agentless campaign places its ``lines`` calls at once; call-manager says its message to whoever answers
+(an answered attempt) and puts them through to the queue when they press its key."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ from callisto_runtime.consumer import DurableConsumer
 
 log = logging.getLogger(__name__)
 RING_S = 25.0  # a customer's phone rings this long (every policy asks at least 15 s)
-ABANDON_MESSAGE = "outbound-abandoned"  # call-manager's prompt (the dial plan may change its words)
+ABANDON_MESSAGE = "outbound-abandoned"  # call-manager's prompt, when a campaign names none
 MESSAGE_LEAD_S = 0.5  # the message is asked for this long before the policy's time is up
 STRANDED_AFTER = timedelta(seconds=RING_S + 60)
 FIGURES_EVERY = timedelta(seconds=5)
@@ -140,7 +141,11 @@ class Runner:
             await self.desk.act(campaign["id"], Action.COMPLETE, "system", reason)
             return
         mode = DialMode(campaign["mode"])
-        if over or mode is DialMode.AGENTLESS:
+        if over:
+            return
+        if mode is DialMode.AGENTLESS:  # no agents to pace by: so many lines at once
+            for attempt in await self.hopper.take(campaign["id"], campaign["lines"] - len(flying), now):
+                await self._dial(campaign, attempt, now)
             return
         if mode is DialMode.PREVIEW:
             await self._preview(campaign, now)
@@ -214,9 +219,12 @@ class Runner:
         return Budget(answered, abandoned, today_answered, today_abandoned)
 
     async def _dial(self, campaign: dict[str, Any], attempt: dict[str, Any], now: datetime) -> None:
+        agentless = DialMode(campaign["mode"]) is DialMode.AGENTLESS
         command = OriginateCall(
             number=attempt["number"], queue_id=campaign["queue_id"], caller_id=campaign["caller_id"],
             ring_timeout_s=RING_S, call_id=attempt["id"], campaign_id=campaign["id"],
+            message=campaign["message_prompt"] if agentless else None,
+            press_key=campaign["press_key"] if agentless else None,
         )  # fmt: skip
         try:
             await self.service.bus.call(command, CallControlled, timeout=5)
@@ -239,7 +247,13 @@ class Runner:
         if attempt is None or attempt["state"] == "ended":
             return
         run = self.run_of(attempt["campaign_id"])
-        if event.state is CallState.QUEUED:
+        agentless = DialMode(attempt["mode"]) is DialMode.AGENTLESS
+        if event.state is CallState.IVR and agentless:  # answered: the message is being said
+            if await self.hopper.answered(event.call_id, event.since) is not None:
+                run.learning.outcome(
+                    True, (event.since - (attempt["dialled_at"] or attempt["planned_at"])).total_seconds()
+                )
+        elif event.state is CallState.QUEUED:
             answered = await self.hopper.answered(event.call_id, event.since)
             if answered is not None:
                 started = answered["dialled_at"] or answered["planned_at"]
@@ -266,7 +280,7 @@ class Runner:
                 waiting.cancel()
             reached = attempt["answered_at"] is not None
             connected = attempt["connected_at"]
-            outcome = outcome_of(reached, connected is not None, event.sip_status)
+            outcome = outcome_of(reached, connected is not None or agentless, event.sip_status)
             if attempt["agent_first"] and attempt["agent_answered_at"] is None:
                 outcome = Outcome.SKIPPED  # the agent's phone never answered: the customer was not rung
             if not reached and outcome is not Outcome.SKIPPED:
@@ -301,6 +315,7 @@ class Runner:
             log.info("dialer: %s not taken out of its queue (%s): left to the agent", call_id, exc)
             return
         try:
-            await self.service.bus.call(HangupCall(call_id=call_id, prompt=ABANDON_MESSAGE), CallControlled)
+            prompt = attempt["message_prompt"] or ABANDON_MESSAGE
+            await self.service.bus.call(HangupCall(call_id=call_id, prompt=prompt), CallControlled)
         except CallistoError as exc:
             log.warning("dialer: %s: the message could not be said: %s", call_id, exc)

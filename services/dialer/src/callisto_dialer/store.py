@@ -39,11 +39,13 @@ class DialerStore:
             try:
                 await conn.execute(
                     "INSERT INTO campaigns (id, name, mode, queue_id, policy, caller_id, priority, starts_at,"
-                    " ends_at, max_attempts, retries, holidays, recording, dispositions, message, created_by)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                    " ends_at, max_attempts, retries, holidays, recording, dispositions, message_prompt,"
+                    " created_by, press_key, lines)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
+                    " $18)",
                     c.id, c.name, c.mode.value, c.queue_id, c.policy, c.caller_id, c.priority, c.starts_at,
                     c.ends_at, c.max_attempts, c.retries.model_dump_json(), c.holidays, c.recording,
-                    c.dispositions, c.message, by,
+                    c.dispositions, c.message_prompt, by, c.press_key, c.lines,
                 )  # fmt: skip
             except asyncpg.UniqueViolationError as exc:
                 raise CampaignExists(f"campaign {c.id!r} exists", {"campaign_id": c.id}) from exc
@@ -65,10 +67,12 @@ class DialerStore:
             await conn.execute(
             "UPDATE campaigns SET name = $2, mode = $3, queue_id = $4, policy = $5, caller_id = $6,"
             " priority = $7, starts_at = $8, ends_at = $9, max_attempts = $10, retries = $11,"
-            " holidays = $12, recording = $13, dispositions = $14, message = $15, updated_at = now()"
+            " holidays = $12, recording = $13, dispositions = $14, message_prompt = $15, press_key = $16,"
+            " lines = $17, updated_at = now()"
             " WHERE id = $1",
             c.id, c.name, c.mode.value, c.queue_id, c.policy, c.caller_id, c.priority, c.starts_at, c.ends_at,
-            c.max_attempts, c.retries.model_dump_json(), c.holidays, c.recording, c.dispositions, c.message,
+            c.max_attempts, c.retries.model_dump_json(), c.holidays, c.recording, c.dispositions,
+            c.message_prompt, c.press_key, c.lines,
             )  # fmt: skip
         return await self.campaign(c.id)
 
