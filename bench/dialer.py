@@ -170,7 +170,7 @@ async def import_seconds(contacts: int) -> tuple[float, float]:
     work = Path(tempfile.mkdtemp(prefix="callisto-bench-dialer-"))
     nats_server = NatsServer(store_dir=work / "nats").start()
     postgres = PostgresServer().start()
-    issuer = TestIssuer()
+    issuer = TestIssuer({"dialer": ["cm.calls.originate", "qm.#", "core-bus.agents.read"]})
     try:
         await issuer.start(nats_server.url)
         port = free_port()
