@@ -156,3 +156,40 @@ async def test_dispositions_move_the_contact_on_whenever_they_come(
         log = {a["external_id"]: a for a in (await http.get(
             "/api/v1/campaigns/debtors/attempts", headers=boss)).json()}  # fmt: skip
         assert log["D-1"]["disposition"] == "promise-to-pay" and log["D-3"]["disposition"] is None
+
+
+async def test_a_call_back_promised_by_an_agent_is_theirs_until_a_quarter_hour_past_its_time(
+    private_nats: NatsServer, postgres_database: str, token_issuer: TestIssuer
+) -> None:
+    boss = token_issuer.bearer("dialer.#", subject="supervisor1")
+    operator = token_issuer.bearer("dialer.agents.{agent_id}.#", subject="operator1", agent_id="agent-1")
+    async with dialer(private_nats.url, postgres_database) as (http, hopper):
+        assert (await http.post("/api/v1/campaigns", json=campaign(), headers=boss)).status_code == 201
+        person = [debtor("CB-1", "+74951234700", "Europe/Moscow")]
+        assert (
+            await http.post("/api/v1/campaigns/debtors/contacts", json=person, headers=boss)
+        ).status_code == 200
+        await http.post("/api/v1/campaigns/debtors/state", json={"action": "start"}, headers=boss)
+        (first,) = await hopper.take("debtors", 1, MONDAY_TEN_MSK)
+        talk = MONDAY_TEN_MSK + timedelta(seconds=15)
+        await hopper.answered(first["id"], talk)
+        await hopper.connected(first["id"], "agent-1", talk)
+        await hopper.finish(first["id"], Outcome.ANSWERED, talk + timedelta(minutes=2))
+        at = datetime.now(UTC) + timedelta(days=1)
+        body = {"code": "call-back", "callback_at": at.isoformat(), "same_agent": True}
+        disposed = await http.post(f"/api/v1/attempts/{first['id']}/disposition", json=body, headers=operator)
+        assert disposed.status_code == 201 and disposed.json()["callback_agent_id"] == "agent-1"
+
+        due = at + timedelta(minutes=1)
+        assert await hopper.take("debtors", 5, due) == []  # not for whoever is free
+        assert await hopper.take("debtors", 5, due, "agent-2") == []  # nor another agent's preview
+        (theirs,) = await hopper.take("debtors", 1, due, "agent-1", callbacks=True)
+        log = {
+            a["id"]: a for a in (await http.get("/api/v1/campaigns/debtors/attempts", headers=boss)).json()
+        }
+        assert (log[theirs["id"]]["state"], log[theirs["id"]]["agent_id"]) == ("planned", "agent-1")
+        await hopper.finish(theirs["id"], Outcome.SKIPPED, due)  # their phone did not answer
+
+        late = at + timedelta(minutes=20)  # a quarter of an hour past its time: anyone's
+        (anyones,) = await hopper.take("debtors", 5, late)
+        assert anyones["external_id"] == "CB-1"

@@ -2,7 +2,9 @@
 
 - ``promise-to-pay`` (an amount and a date), ``paid``, ``wrong-person``, ``refused``, and any code of the
   campaign's own: the contact is finished with that outcome;
-- ``call-back`` (a time): the contact is called again then (the policy's hours and caps still apply);
+- ``call-back`` (a time; ``same_agent``): the contact is called again then (the policy's hours and caps
+  still apply), by the agent who took this call when asked (their phone rung first, when they are
+  ready; someone else's after 15 minutes past the time);
 - ``do-not-call``: every number of the contact goes on the global do-not-call list, and it is finished.
 
 A disposition may come before the call's end is known (the agent in wrap-up): it is kept and takes
@@ -26,6 +28,7 @@ class DispositionIn(BaseModel):
     amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
     promised_for: date | None = Field(default=None, description="promise-to-pay: when")
     callback_at: AwareDatetime | None = Field(default=None, description="call-back: when")
+    same_agent: bool = Field(default=False, description="call-back: by the agent who took this call")
     note: str = Field(default="", max_length=2000)
 
     @model_validator(mode="after")
@@ -34,8 +37,8 @@ class DispositionIn(BaseModel):
             raise ValueError("a promise to pay has an amount and a date")
         if self.code == CALL_BACK and self.callback_at is None:
             raise ValueError("a call-back has a time")
-        if self.code != CALL_BACK and self.callback_at is not None:
-            raise ValueError("callback_at is for a call-back")
+        if self.code != CALL_BACK and (self.callback_at is not None or self.same_agent):
+            raise ValueError("callback_at and same_agent are for a call-back")
         return self
 
 
@@ -45,6 +48,7 @@ class Disposition(BaseModel):
     amount: Decimal | None
     promised_for: date | None
     callback_at: datetime | None
+    callback_agent_id: str | None
     note: str
     by: str
     at: datetime

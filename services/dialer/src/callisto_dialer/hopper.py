@@ -30,6 +30,7 @@ from callisto_runtime.database import Database
 
 HISTORY = timedelta(days=32)  # a calendar month and the 72 hours after an abandoned call
 ATTEMPT_PREFIX = "dl-"  # an attempt's id is its call's: the dialer's calls are told apart by it
+CALLBACK_KEPT = timedelta(minutes=15)  # a call-back kept for its agent this long past its time
 SCAN = 10  # contacts looked at per attempt wanted, at most, before the take gives up for now
 
 
@@ -46,10 +47,28 @@ class Hopper:
         self.db = database
 
     async def take(
-        self, campaign_id: str, wanted: int, now: datetime, agent_id: str | None = None
+        self,
+        campaign_id: str,
+        wanted: int,
+        now: datetime,
+        agent_id: str | None = None,
+        *,
+        callbacks: bool = False,
     ) -> list[dict[str, Any]]:
         """Up to ``wanted`` attempts planned now (id, external_id, number, checked and the contact's
-        card); with ``agent_id``, offered to that agent (preview: dialled agent first once they say)."""
+        card); with ``agent_id``, offered to that agent (preview: dialled agent first once they say), or
+        with ``callbacks`` the call-backs promised by that agent, planned to ring them first.
+
+        A call-back promised by an agent is theirs alone until ``CALLBACK_KEPT`` past its time; then it
+        goes to whoever is free."""
+        kept = now - CALLBACK_KEPT
+        whose: tuple[str, tuple[Any, ...]]
+        if callbacks:
+            whose = "callback_agent_id = $4", (agent_id,)
+        elif agent_id is not None:
+            whose = "(callback_agent_id IS NULL OR callback_agent_id = $4 OR next_at <= $5)", (agent_id, kept)
+        else:
+            whose = "(callback_agent_id IS NULL OR next_at <= $4)", (kept,)
         planned: list[dict[str, Any]] = []
         async with self.db.pool.acquire() as conn, conn.transaction():
             campaign = await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1 FOR SHARE", campaign_id)
@@ -64,8 +83,9 @@ class Hopper:
                     "SELECT external_id, name, numbers, zones, attempts, amount_owed, due_date, attributes"
                     " FROM contacts"
                     " WHERE campaign_id = $1 AND state = 'pending' AND (next_at IS NULL OR next_at <= $2)"
+                    f" AND {whose[0]}"
                     " ORDER BY next_at NULLS FIRST, external_id LIMIT $3 FOR UPDATE SKIP LOCKED",
-                    campaign_id, now, wanted - len(planned),
+                    campaign_id, now, wanted - len(planned), *whose[1],
                 )  # fmt: skip
                 if not rows:
                     break
@@ -91,12 +111,13 @@ class Hopper:
                     decided = plan(
                         rules, row["numbers"], row["zones"], row["attempts"], history, blocked, now
                     )
-                    planned += await self._write(conn, campaign, dict(row), decided, now, agent_id)
+                    offered = agent_id is not None and not callbacks
+                    planned += await self._write(conn, campaign, dict(row), decided, now, agent_id, offered)
         return planned
 
     async def _write(
         self, conn: Any, campaign: Any, contact: dict[str, Any], decided: Dial | Later | Finished,
-        now: datetime, agent_id: str | None,
+        now: datetime, agent_id: str | None, offered: bool,
     ) -> list[dict[str, Any]]:  # fmt: skip
         key = (campaign["id"], contact["external_id"])
         if isinstance(decided, Later):
@@ -118,7 +139,7 @@ class Hopper:
             "INSERT INTO attempts (id, campaign_id, external_id, number, policy, checked, planned_at,"
             " agent_id, agent_first, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             attempt_id, *key, decided.number, campaign["policy"], list(decided.checked), now, agent_id,
-            agent_id is not None, "planned" if agent_id is None else "offered",
+            agent_id is not None, "offered" if offered else "planned",
         )  # fmt: skip
         await conn.execute(
             "UPDATE contacts SET state = 'calling', updated_at = now()"
@@ -147,7 +168,7 @@ class Hopper:
                 return None
             campaign = await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1", attempt["campaign_id"])
             made = await conn.fetchval(
-                "UPDATE contacts SET attempts = attempts + $3, updated_at = now()"
+                "UPDATE contacts SET attempts = attempts + $3, callback_agent_id = NULL, updated_at = now()"
                 " WHERE campaign_id = $1 AND external_id = $2 RETURNING attempts",
                 attempt["campaign_id"], attempt["external_id"], 0 if outcome is Outcome.SKIPPED else 1,
             )  # fmt: skip
@@ -205,9 +226,10 @@ class Hopper:
                 )
             try:
                 row = await conn.fetchrow(
-                    "INSERT INTO dispositions (attempt_id, code, amount, promised_for, callback_at, note, by)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+                    "INSERT INTO dispositions (attempt_id, code, amount, promised_for, callback_at, note, by,"
+                    " callback_agent_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
                     attempt_id, body.code, body.amount, body.promised_for, body.callback_at, body.note, by,
+                    attempt["agent_id"] if body.same_agent else None,
                 )  # fmt: skip
             except asyncpg.UniqueViolationError as exc:
                 raise DispositionExists(
@@ -224,9 +246,9 @@ class Hopper:
         code = disposition["code"]
         if code == CALL_BACK:
             await conn.execute(
-                "UPDATE contacts SET state = 'pending', next_at = $3, outcome = NULL, updated_at = now()"
-                " WHERE campaign_id = $1 AND external_id = $2 AND state <> 'removed'",
-                *key, disposition["callback_at"],
+                "UPDATE contacts SET state = 'pending', next_at = $3, callback_agent_id = $4, outcome = NULL,"
+                " updated_at = now() WHERE campaign_id = $1 AND external_id = $2 AND state <> 'removed'",
+                *key, disposition["callback_at"], disposition["callback_agent_id"],
             )  # fmt: skip
             return CALL_BACK
         if code == DO_NOT_CALL:

@@ -150,9 +150,10 @@ class Runner:
         if mode is DialMode.PREVIEW:
             await self._preview(campaign, now)
             return
+        calling_back = await self._callbacks(campaign, now)
         team = self.floors.team(campaign["queue_id"], now)
         floor = Floor(
-            ready=team.ready, talking=team.talking, wrapping=team.wrapping,
+            ready=max(0, team.ready - calling_back), talking=team.talking, wrapping=team.wrapping,
             ringing=[(now - a["dialled_at"]).total_seconds() for a in flying
                      if a["answered_at"] is None and a["dialled_at"] is not None],
             waiting=sum(1 for a in flying if a["answered_at"] is not None and a["connected_at"] is None),
@@ -199,7 +200,10 @@ class Runner:
         planned = await self.hopper.to_dial(attempt["id"])
         if planned is None:
             raise NotOffered("the offer was withdrawn meanwhile", {"attempt_id": attempt["id"]})
-        campaign = await self.store.campaign(attempt["campaign_id"])
+        await self._agent_first(await self.store.campaign(attempt["campaign_id"]), attempt, now)
+
+    async def _agent_first(self, campaign: dict[str, Any], attempt: dict[str, Any], now: datetime) -> None:
+        """Ring the attempt's agent, then the customer (a preview dialled, a call-back promised)."""
         command = OriginateCall(
             number=attempt["number"], agent_id=attempt["agent_id"], caller_id=campaign["caller_id"],
             ring_timeout_s=RING_S, call_id=attempt["id"], campaign_id=campaign["id"],
@@ -211,6 +215,19 @@ class Runner:
             raise
         self.calls.labels("dialled").inc()
         await self.hopper.dialling(attempt["id"], attempt["id"], now)
+
+    async def _callbacks(self, campaign: dict[str, Any], now: datetime) -> int:
+        """The call-backs ready agents promised, due now: their phone rung first. How many were placed."""
+        engaged = await self.hopper.engaged(campaign["id"])
+        placed = 0
+        for agent in sorted(self.floors.ready_agents(campaign["queue_id"]) - set(engaged)):
+            for attempt in await self.hopper.take(campaign["id"], 1, now, agent, callbacks=True):
+                try:
+                    await self._agent_first(campaign, {**attempt, "agent_id": agent}, now)
+                    placed += 1
+                except CallistoError as exc:
+                    log.warning("dialer: call-back %s for %s not placed: %s", attempt["id"], agent, exc)
+        return placed
 
     async def _budget(self, campaign_id: str, window_h: int, now: datetime) -> Budget:
         _, answered, abandoned = await self.hopper.counts(campaign_id, now - timedelta(hours=window_h))
