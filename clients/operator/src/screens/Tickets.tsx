@@ -2,7 +2,7 @@
 // narrowed by words, state, category (with those below it), priority and SLA standing, sorted and
 // paged; the filter lives in the URL (shareable, back button) and can be saved by name. Asked for
 // again when the gateway tells of a ticket change.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { categories, ticketPage, type Category, type Ticket } from "../desk";
 import { t } from "../i18n";
 import { href } from "../router";
@@ -30,14 +30,21 @@ export function Tickets({ session, filter, me, changes }: Props) {
   const [naming, setNaming] = useState(false);
   const [error, attempt] = useAttempt();
   const query = helpdeskQuery(filter, me);
+  const asked = useRef(0); // the newest request: an answer to an older one (a filter since changed) is dropped
+  const load = async (wanted: string): Promise<boolean> => {
+    const mine = ++asked.current;
+    const page = await ticketPage(session, wanted);
+    if (mine !== asked.current) return false;
+    setFound(page);
+    return true;
+  };
   useEffect(() => {
     void attempt(async () => {
-      setFound(await ticketPage(session, query));
-      setLoads((n) => n + 1);
+      if (await load(query)) setLoads((n) => n + 1);
     });
   }, [query]);
   useEffect(() => {
-    if (changes > 0) void ticketPage(session, query).then(setFound).catch(() => undefined);
+    if (changes > 0) void load(query).catch(() => undefined);
   }, [changes]);
   useEffect(() => {
     void categories(session).then(setTree).catch(() => undefined);
