@@ -30,11 +30,11 @@ export function Tickets({ session, filter, me, changes }: Props) {
   const [naming, setNaming] = useState(false);
   const [error, attempt] = useAttempt();
   const query = helpdeskQuery(filter, me);
-  const asked = useRef(0); // the newest request: an answer to an older one (a filter since changed) is dropped
+  const shown = useRef(query); // the filter on screen: an answer to one since changed is dropped
+  shown.current = query;
   const load = async (wanted: string): Promise<boolean> => {
-    const mine = ++asked.current;
     const page = await ticketPage(session, wanted);
-    if (mine !== asked.current) return false;
+    if (wanted !== shown.current) return false;
     setFound(page);
     return true;
   };
